@@ -1,0 +1,47 @@
+// HttpClient: the seam every API client sends through. Implementations must be
+// safe to call from several threads at once.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "planfix_flow/core/result.h"
+
+namespace planfix_flow::http {
+
+// Header names compare case-insensitively.
+struct CaseInsensitiveLess {
+  bool operator()(const std::string& a, const std::string& b) const;
+};
+using Headers = std::map<std::string, std::string, CaseInsensitiveLess>;
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;
+  // Zero means the client's default.
+  std::chrono::milliseconds timeout{0};
+};
+
+struct HttpResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Any HTTP status is a value; only transport failures are errors:
+  // kTimeout (no answer in time), kUnavailable (connection refused, reset, DNS),
+  // kInvalidInput (bad URL), kPermanent (TLS verification failed, response too large).
+  virtual core::Result<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+
+// Percent-encodes for a query string or form body (RFC 3986 unreserved kept).
+std::string UrlEncode(std::string_view text);
+std::string UrlDecode(std::string_view text);
+
+}  // namespace planfix_flow::http

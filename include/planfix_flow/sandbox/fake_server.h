@@ -1,0 +1,118 @@
+// FakeServer: the base of the sandbox fakes, a real HTTP server on 127.0.0.1 port 0.
+// It routes requests to handlers that subclasses register, records every request,
+// answers 500 and records a failure for any route nobody registered, and injects
+// faults (fail, delay, drop) for tests. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "planfix_flow/http/http_client.h"
+
+namespace planfix_flow::sandbox {
+
+struct FakeRequest {
+  std::string method;
+  std::string path;  // without the query string
+  std::multimap<std::string, std::string> query;
+  http::Headers headers;
+  std::string body;
+  std::vector<std::string> captures;  // regex groups of the matched route
+
+  std::string Header(const std::string& name) const;
+  // The first query value of `name`, or empty.
+  std::string Query(const std::string& name) const;
+  bool HasQuery(const std::string& name) const;
+};
+
+struct FakeResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  http::Headers headers;
+};
+
+struct RecordedRequest {
+  std::string method;
+  std::string path;
+  std::string query_string;
+  http::Headers headers;
+  std::string body;
+  int status = 0;  // what the fake answered (0 if the connection was dropped)
+};
+
+class FakeServer {
+ public:
+  using Handler = std::function<FakeResponse(const FakeRequest&)>;
+
+  explicit FakeServer(std::string name);
+  virtual ~FakeServer();
+  FakeServer(const FakeServer&) = delete;
+  FakeServer& operator=(const FakeServer&) = delete;
+
+  // Binds 127.0.0.1 on a free port and serves on a background thread. Throws if it cannot bind.
+  void Start();
+  // Stops serving; later connections are refused. Safe to call twice.
+  void Stop();
+  bool running() const;
+
+  int port() const { return port_; }
+  // "http://127.0.0.1:<port>"
+  std::string base_url() const;
+  const std::string& name() const { return name_; }
+
+  // Fault injection: each applies to the next `count` requests that reach a known route.
+  void FailNext(int count, int status, std::string body = {});
+  void DelayNext(int count, std::chrono::milliseconds delay);
+  void DropNext(int count);  // sends headers, then closes the connection mid-body
+  void ClearFaults();
+
+  std::vector<RecordedRequest> requests() const;
+  std::size_t request_count() const;
+  // Problems the fake saw that a test should fail on: unknown routes, handler exceptions.
+  std::vector<std::string> failures() const;
+  void ClearRecords();
+
+ protected:
+  // Registers a handler for `method` and a path matching `path_regex` in full.
+  void Route(std::string method, std::string path_regex, Handler handler);
+  // Called when the path matches a route but not its method. Default: 405 JSON.
+  virtual FakeResponse MethodNotAllowed(const FakeRequest& request);
+  // Called for an unknown route (after recording a failure). Default: 500 JSON.
+  virtual FakeResponse UnknownRoute(const FakeRequest& request);
+  void RecordFailure(std::string failure);
+
+ private:
+  struct Impl;
+  struct Route_ {
+    std::string method;
+    std::regex pattern;
+    Handler handler;
+  };
+  struct Fault {
+    enum class Kind { kFail, kDelay, kDrop } kind;
+    int remaining;
+    int status;
+    std::string body;
+    std::chrono::milliseconds delay;
+  };
+
+  FakeResponse Dispatch(FakeRequest& request, bool& drop);
+
+  std::string name_;
+  int port_ = 0;
+  std::unique_ptr<Impl> impl_;
+  mutable std::mutex mutex_;
+  std::vector<Route_> routes_;
+  std::vector<Fault> faults_;
+  std::vector<RecordedRequest> requests_;
+  std::vector<std::string> failures_;
+};
+
+}  // namespace planfix_flow::sandbox

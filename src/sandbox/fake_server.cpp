@@ -1,0 +1,214 @@
+#include "planfix_flow/sandbox/fake_server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+#include <thread>
+
+namespace planfix_flow::sandbox {
+
+std::string FakeRequest::Header(const std::string& name) const {
+  const auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::string FakeRequest::Query(const std::string& name) const {
+  const auto it = query.find(name);
+  return it == query.end() ? std::string() : it->second;
+}
+
+bool FakeRequest::HasQuery(const std::string& name) const { return query.count(name) > 0; }
+
+struct FakeServer::Impl {
+  httplib::Server server;
+  std::thread thread;
+  bool running = false;
+};
+
+FakeServer::FakeServer(std::string name)
+    : name_(std::move(name)), impl_(std::make_unique<Impl>()) {}
+
+FakeServer::~FakeServer() { Stop(); }
+
+void FakeServer::Route(std::string method, std::string path_regex, Handler handler) {
+  std::lock_guard lock(mutex_);
+  routes_.push_back(Route_{std::move(method), std::regex(path_regex), std::move(handler)});
+}
+
+FakeResponse FakeServer::MethodNotAllowed(const FakeRequest& request) {
+  return FakeResponse{
+      405, nlohmann::json{{"error", "method not allowed"}, {"method", request.method}}.dump()};
+}
+
+FakeResponse FakeServer::UnknownRoute(const FakeRequest& request) {
+  return FakeResponse{500,
+                      nlohmann::json{{"error", "unknown route"}, {"path", request.path}}.dump()};
+}
+
+void FakeServer::RecordFailure(std::string failure) {
+  std::lock_guard lock(mutex_);
+  failures_.push_back(std::move(failure));
+}
+
+FakeResponse FakeServer::Dispatch(FakeRequest& request, bool& drop) {
+  std::chrono::milliseconds delay{0};
+  std::optional<FakeResponse> injected;
+  const Handler* handler = nullptr;
+  bool path_known = false;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& route : routes_) {
+      std::smatch match;
+      if (!std::regex_match(request.path, match, route.pattern)) continue;
+      path_known = true;
+      if (route.method != request.method) continue;
+      handler = &route.handler;
+      request.captures.clear();
+      for (std::size_t i = 1; i < match.size(); ++i) request.captures.push_back(match[i].str());
+      break;
+    }
+    if (handler != nullptr) {
+      for (auto it = faults_.begin(); it != faults_.end();) {
+        if (it->kind == Fault::Kind::kFail && !injected) {
+          injected = FakeResponse{it->status, it->body};
+        } else if (it->kind == Fault::Kind::kDelay && delay.count() == 0) {
+          delay = it->delay;
+        } else if (it->kind == Fault::Kind::kDrop && !drop) {
+          drop = true;
+        } else {
+          ++it;
+          continue;
+        }
+        it = --it->remaining <= 0 ? faults_.erase(it) : std::next(it);
+      }
+    }
+  }
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
+  if (handler == nullptr) {
+    if (path_known) return MethodNotAllowed(request);
+    RecordFailure(fmt::format("{}: unknown route {} {}", name_, request.method, request.path));
+    return UnknownRoute(request);
+  }
+  if (injected) return *injected;
+  try {
+    return (*handler)(request);
+  } catch (const std::exception& error) {
+    RecordFailure(fmt::format("{}: handler for {} {} threw: {}", name_, request.method,
+                              request.path, error.what()));
+    return FakeResponse{500, nlohmann::json{{"error", "internal"}}.dump()};
+  }
+}
+
+void FakeServer::Start() {
+  if (impl_->running) return;
+  auto& server = impl_->server;
+  server.set_tcp_nodelay(true);
+  server.set_keep_alive_timeout(5);
+  auto handle = [this](const httplib::Request& raw, httplib::Response& res) {
+    FakeRequest request;
+    request.method = raw.method;
+    request.path = raw.path;
+    for (const auto& [key, value] : raw.params) request.query.emplace(key, value);
+    for (const auto& [key, value] : raw.headers) request.headers[key] = value;
+    request.body = raw.body;
+    bool drop = false;
+    FakeResponse response = Dispatch(request, drop);
+
+    RecordedRequest record;
+    record.method = raw.method;
+    record.path = raw.path;
+    record.query_string = raw.target.find('?') == std::string::npos
+                              ? std::string()
+                              : raw.target.substr(raw.target.find('?') + 1);
+    record.headers = request.headers;
+    record.body = raw.body;
+    record.status = drop ? 0 : response.status;
+    {
+      std::lock_guard lock(mutex_);
+      requests_.push_back(std::move(record));
+    }
+
+    res.status = response.status;
+    for (const auto& [key, value] : response.headers) res.set_header(key, value);
+    if (drop) {
+      // Promise a body, then fail to write it: the client sees the connection close mid-answer.
+      res.set_content_provider(1024, "application/json",
+                               [](size_t, size_t, httplib::DataSink&) { return false; });
+      return;
+    }
+    res.set_content(response.body, response.content_type);
+  };
+  for (const char* method : {"GET", "POST", "PUT", "DELETE", "PATCH"}) {
+    const std::string name(method);
+    if (name == "GET") server.Get(".*", handle);
+    if (name == "POST") server.Post(".*", handle);
+    if (name == "PUT") server.Put(".*", handle);
+    if (name == "DELETE") server.Delete(".*", handle);
+    if (name == "PATCH") server.Patch(".*", handle);
+  }
+  port_ = server.bind_to_any_port("127.0.0.1");
+  if (port_ <= 0) throw std::runtime_error(name_ + ": cannot bind a loopback port");
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  impl_->running = true;
+  // stop() is a no-op until the accept loop runs, so wait for it before returning.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!impl_->server.is_running() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
+}
+
+void FakeServer::Stop() {
+  if (!impl_->running) return;
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->running = false;
+}
+
+bool FakeServer::running() const { return impl_->running; }
+
+std::string FakeServer::base_url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+
+void FakeServer::FailNext(int count, int status, std::string body) {
+  std::lock_guard lock(mutex_);
+  faults_.push_back(Fault{Fault::Kind::kFail, count, status, std::move(body), {}});
+}
+
+void FakeServer::DelayNext(int count, std::chrono::milliseconds delay) {
+  std::lock_guard lock(mutex_);
+  faults_.push_back(Fault{Fault::Kind::kDelay, count, 0, {}, delay});
+}
+
+void FakeServer::DropNext(int count) {
+  std::lock_guard lock(mutex_);
+  faults_.push_back(Fault{Fault::Kind::kDrop, count, 0, {}, {}});
+}
+
+void FakeServer::ClearFaults() {
+  std::lock_guard lock(mutex_);
+  faults_.clear();
+}
+
+std::vector<RecordedRequest> FakeServer::requests() const {
+  std::lock_guard lock(mutex_);
+  return requests_;
+}
+
+std::size_t FakeServer::request_count() const {
+  std::lock_guard lock(mutex_);
+  return requests_.size();
+}
+
+std::vector<std::string> FakeServer::failures() const {
+  std::lock_guard lock(mutex_);
+  return failures_;
+}
+
+void FakeServer::ClearRecords() {
+  std::lock_guard lock(mutex_);
+  requests_.clear();
+  failures_.clear();
+}
+
+}  // namespace planfix_flow::sandbox

@@ -1,0 +1,54 @@
+#include "planfix_flow/app/cli.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <vector>
+
+namespace planfix_flow::app {
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Run RunWith(std::vector<const char*> args) {
+  args.insert(args.begin(), "planfix-flow");
+  std::ostringstream out;
+  std::ostringstream err;
+  const int code = RunCli(static_cast<int>(args.size()), args.data(), out, err);
+  return Run{code, out.str(), err.str()};
+}
+
+TEST(Cli, HelpDescribesEverySubcommand) {
+  auto run = RunWith({"--help"});
+  EXPECT_EQ(run.code, kExitOk);
+  for (const char* command : {"serve", "check-config", "demo"}) {
+    EXPECT_NE(run.out.find(command), std::string::npos) << command;
+  }
+}
+
+TEST(Cli, SubcommandHelpNamesItsOptions) {
+  auto run = RunWith({"serve", "--help"});
+  EXPECT_EQ(run.code, kExitOk);
+  EXPECT_NE(run.out.find("--config"), std::string::npos) << run.out;
+}
+
+TEST(Cli, UnknownFlagIsAUsageErrorWithExitCode2) {
+  auto run = RunWith({"demo", "--frobnicate"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_NE(run.err.find("--frobnicate"), std::string::npos) << run.err;
+}
+
+TEST(Cli, MissingSubcommandIsAUsageError) { EXPECT_EQ(RunWith({}).code, kExitUsage); }
+
+TEST(Cli, ServeRequiresAConfig) {
+  auto run = RunWith({"serve"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_NE(run.err.find("--config"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace planfix_flow::app

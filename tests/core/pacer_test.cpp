@@ -1,0 +1,63 @@
+#include "planfix_flow/core/pacer.h"
+
+#include <gtest/gtest.h>
+
+namespace planfix_flow::core {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const TimePoint kStart = FromUnixSeconds(1'800'000'000);
+
+TEST(Pacer, SpacesCallsToOnePerSecond) {
+  FakeClock clock(kStart);
+  Pacer pacer(clock);
+  const std::vector<Pacer::Scope> planfix{{RateLimit{1, seconds(1)}, "planfix"}};
+  EXPECT_EQ(pacer.Reserve(planfix), kStart);
+  EXPECT_EQ(pacer.Reserve(planfix), kStart + seconds(1));
+  EXPECT_EQ(pacer.Reserve(planfix), kStart + seconds(2));
+}
+
+TEST(Pacer, AllowsABurstUpToTheWindowCount) {
+  FakeClock clock(kStart);
+  Pacer pacer(clock);
+  const std::vector<Pacer::Scope> group{{RateLimit{20, seconds(60)}, "group"}};
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(pacer.Reserve(group), kStart);
+  EXPECT_EQ(pacer.Reserve(group), kStart + seconds(60));
+}
+
+TEST(Pacer, HonoursTheTightestOfSeveralScopes) {
+  FakeClock clock(kStart);
+  Pacer pacer(clock);
+  auto scopes = [](const std::string& chat) {
+    return std::vector<Pacer::Scope>{{RateLimit{30, seconds(1)}, "global"},
+                                     {RateLimit{1, seconds(1)}, chat}};
+  };
+  EXPECT_EQ(pacer.Reserve(scopes("a")), kStart);
+  EXPECT_EQ(pacer.Reserve(scopes("b")), kStart);  // another chat is not held back
+  EXPECT_EQ(pacer.Reserve(scopes("a")), kStart + seconds(1));
+  for (int i = 0; i < 28; ++i) pacer.Reserve(scopes("chat" + std::to_string(i)));
+  // 30 calls already fall in the first second: the 31st new chat waits for the global window.
+  EXPECT_EQ(pacer.Reserve(scopes("late")), kStart + seconds(1));
+}
+
+TEST(Pacer, PauseHoldsBackAKeyUntilTheGivenMoment) {
+  FakeClock clock(kStart);
+  Pacer pacer(clock);
+  pacer.Pause("chat", kStart + seconds(30));
+  EXPECT_EQ(pacer.Reserve({{RateLimit{1, seconds(1)}, "chat"}}), kStart + seconds(30));
+  EXPECT_EQ(pacer.Reserve({{RateLimit{1, seconds(1)}, "other"}}), kStart);
+}
+
+TEST(Pacer, AcquireSleepsOnTheClock) {
+  FakeClock clock(kStart);
+  Pacer pacer(clock);
+  const std::vector<Pacer::Scope> scope{{RateLimit{1, milliseconds(500)}, "x"}};
+  pacer.Acquire(scope);
+  pacer.Acquire(scope);
+  EXPECT_EQ(clock.Now(), kStart + milliseconds(500));
+}
+
+}  // namespace
+}  // namespace planfix_flow::core
