@@ -1,0 +1,401 @@
+#include "planfix_flow/templates/template_set.h"
+
+#include <fmt/format.h>
+#include <kainjow/mustache.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <system_error>
+#include <utility>
+
+namespace planfix_flow::templates {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kExtension = ".mustache";
+
+TemplateSpec Spec(std::string name, Channel channel, std::string purpose,
+                  std::vector<std::string> variables, std::vector<std::string> must_use) {
+  return TemplateSpec{std::move(name), channel, std::move(purpose), std::move(variables),
+                      std::move(must_use)};
+}
+
+std::vector<TemplateSpec> BuildRegistry() {
+  using enum Channel;
+  return {
+      Spec("approval_button_approve", kTelegram, "inline button: approve the result", {}, {}),
+      Spec("approval_button_rework", kTelegram, "inline button: ask for changes", {}, {}),
+      Spec("approval_decided", kTelegram, "client: confirms the client's approval decision",
+           {"client_name", "task_name", "approved", "comment"}, {"approved"}),
+      Spec("approval_request", kTelegram, "client: asks to approve a stage's result",
+           {"client_name", "task_name", "stage_name", "result_url"}, {"task_name"}),
+      Spec("brief_bind_link", kPlanfixComment,
+           "Planfix comment for the PM: the deep link that binds the client's Telegram chat",
+           {"client_name", "deep_link"}, {"deep_link"}),
+      Spec("brief_escalation", kTelegram,
+           "staff chat: the client has not filled the brief after every reminder",
+           {"client_name", "task_number", "task_name", "task_url", "reminders_sent", "sent_at"},
+           {"client_name", "task_number"}),
+      Spec("brief_received", kTelegram, "client: thanks for the filled brief", {"client_name"}, {}),
+      Spec("brief_reminder", kTelegram, "client: the brief is still not filled",
+           {"client_name", "form_url"}, {"form_url"}),
+      Spec("brief_request", kTelegram, "client: please fill the brief (Google Form link)",
+           {"client_name", "form_url", "deadline"}, {"form_url"}),
+      Spec("brief_staff_filled", kTelegram,
+           "staff chat: the client filled the brief, with a short summary",
+           {"client_name", "task_number", "task_name", "task_url", "answers_summary"},
+           {"client_name", "task_number"}),
+      Spec("comment_brief_received", kPlanfixComment,
+           "Planfix comment: the brief was filled and copied into the contact",
+           {"client_name", "fields_updated", "answers_summary"}, {}),
+      Spec("comment_brief_reminder_sent", kPlanfixComment,
+           "Planfix comment: a reminder was sent to the client",
+           {"client_name", "reminder_number", "next_deadline"}, {}),
+      Spec("comment_brief_sent", kPlanfixComment,
+           "Planfix comment: the brief request went to the client",
+           {"client_name", "form_url", "deadline"}, {"deadline"}),
+      Spec("comment_client_notified", kPlanfixComment,
+           "Planfix comment: the client was told about a stage or asked to approve",
+           {"client_name", "stage_name", "message_kind"}, {}),
+      Spec("comment_delivery_failed", kPlanfixComment,
+           "Planfix comment: a message to the client could not be delivered",
+           {"client_name", "reason"}, {"reason"}),
+      Spec("comment_handoff_rejected", kPlanfixComment,
+           "Planfix comment: the deal was not handed to production; what is missing",
+           {"missing", "deal_name"}, {"missing"}),
+      Spec("ping", kTelegram, "end-to-end check message", {"message"}, {"message"}),
+      Spec("stage_changed", kTelegram, "client: a stage of the work started or finished",
+           {"client_name", "task_name", "stage_name"}, {"stage_name"}),
+      Spec("staff_unreachable_client", kTelegram,
+           "staff chat: a client cannot be reached in Telegram",
+           {"client_name", "task_number", "task_url", "reason"}, {"client_name", "reason"}),
+      Spec("work_started", kTelegram, "client: work on the project has started",
+           {"client_name", "project_name", "task_name"}, {}),
+  };
+}
+
+std::string_view Trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+bool IsValidName(std::string_view name) {
+  if (name.empty()) return false;
+  if (!(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+  return std::all_of(name.begin(), name.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+  });
+}
+
+struct ScanResult {
+  std::vector<std::string> used;  // variable and section names, sorted, unique
+  std::vector<std::string> problems;
+};
+
+// A deliberately small Mustache tag scanner: enough to list the variables a text uses and to
+// reject the constructs we forbid. kainjow then confirms the text parses.
+ScanResult Scan(std::string_view text) {
+  ScanResult result;
+  std::set<std::string> used;
+  std::vector<std::string> open_sections;
+  std::size_t pos = 0;
+  const auto line_of = [&](std::size_t offset) {
+    return 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n');
+  };
+  while ((pos = text.find("{{", pos)) != std::string_view::npos) {
+    const auto line = line_of(pos);
+    if (text.substr(pos, 3) == "{{{") {
+      result.problems.push_back(fmt::format(
+          "line {}: triple mustache {{{{{{...}}}}}} is not allowed (every value is HTML-escaped)",
+          line));
+      const auto end = text.find("}}}", pos);
+      if (end == std::string_view::npos) break;
+      pos = end + 3;
+      continue;
+    }
+    const auto end = text.find("}}", pos + 2);
+    if (end == std::string_view::npos) {
+      result.problems.push_back(fmt::format("line {}: tag opened with {{{{ is never closed", line));
+      break;
+    }
+    const std::string_view content = Trim(text.substr(pos + 2, end - pos - 2));
+    pos = end + 2;
+    const char kind = content.empty() ? ' ' : content[0];
+    std::string_view name = content;
+    switch (kind) {
+      case '!':
+        continue;
+      case '&':
+        result.problems.push_back(fmt::format(
+            "line {}: {{{{&...}}}} is not allowed (every value is HTML-escaped)", line));
+        continue;
+      case '>':
+        result.problems.push_back(
+            fmt::format("line {}: partials ({{{{>...}}}}) are not allowed", line));
+        continue;
+      case '=':
+        result.problems.push_back(
+            fmt::format("line {}: changing delimiters ({{{{=...=}}}}) is not allowed", line));
+        continue;
+      case '#':
+      case '^':
+      case '/':
+        name = Trim(content.substr(1));
+        break;
+      default:
+        break;
+    }
+    if (!IsValidName(name)) {
+      result.problems.push_back(fmt::format(
+          "line {}: \"{{{{{}}}}}\" is not a valid variable name (letters, digits and _)", line,
+          content));
+      continue;
+    }
+    if (kind == '#' || kind == '^') {
+      open_sections.emplace_back(name);
+    } else if (kind == '/') {
+      if (open_sections.empty() || open_sections.back() != name) {
+        result.problems.push_back(
+            fmt::format("line {}: {{{{/{}}}}} closes no open section", line, name));
+      } else {
+        open_sections.pop_back();
+      }
+      continue;
+    }
+    used.emplace(name);
+  }
+  for (const auto& section : open_sections) {
+    result.problems.push_back(fmt::format("section {{{{#{}}}}} is never closed", section));
+  }
+  result.used.assign(used.begin(), used.end());
+  return result;
+}
+
+std::vector<std::string> CheckAgainstSpec(const ScanResult& scan, const TemplateSpec& spec) {
+  std::vector<std::string> problems;
+  for (const auto& name : scan.used) {
+    if (std::find(spec.variables.begin(), spec.variables.end(), name) == spec.variables.end()) {
+      problems.push_back(fmt::format(
+          "uses {{{{{}}}}}, which the service does not supply to \"{}\" (it supplies: {})", name,
+          spec.name,
+          spec.variables.empty() ? "nothing" : fmt::format("{}", fmt::join(spec.variables, ", "))));
+    }
+  }
+  for (const auto& name : spec.must_use) {
+    if (!std::binary_search(scan.used.begin(), scan.used.end(), name)) {
+      problems.push_back(
+          fmt::format("does not use {{{{{}}}}}, which \"{}\" must show", name, spec.name));
+    }
+  }
+  return problems;
+}
+
+std::optional<std::string> ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return buffer.str();
+}
+
+}  // namespace
+
+const std::vector<TemplateSpec>& Registry() {
+  static const std::vector<TemplateSpec> registry = BuildRegistry();
+  return registry;
+}
+
+const TemplateSpec* FindSpec(std::string_view name) {
+  for (const auto& spec : Registry()) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> RequiredVariables(std::string_view name) {
+  const TemplateSpec* spec = FindSpec(name);
+  return spec != nullptr ? spec->variables : std::vector<std::string>{};
+}
+
+std::string EscapeHtml(std::string_view text) {
+  std::string escaped;
+  escaped.reserve(text.size() + text.size() / 8);
+  for (char ch : text) {
+    switch (ch) {
+      case '&':
+        escaped += "&amp;";
+        break;
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      case '"':
+        escaped += "&quot;";
+        break;
+      default:
+        escaped += ch;
+    }
+  }
+  return escaped;
+}
+
+std::vector<std::string> CheckTemplateText(std::string_view text, const TemplateSpec* spec) {
+  ScanResult scan = Scan(text);
+  std::vector<std::string> problems = std::move(scan.problems);
+  if (problems.empty()) {
+    const kainjow::mustache::mustache parsed{std::string(text)};
+    if (!parsed.is_valid()) problems.push_back("does not parse: " + parsed.error_message());
+  }
+  if (spec != nullptr) {
+    for (auto& problem : CheckAgainstSpec(scan, *spec)) problems.push_back(std::move(problem));
+  }
+  return problems;
+}
+
+TemplateLoadResult TemplateSet::Load(const fs::path& dir, const std::vector<std::string>& languages,
+                                     const std::string& default_language) {
+  TemplateLoadResult result;
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) {
+    result.problems.push_back({dir.string(), "is not a readable directory"});
+    return result;
+  }
+  if (std::find(languages.begin(), languages.end(), default_language) == languages.end()) {
+    result.problems.push_back(
+        {dir.string(), fmt::format("the default language \"{}\" is not loaded", default_language)});
+  }
+  std::map<std::string, std::map<std::string, std::string>> texts;
+  for (const auto& language : languages) {
+    const fs::path language_dir = dir / language;
+    if (!fs::is_directory(language_dir, error)) {
+      result.problems.push_back({language_dir.string(), "is not a readable directory"});
+      continue;
+    }
+    auto& by_name = texts[language];
+    for (const auto& spec : Registry()) {
+      const fs::path file = language_dir / (spec.name + std::string(kExtension));
+      if (!fs::exists(file, error)) {
+        result.problems.push_back({file.string(), "is missing (" + spec.purpose + ")"});
+        continue;
+      }
+      auto text = ReadFile(file);
+      if (!text) {
+        result.problems.push_back({file.string(), "cannot be read"});
+        continue;
+      }
+      for (auto& problem : CheckTemplateText(*text, &spec)) {
+        result.problems.push_back({file.string(), std::move(problem)});
+      }
+      by_name[spec.name] = std::move(*text);
+    }
+    for (fs::directory_iterator it(language_dir, error), end; !error && it != end;
+         it.increment(error)) {
+      const fs::path& path = it->path();
+      if (path.extension() != kExtension) continue;
+      if (FindSpec(path.stem().string()) == nullptr) {
+        result.problems.push_back(
+            {path.string(), "is not a template the service knows (a typo in the file name?)"});
+      }
+    }
+    if (error)
+      result.problems.push_back({language_dir.string(), "cannot be listed: " + error.message()});
+  }
+  if (!result.problems.empty()) return result;
+  return FromTexts(texts, default_language);
+}
+
+TemplateLoadResult TemplateSet::FromTexts(
+    const std::map<std::string, std::map<std::string, std::string>>& texts,
+    const std::string& default_language) {
+  TemplateLoadResult result;
+  std::shared_ptr<TemplateSet> set(new TemplateSet());
+  set->default_language_ = default_language;
+  for (const auto& [language, by_name] : texts) {
+    for (const auto& [name, source] : by_name) {
+      const std::string where = fmt::format("{} ({})", name, language);
+      const TemplateSpec* spec = FindSpec(name);
+      if (spec == nullptr) {
+        result.problems.push_back({where, "is not a template the service knows"});
+        continue;
+      }
+      for (auto& problem : CheckTemplateText(source, spec)) {
+        result.problems.push_back({where, std::move(problem)});
+      }
+      set->texts_[language][name] = Text{source, Scan(source).used};
+    }
+  }
+  if (set->texts_.find(default_language) == set->texts_.end()) {
+    result.problems.push_back({default_language, "the default language has no templates"});
+  }
+  if (result.problems.empty()) result.set = std::move(set);
+  return result;
+}
+
+core::Result<std::string> TemplateSet::Render(std::string_view name, std::string_view language,
+                                              const Values& values) const {
+  auto by_language = texts_.find(language);
+  if (by_language == texts_.end()) by_language = texts_.find(default_language_);
+  if (by_language == texts_.end()) {
+    return core::Fail(core::ErrorCode::kNotFound, "no templates for the default language");
+  }
+  const auto text = by_language->second.find(name);
+  if (text == by_language->second.end()) {
+    return core::Fail(
+        core::ErrorCode::kNotFound,
+        fmt::format("no template \"{}\" in language \"{}\"", name, by_language->first));
+  }
+  std::vector<std::string> missing;
+  kainjow::mustache::data data{kainjow::mustache::data::type::object};
+  for (const auto& variable : text->second.used_variables) {
+    const auto value = values.find(variable);
+    if (value == values.end()) {
+      missing.push_back(variable);
+    } else if (value->second.empty()) {
+      data.set(variable, kainjow::mustache::data{false});
+    } else {
+      data.set(variable, kainjow::mustache::data{value->second});
+    }
+  }
+  if (!missing.empty()) {
+    return core::Fail(core::ErrorCode::kInvalidInput,
+                      fmt::format("template \"{}\" ({}) needs variables that were not supplied: {}",
+                                  name, by_language->first, fmt::join(missing, ", ")));
+  }
+  kainjow::mustache::mustache mustache{text->second.source};
+  mustache.set_custom_escape([](const std::string& raw) { return EscapeHtml(raw); });
+  std::string rendered = mustache.render(data);
+  if (!mustache.is_valid()) {
+    return core::Fail(core::ErrorCode::kInternal,
+                      fmt::format("template \"{}\" ({}) failed to render: {}", name,
+                                  by_language->first, mustache.error_message()));
+  }
+  return std::string(Trim(rendered));
+}
+
+bool TemplateSet::Has(std::string_view name, std::string_view language) const {
+  const auto by_language = texts_.find(language);
+  return by_language != texts_.end() && by_language->second.find(name) != by_language->second.end();
+}
+
+std::vector<std::string> TemplateSet::languages() const {
+  std::vector<std::string> names;
+  for (const auto& [language, by_name] : texts_) names.push_back(language);
+  return names;
+}
+
+std::size_t TemplateSet::size() const {
+  std::size_t count = 0;
+  for (const auto& [language, by_name] : texts_) count += by_name.size();
+  return count;
+}
+
+}  // namespace planfix_flow::templates

@@ -1,0 +1,214 @@
+#include "planfix_flow/templates/template_set.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace planfix_flow::templates {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kShippedDir = fs::path(PLANFIX_FLOW_SOURCE_DIR) / "templates";
+
+std::shared_ptr<const TemplateSet> Shipped() {
+  auto loaded = TemplateSet::Load(kShippedDir, {"uk", "en"}, "uk");
+  for (const auto& problem : loaded.problems) {
+    ADD_FAILURE() << problem.where << ": " << problem.message;
+  }
+  return loaded.set;
+}
+
+std::shared_ptr<const TemplateSet> FromText(const std::string& name, const std::string& text) {
+  auto loaded = TemplateSet::FromTexts({{"uk", {{name, text}}}}, "uk");
+  for (const auto& problem : loaded.problems) {
+    ADD_FAILURE() << problem.where << ": " << problem.message;
+  }
+  return loaded.set;
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// A scratch template directory under the test's temp dir, removed afterwards.
+class TemplateDir {
+ public:
+  TemplateDir()
+      : root_(fs::path(testing::TempDir()) / ("templates-" + std::to_string(counter_++))) {
+    fs::remove_all(root_);
+    fs::copy(kShippedDir, root_, fs::copy_options::recursive);
+  }
+  ~TemplateDir() { fs::remove_all(root_); }
+  const fs::path& root() const { return root_; }
+  void Write(const std::string& relative, const std::string& text) const {
+    std::ofstream(root_ / relative) << text;
+  }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path root_;
+};
+
+TEST(TemplateSet, LoadsEveryRegisteredTemplateInUkrainianAndEnglish) {
+  auto set = Shipped();
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(set->size(), 2 * Registry().size());
+  for (const auto& spec : Registry()) {
+    EXPECT_TRUE(set->Has(spec.name, "uk")) << spec.name;
+    EXPECT_TRUE(set->Has(spec.name, "en")) << spec.name;
+  }
+}
+
+TEST(TemplateSet, RendersTheBriefRequestWithItsLinkAndDeadline) {
+  auto set = Shipped();
+  ASSERT_NE(set, nullptr);
+  auto text = set->Render(
+      "brief_request", "uk",
+      {{"client_name", "Олена"},
+       {"form_url", "https://docs.google.com/forms/d/e/x/viewform?usp=pp_url&entry.1=ab"},
+       {"deadline", "01.12.2026 15:00"}});
+  ASSERT_TRUE(text) << text.error().ToString();
+  EXPECT_TRUE(Contains(*text, "Добрий день, Олена!")) << *text;
+  EXPECT_TRUE(Contains(
+      *text, "href=\"https://docs.google.com/forms/d/e/x/viewform?usp=pp_url&amp;entry.1=ab\""))
+      << *text;
+  EXPECT_TRUE(Contains(*text, "01.12.2026 15:00")) << *text;
+}
+
+TEST(TemplateSet, ShipsTheAgreedBriefTexts) {
+  auto set = Shipped();
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(*set->Render("brief_received", "uk", {{"client_name", "Олена"}}),
+            "Ми отримали заповнений бриф. Тепер у нас є вся потрібна інформація, і ми можемо "
+            "починати роботу.");
+  EXPECT_EQ(*set->Render("brief_received", "en", {{"client_name", "Olena"}}),
+            "We received the filled brief. Now we have all the information we need and can start "
+            "work.");
+  auto reminder = set->Render("brief_reminder", "uk",
+                              {{"client_name", "Олена"}, {"form_url", "https://forms.example/f"}});
+  ASSERT_TRUE(reminder);
+  EXPECT_TRUE(Contains(*reminder,
+                       "На жаль, ви ще не заповнили Google-форму. Виникли труднощі? Чим ми можемо "
+                       "допомогти?"))
+      << *reminder;
+  EXPECT_TRUE(Contains(*reminder, "https://forms.example/f"));
+}
+
+TEST(TemplateSet, EscapesValuesForTelegramHtmlWithNamedEntitiesTelegramAccepts) {
+  auto set = FromText("ping", "<b>{{message}}</b>");
+  ASSERT_NE(set, nullptr);
+  auto text = set->Render("ping", "uk", {{"message", "<script>&\"O'Brien\"</script>"}});
+  ASSERT_TRUE(text);
+  // Telegram knows only &lt; &gt; &amp; &quot;: an apostrophe must stay as it is.
+  EXPECT_EQ(*text, "<b>&lt;script&gt;&amp;&quot;O'Brien&quot;&lt;/script&gt;</b>");
+  EXPECT_EQ(EscapeHtml("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;'");
+}
+
+TEST(TemplateSet, AMissingVariableIsAnErrorNotABlank) {
+  auto set = Shipped();
+  ASSERT_NE(set, nullptr);
+  auto text = set->Render("brief_request", "uk", {{"client_name", "Олена"}});
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().code, core::ErrorCode::kInvalidInput);
+  EXPECT_TRUE(Contains(text.error().message, "form_url")) << text.error().message;
+}
+
+TEST(TemplateSet, AnEmptyValueHidesItsSectionAndShowsTheInvertedOne) {
+  auto set = Shipped();
+  ASSERT_NE(set, nullptr);
+  auto text = set->Render("brief_request", "en",
+                          {{"client_name", ""}, {"form_url", "https://f"}, {"deadline", ""}});
+  ASSERT_TRUE(text);
+  EXPECT_TRUE(text->starts_with("Hello!")) << *text;
+  EXPECT_FALSE(Contains(*text, "Please fill it in by")) << *text;
+}
+
+TEST(TemplateSet, ApprovalDecidedChoosesItsTextByTheApprovedFlag) {
+  auto set = Shipped();
+  ASSERT_NE(set, nullptr);
+  const Values approved{
+      {"client_name", "A"}, {"task_name", "Logo"}, {"approved", "yes"}, {"comment", ""}};
+  const Values rework{
+      {"client_name", "A"}, {"task_name", "Logo"}, {"approved", ""}, {"comment", "Bigger"}};
+  EXPECT_TRUE(Contains(*set->Render("approval_decided", "en", approved), "is approved"));
+  auto changes = set->Render("approval_decided", "en", rework);
+  EXPECT_TRUE(Contains(*changes, "make your changes")) << *changes;
+  EXPECT_TRUE(Contains(*changes, "Your comment: Bigger")) << *changes;
+}
+
+TEST(TemplateSet, FallsBackToTheDefaultLanguage) {
+  auto set = Shipped();
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(*set->Render("ping", "de", {{"message", "x"}}), "Перевірка зв'язку: x");
+  EXPECT_EQ(*set->Render("ping", "en", {{"message", "x"}}), "Ping: x");
+}
+
+TEST(TemplateSet, AnUnknownTemplateIsNotFound) {
+  auto set = Shipped();
+  ASSERT_NE(set, nullptr);
+  auto text = set->Render("no_such_template", "uk", {});
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().code, core::ErrorCode::kNotFound);
+}
+
+TEST(TemplateSet, RejectsTripleMustacheAmpersandPartialsAndDelimiterChanges) {
+  for (const char* text : {"{{{message}}}", "{{&message}}", "{{>other}}", "{{=<% %>=}}"}) {
+    const auto problems = CheckTemplateText(text, FindSpec("ping"));
+    EXPECT_FALSE(problems.empty()) << text;
+  }
+}
+
+TEST(TemplateSet, RejectsUndeclaredVariablesAndMissingMustUseVariables) {
+  const auto problems = CheckTemplateText("Hi {{client_nmae}}", FindSpec("brief_request"));
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_TRUE(Contains(problems[0], "client_nmae")) << problems[0];
+  EXPECT_TRUE(Contains(problems[1], "form_url")) << problems[1];
+}
+
+TEST(TemplateSet, RejectsUnbalancedSectionsAndUnclosedTags) {
+  EXPECT_FALSE(CheckTemplateText("{{#message}}x", nullptr).empty());
+  EXPECT_FALSE(CheckTemplateText("x{{/message}}", nullptr).empty());
+  EXPECT_FALSE(CheckTemplateText("{{#a}}{{#b}}{{/a}}{{/b}}", nullptr).empty());
+  EXPECT_FALSE(CheckTemplateText("Hi {{message", nullptr).empty());
+  EXPECT_FALSE(CheckTemplateText("{{a.b}}", nullptr).empty());
+  EXPECT_TRUE(CheckTemplateText("{{! a comment }}{{#a}}{{b}}{{/a}}{{^a}}-{{/a}}", nullptr).empty());
+}
+
+TEST(TemplateSet, LoadNamesEveryBrokenMissingAndUnknownFile) {
+  TemplateDir dir;
+  dir.Write("uk/brief_request.mustache", "{{client_name}} {{form_ur}}");
+  fs::remove(dir.root() / "en" / "ping.mustache");
+  dir.Write("en/brief_reqest.mustache", "typo");
+  dir.Write("en/stage_changed.mustache", "{{#stage_name}}unclosed");
+  auto loaded = TemplateSet::Load(dir.root(), {"uk", "en"}, "uk");
+  EXPECT_EQ(loaded.set, nullptr);
+  std::string all;
+  for (const auto& problem : loaded.problems) all += problem.where + ": " + problem.message + "\n";
+  EXPECT_TRUE(Contains(all, "uk/brief_request.mustache: uses {{form_ur}}")) << all;
+  EXPECT_TRUE(Contains(all, "uk/brief_request.mustache: does not use {{form_url}}")) << all;
+  EXPECT_TRUE(Contains(all, "en/ping.mustache: is missing")) << all;
+  EXPECT_TRUE(Contains(all, "en/brief_reqest.mustache: is not a template")) << all;
+  EXPECT_TRUE(Contains(all, "en/stage_changed.mustache")) << all;
+}
+
+TEST(TemplateSet, LoadReportsAMissingDirectoryAndLanguage) {
+  auto missing = TemplateSet::Load(kShippedDir / "nope", {"uk"}, "uk");
+  ASSERT_EQ(missing.problems.size(), 1u);
+  EXPECT_TRUE(Contains(missing.problems[0].message, "not a readable directory"));
+
+  auto no_language = TemplateSet::Load(kShippedDir, {"uk", "de"}, "uk");
+  ASSERT_EQ(no_language.problems.size(), 1u);
+  EXPECT_TRUE(Contains(no_language.problems[0].where, "de"));
+}
+
+TEST(TemplateSet, RegistryDeclaresTheBriefRequestVariables) {
+  EXPECT_EQ(RequiredVariables("brief_request"),
+            (std::vector<std::string>{"client_name", "form_url", "deadline"}));
+  EXPECT_TRUE(RequiredVariables("unknown").empty());
+}
+
+}  // namespace
+}  // namespace planfix_flow::templates
