@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -11,7 +12,20 @@ namespace {
 
 struct Options {
   std::string config_path;
+  const config::Environment* env = nullptr;
 };
+
+// Loads and checks the config; on problems prints each as "<key.path>: <message>" to `err`
+// and returns nullopt. What check-config runs, and what serve should run before starting.
+std::optional<config::ConfigLoadResult> LoadConfigOrReport(const Options& options,
+                                                           std::ostream& err) {
+  config::ConfigLoadResult result = config::LoadConfig(options.config_path, *options.env);
+  if (result.ok()) return result;
+  for (const auto& problem : result.problems) err << problem.ToString() << "\n";
+  err << options.config_path << ": " << result.problems.size()
+      << (result.problems.size() == 1 ? " problem" : " problems") << "\n";
+  return std::nullopt;
+}
 
 int RunServe(const Options& options, std::ostream& /*out*/, std::ostream& err) {
   err << "serve: the service core is not built yet; config " << options.config_path
@@ -19,10 +33,11 @@ int RunServe(const Options& options, std::ostream& /*out*/, std::ostream& err) {
   return kExitFailure;
 }
 
-int RunCheckConfig(const Options& options, std::ostream& /*out*/, std::ostream& err) {
-  err << "check-config: configuration checking is not built yet; " << options.config_path
-      << " was not read\n";
-  return kExitFailure;
+int RunCheckConfig(const Options& options, std::ostream& out, std::ostream& err) {
+  const auto loaded = LoadConfigOrReport(options, err);
+  if (!loaded) return kExitFailure;
+  out << config::Summarize(*loaded->config, loaded->templates.get());
+  return kExitOk;
 }
 
 int RunDemo(std::ostream& out) {
@@ -33,11 +48,17 @@ int RunDemo(std::ostream& out) {
 }  // namespace
 
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  return RunCli(argc, argv, out, err, config::ProcessEnvironment());
+}
+
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+           const config::Environment& env) {
   CLI::App cli{
       "planfix-flow runs an agency's client workflow around Planfix, Telegram and Google Forms.",
       "planfix-flow"};
   cli.require_subcommand(1);
   Options options;
+  options.env = &env;
 
   auto* serve =
       cli.add_subcommand("serve", "Run the service: webhooks, workflow, timers and effects.");

@@ -1,0 +1,233 @@
+// The service's configuration: one TOML file for the business mapping, secrets only from the
+// environment. Loading collects every problem (with its key path) instead of stopping at the
+// first. Plain data; thread-compatible.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "planfix_flow/calendar/work_calendar.h"
+#include "planfix_flow/templates/template_set.h"
+
+namespace planfix_flow::config {
+
+// Environment variables by name. Injected so tests never touch the real environment.
+using Environment = std::map<std::string, std::string, std::less<>>;
+
+// The process environment (what the CLI passes).
+Environment ProcessEnvironment();
+
+// The environment variables that carry secrets.
+inline constexpr std::string_view kEnvPlanfixToken = "PLANFIX_FLOW_PLANFIX_TOKEN";
+inline constexpr std::string_view kEnvTelegramBotToken = "PLANFIX_FLOW_TELEGRAM_BOT_TOKEN";
+inline constexpr std::string_view kEnvTelegramWebhookSecret =
+    "PLANFIX_FLOW_TELEGRAM_WEBHOOK_SECRET";
+inline constexpr std::string_view kEnvPlanfixWebhookSecret = "PLANFIX_FLOW_PLANFIX_WEBHOOK_SECRET";
+inline constexpr std::string_view kEnvGoogleWebhookSecret = "PLANFIX_FLOW_GOOGLE_WEBHOOK_SECRET";
+inline constexpr std::string_view kEnvGoogleSaKeyFile = "PLANFIX_FLOW_GOOGLE_SA_KEY_FILE";
+inline constexpr std::string_view kEnvAdminToken = "PLANFIX_FLOW_ADMIN_TOKEN";
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::size_t body_limit_bytes = 64 * 1024;
+  int threads = 4;
+  int keep_alive_seconds = 5;
+  int read_timeout_seconds = 10;
+  // A Planfix webhook body repeated within this window is a retry: stored once.
+  int planfix_dedupe_window_seconds = 24 * 60 * 60;
+};
+
+enum class SqliteSynchronous { kFull, kNormal };
+
+struct StorageConfig {
+  // Absolute (relative paths in the file resolve against the config file's directory), or
+  // ":memory:".
+  std::string path = "planfix-flow.db";
+  SqliteSynchronous synchronous = SqliteSynchronous::kFull;
+};
+
+// Task status ids (Planfix "process" statuses) the flows read and set.
+struct PlanfixStatuses {
+  std::int64_t handed_to_production = 0;  // sales sets it to pass a deal to production
+  std::int64_t returned_to_sales = 0;     // set back when the client's data is incomplete
+  std::int64_t in_production = 0;         // the handoff was accepted
+  std::int64_t brief_requested = 0;       // the brief request went to the client
+  std::int64_t brief_filled = 0;          // the client filled the brief
+  std::int64_t awaiting_approval = 0;     // a result waits for the client's approval
+  std::int64_t approved = 0;              // the client approved
+  std::int64_t rework = 0;                // the client asked for changes
+  std::int64_t completed = 0;             // the work is done
+};
+
+// Custom field ids on tasks.
+struct PlanfixTaskFields {
+  std::int64_t work_type = 0;              // required for the handoff
+  std::int64_t amount = 0;                 // required for the handoff
+  std::int64_t payment_received = 0;       // checkbox: payment or prepayment received
+  std::int64_t access_granted = 0;         // checkbox: access to the client's accounts granted
+  std::int64_t communication_minutes = 0;  // 0 = not tracked
+};
+
+// Custom field ids on contacts.
+struct PlanfixContactFields {
+  std::int64_t telegram_chat_id = 0;  // where the bound Telegram chat id is kept
+  std::int64_t language = 0;          // the client's language ("uk", "en"); 0 = default
+};
+
+// Which of the contact's own data must be present before a deal goes to production.
+enum class ContactData { kName, kEmail, kPhone, kTelegram };
+
+struct PlanfixConfig {
+  std::string base_url;  // "https://<account>.planfix.com/rest/"
+  std::string web_url;   // "https://<account>.planfix.com", for links to tasks in staff messages
+  std::string account;   // the account name, for rate limiting and logs
+  int min_interval_ms = 1000;  // Planfix allows 1 request per second per account
+  int request_timeout_seconds = 30;
+  PlanfixStatuses statuses;
+  PlanfixTaskFields task_fields;
+  PlanfixContactFields contact_fields;
+  std::vector<ContactData> handoff_required_contact_data = {ContactData::kName,
+                                                            ContactData::kPhone};
+};
+
+enum class TelegramMode { kWebhook, kPolling };
+
+struct TelegramConfig {
+  std::string base_url = "https://api.telegram.org";
+  std::string bot_username;  // without "@", for deep links t.me/<bot>?start=...
+  std::int64_t staff_chat_id = 0;
+  TelegramMode mode = TelegramMode::kWebhook;
+  std::string webhook_url;  // public HTTPS URL of POST /webhooks/telegram (webhook mode)
+  int polling_timeout_seconds = 30;
+  int per_chat_interval_ms = 1000;  // about 1 message per second per chat
+  int group_messages_per_minute = 20;
+  int global_messages_per_second = 30;
+};
+
+struct GoogleConfig {
+  std::string forms_base_url = "https://forms.googleapis.com";
+  std::string token_url = "https://oauth2.googleapis.com/token";
+  std::string form_id;
+  std::string form_url;          // ".../viewform" link the client opens
+  std::string brief_code_entry;  // "entry.<N>" of the pre-filled "Brief code" question
+  int reconcile_interval_minutes = 15;
+  int webhook_max_skew_seconds = 300;  // Standard Webhooks timestamp tolerance
+};
+
+// The Planfix contact field type a brief answer is written as (API-NOTES: value by type).
+enum class FieldType { kLine, kText, kNumber, kDate, kTime, kCheckbox, kList, kSetOfValues };
+
+struct BriefAnswer {
+  std::string question;  // the form question's title, exactly
+  std::int64_t field_id = 0;
+  FieldType type = FieldType::kText;
+};
+
+struct BriefConfig {
+  int deadline_working_days = 2;
+  int reminder_interval_working_days = 2;
+  int max_reminders = 2;
+  bool escalate_to_staff = true;  // tell the staff chat after the last reminder
+  std::vector<BriefAnswer> answers;
+};
+
+struct TemplatesConfig {
+  std::string dir = "templates";  // absolute after loading
+  std::string default_language = "uk";
+  std::vector<std::string> languages = {"uk", "en"};
+};
+
+struct LimitsConfig {
+  int job_max_attempts = 8;
+  int backoff_base_seconds = 5;
+  int backoff_max_seconds = 3600;
+};
+
+struct LoggingConfig {
+  std::string level = "info";  // trace, debug, info, warn, error, off
+};
+
+// Never printed: the summary says only "set" or "missing".
+struct Secrets {
+  std::string planfix_token;
+  std::string telegram_bot_token;
+  std::string telegram_webhook_secret;
+  std::string planfix_webhook_secret;
+  std::string google_webhook_secret;
+  std::string google_sa_key_file;
+  std::string admin_token;
+};
+
+struct Config {
+  std::filesystem::path source;  // the file it was read from (empty when built in code)
+  ServerConfig server;
+  StorageConfig storage;
+  PlanfixConfig planfix;
+  TelegramConfig telegram;
+  GoogleConfig google;
+  BriefConfig brief;
+  calendar::CalendarSettings calendar;
+  TemplatesConfig templates;
+  LimitsConfig limits;
+  LoggingConfig logging;
+  Secrets secrets;
+};
+
+// One problem: where (a TOML key path like "planfix.statuses.brief_filled", an environment
+// variable name, or a file path) and what is wrong. Messages never contain secret values.
+struct Problem {
+  std::string key_path;
+  std::string message;
+
+  std::string ToString() const { return key_path + ": " + message; }
+};
+
+struct ConfigLoadResult {
+  std::optional<Config> config;  // set only when there are no problems
+  std::vector<Problem> problems;
+  // The templates of config->templates, loaded and checked (set only when config is).
+  std::shared_ptr<const templates::TemplateSet> templates;
+
+  bool ok() const { return config.has_value(); }
+};
+
+// Reads, checks and completes the config file at `path`: TOML syntax, required keys, types,
+// unknown keys (typos), value ranges, time zone, times and dates, URLs, secrets from `env`,
+// and every template for every language. Relative paths resolve against the file's directory.
+ConfigLoadResult LoadConfig(const std::filesystem::path& path, const Environment& env);
+
+// The same for TOML text; relative paths resolve against `base_dir`.
+ConfigLoadResult ParseConfig(std::string_view toml_text, const std::filesystem::path& base_dir,
+                             const Environment& env);
+
+// The semantic checks LoadConfig runs after parsing (ranges, URLs, secrets, calendar, files),
+// for a Config built in code. Does not load templates.
+std::vector<Problem> ValidateConfig(const Config& config);
+
+// Loads and checks the templates a config names, reporting problems like LoadConfig does.
+templates::TemplateLoadResult LoadTemplates(const Config& config, std::vector<Problem>& problems);
+
+// A complete valid configuration for the sandbox (demo and tests): loopback base URLs with
+// port 0 to be replaced, sandbox ids and secrets, in-memory storage, the repository's
+// templates, polling mode.
+Config DefaultSandboxConfig();
+
+// A short human summary for check-config: listen address, database, base URLs, mode,
+// calendar, templates, and which secrets are set (never their values).
+std::string Summarize(const Config& config, const templates::TemplateSet* templates);
+
+std::string_view ToString(TelegramMode mode);
+std::string_view ToString(SqliteSynchronous synchronous);
+std::string_view ToString(FieldType type);
+std::string_view ToString(ContactData data);
+
+}  // namespace planfix_flow::config

@@ -1,0 +1,382 @@
+// Semantic checks of a Config: ranges, URLs, ids, calendar, secrets and files. Every problem
+// names its key path (or the environment variable); no message ever contains a secret.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <set>
+#include <system_error>
+
+#include "planfix_flow/config/config.h"
+
+namespace planfix_flow::config {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class Checker {
+ public:
+  explicit Checker(std::vector<Problem>& problems) : problems_(problems) {}
+
+  void Add(std::string key_path, std::string message) {
+    problems_.push_back(Problem{std::move(key_path), std::move(message)});
+  }
+
+  void Range(std::string_view key_path, long long value, long long min, long long max) {
+    if (value < min || value > max) {
+      Add(std::string(key_path), fmt::format("{} is out of range {}..{}", value, min, max));
+    }
+  }
+
+  void NotEmpty(std::string_view key_path, const std::string& value) {
+    if (value.empty()) Add(std::string(key_path), "must not be empty");
+  }
+
+  void Id(std::string_view key_path, std::int64_t value) {
+    if (value <= 0)
+      Add(std::string(key_path), fmt::format("{} is not a valid id (must be > 0)", value));
+  }
+
+  // http(s)://host[...]; `https_only` for URLs that must be public HTTPS.
+  void Url(std::string_view key_path, const std::string& value, bool https_only = false) {
+    if (value.empty()) {
+      Add(std::string(key_path), "must not be empty");
+      return;
+    }
+    const bool https = value.starts_with("https://");
+    const bool http = value.starts_with("http://");
+    const std::size_t host_start = https ? 8 : (http ? 7 : 0);
+    if ((!https && !http) || value.size() == host_start || value[host_start] == '/' ||
+        std::any_of(value.begin(), value.end(),
+                    [](unsigned char ch) { return std::isspace(ch) || std::iscntrl(ch); })) {
+      Add(std::string(key_path), fmt::format("\"{}\" is not an http(s) URL", value));
+      return;
+    }
+    if (https_only && !https) Add(std::string(key_path), "must be an https:// URL");
+  }
+
+ private:
+  std::vector<Problem>& problems_;
+};
+
+bool IsSecretCharacter(unsigned char ch) { return ch > 0x20 && ch < 0x7f; }
+
+// Required secrets must be set; every secret must be printable ASCII without spaces (a stray
+// newline from an env file would otherwise break an HTTP header).
+void CheckSecret(Checker& check, std::string_view name, const std::string& value,
+                 std::string_view what, bool required, std::size_t min_length = 1) {
+  if (value.empty()) {
+    if (required)
+      check.Add(std::string(name), fmt::format("is not set in the environment ({})", what));
+    return;
+  }
+  if (!std::all_of(value.begin(), value.end(),
+                   [](char ch) { return IsSecretCharacter(static_cast<unsigned char>(ch)); })) {
+    check.Add(std::string(name), "contains spaces or control characters");
+  }
+  if (value.size() < min_length) {
+    check.Add(std::string(name), fmt::format("is too short (at least {} characters)", min_length));
+  }
+}
+
+void CheckServiceAccountKey(Checker& check, const std::string& path) {
+  const std::string name(kEnvGoogleSaKeyFile);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    check.Add(name, fmt::format("the key file {} cannot be read", path));
+    return;
+  }
+  const nlohmann::json key = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!key.is_object()) {
+    check.Add(name, fmt::format("the key file {} is not JSON", path));
+    return;
+  }
+  for (const char* field : {"client_email", "private_key"}) {
+    if (!key.contains(field) || !key[field].is_string() || key[field].get<std::string>().empty()) {
+      check.Add(name, fmt::format("the key file {} has no \"{}\" (not a service-account key?)",
+                                  path, field));
+    }
+  }
+  if (key.value("type", "") != "service_account") {
+    check.Add(name, fmt::format("the key file {} is not of type \"service_account\"", path));
+  }
+}
+
+void CheckServer(Checker& check, const ServerConfig& server) {
+  check.NotEmpty("server.host", server.host);
+  check.Range("server.port", server.port, 0, 65535);  // 0: any free port (tests, demo)
+  check.Range("server.body_limit_bytes", static_cast<long long>(server.body_limit_bytes), 1024,
+              16 * 1024 * 1024);
+  check.Range("server.threads", server.threads, 1, 64);
+  check.Range("server.keep_alive_seconds", server.keep_alive_seconds, 0, 3600);
+  check.Range("server.read_timeout_seconds", server.read_timeout_seconds, 1, 600);
+  check.Range("server.planfix_dedupe_window_seconds", server.planfix_dedupe_window_seconds, 60,
+              30 * 24 * 60 * 60);
+}
+
+void CheckPlanfix(Checker& check, const PlanfixConfig& planfix) {
+  check.Url("planfix.base_url", planfix.base_url);
+  check.Url("planfix.web_url", planfix.web_url);
+  check.NotEmpty("planfix.account", planfix.account);
+  check.Range("planfix.min_interval_ms", planfix.min_interval_ms, 0, 60000);
+  check.Range("planfix.request_timeout_seconds", planfix.request_timeout_seconds, 1, 300);
+
+  const auto& s = planfix.statuses;
+  const std::vector<std::pair<std::string_view, std::int64_t>> statuses = {
+      {"handed_to_production", s.handed_to_production},
+      {"returned_to_sales", s.returned_to_sales},
+      {"in_production", s.in_production},
+      {"brief_requested", s.brief_requested},
+      {"brief_filled", s.brief_filled},
+      {"awaiting_approval", s.awaiting_approval},
+      {"approved", s.approved},
+      {"rework", s.rework},
+      {"completed", s.completed},
+  };
+  std::map<std::int64_t, std::string_view> seen;
+  for (const auto& [name, id] : statuses) {
+    const std::string path = fmt::format("planfix.statuses.{}", name);
+    check.Id(path, id);
+    if (id <= 0) continue;
+    const auto [it, inserted] = seen.emplace(id, name);
+    if (!inserted) {
+      check.Add(path,
+                fmt::format("{} is also planfix.statuses.{}; the flows cannot tell them apart", id,
+                            it->second));
+    }
+  }
+
+  const auto& t = planfix.task_fields;
+  check.Id("planfix.task_fields.work_type", t.work_type);
+  check.Id("planfix.task_fields.amount", t.amount);
+  check.Id("planfix.task_fields.payment_received", t.payment_received);
+  check.Id("planfix.task_fields.access_granted", t.access_granted);
+  if (t.communication_minutes < 0) {
+    check.Add("planfix.task_fields.communication_minutes", "must be 0 (not tracked) or an id");
+  }
+  check.Id("planfix.contact_fields.telegram_chat_id", planfix.contact_fields.telegram_chat_id);
+  if (planfix.contact_fields.language < 0) {
+    check.Add("planfix.contact_fields.language", "must be 0 (not used) or an id");
+  }
+}
+
+bool IsBotUsername(std::string_view name) {
+  if (name.size() < 5 || name.size() > 32) return false;
+  if (!std::all_of(name.begin(), name.end(),
+                   [](unsigned char ch) { return std::isalnum(ch) || ch == '_'; })) {
+    return false;
+  }
+  std::string tail(name.substr(name.size() - 3));
+  std::transform(tail.begin(), tail.end(), tail.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return tail == "bot";
+}
+
+// Telegram delivers webhooks only to HTTPS on ports 443, 80, 88 or 8443.
+void CheckWebhookUrl(Checker& check, const std::string& url) {
+  const std::string path = "telegram.webhook_url";
+  if (url.empty()) {
+    check.Add(path, "is required when telegram.mode is \"webhook\"");
+    return;
+  }
+  check.Url(path, url, /*https_only=*/true);
+  if (!url.starts_with("https://")) return;
+  const std::string_view rest = std::string_view(url).substr(8);
+  const std::string_view authority = rest.substr(0, rest.find('/'));
+  const auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    const std::string_view port = authority.substr(colon + 1);
+    if (port != "443" && port != "80" && port != "88" && port != "8443") {
+      check.Add(path,
+                fmt::format("port {} is not one Telegram delivers to (443, 80, 88, 8443)", port));
+    }
+  }
+}
+
+void CheckTelegram(Checker& check, const TelegramConfig& telegram) {
+  check.Url("telegram.base_url", telegram.base_url);
+  if (!IsBotUsername(telegram.bot_username)) {
+    check.Add("telegram.bot_username",
+              fmt::format("\"{}\" is not a bot username (5-32 letters, digits or _, ending in "
+                          "\"bot\", without @)",
+                          telegram.bot_username));
+  }
+  if (telegram.staff_chat_id == 0) check.Add("telegram.staff_chat_id", "must be a chat id, not 0");
+  if (telegram.mode == TelegramMode::kWebhook) CheckWebhookUrl(check, telegram.webhook_url);
+  check.Range("telegram.polling_timeout_seconds", telegram.polling_timeout_seconds, 1, 50);
+  check.Range("telegram.per_chat_interval_ms", telegram.per_chat_interval_ms, 0, 60000);
+  check.Range("telegram.group_messages_per_minute", telegram.group_messages_per_minute, 1, 60);
+  check.Range("telegram.global_messages_per_second", telegram.global_messages_per_second, 1, 30);
+}
+
+void CheckGoogle(Checker& check, const GoogleConfig& google) {
+  check.Url("google.forms_base_url", google.forms_base_url);
+  check.Url("google.token_url", google.token_url);
+  check.NotEmpty("google.form_id", google.form_id);
+  check.Url("google.form_url", google.form_url);
+  const std::string_view entry = google.brief_code_entry;
+  if (!entry.starts_with("entry.") || entry.size() == 6 ||
+      !std::all_of(entry.begin() + 6, entry.end(),
+                   [](unsigned char ch) { return std::isdigit(ch); })) {
+    check.Add("google.brief_code_entry",
+              fmt::format("\"{}\" is not a form entry id like \"entry.123456789\"", entry));
+  }
+  check.Range("google.reconcile_interval_minutes", google.reconcile_interval_minutes, 1, 1440);
+  check.Range("google.webhook_max_skew_seconds", google.webhook_max_skew_seconds, 30, 3600);
+}
+
+void CheckBrief(Checker& check, const BriefConfig& brief) {
+  check.Range("brief.deadline_working_days", brief.deadline_working_days, 1, 30);
+  check.Range("brief.reminder_interval_working_days", brief.reminder_interval_working_days, 1, 30);
+  check.Range("brief.max_reminders", brief.max_reminders, 0, 10);
+  if (brief.answers.empty()) {
+    check.Add("brief.answers", "maps no form question to a contact field ([[brief.answers]])");
+  }
+  std::map<std::string, std::size_t> questions;
+  for (std::size_t index = 0; index < brief.answers.size(); ++index) {
+    const auto& answer = brief.answers[index];
+    const std::string path = fmt::format("brief.answers[{}]", index);
+    check.NotEmpty(path + ".question", answer.question);
+    check.Id(path + ".field_id", answer.field_id);
+    if (answer.question.empty()) continue;
+    const auto [it, inserted] = questions.emplace(answer.question, index);
+    if (!inserted) {
+      check.Add(path + ".question", fmt::format("\"{}\" is already mapped by brief.answers[{}]",
+                                                answer.question, it->second));
+    }
+  }
+}
+
+void CheckCalendar(Checker& check, const calendar::CalendarSettings& settings) {
+  calendar::CalendarSettings zone_only;
+  zone_only.time_zone = settings.time_zone;
+  if (auto zone = calendar::WorkCalendar::Create(zone_only); !zone) {
+    check.Add("calendar.time_zone", zone.error().message);
+  }
+  if (settings.working_weekdays.empty()) check.Add("calendar.working_days", "has no working day");
+  if (settings.work_end <= settings.work_start) {
+    check.Add("calendar.work_end",
+              fmt::format("{} is not after calendar.work_start ({})", settings.work_end.ToString(),
+                          settings.work_start.ToString()));
+  }
+  const std::set<calendar::LocalDate> holidays(settings.holidays.begin(), settings.holidays.end());
+  for (std::size_t index = 0; index < settings.moved_working_days.size(); ++index) {
+    const auto& day = settings.moved_working_days[index];
+    if (holidays.count(day) > 0) {
+      check.Add(fmt::format("calendar.moved_working_days[{}]", index),
+                fmt::format("{} is also listed in calendar.holidays", day.ToString()));
+    }
+  }
+}
+
+bool IsLanguageCode(std::string_view code) {
+  return code.size() >= 2 && code.size() <= 3 &&
+         std::all_of(code.begin(), code.end(), [](unsigned char ch) { return std::islower(ch); });
+}
+
+void CheckTemplates(Checker& check, const TemplatesConfig& templates) {
+  check.NotEmpty("templates.dir", templates.dir);
+  if (templates.languages.empty()) check.Add("templates.languages", "lists no language");
+  for (std::size_t index = 0; index < templates.languages.size(); ++index) {
+    if (!IsLanguageCode(templates.languages[index])) {
+      check.Add(
+          fmt::format("templates.languages[{}]", index),
+          fmt::format("\"{}\" is not a language code like \"uk\"", templates.languages[index]));
+    }
+  }
+  if (std::find(templates.languages.begin(), templates.languages.end(),
+                templates.default_language) == templates.languages.end()) {
+    check.Add("templates.default_language",
+              fmt::format("\"{}\" is not in templates.languages", templates.default_language));
+  }
+}
+
+void CheckLimits(Checker& check, const LimitsConfig& limits) {
+  check.Range("limits.job_max_attempts", limits.job_max_attempts, 1, 100);
+  check.Range("limits.backoff_base_seconds", limits.backoff_base_seconds, 1, 3600);
+  check.Range("limits.backoff_max_seconds", limits.backoff_max_seconds,
+              std::max(1, limits.backoff_base_seconds), 86400);
+}
+
+void CheckLogging(Checker& check, const LoggingConfig& logging) {
+  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+  if (kLevels.count(logging.level) == 0) {
+    check.Add("logging.level", fmt::format("\"{}\" is not one of: trace, debug, info, warn, "
+                                           "error, off",
+                                           logging.level));
+  }
+}
+
+void CheckSecrets(Checker& check, const Config& config) {
+  const Secrets& secrets = config.secrets;
+  CheckSecret(check, kEnvPlanfixToken, secrets.planfix_token, "the Planfix REST API token", true);
+  CheckSecret(check, kEnvTelegramBotToken, secrets.telegram_bot_token, "the Telegram bot token",
+              true);
+  CheckSecret(check, kEnvPlanfixWebhookSecret, secrets.planfix_webhook_secret,
+              "the secret Planfix sends in its webhook requests", true, 16);
+  CheckSecret(check, kEnvGoogleWebhookSecret, secrets.google_webhook_secret,
+              "the key the Apps Script signs form submissions with", true, 16);
+  CheckSecret(check, kEnvAdminToken, secrets.admin_token, "the admin endpoints' token", true, 16);
+  CheckSecret(check, kEnvGoogleSaKeyFile, secrets.google_sa_key_file,
+              "the path of the Google service-account key file", true);
+  if (!secrets.google_sa_key_file.empty())
+    CheckServiceAccountKey(check, secrets.google_sa_key_file);
+
+  const bool webhook = config.telegram.mode == TelegramMode::kWebhook;
+  const std::string& telegram_secret = secrets.telegram_webhook_secret;
+  if (webhook && telegram_secret.empty()) {
+    check.Add(std::string(kEnvTelegramWebhookSecret),
+              "is not set in the environment (the webhook's secret_token; required in webhook "
+              "mode)");
+  } else if (!telegram_secret.empty() &&
+             (telegram_secret.size() > 256 ||
+              !std::all_of(telegram_secret.begin(), telegram_secret.end(), [](unsigned char ch) {
+                return std::isalnum(ch) || ch == '_' || ch == '-';
+              }))) {
+    check.Add(std::string(kEnvTelegramWebhookSecret),
+              "must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's secret_token)");
+  }
+}
+
+}  // namespace
+
+std::vector<Problem> ValidateConfig(const Config& config) {
+  std::vector<Problem> problems;
+  Checker check(problems);
+  CheckServer(check, config.server);
+  check.NotEmpty("storage.path", config.storage.path);
+  CheckPlanfix(check, config.planfix);
+  CheckTelegram(check, config.telegram);
+  CheckGoogle(check, config.google);
+  CheckBrief(check, config.brief);
+  CheckCalendar(check, config.calendar);
+  CheckTemplates(check, config.templates);
+  CheckLimits(check, config.limits);
+  CheckLogging(check, config.logging);
+  CheckSecrets(check, config);
+  return problems;
+}
+
+templates::TemplateLoadResult LoadTemplates(const Config& config, std::vector<Problem>& problems) {
+  const TemplatesConfig& settings = config.templates;
+  if (settings.dir.empty() || settings.languages.empty()) return {};
+  auto loaded =
+      templates::TemplateSet::Load(settings.dir, settings.languages, settings.default_language);
+  for (const auto& problem : loaded.problems) {
+    // The default-language problem is already reported against templates.default_language.
+    if (problem.where == settings.dir) continue;
+    problems.push_back(Problem{problem.where, problem.message});
+  }
+  std::error_code error;
+  if (!fs::is_directory(settings.dir, error)) {
+    problems.push_back(
+        Problem{"templates.dir", fmt::format("{} is not a readable directory", settings.dir)});
+  }
+  return loaded;
+}
+
+}  // namespace planfix_flow::config

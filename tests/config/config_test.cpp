@@ -1,0 +1,381 @@
+#include "planfix_flow/config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "planfix_flow/app/cli.h"
+
+namespace planfix_flow::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kSourceDir(PLANFIX_FLOW_SOURCE_DIR);
+const fs::path kExample = kSourceDir / "deploy" / "config.example.toml";
+
+// Secret values distinctive enough to search for in any output.
+constexpr const char* kPlanfixToken = "pf-token-s3cr3t-aaaaaaaa";
+constexpr const char* kBotToken = "123456:bot-token-s3cr3t-bbbbbbbb";
+constexpr const char* kTelegramSecret = "tg-webhook-s3cr3t-cccccccc";
+constexpr const char* kPlanfixWebhookSecret = "pf-webhook-s3cr3t-dddddddd";
+constexpr const char* kGoogleSecret = "google-webhook-s3cr3t-eeeeeeee";
+constexpr const char* kAdminToken = "admin-token-s3cr3t-ffffffff";
+
+std::string ReadText(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void WriteText(const fs::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// Replaces the one line that starts with `line_start` (the example's own line) with
+// `replacement` ("" deletes it); fails the test if there is no such line.
+std::string ReplaceLine(std::string text, const std::string& line_start,
+                        const std::string& replacement) {
+  const auto at = text.find("\n" + line_start);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "no line starting with " << line_start;
+    return text;
+  }
+  const auto end = text.find('\n', at + 1);
+  text.replace(at + 1, end - at - 1, replacement);
+  return text;
+}
+
+// A scratch directory with a service-account key, removed afterwards.
+class ConfigTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(testing::TempDir()) / (std::string("config-") + info->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    key_file_ = dir_ / "google-sa.json";
+    WriteText(key_file_,
+              R"({"type":"service_account","client_email":"flow@agency.iam.gserviceaccount.com",
+                "private_key":"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"})");
+    env_ = {
+        {std::string(kEnvPlanfixToken), kPlanfixToken},
+        {std::string(kEnvTelegramBotToken), kBotToken},
+        {std::string(kEnvTelegramWebhookSecret), kTelegramSecret},
+        {std::string(kEnvPlanfixWebhookSecret), kPlanfixWebhookSecret},
+        {std::string(kEnvGoogleWebhookSecret), kGoogleSecret},
+        {std::string(kEnvGoogleSaKeyFile), key_file_.string()},
+        {std::string(kEnvAdminToken), kAdminToken},
+    };
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // The example config with its templates.dir pointing back at the repository, written into
+  // the scratch directory after `edit`.
+  fs::path WriteConfig(const std::function<std::string(std::string)>& edit = nullptr) {
+    std::string text = ReplaceLine(
+        ReadText(kExample), "dir = ", "dir = \"" + (kSourceDir / "templates").string() + "\"");
+    if (edit) text = edit(text);
+    const fs::path path = dir_ / "config.toml";
+    WriteText(path, text);
+    return path;
+  }
+
+  static std::string AllProblems(const ConfigLoadResult& result) {
+    std::string all;
+    for (const auto& problem : result.problems) all += problem.ToString() + "\n";
+    return all;
+  }
+
+  fs::path dir_;
+  fs::path key_file_;
+  Environment env_;
+};
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST_F(ConfigTest, ShippedExampleConfigPassesWithTheSecretsSet) {
+  auto result = LoadConfig(kExample, env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  const Config& config = *result.config;
+  EXPECT_EQ(config.server.port, 8080);
+  EXPECT_EQ(config.server.body_limit_bytes, 65536u);
+  EXPECT_EQ(config.planfix.statuses.brief_filled, 7);
+  EXPECT_EQ(config.telegram.staff_chat_id, -1001234567890);
+  EXPECT_EQ(config.telegram.mode, TelegramMode::kWebhook);
+  EXPECT_EQ(config.brief.answers.size(), 4u);
+  EXPECT_EQ(config.brief.answers[2].type, FieldType::kSetOfValues);
+  EXPECT_EQ(config.calendar.time_zone, "Europe/Kyiv");
+  EXPECT_EQ(config.calendar.holidays.size(), 2u);
+  EXPECT_EQ(config.calendar.work_end.minutes, 18 * 60);
+  // Relative paths resolve against the config file's directory.
+  EXPECT_EQ(fs::path(config.templates.dir), (kSourceDir / "templates").lexically_normal());
+  EXPECT_EQ(config.secrets.planfix_token, kPlanfixToken);
+  ASSERT_NE(result.templates, nullptr);
+  EXPECT_EQ(result.templates->size(), 2 * templates::Registry().size());
+}
+
+TEST_F(ConfigTest, ExampleConfigWithoutSecretsNamesEveryMissingVariable) {
+  auto result = LoadConfig(kExample, {});
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  for (std::string_view name :
+       {kEnvPlanfixToken, kEnvTelegramBotToken, kEnvTelegramWebhookSecret, kEnvPlanfixWebhookSecret,
+        kEnvGoogleWebhookSecret, kEnvGoogleSaKeyFile, kEnvAdminToken}) {
+    EXPECT_TRUE(Contains(all, std::string(name) + ": is not set")) << name << "\n" << all;
+  }
+  EXPECT_EQ(result.problems.size(), 7u) << all;
+}
+
+TEST_F(ConfigTest, BrokenConfigNamesEachProblemWithItsKeyPath) {
+  const auto path = WriteConfig([](std::string text) {
+    text = ReplaceLine(text, "brief_filled = ", "brief_filled = \"x\"");
+    text = ReplaceLine(text, "rework = ", "");
+    text = ReplaceLine(text, "approved = ", "aproved = 9");
+    text = ReplaceLine(text, "mode = ", "mode = \"carrier-pigeon\"");
+    text = ReplaceLine(text, "time_zone = ", "time_zone = \"Mars/Olympus_Mons\"");
+    text = ReplaceLine(text, "work_start = ", "work_start = \"25:00\"");
+    text = ReplaceLine(text, "holidays = ", "holidays = [\"2026-12-25\", \"2026-02-30\"]");
+    text = ReplaceLine(text, "job_max_attempts = ", "job_max_attempts = 0");
+    text = ReplaceLine(text, "port = ", "port = 70000");
+    text = ReplaceLine(text, "brief_code_entry = ", "brief_code_entry = \"1234\"");
+    text = ReplaceLine(text, "escalate_to_staff = ", "escalate_to_staff = \"yes\"");
+    return text + "\n[telegramm]\nbot_username = \"x\"\n";
+  });
+  auto result = LoadConfig(path, env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  for (const char* expected : {
+           "planfix.statuses.brief_filled: expected an integer, found a string (\"x\")",
+           "planfix.statuses.rework: is missing (required)",
+           "planfix.statuses.approved: is missing (required)",
+           "planfix.statuses.aproved: unknown key (did you mean \"approved\"?)",
+           "telegram.mode: \"carrier-pigeon\" is not one of: webhook, polling",
+           "calendar.time_zone: \"Mars/Olympus_Mons\" is not a known IANA time zone",
+           "calendar.work_start: \"25:00\" is not a time of day",
+           "calendar.holidays[1]: \"2026-02-30\" is not a real calendar date",
+           "limits.job_max_attempts: 0 is out of range 1..100",
+           "server.port: 70000 is out of range 0..65535",
+           "google.brief_code_entry: \"1234\" is not a form entry id",
+           "brief.escalate_to_staff: expected a boolean (true or false), found a string",
+           "telegramm: unknown section (did you mean \"telegram\"?)",
+       }) {
+    EXPECT_TRUE(Contains(all, expected)) << "missing: " << expected << "\nall:\n" << all;
+  }
+  EXPECT_EQ(result.problems.size(), 13u) << all;
+}
+
+TEST_F(ConfigTest, ReportsTemplateProblemsWithTheFilePath) {
+  const fs::path templates = dir_ / "templates";
+  fs::copy(kSourceDir / "templates", templates, fs::copy_options::recursive);
+  WriteText(templates / "en" / "brief_request.mustache", "Hi {{client_name}}, {{{form_url}}}");
+  fs::remove(templates / "uk" / "ping.mustache");
+  const auto path = WriteConfig(
+      [](std::string text) { return ReplaceLine(text, "dir = ", "dir = \"templates\""); });
+  auto result = LoadConfig(path, env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  EXPECT_TRUE(Contains(
+      all, (templates / "en" / "brief_request.mustache").string() + ": line 1: triple mustache"))
+      << all;
+  EXPECT_TRUE(Contains(
+      all, (templates / "en" / "brief_request.mustache").string() + ": does not use {{form_url}}"))
+      << all;
+  EXPECT_TRUE(Contains(all, (templates / "uk" / "ping.mustache").string() + ": is missing")) << all;
+}
+
+TEST_F(ConfigTest, AMissingTemplatesDirectoryIsAProblem) {
+  const auto path = WriteConfig(
+      [](std::string text) { return ReplaceLine(text, "dir = ", "dir = \"no-such-templates\""); });
+  auto result = LoadConfig(path, env_);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(Contains(AllProblems(result), "templates.dir: ")) << AllProblems(result);
+  EXPECT_TRUE(Contains(AllProblems(result), (dir_ / "no-such-templates").string()));
+}
+
+TEST_F(ConfigTest, TelegramWebhookSecretIsRequiredOnlyInWebhookMode) {
+  env_.erase(std::string(kEnvTelegramWebhookSecret));
+  auto webhook = LoadConfig(WriteConfig(), env_);
+  ASSERT_FALSE(webhook.ok());
+  EXPECT_TRUE(Contains(AllProblems(webhook), "PLANFIX_FLOW_TELEGRAM_WEBHOOK_SECRET: is not set"));
+  EXPECT_EQ(webhook.problems.size(), 1u) << AllProblems(webhook);
+
+  auto polling = LoadConfig(WriteConfig([](std::string text) {
+                              return ReplaceLine(text, "mode = ", "mode = \"polling\"");
+                            }),
+                            env_);
+  EXPECT_TRUE(polling.ok()) << AllProblems(polling);
+}
+
+TEST_F(ConfigTest, RejectsABadTelegramWebhookSecretWithoutEchoingIt) {
+  env_[std::string(kEnvTelegramWebhookSecret)] = "has spaces and s3cr3t!";
+  auto result = LoadConfig(WriteConfig(), env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  EXPECT_TRUE(Contains(all, "PLANFIX_FLOW_TELEGRAM_WEBHOOK_SECRET: must be 1-256 characters"))
+      << all;
+  EXPECT_FALSE(Contains(all, "s3cr3t")) << all;
+}
+
+TEST_F(ConfigTest, ChecksTheServiceAccountKeyFile) {
+  WriteText(key_file_, R"({"type":"authorized_user"})");
+  auto result = LoadConfig(WriteConfig(), env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  EXPECT_TRUE(Contains(all, "PLANFIX_FLOW_GOOGLE_SA_KEY_FILE: the key file")) << all;
+  EXPECT_TRUE(Contains(all, "\"private_key\"")) << all;
+
+  fs::remove(key_file_);
+  result = LoadConfig(WriteConfig(), env_);
+  EXPECT_TRUE(Contains(AllProblems(result), "cannot be read")) << AllProblems(result);
+}
+
+TEST_F(ConfigTest, RejectsTwoStatusesWithTheSameId) {
+  auto result = LoadConfig(
+      WriteConfig([](std::string text) { return ReplaceLine(text, "rework = ", "rework = 9"); }),
+      env_);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(
+      Contains(AllProblems(result), "planfix.statuses.rework: 9 is also planfix.statuses.approved"))
+      << AllProblems(result);
+}
+
+TEST_F(ConfigTest, RejectsAWebhookUrlTelegramCannotDeliverTo) {
+  auto result = LoadConfig(
+      WriteConfig([](std::string text) {
+        return ReplaceLine(text, "webhook_url = ",
+                           "webhook_url = \"http://flow.agency.example:9000/webhooks/telegram\"");
+      }),
+      env_);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(Contains(AllProblems(result), "telegram.webhook_url: must be an https:// URL"))
+      << AllProblems(result);
+
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        return ReplaceLine(
+                            text, "webhook_url = ",
+                            "webhook_url = \"https://flow.agency.example:9000/webhooks/telegram\"");
+                      }),
+                      env_);
+  EXPECT_TRUE(Contains(AllProblems(result), "telegram.webhook_url: port 9000"))
+      << AllProblems(result);
+}
+
+TEST_F(ConfigTest, AcceptsBareTomlDatesAndMovedWorkingDays) {
+  auto result = LoadConfig(
+      WriteConfig([](std::string text) {
+        text = ReplaceLine(text, "holidays = ", "holidays = [2026-12-25]");
+        return ReplaceLine(text, "moved_working_days = ", "moved_working_days = [\"2026-12-26\"]");
+      }),
+      env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  ASSERT_EQ(result.config->calendar.holidays.size(), 1u);
+  EXPECT_EQ(result.config->calendar.holidays[0].ToString(), "2026-12-25");
+  auto calendar = calendar::WorkCalendar::Create(result.config->calendar);
+  ASSERT_TRUE(calendar);
+  EXPECT_TRUE(calendar->IsWorkingDay({2026, 12, 26}));
+}
+
+TEST_F(ConfigTest, RejectsADayThatIsBothAHolidayAndAMovedWorkingDay) {
+  auto result = LoadConfig(
+      WriteConfig([](std::string text) {
+        return ReplaceLine(text, "moved_working_days = ", "moved_working_days = [\"2027-01-01\"]");
+      }),
+      env_);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(
+      Contains(AllProblems(result), "calendar.moved_working_days[0]: 2027-01-01 is also listed"))
+      << AllProblems(result);
+}
+
+TEST_F(ConfigTest, ReportsATomlSyntaxErrorWithItsLine) {
+  const fs::path path = dir_ / "broken.toml";
+  WriteText(path, "[server]\nport = 8080\nhost = \"unterminated\n");
+  auto result = LoadConfig(path, env_);
+  ASSERT_EQ(result.problems.size(), 1u);
+  EXPECT_TRUE(result.problems[0].key_path.starts_with(path.string() + ":3:"))
+      << AllProblems(result);
+  EXPECT_TRUE(Contains(result.problems[0].message, "TOML syntax error"));
+}
+
+TEST_F(ConfigTest, ReportsAMissingFile) {
+  auto result = LoadConfig(dir_ / "nope.toml", env_);
+  ASSERT_EQ(result.problems.size(), 1u);
+  EXPECT_EQ(result.problems[0].ToString(), (dir_ / "nope.toml").string() + ": does not exist");
+}
+
+TEST_F(ConfigTest, AnEmptyFileNamesEveryRequiredSection) {
+  auto result = ParseConfig("", dir_, env_);
+  const std::string all = AllProblems(result);
+  for (const char* section : {"storage", "planfix", "telegram", "google", "brief"}) {
+    EXPECT_TRUE(Contains(all, std::string(section) + ": is missing (required)")) << all;
+  }
+}
+
+TEST_F(ConfigTest, DefaultSandboxConfigIsValidOnceItHasAKeyFile) {
+  Config config = DefaultSandboxConfig();
+  config.secrets.google_sa_key_file = key_file_.string();
+  std::string all;
+  for (const auto& problem : ValidateConfig(config)) all += problem.ToString() + "\n";
+  EXPECT_TRUE(all.empty()) << all;
+  std::vector<Problem> problems;
+  auto templates = LoadTemplates(config, problems);
+  EXPECT_TRUE(problems.empty());
+  EXPECT_NE(templates.set, nullptr);
+}
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliRun RunCheckConfig(const fs::path& path, const Environment& env) {
+  const std::string config_path = path.string();
+  const char* argv[] = {"planfix-flow", "check-config", "--config", config_path.c_str()};
+  std::ostringstream out;
+  std::ostringstream err;
+  const int code = app::RunCli(4, argv, out, err, env);
+  return CliRun{code, out.str(), err.str()};
+}
+
+TEST_F(ConfigTest, CheckConfigPrintsASummaryWithoutSecretsForAGoodConfig) {
+  auto run = RunCheckConfig(kExample, env_);
+  EXPECT_EQ(run.code, app::kExitOk) << run.err;
+  EXPECT_TRUE(run.err.empty()) << run.err;
+  EXPECT_TRUE(Contains(run.out, "is valid")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "listen:    127.0.0.1:8080")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "https://agency.planfix.com/rest/")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "webhook mode")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "Europe/Kyiv, mon,tue,wed,thu,fri 09:00-18:00")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "PLANFIX_FLOW_PLANFIX_TOKEN")) << run.out;
+  EXPECT_FALSE(Contains(run.out, "missing")) << run.out;
+  EXPECT_FALSE(Contains(run.out, "s3cr3t")) << run.out;
+}
+
+TEST_F(ConfigTest, CheckConfigListsEveryProblemAndExitsNonZero) {
+  const auto path = WriteConfig([](std::string text) {
+    text = ReplaceLine(text, "brief_filled = ", "brief_filled = \"x\"");
+    text = ReplaceLine(text, "time_zone = ", "time_zone = \"Nowhere/Special\"");
+    return ReplaceLine(text, "level = ", "levle = \"info\"");
+  });
+  env_.erase(std::string(kEnvAdminToken));
+  auto run = RunCheckConfig(path, env_);
+  EXPECT_EQ(run.code, app::kExitFailure);
+  for (const char* expected : {"planfix.statuses.brief_filled: ", "calendar.time_zone: ",
+                               "logging.levle: unknown key (did you mean \"level\"?)",
+                               "PLANFIX_FLOW_ADMIN_TOKEN: ", "4 problems"}) {
+    EXPECT_TRUE(Contains(run.err, expected)) << expected << "\n" << run.err;
+  }
+  EXPECT_FALSE(Contains(run.err + run.out, "s3cr3t")) << run.err;
+}
+
+}  // namespace
+}  // namespace planfix_flow::config
