@@ -526,12 +526,19 @@ ConfigLoadResult ParseConfigNamed(std::string_view toml_text, const fs::path& ba
   secrets.google_sa_key_file = Resolve(base_dir, Lookup(env, kEnvGoogleSaKeyFile));
   secrets.admin_token = Lookup(env, kEnvAdminToken);
 
-  // A key the parser already complained about (wrong type, missing) holds its default now;
-  // judging that default again would only repeat the complaint.
+  // A key (or section) the parser already complained about holds its default now; judging
+  // that default again would only repeat the complaint.
   std::set<std::string> reported;
   for (const auto& problem : result.problems) reported.insert(problem.key_path);
+  const auto already_reported = [&](const std::string& key_path) {
+    for (std::size_t end = 0; end != std::string::npos;) {
+      end = key_path.find_first_of(".[", end + 1);
+      if (reported.count(key_path.substr(0, end)) > 0) return true;
+    }
+    return false;
+  };
   for (auto& problem : ValidateConfig(config)) {
-    if (reported.count(problem.key_path) == 0) result.problems.push_back(std::move(problem));
+    if (!already_reported(problem.key_path)) result.problems.push_back(std::move(problem));
   }
   auto templates = LoadTemplates(config, result.problems);
   if (result.problems.empty()) {
@@ -549,6 +556,12 @@ ConfigLoadResult ParseConfig(std::string_view toml_text, const fs::path& base_di
 }
 
 ConfigLoadResult LoadConfig(const fs::path& path, const Environment& env) {
+  std::error_code kind_error;
+  if (fs::is_directory(path, kind_error)) {
+    ConfigLoadResult result;
+    result.problems.push_back({path.string(), "is a directory, not a config file"});
+    return result;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::error_code error;

@@ -1,6 +1,8 @@
 #include "planfix_flow/config/config.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -56,7 +58,9 @@ class ConfigTest : public testing::Test {
  protected:
   void SetUp() override {
     const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(testing::TempDir()) / (std::string("config-") + info->name());
+    // Unique per process: several checkouts may run this suite at the same time.
+    dir_ = fs::path(testing::TempDir()) /
+           fmt::format("planfix-flow-config-{}-{}", ::getpid(), info->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     key_file_ = dir_ / "google-sa.json";
@@ -311,12 +315,17 @@ TEST_F(ConfigTest, ReportsAMissingFile) {
   EXPECT_EQ(result.problems[0].ToString(), (dir_ / "nope.toml").string() + ": does not exist");
 }
 
-TEST_F(ConfigTest, AnEmptyFileNamesEveryRequiredSection) {
+TEST_F(ConfigTest, AnEmptyFileNamesEveryRequiredSectionOnce) {
   auto result = ParseConfig("", dir_, env_);
   const std::string all = AllProblems(result);
   for (const char* section : {"storage", "planfix", "telegram", "google", "brief"}) {
     EXPECT_TRUE(Contains(all, std::string(section) + ": is missing (required)")) << all;
   }
+  // Not again for each key of a missing section.
+  EXPECT_FALSE(Contains(all, "planfix.base_url")) << all;
+  // The default templates dir ("templates" beside the file) does not exist here.
+  EXPECT_TRUE(Contains(all, "templates.dir: ")) << all;
+  EXPECT_EQ(result.problems.size(), 6u) << all;
 }
 
 TEST_F(ConfigTest, DefaultSandboxConfigIsValidOnceItHasAKeyFile) {

@@ -1,6 +1,8 @@
 #include "planfix_flow/templates/template_set.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -36,8 +38,11 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 // A scratch template directory under the test's temp dir, removed afterwards.
 class TemplateDir {
  public:
+  // Unique per process and test: several checkouts may run this suite at the same time.
   TemplateDir()
-      : root_(fs::path(testing::TempDir()) / ("templates-" + std::to_string(counter_++))) {
+      : root_(fs::path(testing::TempDir()) /
+              fmt::format("planfix-flow-templates-{}-{}", ::getpid(),
+                          testing::UnitTest::GetInstance()->current_test_info()->name())) {
     fs::remove_all(root_);
     fs::copy(kShippedDir, root_, fs::copy_options::recursive);
   }
@@ -48,7 +53,6 @@ class TemplateDir {
   }
 
  private:
-  static inline int counter_ = 0;
   fs::path root_;
 };
 
