@@ -218,6 +218,12 @@ void CheckGoogle(Checker& check, const GoogleConfig& google) {
   check.Url("google.token_url", google.token_url);
   check.NotEmpty("google.form_id", google.form_id);
   check.Url("google.form_url", google.form_url);
+  // Pre-filled links (?usp=pp_url&entry.N=...) work only on the long /viewform address.
+  if (!google.form_url.empty() && !google.form_url.ends_with("/viewform")) {
+    check.Add("google.form_url",
+              "must be the form's address ending in /viewform (short forms.gle "
+              "links cannot be pre-filled)");
+  }
   const std::string_view entry = google.brief_code_entry;
   if (!entry.starts_with("entry.") || entry.size() == 6 ||
       !std::all_of(entry.begin() + 6, entry.end(),

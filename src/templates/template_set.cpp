@@ -196,6 +196,91 @@ std::vector<std::string> CheckAgainstSpec(const ScanResult& scan, const Template
   return problems;
 }
 
+// The markup Telegram's HTML parse mode accepts (anything else makes sendMessage fail with
+// "can't parse entities"): these tags, and only &lt; &gt; &amp; &quot; and numeric entities.
+constexpr std::string_view kTelegramTags[] = {
+    "a",   "b", "blockquote", "code",   "del",    "em",       "i",          "ins",
+    "pre", "s", "span",       "strike", "strong", "tg-emoji", "tg-spoiler", "u",
+};
+
+bool IsTelegramTag(std::string_view name) {
+  return std::find(std::begin(kTelegramTags), std::end(kTelegramTags), name) !=
+         std::end(kTelegramTags);
+}
+
+bool IsTelegramEntity(std::string_view rest) {
+  for (std::string_view named : {"lt;", "gt;", "amp;", "quot;"}) {
+    if (rest.starts_with(named)) return true;
+  }
+  if (!rest.starts_with("#")) return false;
+  rest.remove_prefix(1);
+  const bool hex = rest.starts_with("x") || rest.starts_with("X");
+  if (hex) rest.remove_prefix(1);
+  std::size_t digits = 0;
+  while (digits < rest.size() && (hex ? std::isxdigit(static_cast<unsigned char>(rest[digits]))
+                                      : std::isdigit(static_cast<unsigned char>(rest[digits])))) {
+    ++digits;
+  }
+  return digits > 0 && digits < rest.size() && rest[digits] == ';';
+}
+
+// Checks the template's own markup (values are escaped when rendered, so only the static text
+// matters): Telegram's tags only, properly nested, and no bare & or <.
+std::vector<std::string> CheckTelegramHtml(std::string_view text) {
+  std::vector<std::string> problems;
+  std::vector<std::string> open_tags;
+  std::size_t line = 1;
+  for (std::size_t pos = 0; pos < text.size(); ++pos) {
+    const char ch = text[pos];
+    if (ch == '\n') {
+      ++line;
+    } else if (text.substr(pos, 2) == "{{") {
+      const auto end = text.find("}}", pos + 2);
+      if (end == std::string_view::npos) break;  // reported by Scan
+      pos = end + 1;
+    } else if (ch == '&') {
+      if (!IsTelegramEntity(text.substr(pos + 1))) {
+        problems.push_back(
+            fmt::format("line {}: a bare & is not valid in Telegram HTML (write &amp;)", line));
+      }
+    } else if (ch == '>') {
+      problems.push_back(
+          fmt::format("line {}: a bare > is not valid in Telegram HTML (write &gt;)", line));
+    } else if (ch == '<') {
+      const auto end = text.find('>', pos);
+      if (end == std::string_view::npos) {
+        problems.push_back(
+            fmt::format("line {}: a bare < is not valid in Telegram HTML (write &lt;)", line));
+        continue;
+      }
+      std::string_view tag = text.substr(pos + 1, end - pos - 1);
+      line += static_cast<std::size_t>(std::count(tag.begin(), tag.end(), '\n'));
+      pos = end;
+      const bool closing = tag.starts_with("/");
+      if (closing) tag.remove_prefix(1);
+      const std::string name(tag.substr(0, tag.find_first_of(" \t\n/")));
+      if (!IsTelegramTag(name)) {
+        problems.push_back(fmt::format(
+            "line {}: <{}> is not supported by Telegram's HTML (use b, i, u, s, a, code, pre, "
+            "blockquote, tg-spoiler; a line break is a plain newline)",
+            line, name));
+        continue;
+      }
+      if (!closing) {
+        open_tags.push_back(name);
+      } else if (open_tags.empty() || open_tags.back() != name) {
+        problems.push_back(fmt::format("line {}: </{}> closes no open <{}>", line, name, name));
+      } else {
+        open_tags.pop_back();
+      }
+    }
+  }
+  for (const auto& name : open_tags) {
+    problems.push_back(fmt::format("<{}> is never closed", name));
+  }
+  return problems;
+}
+
 std::optional<std::string> ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
@@ -257,6 +342,9 @@ std::vector<std::string> CheckTemplateText(std::string_view text, const Template
   }
   if (spec != nullptr) {
     for (auto& problem : CheckAgainstSpec(scan, *spec)) problems.push_back(std::move(problem));
+    if (spec->channel == Channel::kTelegram) {
+      for (auto& problem : CheckTelegramHtml(text)) problems.push_back(std::move(problem));
+    }
   }
   return problems;
 }

@@ -176,6 +176,41 @@ TEST_F(ConfigTest, BrokenConfigNamesEachProblemWithItsKeyPath) {
   EXPECT_EQ(result.problems.size(), 13u) << all;
 }
 
+TEST_F(ConfigTest, FindsTyposAndWrongTypesInsideArraysOfTables) {
+  const auto path = WriteConfig([](std::string text) {
+    text = ReplaceLine(text, "field_id = 212", "feild_id = 212");
+    text = ReplaceLine(text, "type = \"date\"", "type = \"calendar\"");
+    text = ReplaceLine(text, "threads = ", "threads = 4.5");
+    text = ReplaceLine(text, "keep_alive_seconds = ", "keep_alive_seconds = 99999999999");
+    return ReplaceLine(text, "working_days = ", "working_days = [\"mon\", 2, \"funday\"]");
+  });
+  auto result = LoadConfig(path, env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  for (const char* expected : {
+           "brief.answers[1].feild_id: unknown key (did you mean \"field_id\"?)",
+           "brief.answers[1].field_id: is missing (required)",
+           "brief.answers[3].type: \"calendar\" is not one of: line, text, number",
+           "server.threads: expected an integer, found a floating-point number",
+           "server.keep_alive_seconds: 99999999999 is out of range",
+           "calendar.working_days[1]: expected a string, found an integer",
+           "calendar.working_days[2]: \"funday\" is not a weekday",
+       }) {
+    EXPECT_TRUE(Contains(all, expected)) << "missing: " << expected << "\nall:\n" << all;
+  }
+  EXPECT_EQ(result.problems.size(), 7u) << all;
+}
+
+TEST_F(ConfigTest, ASectionOfTheWrongTypeIsReportedOnce) {
+  auto result = ParseConfig(
+      "planfix = 5\n[storage]\npath = \"x.db\"\n[brief]\nanswers = { question = \"q\" }\n", dir_,
+      env_);
+  const std::string all = AllProblems(result);
+  EXPECT_TRUE(Contains(all, "planfix: expected a table, found an integer")) << all;
+  EXPECT_TRUE(Contains(all, "brief.answers: expected an array of tables")) << all;
+  EXPECT_FALSE(Contains(all, "planfix.")) << all;
+}
+
 TEST_F(ConfigTest, ReportsTemplateProblemsWithTheFilePath) {
   const fs::path templates = dir_ / "templates";
   fs::copy(kSourceDir / "templates", templates, fs::copy_options::recursive);

@@ -181,6 +181,22 @@ TEST(TemplateSet, RejectsUnbalancedSectionsAndUnclosedTags) {
   EXPECT_TRUE(CheckTemplateText("{{! a comment }}{{#a}}{{b}}{{/a}}{{^a}}-{{/a}}", nullptr).empty());
 }
 
+TEST(TemplateSet, RejectsMarkupTelegramCannotParse) {
+  const TemplateSpec* ping = FindSpec("ping");
+  EXPECT_TRUE(
+      CheckTemplateText("<b>{{message}}</b> &amp; <a href=\"x?a=1&amp;b=2\">x</a>", ping).empty());
+  EXPECT_TRUE(CheckTemplateText("{{message}} &#128075; &#x1F44B; &quot;", ping).empty());
+  for (const char* text :
+       {"{{message}}<br>next", "{{message}} & more", "{{message}} <b>bold", "<i>{{message}}</b>",
+        "{{message}} 1 < 2", "{{message}} 2 > 1", "<p>{{message}}</p>"}) {
+    EXPECT_FALSE(CheckTemplateText(text, ping).empty()) << text;
+  }
+  // Planfix comments take any HTML.
+  EXPECT_TRUE(
+      CheckTemplateText("{{reason}}<br>{{client_name}}", FindSpec("comment_delivery_failed"))
+          .empty());
+}
+
 TEST(TemplateSet, LoadNamesEveryBrokenMissingAndUnknownFile) {
   TemplateDir dir;
   dir.Write("uk/brief_request.mustache", "{{client_name}} {{form_ur}}");

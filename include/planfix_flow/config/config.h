@@ -22,7 +22,7 @@ namespace planfix_flow::config {
 // Environment variables by name. Injected so tests never touch the real environment.
 using Environment = std::map<std::string, std::string, std::less<>>;
 
-// The process environment (what the CLI passes).
+// The process environment's PLANFIX_FLOW_* variables (what the CLI passes).
 Environment ProcessEnvironment();
 
 // The environment variables that carry secrets.

@@ -16,7 +16,8 @@
 
 namespace planfix_flow::templates {
 
-// Where a rendered text goes. Both are HTML; the channel is informational for now.
+// Where a rendered text goes. Both are HTML; Telegram accepts only a few tags (checked),
+// Planfix comments any (<br> for a line break).
 enum class Channel { kTelegram, kPlanfixComment };
 
 // What the code promises about one template: the variables it supplies when rendering
@@ -52,7 +53,9 @@ struct TemplateProblem {
 };
 
 // Checks one template text against its spec (pass nullptr to check syntax only): syntax,
-// forbidden tags, variables outside the spec, unbalanced sections, must_use variables absent.
+// forbidden tags, variables outside the spec, unbalanced sections, must_use variables absent,
+// and for Telegram texts the static markup (only Telegram's tags, nested properly; no bare &,
+// < or >).
 std::vector<std::string> CheckTemplateText(std::string_view text, const TemplateSpec* spec);
 
 class TemplateSet;
