@@ -4,7 +4,9 @@
 #include <kainjow/mustache.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <system_error>
