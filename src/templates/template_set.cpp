@@ -443,12 +443,21 @@ core::Result<std::string> TemplateSet::Render(std::string_view name, std::string
         core::ErrorCode::kNotFound,
         fmt::format("no template \"{}\" in language \"{}\"", name, by_language->first));
   }
+  // Every declared variable is required, not only those this language's text uses: a caller
+  // tested against one language must not fail in another.
   std::vector<std::string> missing;
+  if (const TemplateSpec* spec = FindSpec(name); spec != nullptr) {
+    for (const auto& variable : spec->variables) {
+      if (values.find(variable) == values.end()) missing.push_back(variable);
+    }
+  }
   kainjow::mustache::data data{kainjow::mustache::data::type::object};
   for (const auto& variable : text->second.used_variables) {
     const auto value = values.find(variable);
     if (value == values.end()) {
-      missing.push_back(variable);
+      if (std::find(missing.begin(), missing.end(), variable) == missing.end()) {
+        missing.push_back(variable);
+      }
     } else if (value->second.empty()) {
       data.set(variable, kainjow::mustache::data{false});
     } else {

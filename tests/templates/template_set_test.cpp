@@ -66,6 +66,28 @@ TEST(TemplateSet, LoadsEveryRegisteredTemplateInUkrainianAndEnglish) {
   }
 }
 
+TEST(TemplateSet, EveryShippedTemplateRendersInEveryLanguageWithHostileValues) {
+  auto set = Shipped();
+  ASSERT_NE(set, nullptr);
+  for (const auto& spec : Registry()) {
+    Values values;
+    for (const auto& variable : spec.variables)
+      values[variable] = "<i>" + variable + "</i> & \"x\"";
+    for (const char* language : {"uk", "en"}) {
+      auto text = set->Render(spec.name, language, values);
+      ASSERT_TRUE(text) << spec.name << " (" << language << "): " << text.error().ToString();
+      EXPECT_FALSE(text->empty()) << spec.name;
+      EXPECT_FALSE(Contains(*text, "<i>")) << spec.name << " (" << language << "): " << *text;
+      EXPECT_FALSE(Contains(*text, "{{")) << spec.name << " (" << language << "): " << *text;
+      for (const auto& variable : spec.must_use) {
+        if (variable == "approved") continue;  // a flag, used only as a section
+        EXPECT_TRUE(Contains(*text, "&lt;i&gt;" + variable + "&lt;/i&gt; &amp; &quot;x&quot;"))
+            << spec.name << " (" << language << ") does not show " << variable << ": " << *text;
+      }
+    }
+  }
+}
+
 TEST(TemplateSet, RendersTheBriefRequestWithItsLinkAndDeadline) {
   auto set = Shipped();
   ASSERT_NE(set, nullptr);
@@ -117,7 +139,17 @@ TEST(TemplateSet, AMissingVariableIsAnErrorNotABlank) {
   auto text = set->Render("brief_request", "uk", {{"client_name", "Олена"}});
   ASSERT_FALSE(text);
   EXPECT_EQ(text.error().code, core::ErrorCode::kInvalidInput);
-  EXPECT_TRUE(Contains(text.error().message, "form_url")) << text.error().message;
+  EXPECT_TRUE(Contains(text.error().message, "form_url, deadline")) << text.error().message;
+}
+
+TEST(TemplateSet, EveryDeclaredVariableIsRequiredEvenIfThisLanguageDoesNotUseIt) {
+  // The English text uses no variable at all; the caller must still supply client_name,
+  // because another language's text may use it.
+  auto set = Shipped();
+  ASSERT_NE(set, nullptr);
+  auto text = set->Render("brief_received", "en", {});
+  ASSERT_FALSE(text);
+  EXPECT_TRUE(Contains(text.error().message, "client_name")) << text.error().message;
 }
 
 TEST(TemplateSet, AnEmptyValueHidesItsSectionAndShowsTheInvertedOne) {

@@ -81,9 +81,9 @@ class TemplateSet {
       const std::string& default_language);
 
   // Renders `name` in `language`, falling back to the default language when the set has no
-  // such language. Fails with kInvalidInput when a variable the text uses is not in `values`
-  // (never renders a blank instead) and kNotFound for an unknown template. Leading and
-  // trailing whitespace of the result is trimmed.
+  // such language. Fails with kInvalidInput when `values` lacks any variable the spec declares
+  // (whether or not this language's text uses it; never renders a blank instead) and
+  // kNotFound for an unknown template. Leading and trailing whitespace is trimmed.
   core::Result<std::string> Render(std::string_view name, std::string_view language,
                                    const Values& values) const;
 
