@@ -1,9 +1,13 @@
 #include "planfix_flow/config/config.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -420,6 +424,65 @@ TEST_F(ConfigTest, CheckConfigListsEveryProblemAndExitsNonZero) {
     EXPECT_TRUE(Contains(run.err, expected)) << expected << "\n" << run.err;
   }
   EXPECT_FALSE(Contains(run.err + run.out, "s3cr3t")) << run.err;
+}
+
+// Runs the real binary with exactly `env` as its environment; stdout and stderr go to files.
+CliRun RunBinary(const fs::path& dir, const std::vector<std::string>& args,
+                 const Environment& env) {
+  const std::string out_path = (dir / "stdout.txt").string();
+  const std::string err_path = (dir / "stderr.txt").string();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  std::vector<std::string> argv_storage = {PLANFIX_FLOW_BINARY};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : argv_storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_storage;
+  for (const auto& [name, value] : env) env_storage.push_back(name + "=" + value);
+  // Sanitizer settings pass through so a leak in the child fails like one in the test.
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    if (const char* value = std::getenv(name))
+      env_storage.push_back(std::string(name) + "=" + value);
+  }
+  std::vector<char*> envp;
+  for (auto& entry : env_storage) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned =
+      posix_spawn(&pid, PLANFIX_FLOW_BINARY, &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    ADD_FAILURE() << "posix_spawn failed: " << spawned;
+    return CliRun{-1, "", ""};
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadText(out_path),
+                ReadText(err_path)};
+}
+
+TEST_F(ConfigTest, TheBinaryPassesTheShippedExampleWithSecretsFromItsEnvironment) {
+  auto run = RunBinary(dir_, {"check-config", "--config", kExample.string()}, env_);
+  EXPECT_EQ(run.code, app::kExitOk) << run.err;
+  EXPECT_TRUE(Contains(run.out, "is valid")) << run.out;
+  EXPECT_FALSE(Contains(run.out + run.err, "s3cr3t")) << run.out << run.err;
+}
+
+TEST_F(ConfigTest, TheBinaryRefusesABrokenConfigNamingEachProblem) {
+  const auto path = WriteConfig(
+      [](std::string text) { return ReplaceLine(text, "work_end = ", "work_end = \"08:00\""); });
+  env_.erase(std::string(kEnvPlanfixToken));
+  auto run = RunBinary(dir_, {"check-config", "--config", path.string()}, env_);
+  EXPECT_EQ(run.code, app::kExitFailure);
+  EXPECT_TRUE(Contains(run.err, "calendar.work_end: 08:00 is not after calendar.work_start"))
+      << run.err;
+  EXPECT_TRUE(Contains(run.err, "PLANFIX_FLOW_PLANFIX_TOKEN: is not set")) << run.err;
+  EXPECT_TRUE(run.out.empty()) << run.out;
 }
 
 }  // namespace
