@@ -1,0 +1,179 @@
+// Database: planfix-flow's durable state in one SQLite file (WAL): the inbox of events,
+// the outbox of jobs, timers and flows. Thread-safe. There is one writer path (a mutex over
+// one connection); appends from concurrent callers are group-committed, each caller
+// returning only after its event is durable. Reads use their own connection, so they never
+// wait for the writer. Disk and SQL errors throw (std::runtime_error), except in
+// AppendEvent, which reports them as kUnavailable.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "planfix_flow/core/clock.h"
+#include "planfix_flow/core/metrics.h"
+#include "planfix_flow/core/result.h"
+#include "planfix_flow/storage/flow_reader.h"
+#include "planfix_flow/storage/inbox.h"
+#include "planfix_flow/storage/records.h"
+
+namespace SQLite {
+class Database;
+}  // namespace SQLite
+
+namespace planfix_flow::storage {
+
+// kFull: an acknowledged event survives power loss. kNormal: it survives a crash of the
+// process but the last commits may be lost on power loss (faster).
+enum class Synchronous { kFull, kNormal };
+
+struct DatabaseOptions {
+  std::string path = ":memory:";  // a file path, or ":memory:" for tests
+  Synchronous synchronous = Synchronous::kFull;
+  std::chrono::milliseconds busy_timeout{5000};
+  // Appends committed together at most (group commit).
+  std::size_t max_batch = 512;
+};
+
+// What committing an event's outcome changed, so the caller can wake the executor and
+// the scheduler.
+struct CommitSummary {
+  std::size_t jobs_added = 0;  // effects whose idempotency key was new
+  std::size_t timers_set = 0;
+  std::size_t timers_cancelled = 0;
+  std::optional<core::TimePoint> earliest_timer;  // the earliest due time among timers set
+};
+
+// How a failed event or job attempt ends.
+enum class FailureOutcome { kRetry, kDead };
+
+struct JobFilter {
+  std::optional<JobState> state;  // all states when absent
+  std::size_t limit = 100;
+  // Newest first (by id) when true; oldest first otherwise.
+  bool newest_first = true;
+};
+
+class Database final : public Inbox, public FlowReader {
+ public:
+  // Opens (creating if needed) and migrates. Throws std::runtime_error when the file cannot
+  // be opened or its schema is newer than this build knows.
+  explicit Database(DatabaseOptions options);
+  ~Database() override;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // The schema version after migrations (the highest applied).
+  int schema_version() const;
+
+  // Called (outside any lock) after events were newly committed by AppendEvent or by
+  // FireDueTimers; wire it to the event processor's Notify. Set before concurrent use.
+  void SetEventsAddedListener(std::function<void()> listener);
+
+  // ---- Inbox ----
+  core::Result<AppendResult> AppendEvent(const NewEvent& event) override;
+  // Number of commits made by AppendEvent so far (each may hold many events).
+  std::uint64_t append_commits() const;
+  // Appends waiting for a commit (for tests and metrics).
+  std::size_t queued_appends() const;
+
+  // ---- Events (the processor's path) ----
+  // The pending event with the lowest id whose next attempt is due at `now`.
+  std::optional<StoredEvent> NextDueEvent(core::TimePoint now) const;
+  // The earliest next_attempt_at among pending events.
+  std::optional<core::TimePoint> NextEventAttemptAt() const;
+  // In one transaction: inserts the effects as jobs (skipping known idempotency keys),
+  // applies the timer and flow changes and marks the event done. Throws if the event is
+  // not pending (nothing is changed then).
+  CommitSummary CompleteEvent(std::int64_t event_id, const std::vector<Effect>& effects,
+                              const std::vector<TimerChange>& timers,
+                              const std::vector<FlowChange>& flows, core::TimePoint now);
+  // Counts a failed attempt: back to pending with `next_attempt_at`, or dead.
+  void FailEvent(std::int64_t event_id, const std::string& error, FailureOutcome outcome,
+                 core::TimePoint next_attempt_at, core::TimePoint now);
+  // A dead event back to pending with attempts reset. kNotFound, or kConflict if not dead.
+  core::Status ReplayEvent(std::int64_t event_id, core::TimePoint now);
+  std::optional<StoredEvent> GetEvent(std::int64_t event_id) const;
+  std::vector<StoredEvent> ListEvents(std::optional<EventState> state, std::size_t limit) const;
+
+  // ---- Jobs (the executor's path) ----
+  // Leases the next runnable job: pending and due, or running with an expired lease (its
+  // worker died). Counts the attempt. Ordered by next attempt time, then id.
+  std::optional<Job> LeaseNextJob(const std::string& worker, core::TimePoint now,
+                                  core::TimePoint lease_until);
+  std::optional<core::TimePoint> NextJobAttemptAt() const;
+  // The following return false (and change nothing) when `worker` no longer holds the lease.
+  bool CompleteJob(std::int64_t job_id, const std::string& worker, const std::string& result,
+                   core::TimePoint now);
+  // kRetry: back to pending at `next_attempt_at`; kDead: dead with the reason.
+  // `refund_attempt` un-counts this attempt (a spent daily quota is not the job's fault).
+  bool FailJob(std::int64_t job_id, const std::string& worker, const std::string& error,
+               FailureOutcome outcome, core::TimePoint next_attempt_at, core::TimePoint now,
+               bool refund_attempt = false);
+  // Gives a leased job back untouched (the attempt is not counted), e.g. at shutdown.
+  bool ReleaseJob(std::int64_t job_id, const std::string& worker, core::TimePoint now);
+  // A dead job back to pending, due now, attempts reset, replay recorded.
+  // kNotFound for an unknown id, kConflict for a job that is not dead.
+  core::Result<Job> ReplayJob(std::int64_t job_id, core::TimePoint now);
+  std::optional<Job> GetJob(std::int64_t job_id) const;
+  std::vector<Job> ListJobs(const JobFilter& filter) const;
+  std::map<JobState, std::int64_t> CountJobsByState() const;
+
+  // ---- Timers (the scheduler's path) ----
+  // Turns up to `limit` pending timers due at `now` into events (source timer, dedupe key
+  // "timer:<id>", the timer's kind and payload) and marks them fired, in one transaction.
+  // Returns how many fired; call again while it returns `limit`.
+  std::size_t FireDueTimers(core::TimePoint now, std::size_t limit);
+  std::optional<core::TimePoint> NextTimerDue() const;
+  std::optional<Timer> GetTimer(const std::string& key) const;
+  std::int64_t CountPendingTimers() const;
+
+  // ---- Flows ----
+  std::optional<Flow> GetFlow(const std::string& key) const override;
+  std::vector<Flow> FlowsForTask(std::int64_t task, std::size_t limit) const override;
+
+  // Refreshes gauges: planfix_flow_jobs{state}, planfix_flow_events{state},
+  // planfix_flow_timers_pending. Call from a Metrics collector.
+  void CollectMetrics(core::Metrics& metrics) const;
+
+  // Holds the writer until the returned object is destroyed (tests use it to make appends
+  // queue up behind a busy writer).
+  std::unique_lock<std::mutex> BlockWriterForTesting();
+
+ private:
+  struct PendingAppend;
+
+  void Migrate();
+  std::vector<core::Result<AppendResult>> CommitAppendBatch(
+      const std::vector<PendingAppend*>& batch);
+  // Runs `read` on the read connection (or on the writer for in-memory databases).
+  void Read(const std::function<void(SQLite::Database&)>& read) const;
+  // Runs `write` in an immediate transaction on the writer connection and commits.
+  void Write(const std::function<void(SQLite::Database&)>& write);
+  void NotifyEventsAdded();
+
+  DatabaseOptions options_;
+  std::unique_ptr<SQLite::Database> writer_;
+  mutable std::mutex writer_mutex_;
+  std::unique_ptr<SQLite::Database> reader_;  // null for :memory: (reads use the writer)
+  mutable std::mutex reader_mutex_;
+
+  // Group commit: callers queue, one of them (the leader) commits everyone queued.
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::vector<PendingAppend*> queue_;
+  bool leader_active_ = false;
+  std::uint64_t append_commits_ = 0;
+
+  std::function<void()> events_added_listener_;
+};
+
+}  // namespace planfix_flow::storage

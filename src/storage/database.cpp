@@ -1,0 +1,463 @@
+#include "planfix_flow/storage/database.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "planfix_flow/core/log.h"
+#include "storage/schema.h"
+#include "storage/sql_rows.h"
+
+namespace planfix_flow::storage {
+
+using internal::FromMillis;
+using internal::ReadEvent;
+using internal::ToMillis;
+
+struct Database::PendingAppend {
+  const NewEvent* event = nullptr;
+  std::optional<core::Result<AppendResult>> result;
+};
+
+namespace {
+
+bool IsInMemory(const std::string& path) {
+  return path.empty() || path == ":memory:" || path.find("mode=memory") != std::string::npos;
+}
+
+std::int64_t NowMillis() { return ToMillis(std::chrono::system_clock::now()); }
+
+}  // namespace
+
+Database::Database(DatabaseOptions options) : options_(std::move(options)) {
+  if (options_.path.empty()) options_.path = ":memory:";
+  if (options_.max_batch == 0) options_.max_batch = 1;
+  const int timeout_ms = static_cast<int>(options_.busy_timeout.count());
+  writer_ = std::make_unique<SQLite::Database>(
+      options_.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_URI, timeout_ms);
+  const bool in_memory = IsInMemory(options_.path);
+  if (!in_memory) {
+    const std::string mode = writer_->execAndGet("PRAGMA journal_mode = WAL").getString();
+    if (mode != "wal") {
+      throw std::runtime_error("storage: " + options_.path + " cannot use WAL journal mode (got " +
+                               mode + ")");
+    }
+  }
+  writer_->exec(options_.synchronous == Synchronous::kFull ? "PRAGMA synchronous = FULL"
+                                                           : "PRAGMA synchronous = NORMAL");
+  writer_->exec("PRAGMA foreign_keys = ON");
+  Migrate();
+  if (!in_memory) {
+    reader_ = std::make_unique<SQLite::Database>(
+        options_.path, SQLite::OPEN_READONLY | SQLite::OPEN_URI, timeout_ms);
+  }
+  core::Logger("storage")->info("event=database_opened path={} schema_version={} synchronous={}",
+                                options_.path, schema_version(),
+                                options_.synchronous == Synchronous::kFull ? "full" : "normal");
+}
+
+Database::~Database() = default;
+
+void Database::Migrate() {
+  std::lock_guard lock(writer_mutex_);
+  writer_->exec(
+      "CREATE TABLE IF NOT EXISTS schema_version ("
+      " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const auto& migrations = Migrations();
+  const int latest = migrations.back().version;
+  for (const auto& migration : migrations) {
+    // Each migration re-reads the version inside its own write transaction, so two
+    // processes opening the same file at once apply it once.
+    SQLite::Transaction transaction(*writer_, SQLite::TransactionBehavior::IMMEDIATE);
+    const int current =
+        writer_->execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_version").getInt();
+    if (current > latest) {
+      throw std::runtime_error("storage: " + options_.path + " has schema version " +
+                               std::to_string(current) + ", newer than this build knows (" +
+                               std::to_string(latest) + ")");
+    }
+    if (current >= migration.version) continue;  // the transaction rolls back: nothing done
+    writer_->exec(std::string(migration.sql));
+    SQLite::Statement record(*writer_,
+                             "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)");
+    record.bind(1, migration.version);
+    record.bind(2, NowMillis());
+    record.exec();
+    transaction.commit();
+    core::Logger("storage")->info("event=migration_applied version={}", migration.version);
+  }
+}
+
+int Database::schema_version() const {
+  int version = 0;
+  Read([&](SQLite::Database& db) {
+    version = db.execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_version").getInt();
+  });
+  return version;
+}
+
+void Database::Read(const std::function<void(SQLite::Database&)>& read) const {
+  if (reader_) {
+    std::lock_guard lock(reader_mutex_);
+    read(*reader_);
+    return;
+  }
+  std::lock_guard lock(writer_mutex_);
+  read(*writer_);
+}
+
+void Database::Write(const std::function<void(SQLite::Database&)>& write) {
+  std::lock_guard lock(writer_mutex_);
+  SQLite::Transaction transaction(*writer_, SQLite::TransactionBehavior::IMMEDIATE);
+  write(*writer_);
+  transaction.commit();
+}
+
+void Database::SetEventsAddedListener(std::function<void()> listener) {
+  events_added_listener_ = std::move(listener);
+}
+
+void Database::NotifyEventsAdded() {
+  if (events_added_listener_) events_added_listener_();
+}
+
+std::unique_lock<std::mutex> Database::BlockWriterForTesting() {
+  return std::unique_lock<std::mutex>(writer_mutex_);
+}
+
+// ---- Inbox ----
+
+core::Result<AppendResult> Database::AppendEvent(const NewEvent& event) {
+  if (event.dedupe_key.empty()) {
+    return core::Fail(core::ErrorCode::kInvalidInput, "event has no dedupe key");
+  }
+  if (event.kind.empty()) return core::Fail(core::ErrorCode::kInvalidInput, "event has no kind");
+
+  PendingAppend pending;
+  pending.event = &event;
+  bool committed_new_events = false;
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back(&pending);
+  while (!pending.result) {
+    if (leader_active_) {
+      queue_cv_.wait(lock);
+      continue;
+    }
+    // Become the leader: commit everyone queued so far (up to max_batch) in one transaction.
+    leader_active_ = true;
+    const std::size_t count = std::min(queue_.size(), options_.max_batch);
+    std::vector<PendingAppend*> batch(queue_.begin(),
+                                      queue_.begin() + static_cast<std::ptrdiff_t>(count));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+    lock.unlock();
+    auto results = CommitAppendBatch(batch);
+    lock.lock();
+    bool committed = false;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (results[i] && results[i]->outcome == AppendOutcome::kStored) committed_new_events = true;
+      if (results[i]) committed = true;
+      batch[i]->result = std::move(results[i]);
+    }
+    if (committed) ++append_commits_;
+    leader_active_ = false;
+    queue_cv_.notify_all();
+  }
+  auto result = std::move(*pending.result);
+  lock.unlock();
+  if (committed_new_events) NotifyEventsAdded();
+  return result;
+}
+
+std::vector<core::Result<AppendResult>> Database::CommitAppendBatch(
+    const std::vector<PendingAppend*>& batch) {
+  std::vector<core::Result<AppendResult>> results;
+  results.reserve(batch.size());
+  try {
+    std::lock_guard lock(writer_mutex_);
+    SQLite::Transaction transaction(*writer_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement insert(*writer_,
+                             "INSERT INTO events (source, dedupe_key, kind, payload, received_at,"
+                             " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)"
+                             " ON CONFLICT (source, dedupe_key) DO NOTHING RETURNING id");
+    SQLite::Statement existing(*writer_,
+                               "SELECT id FROM events WHERE source = ? AND dedupe_key = ?");
+    for (const PendingAppend* pending : batch) {
+      const NewEvent& event = *pending->event;
+      const std::string source(ToString(event.source));
+      const std::int64_t received = ToMillis(event.received_at);
+      insert.bind(1, source);
+      insert.bind(2, event.dedupe_key);
+      insert.bind(3, event.kind);
+      insert.bind(4, event.payload.empty() ? std::string("{}") : event.payload);
+      insert.bind(5, received);
+      insert.bind(6, received);
+      AppendResult result;
+      if (insert.executeStep()) {
+        result.outcome = AppendOutcome::kStored;
+        result.event_id = insert.getColumn(0).getInt64();
+      } else {
+        existing.bind(1, source);
+        existing.bind(2, event.dedupe_key);
+        if (!existing.executeStep()) {
+          throw std::runtime_error("storage: duplicate event vanished");
+        }
+        result.outcome = AppendOutcome::kDuplicate;
+        result.event_id = existing.getColumn(0).getInt64();
+        existing.reset();
+      }
+      insert.reset();
+      results.emplace_back(result);
+    }
+    transaction.commit();
+  } catch (const std::exception& error) {
+    core::Logger("storage")->error("event=append_failed batch={} error=\"{}\"", batch.size(),
+                                   error.what());
+    results.clear();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      results.emplace_back(core::Fail(core::ErrorCode::kUnavailable,
+                                      std::string("database write failed: ") + error.what()));
+    }
+  }
+  return results;
+}
+
+std::uint64_t Database::append_commits() const {
+  std::lock_guard lock(queue_mutex_);
+  return append_commits_;
+}
+
+std::size_t Database::queued_appends() const {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
+}
+
+// ---- Events ----
+
+std::optional<StoredEvent> Database::NextDueEvent(core::TimePoint now) const {
+  std::optional<StoredEvent> event;
+  Read([&](SQLite::Database& db) {
+    SQLite::Statement query(db, std::string("SELECT ") + internal::kEventColumns +
+                                    " FROM events WHERE state = 'pending' AND next_attempt_at <= ?"
+                                    " ORDER BY id LIMIT 1");
+    query.bind(1, ToMillis(now));
+    if (query.executeStep()) event = ReadEvent(query);
+  });
+  return event;
+}
+
+std::optional<core::TimePoint> Database::NextEventAttemptAt() const {
+  std::optional<core::TimePoint> next;
+  Read([&](SQLite::Database& db) {
+    SQLite::Statement query(db, "SELECT MIN(next_attempt_at) FROM events WHERE state = 'pending'");
+    if (query.executeStep()) next = internal::OptionalTime(query.getColumn(0));
+  });
+  return next;
+}
+
+CommitSummary Database::CompleteEvent(std::int64_t event_id, const std::vector<Effect>& effects,
+                                      const std::vector<TimerChange>& timers,
+                                      const std::vector<FlowChange>& flows, core::TimePoint now) {
+  for (const auto& effect : effects) {
+    if (effect.kind.empty() || effect.idempotency_key.empty()) {
+      throw std::invalid_argument("storage: an effect needs a kind and an idempotency key");
+    }
+  }
+  for (const auto& timer : timers) {
+    if (timer.key.empty() || (timer.action == TimerAction::kSet && timer.kind.empty())) {
+      throw std::invalid_argument("storage: a timer change needs a key (and a kind to set)");
+    }
+  }
+  for (const auto& flow : flows) {
+    if (flow.key.empty() || flow.kind.empty() || flow.state.empty()) {
+      throw std::invalid_argument("storage: a flow change needs a key, a kind and a state");
+    }
+  }
+  CommitSummary summary;
+  const std::int64_t now_ms = ToMillis(now);
+  Write([&](SQLite::Database& db) {
+    SQLite::Statement done(db,
+                           "UPDATE events SET state = 'done', processed_at = ?, last_error = ''"
+                           " WHERE id = ? AND state = 'pending'");
+    done.bind(1, now_ms);
+    done.bind(2, event_id);
+    if (done.exec() != 1) {
+      throw std::runtime_error("storage: event " + std::to_string(event_id) + " is not pending");
+    }
+    SQLite::Statement insert_job(
+        db,
+        "INSERT INTO jobs (kind, destination, payload, idempotency_key, event_id, max_attempts,"
+        " due_at, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (idempotency_key) DO NOTHING");
+    for (const auto& effect : effects) {
+      const std::int64_t due = effect.not_before ? ToMillis(*effect.not_before) : now_ms;
+      insert_job.bind(1, effect.kind);
+      insert_job.bind(2, effect.destination);
+      insert_job.bind(3, effect.payload.empty() ? std::string("{}") : effect.payload);
+      insert_job.bind(4, effect.idempotency_key);
+      insert_job.bind(5, event_id);
+      insert_job.bind(6, effect.max_attempts);
+      insert_job.bind(7, due);
+      insert_job.bind(8, due);
+      insert_job.bind(9, now_ms);
+      insert_job.bind(10, now_ms);
+      summary.jobs_added += static_cast<std::size_t>(insert_job.exec());
+      insert_job.reset();
+    }
+    SQLite::Statement delete_timer(db, "DELETE FROM timers WHERE key = ?");
+    SQLite::Statement insert_timer(
+        db, "INSERT INTO timers (key, kind, payload, due_at, created_at) VALUES (?, ?, ?, ?, ?)");
+    SQLite::Statement cancel_timer(
+        db, "UPDATE timers SET state = 'cancelled' WHERE key = ? AND state = 'pending'");
+    for (const auto& timer : timers) {
+      if (timer.action == TimerAction::kCancel) {
+        cancel_timer.bind(1, timer.key);
+        summary.timers_cancelled += static_cast<std::size_t>(cancel_timer.exec());
+        cancel_timer.reset();
+        continue;
+      }
+      delete_timer.bind(1, timer.key);
+      delete_timer.exec();
+      delete_timer.reset();
+      insert_timer.bind(1, timer.key);
+      insert_timer.bind(2, timer.kind);
+      insert_timer.bind(3, timer.payload.empty() ? std::string("{}") : timer.payload);
+      insert_timer.bind(4, ToMillis(timer.due_at));
+      insert_timer.bind(5, now_ms);
+      insert_timer.exec();
+      insert_timer.reset();
+      ++summary.timers_set;
+      if (!summary.earliest_timer || timer.due_at < *summary.earliest_timer) {
+        summary.earliest_timer = timer.due_at;
+      }
+    }
+    SQLite::Statement upsert_flow(
+        db,
+        "INSERT INTO flows (kind, key, planfix_task, planfix_contact, state, data, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,"
+        " planfix_task = COALESCE(excluded.planfix_task, flows.planfix_task),"
+        " planfix_contact = COALESCE(excluded.planfix_contact, flows.planfix_contact),"
+        " state = excluded.state, data = excluded.data, updated_at = excluded.updated_at");
+    for (const auto& flow : flows) {
+      upsert_flow.bind(1, flow.kind);
+      upsert_flow.bind(2, flow.key);
+      internal::BindOptional(upsert_flow, 3, flow.task);
+      internal::BindOptional(upsert_flow, 4, flow.contact);
+      upsert_flow.bind(5, flow.state);
+      upsert_flow.bind(6, flow.data.empty() ? std::string("{}") : flow.data);
+      upsert_flow.bind(7, now_ms);
+      upsert_flow.bind(8, now_ms);
+      upsert_flow.exec();
+      upsert_flow.reset();
+    }
+  });
+  return summary;
+}
+
+void Database::FailEvent(std::int64_t event_id, const std::string& error, FailureOutcome outcome,
+                         core::TimePoint next_attempt_at, core::TimePoint now) {
+  Write([&](SQLite::Database& db) {
+    SQLite::Statement update(
+        db,
+        "UPDATE events SET attempts = attempts + 1, state = ?, next_attempt_at = ?,"
+        " last_error = ?, processed_at = ? WHERE id = ? AND state = 'pending'");
+    const bool dead = outcome == FailureOutcome::kDead;
+    update.bind(1, dead ? "dead" : "pending");
+    update.bind(2, ToMillis(next_attempt_at));
+    update.bind(3, error);
+    if (dead) {
+      update.bind(4, ToMillis(now));
+    } else {
+      update.bind(4);
+    }
+    update.bind(5, event_id);
+    update.exec();
+  });
+}
+
+core::Status Database::ReplayEvent(std::int64_t event_id, core::TimePoint now) {
+  core::Status status;
+  Write([&](SQLite::Database& db) {
+    SQLite::Statement query(db, "SELECT state FROM events WHERE id = ?");
+    query.bind(1, event_id);
+    if (!query.executeStep()) {
+      status = core::Fail(core::ErrorCode::kNotFound, "no event " + std::to_string(event_id));
+      return;
+    }
+    const std::string state = query.getColumn(0).getString();
+    if (state != "dead") {
+      status = core::Fail(core::ErrorCode::kConflict,
+                          "event " + std::to_string(event_id) + " is " + state + ", not dead");
+      return;
+    }
+    SQLite::Statement update(db,
+                             "UPDATE events SET state = 'pending', attempts = 0,"
+                             " next_attempt_at = ?, processed_at = NULL WHERE id = ?");
+    update.bind(1, ToMillis(now));
+    update.bind(2, event_id);
+    update.exec();
+  });
+  if (status) NotifyEventsAdded();
+  return status;
+}
+
+std::optional<StoredEvent> Database::GetEvent(std::int64_t event_id) const {
+  std::optional<StoredEvent> event;
+  Read([&](SQLite::Database& db) {
+    SQLite::Statement query(
+        db, std::string("SELECT ") + internal::kEventColumns + " FROM events WHERE id = ?");
+    query.bind(1, event_id);
+    if (query.executeStep()) event = ReadEvent(query);
+  });
+  return event;
+}
+
+std::vector<StoredEvent> Database::ListEvents(std::optional<EventState> state,
+                                              std::size_t limit) const {
+  std::vector<StoredEvent> events;
+  Read([&](SQLite::Database& db) {
+    SQLite::Statement query(db, std::string("SELECT ") + internal::kEventColumns +
+                                    " FROM events WHERE (?1 IS NULL OR state = ?1)"
+                                    " ORDER BY id DESC LIMIT ?2");
+    if (state) {
+      query.bind(1, std::string(ToString(*state)));
+    } else {
+      query.bind(1);
+    }
+    query.bind(2, static_cast<std::int64_t>(limit));
+    while (query.executeStep()) events.push_back(ReadEvent(query));
+  });
+  return events;
+}
+
+// ---- Metrics ----
+
+void Database::CollectMetrics(core::Metrics& metrics) const {
+  const auto jobs = CountJobsByState();
+  for (auto state : {JobState::kPending, JobState::kRunning, JobState::kDone, JobState::kDead}) {
+    const auto found = jobs.find(state);
+    metrics
+        .GetGauge("planfix_flow_jobs", "Jobs (outbound effects) by state",
+                  {{"state", std::string(ToString(state))}})
+        .Set(found == jobs.end() ? 0.0 : static_cast<double>(found->second));
+  }
+  std::map<std::string, std::int64_t> events;
+  Read([&](SQLite::Database& db) {
+    SQLite::Statement query(db, "SELECT state, COUNT(*) FROM events GROUP BY state");
+    while (query.executeStep()) {
+      events[query.getColumn(0).getString()] = query.getColumn(1).getInt64();
+    }
+  });
+  for (auto state : {EventState::kPending, EventState::kDone, EventState::kDead}) {
+    const auto found = events.find(std::string(ToString(state)));
+    metrics
+        .GetGauge("planfix_flow_events", "Inbox events by state",
+                  {{"state", std::string(ToString(state))}})
+        .Set(found == events.end() ? 0.0 : static_cast<double>(found->second));
+  }
+  metrics.GetGauge("planfix_flow_timers_pending", "Timers waiting to fall due")
+      .Set(static_cast<double>(CountPendingTimers()));
+}
+
+}  // namespace planfix_flow::storage

@@ -1,0 +1,91 @@
+#include "storage/schema.h"
+
+namespace planfix_flow::storage {
+
+namespace {
+
+// Times are unix milliseconds UTC. States are lowercase words checked by the schema.
+constexpr std::string_view kInitialSchema = R"sql(
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  processed_at INTEGER,
+  UNIQUE (source, dedupe_key)
+);
+CREATE INDEX events_by_state ON events (state, id);
+
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  destination TEXT NOT NULL DEFAULT '',
+  payload TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  event_id INTEGER REFERENCES events (id),
+  state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (state IN ('pending', 'running', 'done', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL DEFAULT 0,
+  due_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  lease_owner TEXT NOT NULL DEFAULT '',
+  lease_expires_at INTEGER,
+  last_error TEXT NOT NULL DEFAULT '',
+  result TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  done_at INTEGER,
+  replay_count INTEGER NOT NULL DEFAULT 0,
+  replayed_at INTEGER
+);
+CREATE INDEX jobs_by_next_attempt ON jobs (state, next_attempt_at);
+CREATE INDEX jobs_by_lease ON jobs (state, lease_expires_at);
+CREATE INDEX jobs_by_event ON jobs (event_id);
+
+-- AUTOINCREMENT: a re-set timer gets a new id that no earlier timer had, because its
+-- event's dedupe key is "timer:<id>".
+CREATE TABLE timers (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  due_at INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (state IN ('pending', 'fired', 'cancelled')),
+  created_at INTEGER NOT NULL,
+  fired_at INTEGER,
+  event_id INTEGER REFERENCES events (id)
+);
+CREATE INDEX timers_by_due ON timers (state, due_at);
+
+CREATE TABLE flows (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL UNIQUE,
+  planfix_task INTEGER,
+  planfix_contact INTEGER,
+  state TEXT NOT NULL,
+  data TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX flows_by_task ON flows (planfix_task);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> migrations = {
+      {1, kInitialSchema},
+  };
+  return migrations;
+}
+
+}  // namespace planfix_flow::storage

@@ -1,0 +1,383 @@
+#include "planfix_flow/storage/database.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+namespace planfix_flow::storage {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+const core::TimePoint kStart = core::FromUnixSeconds(1'795'000'000);  // Nov 2026
+
+// A temporary database file, removed (with its WAL files) at the end of the test.
+class TempDatabaseFile {
+ public:
+  TempDatabaseFile() {
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::temp_directory_path() /
+            (std::string("pff-") + test->test_suite_name() + "-" + test->name() + "-" +
+             std::to_string(::getpid()) + ".db");
+    Remove();
+  }
+  ~TempDatabaseFile() { Remove(); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  void Remove() {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(path_.string() + suffix);
+    }
+  }
+  std::filesystem::path path_;
+};
+
+NewEvent MakeEvent(std::string dedupe_key, std::string kind = "brief.send") {
+  NewEvent event;
+  event.source = EventSource::kPlanfix;
+  event.dedupe_key = std::move(dedupe_key);
+  event.kind = std::move(kind);
+  event.payload = R"({"task":123})";
+  event.received_at = kStart;
+  return event;
+}
+
+Effect MakeEffect(std::string key, std::string kind = "telegram.send_message") {
+  Effect effect;
+  effect.kind = std::move(kind);
+  effect.destination = "telegram:chat:42";
+  effect.payload = R"({"text":"hi"})";
+  effect.idempotency_key = std::move(key);
+  return effect;
+}
+
+TimerChange SetTimer(std::string key, core::TimePoint due) {
+  TimerChange change;
+  change.action = TimerAction::kSet;
+  change.key = std::move(key);
+  change.kind = "brief.reminder";
+  change.due_at = due;
+  change.payload = R"({"task":123})";
+  return change;
+}
+
+TEST(Database, StoresAnEventAndReportsADuplicateWithTheFirstId) {
+  Database db(DatabaseOptions{});
+  auto first = db.AppendEvent(MakeEvent("hook-1"));
+  ASSERT_TRUE(first) << first.error().ToString();
+  EXPECT_EQ(first->outcome, AppendOutcome::kStored);
+  auto second = db.AppendEvent(MakeEvent("hook-1"));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->outcome, AppendOutcome::kDuplicate);
+  EXPECT_EQ(second->event_id, first->event_id);
+
+  auto stored = db.GetEvent(first->event_id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->source, EventSource::kPlanfix);
+  EXPECT_EQ(stored->kind, "brief.send");
+  EXPECT_EQ(stored->payload, R"({"task":123})");
+  EXPECT_EQ(stored->received_at, kStart);
+  EXPECT_EQ(stored->state, EventState::kPending);
+  EXPECT_EQ(db.ListEvents(std::nullopt, 10).size(), 1u);
+}
+
+TEST(Database, SameDedupeKeyFromAnotherSourceIsANewEvent) {
+  Database db(DatabaseOptions{});
+  auto planfix = db.AppendEvent(MakeEvent("1"));
+  auto telegram_event = MakeEvent("1");
+  telegram_event.source = EventSource::kTelegram;
+  auto telegram = db.AppendEvent(telegram_event);
+  ASSERT_TRUE(planfix && telegram);
+  EXPECT_EQ(telegram->outcome, AppendOutcome::kStored);
+  EXPECT_NE(telegram->event_id, planfix->event_id);
+}
+
+TEST(Database, RefusesAnEventWithoutDedupeKeyAsInvalidInput) {
+  Database db(DatabaseOptions{});
+  auto result = db.AppendEvent(MakeEvent(""));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, core::ErrorCode::kInvalidInput);
+}
+
+TEST(Database, AnAcknowledgedEventSurvivesReopeningTheFile) {
+  TempDatabaseFile file;
+  std::int64_t id = 0;
+  {
+    Database db(DatabaseOptions{file.path()});
+    auto result = db.AppendEvent(MakeEvent("hook-1"));
+    ASSERT_TRUE(result);
+    id = result->event_id;
+  }
+  Database reopened(DatabaseOptions{file.path()});
+  auto stored = reopened.GetEvent(id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->dedupe_key, "hook-1");
+  auto again = reopened.AppendEvent(MakeEvent("hook-1"));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome, AppendOutcome::kDuplicate);
+}
+
+TEST(Database, OpensFilesInWalMode) {
+  TempDatabaseFile file;
+  Database db(DatabaseOptions{file.path()});
+  SQLite::Database probe(file.path(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(probe.execAndGet("PRAGMA journal_mode").getString(), "wal");
+}
+
+TEST(Database, MigrationsAreAppliedOnceAndReopeningIsIdempotent) {
+  TempDatabaseFile file;
+  int version = 0;
+  {
+    Database db(DatabaseOptions{file.path()});
+    version = db.schema_version();
+    EXPECT_GE(version, 1);
+  }
+  {
+    Database db(DatabaseOptions{file.path()});
+    EXPECT_EQ(db.schema_version(), version);
+  }
+  SQLite::Database probe(file.path(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(probe.execAndGet("SELECT COUNT(*) FROM schema_version").getInt(), version);
+}
+
+TEST(Database, RefusesAFileWithANewerSchema) {
+  TempDatabaseFile file;
+  { Database db(DatabaseOptions{file.path()}); }
+  {
+    SQLite::Database raw(file.path(), SQLite::OPEN_READWRITE);
+    raw.exec("INSERT INTO schema_version (version, applied_at) VALUES (999, 0)");
+  }
+  EXPECT_THROW(Database(DatabaseOptions{file.path()}), std::runtime_error);
+}
+
+TEST(Database, ConcurrentAppendsShareCommitsAndEachReturnsOnlyAfterItsCommit) {
+  TempDatabaseFile file;
+  Database db(DatabaseOptions{file.path()});
+  constexpr int kWriters = 16;
+  std::vector<core::Result<AppendResult>> results(
+      kWriters, core::Fail(core::ErrorCode::kInternal, "not run"));
+  std::vector<std::thread> threads;
+  {
+    // Hold the writer so every append queues behind the first leader.
+    auto blocked = db.BlockWriterForTesting();
+    for (int i = 0; i < kWriters; ++i) {
+      threads.emplace_back([&, i] { results[i] = db.AppendEvent(MakeEvent(std::to_string(i))); });
+    }
+    // The first caller leads with its own batch; everyone else waits in the queue.
+    const auto deadline = std::chrono::steady_clock::now() + seconds(20);
+    while (db.queued_appends() < kWriters - 1 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    ASSERT_EQ(db.queued_appends(), static_cast<std::size_t>(kWriters - 1));
+    EXPECT_EQ(db.append_commits(), 0u);  // nothing returned while the writer is held
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_LE(db.append_commits(), 2u);
+  SQLite::Database probe(file.path(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(probe.execAndGet("SELECT COUNT(*) FROM events").getInt(), kWriters);
+  for (const auto& result : results) {
+    ASSERT_TRUE(result) << result.error().ToString();
+    EXPECT_EQ(result->outcome, AppendOutcome::kStored);
+  }
+}
+
+TEST(Database, EventsAddedListenerFiresForNewEventsOnly) {
+  Database db(DatabaseOptions{});
+  int calls = 0;
+  db.SetEventsAddedListener([&calls] { ++calls; });
+  ASSERT_TRUE(db.AppendEvent(MakeEvent("a")));
+  ASSERT_TRUE(db.AppendEvent(MakeEvent("a")));
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(Database, NextDueEventSkipsEventsWaitingForARetry) {
+  Database db(DatabaseOptions{});
+  auto first = db.AppendEvent(MakeEvent("a"));
+  auto second = db.AppendEvent(MakeEvent("b"));
+  ASSERT_TRUE(first && second);
+  db.FailEvent(first->event_id, "boom", FailureOutcome::kRetry, kStart + minutes(1), kStart);
+  auto next = db.NextDueEvent(kStart);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->id, second->event_id);
+  EXPECT_EQ(db.NextEventAttemptAt(), kStart);
+  auto later = db.NextDueEvent(kStart + minutes(1));
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->id, first->event_id);
+  EXPECT_EQ(later->attempts, 1);
+  EXPECT_EQ(later->last_error, "boom");
+}
+
+TEST(Database, CompletingAnEventAddsJobsTimersAndFlowsAndMarksItDone) {
+  Database db(DatabaseOptions{});
+  auto event = db.AppendEvent(MakeEvent("a"));
+  ASSERT_TRUE(event);
+  FlowChange flow{"brief:task:123", "brief", 123, 12, "sent", R"({"token":"x"})"};
+  auto summary =
+      db.CompleteEvent(event->event_id, {MakeEffect("send:1"), MakeEffect("send:2")},
+                       {SetTimer("brief.reminder:task:123", kStart + hours(48))}, {flow}, kStart);
+  EXPECT_EQ(summary.jobs_added, 2u);
+  EXPECT_EQ(summary.timers_set, 1u);
+  EXPECT_EQ(summary.earliest_timer, kStart + hours(48));
+  EXPECT_EQ(db.GetEvent(event->event_id)->state, EventState::kDone);
+  auto jobs = db.ListJobs(JobFilter{JobState::kPending, 10, false});
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].idempotency_key, "send:1");
+  EXPECT_EQ(jobs[0].event_id, event->event_id);
+  EXPECT_EQ(jobs[0].next_attempt_at, kStart);
+  EXPECT_EQ(db.NextTimerDue(), kStart + hours(48));
+  auto stored = db.GetFlow("brief:task:123");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->state, "sent");
+  EXPECT_EQ(stored->contact, 12);
+  EXPECT_EQ(db.FlowsForTask(123, 10).size(), 1u);
+}
+
+TEST(Database, AnUpsertedFlowKeepsItsTaskWhenTheChangeOmitsIt) {
+  Database db(DatabaseOptions{});
+  auto a = db.AppendEvent(MakeEvent("a"));
+  auto b = db.AppendEvent(MakeEvent("b"));
+  ASSERT_TRUE(a && b);
+  db.CompleteEvent(a->event_id, {}, {}, {{"brief:task:1", "brief", 1, 7, "sent", "{}"}}, kStart);
+  db.CompleteEvent(b->event_id, {}, {},
+                   {{"brief:task:1", "brief", std::nullopt, std::nullopt, "filled", "{}"}},
+                   kStart + minutes(5));
+  auto flow = db.GetFlow("brief:task:1");
+  ASSERT_TRUE(flow);
+  EXPECT_EQ(flow->state, "filled");
+  EXPECT_EQ(flow->task, 1);
+  EXPECT_EQ(flow->contact, 7);
+  EXPECT_EQ(flow->created_at, kStart);
+  EXPECT_EQ(flow->updated_at, kStart + minutes(5));
+}
+
+TEST(Database, AFailedCommitLeavesNoPartialJobs) {
+  Database db(DatabaseOptions{});
+  auto event = db.AppendEvent(MakeEvent("a"));
+  ASSERT_TRUE(event);
+  // The second effect is invalid: nothing of the plan may be stored.
+  EXPECT_THROW(
+      db.CompleteEvent(event->event_id, {MakeEffect("send:1"), MakeEffect("")}, {}, {}, kStart),
+      std::invalid_argument);
+  EXPECT_TRUE(db.ListJobs(JobFilter{}).empty());
+  EXPECT_EQ(db.GetEvent(event->event_id)->state, EventState::kPending);
+  // An event already done cannot be completed twice.
+  db.CompleteEvent(event->event_id, {MakeEffect("send:1")}, {}, {}, kStart);
+  EXPECT_THROW(db.CompleteEvent(event->event_id, {MakeEffect("send:2")}, {}, {}, kStart),
+               std::runtime_error);
+  EXPECT_EQ(db.ListJobs(JobFilter{}).size(), 1u);
+}
+
+TEST(Database, LeasesADueJobOnceUntilTheLeaseExpires) {
+  Database db(DatabaseOptions{});
+  auto event = db.AppendEvent(MakeEvent("a"));
+  ASSERT_TRUE(event);
+  db.CompleteEvent(event->event_id, {MakeEffect("send:1")}, {}, {}, kStart);
+  auto leased = db.LeaseNextJob("w1", kStart, kStart + minutes(5));
+  ASSERT_TRUE(leased);
+  EXPECT_EQ(leased->state, JobState::kRunning);
+  EXPECT_EQ(leased->attempts, 1);
+  EXPECT_EQ(leased->lease_owner, "w1");
+  EXPECT_FALSE(db.LeaseNextJob("w2", kStart + minutes(4), kStart + minutes(9)));
+  auto taken_over = db.LeaseNextJob("w2", kStart + minutes(5), kStart + minutes(10));
+  ASSERT_TRUE(taken_over);
+  EXPECT_EQ(taken_over->attempts, 2);
+  // The first worker lost its lease: its late result is not recorded.
+  EXPECT_FALSE(db.CompleteJob(leased->id, "w1", "{}", kStart + minutes(6)));
+  EXPECT_TRUE(db.CompleteJob(leased->id, "w2", R"({"message_id":5})", kStart + minutes(6)));
+  auto done = db.GetJob(leased->id);
+  EXPECT_EQ(done->state, JobState::kDone);
+  EXPECT_EQ(done->result, R"({"message_id":5})");
+  EXPECT_EQ(done->done_at, kStart + minutes(6));
+}
+
+TEST(Database, ReplayOnlyRevivesDeadJobs) {
+  Database db(DatabaseOptions{});
+  auto event = db.AppendEvent(MakeEvent("a"));
+  ASSERT_TRUE(event);
+  db.CompleteEvent(event->event_id, {MakeEffect("send:1")}, {}, {}, kStart);
+  const auto id = db.ListJobs(JobFilter{})[0].id;
+  auto not_dead = db.ReplayJob(id, kStart);
+  ASSERT_FALSE(not_dead);
+  EXPECT_EQ(not_dead.error().code, core::ErrorCode::kConflict);
+  auto missing = db.ReplayJob(id + 1, kStart);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, core::ErrorCode::kNotFound);
+}
+
+TEST(Database, FiringATimerTwiceStoresOneEvent) {
+  Database db(DatabaseOptions{});
+  auto event = db.AppendEvent(MakeEvent("a"));
+  ASSERT_TRUE(event);
+  db.CompleteEvent(event->event_id, {}, {SetTimer("t", kStart + hours(1))}, {}, kStart);
+  const auto timer = db.GetTimer("t");
+  ASSERT_TRUE(timer);
+  // As if an earlier run stored the timer's event and crashed before marking it fired.
+  NewEvent earlier;
+  earlier.source = EventSource::kTimer;
+  earlier.dedupe_key = "timer:" + std::to_string(timer->id);
+  earlier.kind = "brief.reminder";
+  earlier.received_at = kStart + hours(1);
+  auto stored = db.AppendEvent(earlier);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(db.FireDueTimers(kStart + hours(1), 100), 1u);
+  EXPECT_EQ(db.GetTimer("t")->state, TimerState::kFired);
+  EXPECT_EQ(db.GetTimer("t")->event_id, stored->event_id);
+  EXPECT_EQ(db.ListEvents(EventState::kPending, 10).size(), 1u);
+}
+
+TEST(Database, ResettingAFiredTimerFiresItAgainAsANewEvent) {
+  Database db(DatabaseOptions{});
+  auto a = db.AppendEvent(MakeEvent("a"));
+  ASSERT_TRUE(a);
+  db.CompleteEvent(a->event_id, {}, {SetTimer("t", kStart + hours(1))}, {}, kStart);
+  EXPECT_EQ(db.FireDueTimers(kStart + hours(1), 100), 1u);
+  auto b = db.AppendEvent(MakeEvent("b"));
+  ASSERT_TRUE(b);
+  db.CompleteEvent(b->event_id, {}, {SetTimer("t", kStart + hours(2))}, {}, kStart + hours(1));
+  EXPECT_EQ(db.GetTimer("t")->state, TimerState::kPending);
+  EXPECT_EQ(db.FireDueTimers(kStart + hours(2), 100), 1u);
+  int timer_events = 0;
+  for (const auto& event : db.ListEvents(std::nullopt, 100)) {
+    if (event.source == EventSource::kTimer) ++timer_events;
+  }
+  EXPECT_EQ(timer_events, 2);
+}
+
+TEST(Database, MetricsCountJobsByStateAndPendingTimers) {
+  Database db(DatabaseOptions{});
+  auto a = db.AppendEvent(MakeEvent("a"));
+  ASSERT_TRUE(a);
+  db.CompleteEvent(a->event_id, {MakeEffect("1"), MakeEffect("2")},
+                   {SetTimer("t", kStart + hours(1))}, {}, kStart);
+  core::Metrics metrics;
+  metrics.AddCollector([&db](core::Metrics& m) { db.CollectMetrics(m); });
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find("planfix_flow_jobs{state=\"pending\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("planfix_flow_jobs{state=\"dead\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("planfix_flow_timers_pending 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("planfix_flow_events{state=\"done\"} 1\n"), std::string::npos) << text;
+}
+
+TEST(Records, JobJsonEmbedsPayloadAndFormatsTimes) {
+  Job job;
+  job.id = 7;
+  job.kind = "telegram.send_message";
+  job.payload = R"({"chat_id":42})";
+  job.state = JobState::kDead;
+  job.next_attempt_at = kStart + std::chrono::milliseconds(120);
+  const auto json = ToJson(job);
+  EXPECT_EQ(json["state"], "dead");
+  EXPECT_EQ(json["payload"]["chat_id"], 42);
+  EXPECT_EQ(json["next_attempt_at"], "2026-11-18T11:06:40.120Z");
+  EXPECT_TRUE(json["done_at"].is_null());
+}
+
+}  // namespace
+}  // namespace planfix_flow::storage
