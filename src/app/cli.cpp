@@ -1,10 +1,16 @@
 #include "planfix_flow/app/cli.h"
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
+
+#include "planfix_flow/core/log.h"
+#include "planfix_flow/storage/database.h"
 
 namespace planfix_flow::app {
 
@@ -27,6 +33,14 @@ std::optional<config::ConfigLoadResult> LoadConfigOrReport(const Options& option
   return std::nullopt;
 }
 
+struct JobsOptions {
+  std::string database_path;
+  std::string state;  // list: "" for all
+  std::size_t limit = 50;
+  bool json = false;
+  std::int64_t job_id = 0;  // show, replay
+};
+
 int RunServe(const Options& options, std::ostream& /*out*/, std::ostream& err) {
   err << "serve: the service core is not built yet; config " << options.config_path
       << " was not loaded\n";
@@ -42,6 +56,88 @@ int RunCheckConfig(const Options& options, std::ostream& out, std::ostream& err)
 
 int RunDemo(std::ostream& out) {
   out << "planfix-flow demo: the brief-flow story is not built yet; nothing to show.\n";
+  return kExitOk;
+}
+
+// Opens an existing database (never creates one for a mistyped path).
+std::unique_ptr<storage::Database> OpenExistingDatabase(const std::string& path,
+                                                        std::ostream& err) {
+  if (!std::filesystem::exists(path)) {
+    err << "jobs: no database at " << path << "\n";
+    return nullptr;
+  }
+  core::SetLogLevel("warn");  // keep the command's output clean
+  try {
+    return std::make_unique<storage::Database>(storage::DatabaseOptions{path});
+  } catch (const std::exception& error) {
+    err << "jobs: cannot open " << path << ": " << error.what() << "\n";
+    return nullptr;
+  }
+}
+
+std::string OneLine(std::string text, std::size_t max) {
+  for (char& c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  if (text.size() > max) text = text.substr(0, max - 3) + "...";
+  return text;
+}
+
+int RunJobsList(const JobsOptions& options, std::ostream& out, std::ostream& err) {
+  storage::JobFilter filter;
+  filter.limit = options.limit;
+  if (!options.state.empty()) {
+    filter.state = storage::ParseJobState(options.state);
+    if (!filter.state) {
+      err << "jobs list: unknown state '" << options.state
+          << "' (pending, running, done or dead)\n";
+      return kExitUsage;
+    }
+  }
+  auto db = OpenExistingDatabase(options.database_path, err);
+  if (!db) return kExitFailure;
+  const auto jobs = db->ListJobs(filter);
+  if (options.json) {
+    auto array = nlohmann::json::array();
+    for (const auto& job : jobs) array.push_back(storage::ToJson(job));
+    out << array.dump(2) << "\n";
+    return kExitOk;
+  }
+  out << fmt::format("{:>8}  {:<8}  {:<24}  {:<24}  {:>8}  {:<24}  {}\n", "ID", "STATE", "KIND",
+                     "DESTINATION", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR");
+  for (const auto& job : jobs) {
+    out << fmt::format("{:>8}  {:<8}  {:<24}  {:<24}  {:>8}  {:<24}  {}\n", job.id,
+                       storage::ToString(job.state), job.kind, job.destination,
+                       std::to_string(job.attempts) + "/" + std::to_string(job.max_attempts),
+                       storage::FormatTime(job.next_attempt_at), OneLine(job.last_error, 100));
+  }
+  if (jobs.empty()) out << "(no jobs)\n";
+  return kExitOk;
+}
+
+int RunJobsShow(const JobsOptions& options, std::ostream& out, std::ostream& err) {
+  auto db = OpenExistingDatabase(options.database_path, err);
+  if (!db) return kExitFailure;
+  const auto job = db->GetJob(options.job_id);
+  if (!job) {
+    err << "jobs show: no job " << options.job_id << "\n";
+    return kExitFailure;
+  }
+  out << storage::ToJson(*job).dump(2) << "\n";
+  return kExitOk;
+}
+
+int RunJobsReplay(const JobsOptions& options, std::ostream& out, std::ostream& err) {
+  auto db = OpenExistingDatabase(options.database_path, err);
+  if (!db) return kExitFailure;
+  core::SystemClock clock;
+  auto replayed = db->ReplayJob(options.job_id, clock.Now());
+  if (!replayed) {
+    err << "jobs replay: " << replayed.error().message << "\n";
+    return kExitFailure;
+  }
+  // A running service picks the job up at its next check of the queue.
+  out << "job " << replayed->id << " (" << replayed->kind << ") replayed: pending, due now\n";
   return kExitOk;
 }
 
@@ -69,6 +165,30 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   auto* demo = cli.add_subcommand(
       "demo", "Run the whole story against the built-in sandbox (no accounts needed).");
 
+  JobsOptions jobs_options;
+  auto* jobs = cli.add_subcommand("jobs", "See outbound jobs (effects) and replay dead ones.");
+  jobs->require_subcommand(1);
+  const auto add_database = [&jobs_options](CLI::App* command) {
+    command
+        ->add_option("-d,--database", jobs_options.database_path,
+                     "Path to the planfix-flow SQLite database")
+        ->required();
+  };
+  auto* jobs_list = jobs->add_subcommand("list", "List jobs, newest first.");
+  add_database(jobs_list);
+  jobs_list->add_option("-s,--state", jobs_options.state,
+                        "Only jobs in this state: pending, running, done or dead");
+  jobs_list->add_option("-n,--limit", jobs_options.limit, "At most this many jobs")
+      ->check(CLI::Range(1, 100000));
+  jobs_list->add_flag("--json", jobs_options.json, "Print JSON instead of a table");
+  auto* jobs_show = jobs->add_subcommand("show", "Show one job in full (JSON).");
+  add_database(jobs_show);
+  jobs_show->add_option("id", jobs_options.job_id, "Job id")->required();
+  auto* jobs_replay =
+      jobs->add_subcommand("replay", "Move a dead job back to pending so it runs again.");
+  add_database(jobs_replay);
+  jobs_replay->add_option("id", jobs_options.job_id, "Job id")->required();
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -85,6 +205,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (serve->parsed()) return RunServe(options, out, err);
   if (check->parsed()) return RunCheckConfig(options, out, err);
   if (demo->parsed()) return RunDemo(out);
+  if (jobs_list->parsed()) return RunJobsList(jobs_options, out, err);
+  if (jobs_show->parsed()) return RunJobsShow(jobs_options, out, err);
+  if (jobs_replay->parsed()) return RunJobsReplay(jobs_options, out, err);
   return kExitUsage;
 }
 
