@@ -668,7 +668,8 @@ FakeResponse FakeGoogle::ListResponses(const FakeRequest& request) {
   const std::string filter = request.Query("filter");
   std::optional<core::TimePoint> bound;
   bool inclusive = false;
-  if (request.HasQuery("filter")) {
+  // An empty filter is an unset proto field: no filter.
+  if (!filter.empty()) {
     static const std::regex kFilter(R"(\s*timestamp\s*(>=|>)\s*(\S+)\s*)");
     std::smatch match;
     std::optional<core::TimePoint> moment;
