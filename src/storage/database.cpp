@@ -114,6 +114,20 @@ void Database::Write(const std::function<void(SQLite::Database&)>& write) {
   transaction.commit();
 }
 
+bool Database::IsWritable() {
+  try {
+    std::lock_guard lock(writer_mutex_);
+    // Takes the write lock and gives it back: fails on a read-only or vanished file system,
+    // a full disk at the lock's journal write, or a lock held by another process for longer
+    // than the busy timeout.
+    // The transaction rolls back when it goes out of scope.
+    SQLite::Transaction transaction(*writer_, SQLite::TransactionBehavior::IMMEDIATE);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 void Database::SetEventsAddedListener(std::function<void()> listener) {
   events_added_listener_ = std::move(listener);
 }

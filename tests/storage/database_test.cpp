@@ -381,3 +381,24 @@ TEST(Records, JobJsonEmbedsPayloadAndFormatsTimes) {
 
 }  // namespace
 }  // namespace planfix_flow::storage
+
+namespace planfix_flow::storage {
+namespace {
+
+TEST(Database, IsWritableUntilAnotherWriterHoldsTheLockPastTheBusyTimeout) {
+  TempDatabaseFile file;
+  DatabaseOptions options;
+  options.path = file.path();
+  options.busy_timeout = std::chrono::milliseconds(50);
+  Database database(options);
+  EXPECT_TRUE(database.IsWritable());
+
+  SQLite::Database other(file.path(), SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  EXPECT_FALSE(database.IsWritable());
+  other.exec("ROLLBACK");
+  EXPECT_TRUE(database.IsWritable());
+}
+
+}  // namespace
+}  // namespace planfix_flow::storage

@@ -78,6 +78,9 @@ class Database final : public Inbox, public FlowReader {
   // FireDueTimers; wire it to the event processor's Notify. Set before concurrent use.
   void SetEventsAddedListener(std::function<void()> listener);
 
+  // Whether a write transaction can start now (what /readyz reports). Never throws.
+  bool IsWritable();
+
   // ---- Inbox ----
   core::Result<AppendResult> AppendEvent(const NewEvent& event) override;
   // Number of commits made by AppendEvent so far (each may hold many events).

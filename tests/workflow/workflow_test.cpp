@@ -1,0 +1,122 @@
+#include "planfix_flow/workflow/workflow.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace planfix_flow::workflow {
+namespace {
+
+using nlohmann::json;
+
+// Friday 2026-11-27 12:00 in Kyiv (UTC+2).
+const core::TimePoint kFridayNoon = core::FromUnixSeconds(1'795'773'600);
+
+class FakeFacts final : public FactSource {
+ public:
+  core::Result<TaskFacts> GetTask(std::int64_t number) override {
+    ++calls;
+    if (error) return core::Fail(*error);
+    return TaskFacts{number, "Landing page"};
+  }
+  int calls = 0;
+  std::optional<core::Error> error;
+};
+
+class WorkflowTest : public ::testing::Test {
+ protected:
+  WorkflowTest()
+      : config_(config::DefaultSandboxConfig()),
+        calendar_(*calendar::WorkCalendar::Create(config_.calendar)) {
+    config_.telegram.staff_chat_id = -1001;
+    auto loaded =
+        templates::TemplateSet::FromTexts({{"uk", {{"ping", "Перевірка: {{message}}"}}}}, "uk");
+    templates_ = loaded.set;
+    context_ = RuleContext{&config_, templates_.get(), &calendar_};
+  }
+
+  engine::StoredEvent Event(std::string kind, std::string payload, std::int64_t id = 7) {
+    engine::StoredEvent event;
+    event.id = id;
+    event.kind = std::move(kind);
+    event.payload = std::move(payload);
+    return event;
+  }
+
+  config::Config config_;
+  calendar::WorkCalendar calendar_;
+  std::shared_ptr<const templates::TemplateSet> templates_;
+  RuleContext context_;
+  FakeFacts facts_;
+};
+
+TEST_F(WorkflowTest, PingTellsStaffCommentsTheTaskAndSetsAFollowUpOneWorkingDayLater) {
+  auto plan = DecidePing(Event("ping", R"({"event":"ping","task":"42"})"),
+                         TaskFacts{42, "Landing <page>"}, context_, kFridayNoon);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  ASSERT_EQ(plan->effects.size(), 2u);
+  EXPECT_EQ(plan->effects[0].kind, kEffectTelegramSend);
+  const auto staff = json::parse(plan->effects[0].payload);
+  EXPECT_EQ(staff["chat_id"], -1001);
+  EXPECT_EQ(staff["text"], "Перевірка: #42 Landing &lt;page&gt;");
+  EXPECT_EQ(plan->effects[0].idempotency_key, "event:7:staff");
+  EXPECT_EQ(plan->effects[1].kind, kEffectPlanfixComment);
+  EXPECT_EQ(json::parse(plan->effects[1].payload)["task"], 42);
+  ASSERT_EQ(plan->timers.size(), 1u);
+  EXPECT_EQ(plan->timers[0].key, "ping.followup:task:42");
+  // One working day after Friday noon is Monday noon.
+  EXPECT_EQ(plan->timers[0].due_at, kFridayNoon + std::chrono::hours(72));
+}
+
+TEST_F(WorkflowTest, SameEventGivesTheSameIdempotencyKeys) {
+  auto first = DecidePing(Event("ping", "{}"), TaskFacts{1, "a"}, context_, kFridayNoon);
+  auto again = DecidePing(Event("ping", "{}"), TaskFacts{1, "a"}, context_, kFridayNoon);
+  ASSERT_TRUE(first && again);
+  EXPECT_EQ(first->effects[0].idempotency_key, again->effects[0].idempotency_key);
+  EXPECT_EQ(first->effects[1].idempotency_key, again->effects[1].idempotency_key);
+}
+
+TEST_F(WorkflowTest, HandleLoadsTheTaskThenDecides) {
+  Workflow workflow(context_, facts_);
+  auto plan = workflow.Handle(Event("ping", R"({"event":"ping","task":"42"})"), kFridayNoon);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(facts_.calls, 1);
+  EXPECT_EQ(plan->effects.size(), 2u);
+}
+
+TEST_F(WorkflowTest, AnUnavailableFactIsAnErrorSoTheEventIsRetried) {
+  facts_.error = core::MakeError(core::ErrorCode::kUnavailable, "planfix down");
+  Workflow workflow(context_, facts_);
+  auto plan = workflow.Handle(Event("ping", R"({"task":"42"})"), kFridayNoon);
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().code, core::ErrorCode::kUnavailable);
+}
+
+TEST_F(WorkflowTest, AnUnknownTaskIsABusinessProblemNotARetry) {
+  facts_.error = core::MakeError(core::ErrorCode::kNotFound, "no task");
+  Workflow workflow(context_, facts_);
+  auto plan = workflow.Handle(Event("ping", R"({"task":"42"})"), kFridayNoon);
+  ASSERT_TRUE(plan);
+  EXPECT_TRUE(plan->effects.empty());
+}
+
+TEST_F(WorkflowTest, EventsWithoutARuleGiveAnEmptyPlan) {
+  Workflow workflow(context_, facts_);
+  auto plan = workflow.Handle(Event("something.else", "{}"), kFridayNoon);
+  ASSERT_TRUE(plan);
+  EXPECT_TRUE(plan->effects.empty());
+  EXPECT_EQ(facts_.calls, 0);
+}
+
+TEST_F(WorkflowTest, FollowUpTellsStaffAgain) {
+  Workflow workflow(context_, facts_);
+  auto plan =
+      workflow.Handle(Event("ping.followup", R"({"task":42,"name":"Landing"})", 9), kFridayNoon);
+  ASSERT_TRUE(plan);
+  ASSERT_EQ(plan->effects.size(), 1u);
+  EXPECT_EQ(json::parse(plan->effects[0].payload)["text"], "Перевірка: follow-up #42 Landing");
+  EXPECT_EQ(plan->effects[0].idempotency_key, "event:9:staff");
+}
+
+}  // namespace
+}  // namespace planfix_flow::workflow
