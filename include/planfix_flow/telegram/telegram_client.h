@@ -1,0 +1,144 @@
+// TelegramClient: the Bot API methods this service uses (sendMessage, editMessageText,
+// answerCallbackQuery, getUpdates, setWebhook, deleteWebhook, getMe) over an HttpClient,
+// with local validation, error mapping and pacing. Thread-safe: calls may come from any
+// thread; message sends block on the clock until the pacer gives them a slot.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "planfix_flow/core/clock.h"
+#include "planfix_flow/core/pacer.h"
+#include "planfix_flow/core/result.h"
+#include "planfix_flow/http/http_client.h"
+#include "planfix_flow/telegram/types.h"
+
+namespace planfix_flow::telegram {
+
+struct TelegramOptions {
+  std::string base_url = "https://api.telegram.org";  // no trailing slash needed
+  std::string token;                                  // a secret: never logged
+  // Pacing of sendMessage and editMessageText. Group limits apply to chat ids < 0.
+  core::RateLimit per_chat{1, std::chrono::seconds(1)};
+  core::RateLimit per_group{20, std::chrono::seconds(60)};
+  core::RateLimit global{30, std::chrono::seconds(1)};
+  std::chrono::seconds long_poll_timeout{25};
+  // HTTP timeout of every call; getUpdates gets its long-poll timeout on top of it.
+  std::chrono::milliseconds request_timeout{10000};
+};
+
+struct LinkPreviewOptions {
+  bool is_disabled = false;
+  std::string url;
+  bool prefer_small_media = false;
+  bool prefer_large_media = false;
+  bool show_above_text = false;
+};
+
+inline constexpr std::size_t kMaxTextCharacters = 4096;
+inline constexpr std::size_t kMaxCallbackDataBytes = 64;
+
+struct SendMessageRequest {
+  ChatId chat_id = 0;
+  std::string text;
+  std::string parse_mode = "HTML";  // empty: plain text
+  InlineKeyboard keyboard;          // empty: no reply_markup
+  bool disable_notification = false;
+  std::optional<LinkPreviewOptions> link_preview_options;
+};
+
+struct EditMessageTextRequest {
+  ChatId chat_id = 0;
+  std::int64_t message_id = 0;
+  std::string text;
+  std::string parse_mode = "HTML";
+  InlineKeyboard keyboard;  // empty: the message loses its keyboard (as in the Bot API)
+  std::optional<LinkPreviewOptions> link_preview_options;
+};
+
+struct EditOutcome {
+  // False when Telegram answered "message is not modified" (the text and keyboard were
+  // already as requested): a success for our purposes, e.g. a retried edit.
+  bool modified = true;
+  // The edited message; when !modified only chat.id and message_id are set.
+  Message message;
+};
+
+struct AnswerCallbackQueryRequest {
+  std::string callback_query_id;
+  std::string text;  // optional notification, 0-200 characters
+  bool show_alert = false;
+  std::string url;
+  std::optional<int> cache_time;
+};
+
+struct GetUpdatesRequest {
+  std::optional<std::int64_t> offset;           // the last update_id seen + 1
+  std::optional<int> limit;                     // 1-100
+  std::optional<std::chrono::seconds> timeout;  // default: options.long_poll_timeout
+  // Unset keeps the previous setting (as in the Bot API); an empty list means the default set.
+  std::optional<std::vector<std::string>> allowed_updates;
+};
+
+struct SetWebhookRequest {
+  std::string url;
+  std::string secret_token;  // 1-256 of A-Z a-z 0-9 _ -; empty: none
+  std::optional<std::vector<std::string>> allowed_updates;
+  std::optional<int> max_connections;
+  bool drop_pending_updates = false;
+};
+
+enum class PendingUpdates { kKeep, kDrop };
+
+// Error mapping of every call (Error::remote_code holds Telegram's error_code):
+//   429           -> kRateLimited, retry_after set; the chat (or, for calls without a chat,
+//                    the whole bot) is paused in the pacer until then
+//   400 with parameters.migrate_to_chat_id
+//                 -> kConflict with migrate_to_chat_id: the group became a supergroup; store
+//                    the new id and resend there (resending to the old id fails again)
+//   401           -> kUnauthorized (wrong token)
+//   403           -> kPermanent ("bot was blocked by the user", "bot can't initiate
+//                    conversation with a user", ...): do not retry, tell the staff
+//   409           -> kConflict (getUpdates while a webhook is set, or a competing poller)
+//   other 4xx     -> kPermanent
+//   5xx           -> kUnavailable
+//   transport     -> as the HttpClient reports (kTimeout, kUnavailable, ...)
+// Invalid input is refused locally with kInvalidInput and never sent.
+class TelegramClient {
+ public:
+  TelegramClient(http::HttpClient& http, core::Clock& clock, TelegramOptions options);
+
+  core::Result<Message> SendMessage(const SendMessageRequest& request);
+  core::Result<EditOutcome> EditMessageText(const EditMessageTextRequest& request);
+  core::Status AnswerCallbackQuery(const AnswerCallbackQueryRequest& request);
+  // Long polling: blocks up to the timeout. An update that cannot be parsed comes back as
+  // kind kOther with type "invalid" (its update_id kept), so the offset still moves past it.
+  core::Result<std::vector<Update>> GetUpdates(const GetUpdatesRequest& request);
+  core::Status SetWebhook(const SetWebhookRequest& request);
+  core::Status DeleteWebhook(PendingUpdates pending = PendingUpdates::kKeep);
+  core::Result<User> GetMe();
+
+ private:
+  struct Call;
+  core::Result<std::string> Invoke(Call& call);
+
+  http::HttpClient& http_;
+  core::Clock& clock_;
+  TelegramOptions options_;
+  core::Pacer pacer_;
+};
+
+// Local checks the client applies before sending (also useful to callers building texts).
+// Text: with parse_mode "HTML" the markup must parse as Telegram parses it; the text after
+// parsing, trimmed of surrounding whitespace, must hold 1-4096 Unicode code points (Telegram
+// counts "characters after entities parsing"; code points are our reading of that).
+core::Status ValidateMessageText(std::string_view text, std::string_view parse_mode);
+// Every button: non-empty text and exactly one of callback_data (1-64 bytes) and url.
+core::Status ValidateKeyboard(const InlineKeyboard& keyboard);
+// 1-256 characters of A-Z a-z 0-9 _ -.
+core::Status ValidateSecretToken(std::string_view token);
+
+}  // namespace planfix_flow::telegram

@@ -1,0 +1,805 @@
+#include "planfix_flow/sandbox/fake_telegram.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <variant>
+
+#include "planfix_flow/telegram/html.h"
+
+namespace planfix_flow::sandbox {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxTextCharacters = 4096;
+constexpr std::size_t kMaxCallbackDataBytes = 64;
+constexpr int kMaxLongPollSeconds = 50;
+
+FakeResponse Ok(json result, std::string description = {}) {
+  json body = {{"ok", true}, {"result", std::move(result)}};
+  if (!description.empty()) body["description"] = std::move(description);
+  return FakeResponse{200, body.dump()};
+}
+
+FakeResponse Err(int code, const std::string& description, json parameters = nullptr) {
+  json body = {{"ok", false}, {"error_code", code}, {"description", description}};
+  if (!parameters.is_null()) body["parameters"] = std::move(parameters);
+  return FakeResponse{code, body.dump()};
+}
+
+FakeResponse BadRequest(const std::string& what) { return Err(400, "Bad Request: " + what); }
+
+std::string ToLower(std::string text) {
+  for (char& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return text;
+}
+
+std::int64_t UnixSeconds(core::TimePoint moment) { return core::ToUnixSeconds(moment); }
+
+}  // namespace
+
+// Request parameters as the Bot API reads them: a JSON body, a form body or the query
+// string. Form and query values are strings, and objects arrive JSON-serialized in them.
+struct FakeTelegram::Params {
+  json values = json::object();
+
+  bool Has(const std::string& name) const {
+    return values.contains(name) && !values[name].is_null();
+  }
+  std::optional<std::string> String(const std::string& name) const {
+    if (!Has(name)) return std::nullopt;
+    const json& value = values[name];
+    if (value.is_string()) return value.get<std::string>();
+    if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
+    return value.dump();
+  }
+  std::optional<std::int64_t> Integer(const std::string& name) const {
+    if (!Has(name)) return std::nullopt;
+    const json& value = values[name];
+    if (value.is_number_integer()) return value.get<std::int64_t>();
+    if (value.is_string()) {
+      const std::string text = value.get<std::string>();
+      try {
+        std::size_t used = 0;
+        const long long number = std::stoll(text, &used);
+        if (used == text.size()) return number;
+      } catch (const std::exception&) {
+      }
+    }
+    return std::nullopt;
+  }
+  bool Bool(const std::string& name) const {
+    if (!Has(name)) return false;
+    const json& value = values[name];
+    if (value.is_boolean()) return value.get<bool>();
+    if (value.is_string()) {
+      const std::string text = ToLower(value.get<std::string>());
+      return text == "true" || text == "1";
+    }
+    return value.is_number_integer() && value.get<std::int64_t>() != 0;
+  }
+  // An object parameter: a JSON value, or a string holding JSON. Discarded if unparseable.
+  json Object(const std::string& name) const {
+    if (!Has(name)) return nullptr;
+    const json& value = values[name];
+    if (value.is_string()) return json::parse(value.get<std::string>(), nullptr, false);
+    return value;
+  }
+};
+
+FakeTelegram::FakeTelegram(FakeTelegramOptions options)
+    : FakeServer("fake-telegram"), options_(std::move(options)) {
+  auto handler = [this](const FakeRequest& request) { return Handle(request); };
+  Route("POST", R"(/bot([^/]*)/([^/]*))", handler);
+  Route("GET", R"(/bot([^/]*)/([^/]*))", handler);
+}
+
+FakeTelegram::~FakeTelegram() {
+  {
+    std::lock_guard lock(state_mutex_);
+    stopping_ = true;
+  }
+  updates_changed_.notify_all();
+  Stop();  // before the members the handlers use go away
+}
+
+core::TimePoint FakeTelegram::Now() const {
+  return options_.clock != nullptr ? options_.clock->Now() : system_clock_.Now();
+}
+
+FakeResponse FakeTelegram::MethodNotAllowed(const FakeRequest& request) {
+  // The Bot API takes GET and POST only; anything else is not a known route there.
+  RecordFailure(
+      fmt::format("fake-telegram: {} {} is not a Bot API method", request.method, request.path));
+  return Err(404, "Not Found");
+}
+
+// ---- setup -------------------------------------------------------------------------------
+
+void FakeTelegram::AddPrivateChat(std::int64_t user_id, std::string first_name,
+                                  std::string username) {
+  std::lock_guard lock(state_mutex_);
+  ChatState& chat = chats_[user_id];
+  chat.id = user_id;
+  chat.type = "private";
+  chat.first_name = std::move(first_name);
+  chat.username = std::move(username);
+}
+
+void FakeTelegram::AddGroup(std::int64_t chat_id, std::string title) {
+  if (chat_id >= 0) throw std::invalid_argument("group ids are negative");
+  std::lock_guard lock(state_mutex_);
+  ChatState& chat = chats_[chat_id];
+  chat.id = chat_id;
+  chat.type = "group";
+  chat.title = std::move(title);
+}
+
+void FakeTelegram::AddSupergroup(std::int64_t chat_id, std::string title, std::string username) {
+  if (chat_id >= 0) throw std::invalid_argument("supergroup ids are negative");
+  std::lock_guard lock(state_mutex_);
+  ChatState& chat = chats_[chat_id];
+  chat.id = chat_id;
+  chat.type = "supergroup";
+  chat.title = std::move(title);
+  chat.username = std::move(username);
+}
+
+void FakeTelegram::BlockBot(std::int64_t user_id) {
+  std::lock_guard lock(state_mutex_);
+  ChatState& chat = chats_[user_id];
+  if (chat.type.empty()) {
+    chat.id = user_id;
+    chat.type = "private";
+    chat.first_name = "Client";
+  }
+  chat.status = ChatStatus::kBlocked;
+}
+
+void FakeTelegram::AddUserWhoNeverStarted(std::int64_t user_id, std::string first_name) {
+  std::lock_guard lock(state_mutex_);
+  ChatState& chat = chats_[user_id];
+  chat.id = user_id;
+  chat.type = "private";
+  chat.first_name = std::move(first_name);
+  chat.status = ChatStatus::kNeverStarted;
+}
+
+void FakeTelegram::MigrateGroup(std::int64_t group_id, std::int64_t supergroup_id) {
+  std::lock_guard lock(state_mutex_);
+  auto it = chats_.find(group_id);
+  if (it == chats_.end() || it->second.type != "group") {
+    throw std::invalid_argument("MigrateGroup: no such basic group");
+  }
+  it->second.status = ChatStatus::kMigrated;
+  it->second.migrated_to = supergroup_id;
+  ChatState& target = chats_[supergroup_id];
+  target.id = supergroup_id;
+  target.type = "supergroup";
+  target.title = it->second.title;
+}
+
+// ---- updates -----------------------------------------------------------------------------
+
+std::int64_t FakeTelegram::PushUpdateLocked(std::string update_json,
+                                            std::optional<std::int64_t> id) {
+  json update = json::parse(update_json, nullptr, false);
+  if (update.is_discarded() || !update.is_object()) {
+    throw std::invalid_argument("PushUpdate: not a JSON object");
+  }
+  std::int64_t update_id = next_update_id_;
+  if (id) update_id = *id;
+  if (update.contains("update_id") && update["update_id"].is_number_integer()) {
+    update_id = update["update_id"].get<std::int64_t>();
+  }
+  update["update_id"] = update_id;
+  next_update_id_ = std::max(next_update_id_, update_id + 1);
+  std::string type;
+  for (const auto& [key, value] : update.items()) {
+    if (key != "update_id") {
+      type = key;
+      break;
+    }
+  }
+  updates_.push_back(QueuedUpdate{update_id, type, update.dump()});
+  return update_id;
+}
+
+std::int64_t FakeTelegram::PushUpdate(const std::string& update_json) {
+  std::int64_t id = 0;
+  {
+    std::lock_guard lock(state_mutex_);
+    id = PushUpdateLocked(update_json, std::nullopt);
+  }
+  updates_changed_.notify_all();
+  return id;
+}
+
+std::int64_t FakeTelegram::SimulateUserMessage(std::int64_t chat_id, std::int64_t from_user_id,
+                                               const std::string& text) {
+  std::int64_t id = 0;
+  {
+    std::lock_guard lock(state_mutex_);
+    auto it = chats_.find(chat_id);
+    if (it == chats_.end()) throw std::invalid_argument("SimulateUserMessage: unknown chat");
+    ChatState& chat = it->second;
+    if (chat.type == "private") {
+      from_user_id = chat.id;
+      chat.status = ChatStatus::kActive;  // writing to the bot (re)opens the conversation
+    }
+    FakeMessage stored;
+    stored.message_id = chat.next_message_id++;
+    stored.from_bot = false;
+    stored.text = text;
+    stored.raw_text = text;
+    stored.entities_json = "[]";
+    stored.received_at = Now();
+    json message = json::parse(MessageJsonLocked(chat, stored));
+    message["from"] = {{"id", from_user_id},
+                       {"is_bot", false},
+                       {"first_name", chat.type == "private" ? chat.first_name : "Member"}};
+    if (!text.empty() && text[0] == '/') {
+      const auto end = text.find(' ');
+      const std::size_t length = end == std::string::npos ? text.size() : end;
+      message["entities"] =
+          json::array({{{"type", "bot_command"},
+                        {"offset", 0},
+                        {"length", telegram::CountUtf16Units(text.substr(0, length))}}});
+    }
+    chat.messages.push_back(std::move(stored));
+    id = PushUpdateLocked(json{{"message", message}}.dump(), std::nullopt);
+  }
+  updates_changed_.notify_all();
+  return id;
+}
+
+std::string FakeTelegram::SimulateUserPress(std::int64_t chat_id, std::int64_t message_id,
+                                            const std::string& data, std::int64_t from_user_id) {
+  std::string query_id;
+  {
+    std::lock_guard lock(state_mutex_);
+    auto it = chats_.find(chat_id);
+    if (it == chats_.end()) throw std::invalid_argument("SimulateUserPress: unknown chat");
+    ChatState& chat = it->second;
+    auto message = std::find_if(chat.messages.begin(), chat.messages.end(),
+                                [&](const FakeMessage& m) { return m.message_id == message_id; });
+    if (message == chat.messages.end()) {
+      throw std::invalid_argument("SimulateUserPress: unknown message");
+    }
+    bool found = false;
+    if (!message->reply_markup_json.empty()) {
+      const json markup = json::parse(message->reply_markup_json);
+      for (const auto& row : markup.value("inline_keyboard", json::array())) {
+        for (const auto& button : row) {
+          if (button.value("callback_data", std::string()) == data) found = true;
+        }
+      }
+    }
+    if (!found) throw std::invalid_argument("SimulateUserPress: no button with that data");
+    if (chat.type == "private") from_user_id = chat.id;
+    if (from_user_id == 0) from_user_id = 5550001;
+    query_id = fmt::format("{}{:06}", options_.bot_id % 1000000 + 4000000, next_callback_++);
+    open_callbacks_[query_id] = {chat_id, message_id};
+    json query = {{"id", query_id},
+                  {"from", {{"id", from_user_id}, {"is_bot", false}, {"first_name", "Member"}}},
+                  {"message", json::parse(MessageJsonLocked(chat, *message))},
+                  {"chat_instance", fmt::format("{}", (chat_id * 31) ^ options_.bot_id)},
+                  {"data", data}};
+    if (chat.type == "private") query["from"]["first_name"] = chat.first_name;
+    PushUpdateLocked(json{{"callback_query", query}}.dump(), std::nullopt);
+  }
+  updates_changed_.notify_all();
+  return query_id;
+}
+
+// ---- reading state -----------------------------------------------------------------------
+
+std::vector<FakeMessage> FakeTelegram::Messages(std::int64_t chat_id) const {
+  std::lock_guard lock(state_mutex_);
+  auto it = chats_.find(chat_id);
+  return it == chats_.end() ? std::vector<FakeMessage>{} : it->second.messages;
+}
+
+std::optional<FakeMessage> FakeTelegram::FindMessage(std::int64_t chat_id,
+                                                     std::int64_t message_id) const {
+  std::lock_guard lock(state_mutex_);
+  auto it = chats_.find(chat_id);
+  if (it == chats_.end()) return std::nullopt;
+  for (const auto& message : it->second.messages) {
+    if (message.message_id == message_id) return message;
+  }
+  return std::nullopt;
+}
+
+std::vector<FakeCallbackAnswer> FakeTelegram::callback_answers() const {
+  std::lock_guard lock(state_mutex_);
+  return callback_answers_;
+}
+
+FakeWebhook FakeTelegram::webhook() const {
+  std::lock_guard lock(state_mutex_);
+  return webhook_;
+}
+
+std::size_t FakeTelegram::pending_update_count() const {
+  std::lock_guard lock(state_mutex_);
+  return updates_.size();
+}
+
+int FakeTelegram::rate_limited_count() const {
+  std::lock_guard lock(state_mutex_);
+  return rate_limited_;
+}
+
+// ---- JSON views --------------------------------------------------------------------------
+
+std::string FakeTelegram::ChatJsonLocked(const ChatState& chat) const {
+  json out = {{"id", chat.id}, {"type", chat.type}};
+  if (!chat.title.empty()) out["title"] = chat.title;
+  if (!chat.first_name.empty()) out["first_name"] = chat.first_name;
+  if (!chat.username.empty()) out["username"] = chat.username;
+  return out.dump();
+}
+
+std::string FakeTelegram::MessageJsonLocked(const ChatState& chat,
+                                            const FakeMessage& message) const {
+  json out = {{"message_id", message.message_id},
+              {"chat", json::parse(ChatJsonLocked(chat))},
+              {"date", UnixSeconds(message.received_at)},
+              {"text", message.text}};
+  if (message.from_bot) {
+    out["from"] = {{"id", options_.bot_id},
+                   {"is_bot", true},
+                   {"first_name", "Planfix Flow"},
+                   {"username", options_.bot_username}};
+  }
+  const json entities = json::parse(message.entities_json.empty() ? "[]" : message.entities_json);
+  if (!entities.empty()) out["entities"] = entities;
+  if (!message.reply_markup_json.empty())
+    out["reply_markup"] = json::parse(message.reply_markup_json);
+  if (message.edit_count > 0) out["edit_date"] = UnixSeconds(Now());
+  return out.dump();
+}
+
+// ---- dispatch ----------------------------------------------------------------------------
+
+FakeResponse FakeTelegram::Handle(const FakeRequest& request) {
+  if (request.captures.size() != 2 || request.captures[0] != options_.token) {
+    return Err(401, "Unauthorized");
+  }
+  Params params;
+  for (const auto& [key, value] : request.query) params.values[key] = value;
+  const std::string content_type = ToLower(request.Header("Content-Type"));
+  if (request.method == "POST" && !request.body.empty()) {
+    if (content_type.rfind("application/json", 0) == 0) {
+      json body = json::parse(request.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object()) {
+        return BadRequest("can't parse request JSON object");
+      }
+      for (auto& [key, value] : body.items()) params.values[key] = value;
+    } else if (content_type.rfind("application/x-www-form-urlencoded", 0) == 0) {
+      std::string_view body = request.body;
+      while (!body.empty()) {
+        const auto amp = body.find('&');
+        const std::string_view pair = body.substr(0, amp);
+        const auto eq = pair.find('=');
+        params.values[http::UrlDecode(pair.substr(0, eq))] =
+            eq == std::string_view::npos ? std::string() : http::UrlDecode(pair.substr(eq + 1));
+        if (amp == std::string_view::npos) break;
+        body.remove_prefix(amp + 1);
+      }
+    } else {
+      RecordFailure("fake-telegram: unsupported Content-Type '" + content_type + "'");
+      return BadRequest("unsupported Content-Type");
+    }
+  }
+  // Method names are case-insensitive in the Bot API.
+  const std::string method = ToLower(request.captures[1]);
+  if (method == "getme") return GetMe();
+  if (method == "sendmessage") return SendMessage(params);
+  if (method == "editmessagetext") return EditMessageText(params);
+  if (method == "answercallbackquery") return AnswerCallbackQuery(params);
+  if (method == "getupdates") return GetUpdates(params);
+  if (method == "setwebhook") return SetWebhook(params);
+  if (method == "deletewebhook") return DeleteWebhook(params);
+  if (method == "getwebhookinfo") return GetWebhookInfo();
+  RecordFailure(fmt::format("fake-telegram: unknown method '{}'", request.captures[1]));
+  return Err(404, "Not Found");
+}
+
+FakeResponse FakeTelegram::GetMe() {
+  return Ok({{"id", options_.bot_id},
+             {"is_bot", true},
+             {"first_name", "Planfix Flow"},
+             {"username", options_.bot_username},
+             {"can_join_groups", true},
+             {"can_read_all_group_messages", false},
+             {"supports_inline_queries", false}});
+}
+
+// ---- checks ------------------------------------------------------------------------------
+
+FakeTelegram::ChatState* FakeTelegram::FindChatLocked(const std::string& chat_ref) {
+  if (!chat_ref.empty() && chat_ref[0] == '@') {
+    const std::string username = ToLower(chat_ref.substr(1));
+    for (auto& [id, chat] : chats_) {
+      if (chat.type != "private" && ToLower(chat.username) == username) return &chat;
+    }
+    return nullptr;
+  }
+  try {
+    std::size_t used = 0;
+    const long long id = std::stoll(chat_ref, &used);
+    if (used != chat_ref.size()) return nullptr;
+    auto it = chats_.find(id);
+    return it == chats_.end() ? nullptr : &it->second;
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+std::optional<FakeResponse> FakeTelegram::CheckChatLocked(const ChatState* chat) {
+  if (chat == nullptr) return BadRequest("chat not found");
+  switch (chat->status) {
+    case ChatStatus::kActive:
+      return std::nullopt;
+    case ChatStatus::kBlocked:
+      return Err(403, "Forbidden: bot was blocked by the user");
+    case ChatStatus::kNeverStarted:
+      return Err(403, "Forbidden: bot can't initiate conversation with a user");
+    case ChatStatus::kMigrated:
+      return Err(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                 json{{"migrate_to_chat_id", chat->migrated_to}});
+  }
+  return std::nullopt;
+}
+
+std::optional<FakeResponse> FakeTelegram::CheckFloodLocked(std::int64_t chat_id) {
+  const core::TimePoint now = Now();
+  struct Scope {
+    std::string key;
+    core::RateLimit limit;
+  };
+  std::vector<Scope> scopes{{"global", options_.global},
+                            {fmt::format("chat:{}", chat_id), options_.per_chat}};
+  if (chat_id < 0) scopes.push_back({fmt::format("group:{}", chat_id), options_.per_group});
+  core::Duration wait{0};
+  for (const auto& scope : scopes) {
+    auto& history = flood_history_[scope.key];
+    const core::Duration window = scope.limit.window - options_.rate_slack;
+    while (!history.empty() && history.front() <= now - window) history.pop_front();
+    if (scope.limit.count > 0 && history.size() >= scope.limit.count) {
+      wait = std::max(wait, history[history.size() - scope.limit.count] + window - now);
+    }
+  }
+  if (wait > core::Duration::zero()) {
+    ++rate_limited_;
+    const auto seconds =
+        std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(wait).count());
+    return Err(429, fmt::format("Too Many Requests: retry after {}", seconds),
+               json{{"retry_after", seconds}});
+  }
+  for (const auto& scope : scopes) flood_history_[scope.key].push_back(now);
+  return std::nullopt;
+}
+
+namespace {
+
+// Validates reply_markup; returns the markup to store (inline keyboards only) or an error.
+std::variant<json, FakeResponse> CheckMarkup(const json& markup, bool inline_only) {
+  if (markup.is_null()) return json();
+  if (markup.is_discarded() || !markup.is_object()) {
+    return BadRequest("can't parse reply keyboard markup JSON object");
+  }
+  if (!markup.contains("inline_keyboard")) {
+    if (!inline_only && (markup.contains("keyboard") || markup.contains("remove_keyboard") ||
+                         markup.contains("force_reply"))) {
+      return json();  // reply keyboards are not kept: the fake models inline ones
+    }
+    return BadRequest("can't parse reply keyboard markup JSON object");
+  }
+  const json& rows = markup["inline_keyboard"];
+  if (!rows.is_array())
+    return BadRequest("field \"inline_keyboard\" of the InlineKeyboardMarkup should be an Array");
+  for (const auto& row : rows) {
+    if (!row.is_array())
+      return BadRequest(
+          "field \"inline_keyboard\" of the InlineKeyboardMarkup should be an Array of Arrays");
+    for (const auto& button : row) {
+      if (!button.is_object())
+        return BadRequest(
+            "can't parse inline keyboard button: InlineKeyboardButton should be an Object");
+      if (!button.contains("text") || !button["text"].is_string()) {
+        return BadRequest(
+            "can't parse inline keyboard button: Field \"text\" must be of type String");
+      }
+      const bool has_data = button.contains("callback_data");
+      const bool has_url = button.contains("url");
+      if (has_data == has_url) {
+        return BadRequest(
+            "can't parse inline keyboard button: Text buttons are unallowed in the inline "
+            "keyboard");
+      }
+      if (has_data) {
+        const json& data = button["callback_data"];
+        if (!data.is_string() || data.get<std::string>().empty() ||
+            data.get<std::string>().size() > kMaxCallbackDataBytes) {
+          return BadRequest("BUTTON_DATA_INVALID");
+        }
+      } else {
+        const json& url = button["url"];
+        const std::string text = url.is_string() ? url.get<std::string>() : std::string();
+        if (text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0 &&
+            text.rfind("tg://", 0) != 0) {
+          return BadRequest("BUTTON_URL_INVALID");
+        }
+      }
+    }
+  }
+  return json{{"inline_keyboard", rows}};
+}
+
+struct ParsedText {
+  std::string text;
+  json entities = json::array();
+};
+
+// Parses `text` per parse_mode the way sendMessage and editMessageText do.
+std::variant<ParsedText, FakeResponse> CheckText(const std::string& raw, const std::string& mode) {
+  ParsedText out;
+  const std::string lowered = ToLower(mode);
+  if (lowered == "html") {
+    auto parsed = telegram::ParseHtml(raw);
+    if (!parsed) {
+      if (!telegram::IsValidUtf8(raw)) return BadRequest("text must be encoded in UTF-8");
+      return BadRequest("can't parse entities: " + parsed.error().message);
+    }
+    out.text = std::move(parsed->text);
+    for (const auto& entity : parsed->entities) {
+      json item = {{"type", entity.type}, {"offset", entity.offset}, {"length", entity.length}};
+      if (!entity.url.empty()) item["url"] = entity.url;
+      if (!entity.language.empty()) item["language"] = entity.language;
+      if (!entity.custom_emoji_id.empty()) item["custom_emoji_id"] = entity.custom_emoji_id;
+      out.entities.push_back(std::move(item));
+    }
+  } else if (lowered.empty() || lowered == "markdown" || lowered == "markdownv2") {
+    // The fake does not model Markdown: the text is kept as sent.
+    if (!telegram::IsValidUtf8(raw)) return BadRequest("text must be encoded in UTF-8");
+    out.text = raw;
+  } else {
+    return BadRequest("unsupported parse_mode");
+  }
+  // Telegram trims the text; entity offsets are not shifted here (leading whitespace is rare).
+  const std::string_view trimmed = telegram::TrimWhitespace(out.text);
+  if (trimmed.empty()) return BadRequest("message text is empty");
+  if (telegram::CountCodePoints(trimmed) > kMaxTextCharacters) {
+    return BadRequest("message is too long");
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- methods -----------------------------------------------------------------------------
+
+FakeResponse FakeTelegram::SendMessage(const Params& params) {
+  const auto chat_ref = params.String("chat_id");
+  if (!chat_ref || chat_ref->empty()) return BadRequest("chat_id is empty");
+  const auto text = params.String("text");
+  if (!text || text->empty()) return BadRequest("message text is empty");
+  auto markup = CheckMarkup(params.Object("reply_markup"), /*inline_only=*/false);
+  if (auto* error = std::get_if<FakeResponse>(&markup)) return *error;
+  auto parsed = CheckText(*text, params.String("parse_mode").value_or(""));
+  if (auto* error = std::get_if<FakeResponse>(&parsed)) return *error;
+
+  std::lock_guard lock(state_mutex_);
+  ChatState* chat = FindChatLocked(*chat_ref);
+  if (auto refused = CheckChatLocked(chat)) return *refused;
+  if (auto flood = CheckFloodLocked(chat->id)) return *flood;
+  auto& text_value = std::get<ParsedText>(parsed);
+  FakeMessage message;
+  message.message_id = chat->next_message_id++;
+  message.text = text_value.text;
+  message.raw_text = *text;
+  message.parse_mode = params.String("parse_mode").value_or("");
+  message.entities_json = text_value.entities.dump();
+  const json& stored_markup = std::get<json>(markup);
+  if (!stored_markup.is_null()) message.reply_markup_json = stored_markup.dump();
+  message.disable_notification = params.Bool("disable_notification");
+  message.received_at = Now();
+  chat->messages.push_back(message);
+  json result = json::parse(MessageJsonLocked(*chat, message));
+  const json preview = params.Object("link_preview_options");
+  if (preview.is_object()) result["link_preview_options"] = preview;
+  return Ok(std::move(result));
+}
+
+FakeResponse FakeTelegram::EditMessageText(const Params& params) {
+  if (params.Has("inline_message_id")) {
+    return BadRequest("MESSAGE_ID_INVALID");  // the fake keeps no inline-mode messages
+  }
+  const auto chat_ref = params.String("chat_id");
+  if (!chat_ref || chat_ref->empty()) return BadRequest("chat_id is empty");
+  const auto message_id = params.Integer("message_id");
+  if (!message_id) return BadRequest("message identifier is not specified");
+  const auto text = params.String("text");
+  if (!text || text->empty()) return BadRequest("message text is empty");
+  auto markup = CheckMarkup(params.Object("reply_markup"), /*inline_only=*/true);
+  if (auto* error = std::get_if<FakeResponse>(&markup)) return *error;
+  auto parsed = CheckText(*text, params.String("parse_mode").value_or(""));
+  if (auto* error = std::get_if<FakeResponse>(&parsed)) return *error;
+
+  std::lock_guard lock(state_mutex_);
+  ChatState* chat = FindChatLocked(*chat_ref);
+  if (auto refused = CheckChatLocked(chat)) return *refused;
+  auto found = std::find_if(chat->messages.begin(), chat->messages.end(),
+                            [&](const FakeMessage& m) { return m.message_id == *message_id; });
+  if (found == chat->messages.end()) return BadRequest("message to edit not found");
+  if (!found->from_bot) return BadRequest("message can't be edited");
+  auto& text_value = std::get<ParsedText>(parsed);
+  const json& new_markup = std::get<json>(markup);
+  const std::string markup_json = new_markup.is_null() ? std::string() : new_markup.dump();
+  if (found->text == text_value.text && found->entities_json == text_value.entities.dump() &&
+      found->reply_markup_json == markup_json) {
+    return BadRequest(
+        "message is not modified: specified new message content and reply markup are exactly "
+        "the same as a current content and reply markup of the message");
+  }
+  if (auto flood = CheckFloodLocked(chat->id)) return *flood;
+  found->text = text_value.text;
+  found->raw_text = *text;
+  found->parse_mode = params.String("parse_mode").value_or("");
+  found->entities_json = text_value.entities.dump();
+  found->reply_markup_json = markup_json;
+  ++found->edit_count;
+  return Ok(json::parse(MessageJsonLocked(*chat, *found)));
+}
+
+FakeResponse FakeTelegram::AnswerCallbackQuery(const Params& params) {
+  const auto id = params.String("callback_query_id");
+  const std::string answer_text = params.String("text").value_or("");
+  if (telegram::CountCodePoints(answer_text) > 200) return BadRequest("MESSAGE_TOO_LONG");
+  std::lock_guard lock(state_mutex_);
+  if (!id || open_callbacks_.erase(*id) == 0) {
+    return BadRequest("query is too old and response timeout expired or query ID is invalid");
+  }
+  callback_answers_.push_back(FakeCallbackAnswer{*id, answer_text, params.Bool("show_alert")});
+  return Ok(true);
+}
+
+FakeResponse FakeTelegram::GetUpdates(const Params& params) {
+  const std::int64_t offset = params.Integer("offset").value_or(0);
+  const std::int64_t limit =
+      std::clamp<std::int64_t>(params.Integer("limit").value_or(100), 1, 100);
+  const std::int64_t timeout =
+      std::clamp<std::int64_t>(params.Integer("timeout").value_or(0), 0, kMaxLongPollSeconds);
+  std::optional<std::vector<std::string>> allowed;
+  if (params.Has("allowed_updates")) {
+    const json list = params.Object("allowed_updates");
+    if (!list.is_array()) return BadRequest("can't parse allowed updates");
+    allowed.emplace();
+    for (const auto& item : list) {
+      if (!item.is_string()) return BadRequest("can't parse allowed updates");
+      allowed->push_back(item.get<std::string>());
+    }
+  }
+
+  std::unique_lock lock(state_mutex_);
+  if (!webhook_.url.empty()) {
+    return Err(409,
+               "Conflict: can't use getUpdates method while webhook is active; use "
+               "deleteWebhook to delete the webhook first");
+  }
+  if (allowed) allowed_updates_ = *allowed;
+  // A newer poll ends an older one that is still waiting, as on the real server.
+  const std::uint64_t generation = ++poll_generation_;
+  updates_changed_.notify_all();
+
+  auto wanted = [this](const QueuedUpdate& update) {
+    if (!allowed_updates_ || allowed_updates_->empty()) {
+      return update.type != "chat_member" && update.type != "message_reaction" &&
+             update.type != "message_reaction_count";
+    }
+    return std::find(allowed_updates_->begin(), allowed_updates_->end(), update.type) !=
+           allowed_updates_->end();
+  };
+  auto confirm_and_filter = [&] {
+    if (offset < 0) {
+      const auto keep = static_cast<std::size_t>(-offset);
+      while (updates_.size() > keep) updates_.pop_front();
+    } else {
+      while (!updates_.empty() && updates_.front().update_id < offset) updates_.pop_front();
+    }
+    // Unwanted types are dropped, as Telegram does not keep them for this bot.
+    for (auto it = updates_.begin(); it != updates_.end();) {
+      it = wanted(*it) ? std::next(it) : updates_.erase(it);
+    }
+  };
+  confirm_and_filter();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
+  while (updates_.empty() && timeout > 0) {
+    if (updates_changed_.wait_until(lock, deadline) == std::cv_status::timeout) break;
+    if (stopping_) break;
+    if (poll_generation_ != generation) {
+      return Err(409,
+                 "Conflict: terminated by other getUpdates request; make sure that only one bot "
+                 "instance is running");
+    }
+    if (!webhook_.url.empty()) break;
+    confirm_and_filter();
+  }
+  json result = json::array();
+  for (const auto& update : updates_) {
+    if (static_cast<std::int64_t>(result.size()) >= limit) break;
+    result.push_back(json::parse(update.json));
+  }
+  return Ok(std::move(result));
+}
+
+FakeResponse FakeTelegram::SetWebhook(const Params& params) {
+  const auto url = params.String("url");
+  if (!url) return BadRequest("parameter \"url\" is required");
+  const std::string secret = params.String("secret_token").value_or("");
+  std::lock_guard lock(state_mutex_);
+  if (url->empty()) {
+    const bool had = !webhook_.url.empty();
+    webhook_ = FakeWebhook{};
+    return Ok(true, had ? "Webhook was deleted" : "Webhook is already deleted");
+  }
+  if (url->rfind("https://", 0) != 0) {
+    return BadRequest("bad webhook: An HTTPS URL must be provided for webhook");
+  }
+  const std::string authority = url->substr(8, url->find('/', 8) - 8);
+  const auto colon = authority.rfind(':');
+  if (colon != std::string::npos) {
+    const std::string port = authority.substr(colon + 1);
+    if (port != "443" && port != "80" && port != "88" && port != "8443") {
+      return BadRequest("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443");
+    }
+  }
+  if (!secret.empty() || params.Has("secret_token")) {
+    const bool valid =
+        !secret.empty() && secret.size() <= 256 &&
+        std::all_of(secret.begin(), secret.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || ch == '-';
+        });
+    if (!valid) return BadRequest("secret token contains unallowed characters");
+  }
+  if (params.Has("allowed_updates")) {
+    const json list = params.Object("allowed_updates");
+    if (!list.is_array()) return BadRequest("can't parse allowed updates");
+    webhook_.allowed_updates_json = list.dump();
+  }
+  if (params.Bool("drop_pending_updates")) updates_.clear();
+  webhook_.url = *url;
+  webhook_.secret_token = secret;
+  updates_changed_.notify_all();  // a waiting poll ends
+  return Ok(true, "Webhook was set");
+}
+
+FakeResponse FakeTelegram::DeleteWebhook(const Params& params) {
+  std::lock_guard lock(state_mutex_);
+  const bool had = !webhook_.url.empty();
+  webhook_ = FakeWebhook{};
+  if (params.Bool("drop_pending_updates")) updates_.clear();
+  return Ok(true, had ? "Webhook was deleted" : "Webhook is already deleted");
+}
+
+FakeResponse FakeTelegram::GetWebhookInfo() {
+  std::lock_guard lock(state_mutex_);
+  json info = {{"url", webhook_.url},
+               {"has_custom_certificate", false},
+               {"pending_update_count", updates_.size()}};
+  if (!webhook_.allowed_updates_json.empty()) {
+    info["allowed_updates"] = json::parse(webhook_.allowed_updates_json);
+  }
+  return Ok(std::move(info));
+}
+
+}  // namespace planfix_flow::sandbox

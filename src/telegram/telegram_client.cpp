@@ -1,0 +1,391 @@
+#include "planfix_flow/telegram/telegram_client.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "planfix_flow/core/log.h"
+#include "telegram/json_codec.h"
+
+namespace planfix_flow::telegram {
+
+using core::Error;
+using core::ErrorCode;
+using core::Fail;
+using core::Result;
+using core::Status;
+using nlohmann::json;
+
+Status ValidateMessageText(std::string_view text, std::string_view parse_mode) {
+  std::string plain;
+  if (parse_mode == "HTML") {
+    auto parsed = ParseHtml(text);
+    if (!parsed) {
+      return Fail(ErrorCode::kInvalidInput,
+                  "telegram: can't parse entities: " + parsed.error().message);
+    }
+    plain = std::move(parsed->text);
+  } else {
+    if (!IsValidUtf8(text)) return Fail(ErrorCode::kInvalidInput, "telegram: text is not UTF-8");
+    plain = std::string(text);
+  }
+  const std::size_t length = CountCodePoints(TrimWhitespace(plain));
+  if (length == 0) return Fail(ErrorCode::kInvalidInput, "telegram: message text is empty");
+  if (length > kMaxTextCharacters) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("telegram: message is too long ({} characters, at most {})", length,
+                            kMaxTextCharacters));
+  }
+  return core::Ok();
+}
+
+Status ValidateKeyboard(const InlineKeyboard& keyboard) {
+  for (std::size_t row = 0; row < keyboard.size(); ++row) {
+    for (std::size_t column = 0; column < keyboard[row].size(); ++column) {
+      const InlineButton& button = keyboard[row][column];
+      const std::string where = fmt::format("telegram: button [{}][{}]", row, column);
+      if (button.text.empty()) return Fail(ErrorCode::kInvalidInput, where + " has no text");
+      if (button.callback_data.empty() == button.url.empty()) {
+        return Fail(ErrorCode::kInvalidInput,
+                    where + " needs exactly one of callback_data and url");
+      }
+      if (!button.callback_data.empty() && button.callback_data.size() > kMaxCallbackDataBytes) {
+        return Fail(ErrorCode::kInvalidInput,
+                    fmt::format("{}: callback_data is {} bytes, at most {}", where,
+                                button.callback_data.size(), kMaxCallbackDataBytes));
+      }
+    }
+  }
+  return core::Ok();
+}
+
+Status ValidateSecretToken(std::string_view token) {
+  if (token.empty() || token.size() > 256) {
+    return Fail(ErrorCode::kInvalidInput, "telegram: secret_token must be 1-256 characters");
+  }
+  const bool allowed = std::all_of(token.begin(), token.end(), [](char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-';
+  });
+  if (!allowed) {
+    return Fail(ErrorCode::kInvalidInput,
+                "telegram: secret_token may hold only A-Z, a-z, 0-9, _ and -");
+  }
+  return core::Ok();
+}
+
+namespace {
+
+const std::string kGlobalKey = "telegram:global";
+
+std::string ChatKey(ChatId chat_id) { return fmt::format("telegram:chat:{}", chat_id); }
+
+json ToJson(const LinkPreviewOptions& options) {
+  json out = json::object();
+  if (options.is_disabled) out["is_disabled"] = true;
+  if (!options.url.empty()) out["url"] = options.url;
+  if (options.prefer_small_media) out["prefer_small_media"] = true;
+  if (options.prefer_large_media) out["prefer_large_media"] = true;
+  if (options.show_above_text) out["show_above_text"] = true;
+  return out;
+}
+
+bool IsNotModified(const Error& error) {
+  return error.remote_code == 400 &&
+         error.message.find("message is not modified") != std::string::npos;
+}
+
+}  // namespace
+
+struct TelegramClient::Call {
+  std::string method;
+  json body = json::object();
+  std::optional<ChatId> chat;  // paced as a message to this chat
+  std::chrono::milliseconds extra_timeout{0};
+};
+
+TelegramClient::TelegramClient(http::HttpClient& http, core::Clock& clock, TelegramOptions options)
+    : http_(http), clock_(clock), options_(std::move(options)), pacer_(clock) {
+  while (!options_.base_url.empty() && options_.base_url.back() == '/')
+    options_.base_url.pop_back();
+}
+
+Result<std::string> TelegramClient::Invoke(Call& call) {
+  static const auto logger = core::Logger("telegram");
+  if (call.chat) {
+    std::vector<core::Pacer::Scope> scopes{{options_.global, kGlobalKey},
+                                           {options_.per_chat, ChatKey(*call.chat)}};
+    if (*call.chat < 0) scopes.push_back({options_.per_group, ChatKey(*call.chat)});
+    pacer_.Acquire(scopes);
+  } else {
+    // Calls without a chat only wait out a global back-off, they are not counted.
+    pacer_.Acquire({{core::RateLimit{0, std::chrono::seconds(0)}, kGlobalKey}});
+  }
+
+  http::HttpRequest request;
+  request.method = "POST";
+  request.url = fmt::format("{}/bot{}/{}", options_.base_url, options_.token, call.method);
+  request.headers["Content-Type"] = "application/json";
+  request.body = call.body.dump();
+  request.timeout = options_.request_timeout + call.extra_timeout;
+  auto response = http_.Send(request);
+  if (!response) {
+    Error error = response.error();
+    error.message = fmt::format("telegram {}: {}", call.method, error.message);
+    return Fail(std::move(error));
+  }
+
+  const json body = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  const int status = response->status;
+  if (body.is_discarded() || !body.is_object() || !body.contains("ok") ||
+      !body["ok"].is_boolean()) {
+    Error error = core::MakeError(
+        status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal,
+        fmt::format("telegram {}: HTTP {} without a Bot API answer", call.method, status));
+    error.remote_code = status;
+    return Fail(std::move(error));
+  }
+  if (body["ok"].get<bool>()) {
+    if (!body.contains("result")) {
+      return Fail(ErrorCode::kInternal,
+                  fmt::format("telegram {}: answer has no result", call.method));
+    }
+    return body["result"].dump();
+  }
+
+  int code = status;
+  if (body.contains("error_code") && body["error_code"].is_number_integer()) {
+    code = body["error_code"].get<int>();
+  }
+  const std::string description = body.contains("description") && body["description"].is_string()
+                                      ? body["description"].get<std::string>()
+                                      : fmt::format("HTTP {}", status);
+  Error error;
+  error.remote_code = code;
+  error.message = fmt::format("telegram {}: {}", call.method, description);
+  const json parameters =
+      body.contains("parameters") && body["parameters"].is_object() ? body["parameters"] : json();
+  if (code == 429) {
+    std::int64_t seconds = 1;
+    if (parameters.contains("retry_after") && parameters["retry_after"].is_number_integer()) {
+      seconds = std::max<std::int64_t>(1, parameters["retry_after"].get<std::int64_t>());
+    }
+    error.code = ErrorCode::kRateLimited;
+    error.retry_after = std::chrono::seconds(seconds);
+    const auto until = clock_.Now() + std::chrono::seconds(seconds);
+    pacer_.Pause(call.chat ? ChatKey(*call.chat) : kGlobalKey, until);
+    logger->warn("event=rate_limited method={} chat={} retry_after={}", call.method,
+                 call.chat ? std::to_string(*call.chat) : "-", seconds);
+  } else if (code == 400 && parameters.contains("migrate_to_chat_id") &&
+             parameters["migrate_to_chat_id"].is_number_integer()) {
+    error.code = ErrorCode::kConflict;
+    error.migrate_to_chat_id = parameters["migrate_to_chat_id"].get<long long>();
+  } else if (code == 401) {
+    error.code = ErrorCode::kUnauthorized;
+  } else if (code == 409) {
+    error.code = ErrorCode::kConflict;
+  } else if (code >= 500) {
+    error.code = ErrorCode::kUnavailable;
+  } else {
+    error.code = ErrorCode::kPermanent;
+  }
+  if (code == 403) {
+    logger->warn("event=forbidden method={} chat={} description=\"{}\"", call.method,
+                 call.chat ? std::to_string(*call.chat) : "-", description);
+  }
+  return Fail(std::move(error));
+}
+
+namespace {
+
+// Parses a Bot API result that must be a Message.
+Result<Message> ParseMessageResult(const std::string& method, const std::string& result) {
+  const json object = json::parse(result, nullptr, /*allow_exceptions=*/false);
+  auto message = internal::ParseMessage(object);
+  if (!message) {
+    return Fail(ErrorCode::kInternal,
+                fmt::format("telegram {}: unexpected result: {}", method, message.error().message));
+  }
+  return message;
+}
+
+Status ExpectTrue(const std::string& method, const std::string& result) {
+  if (result != "true") {
+    return Fail(ErrorCode::kInternal, fmt::format("telegram {}: expected true", method));
+  }
+  return core::Ok();
+}
+
+}  // namespace
+
+Result<Message> TelegramClient::SendMessage(const SendMessageRequest& request) {
+  if (auto valid = ValidateMessageText(request.text, request.parse_mode); !valid) {
+    return Fail(valid.error());
+  }
+  if (auto valid = ValidateKeyboard(request.keyboard); !valid) return Fail(valid.error());
+  Call call;
+  call.method = "sendMessage";
+  call.chat = request.chat_id;
+  call.body["chat_id"] = request.chat_id;
+  call.body["text"] = request.text;
+  if (!request.parse_mode.empty()) call.body["parse_mode"] = request.parse_mode;
+  if (!request.keyboard.empty()) call.body["reply_markup"] = internal::ToJson(request.keyboard);
+  if (request.disable_notification) call.body["disable_notification"] = true;
+  if (request.link_preview_options) {
+    call.body["link_preview_options"] = ToJson(*request.link_preview_options);
+  }
+  auto result = Invoke(call);
+  if (!result) return Fail(result.error());
+  return ParseMessageResult(call.method, *result);
+}
+
+Result<EditOutcome> TelegramClient::EditMessageText(const EditMessageTextRequest& request) {
+  if (auto valid = ValidateMessageText(request.text, request.parse_mode); !valid) {
+    return Fail(valid.error());
+  }
+  if (auto valid = ValidateKeyboard(request.keyboard); !valid) return Fail(valid.error());
+  if (request.message_id <= 0) {
+    return Fail(ErrorCode::kInvalidInput, "telegram editMessageText: message_id is required");
+  }
+  Call call;
+  call.method = "editMessageText";
+  call.chat = request.chat_id;
+  call.body["chat_id"] = request.chat_id;
+  call.body["message_id"] = request.message_id;
+  call.body["text"] = request.text;
+  if (!request.parse_mode.empty()) call.body["parse_mode"] = request.parse_mode;
+  if (!request.keyboard.empty()) call.body["reply_markup"] = internal::ToJson(request.keyboard);
+  if (request.link_preview_options) {
+    call.body["link_preview_options"] = ToJson(*request.link_preview_options);
+  }
+  auto result = Invoke(call);
+  EditOutcome outcome;
+  if (!result) {
+    if (!IsNotModified(result.error())) return Fail(result.error());
+    outcome.modified = false;
+    outcome.message.chat.id = request.chat_id;
+    outcome.message.message_id = request.message_id;
+    return outcome;
+  }
+  // Edits of inline-mode messages answer true; ours always name a chat, so expect a Message.
+  auto message = ParseMessageResult(call.method, *result);
+  if (!message) return Fail(message.error());
+  outcome.message = std::move(*message);
+  return outcome;
+}
+
+Status TelegramClient::AnswerCallbackQuery(const AnswerCallbackQueryRequest& request) {
+  if (request.callback_query_id.empty()) {
+    return Fail(ErrorCode::kInvalidInput,
+                "telegram answerCallbackQuery: callback_query_id is required");
+  }
+  if (CountCodePoints(request.text) > 200) {
+    return Fail(ErrorCode::kInvalidInput,
+                "telegram answerCallbackQuery: text is longer than 200 characters");
+  }
+  Call call;
+  call.method = "answerCallbackQuery";
+  call.body["callback_query_id"] = request.callback_query_id;
+  if (!request.text.empty()) call.body["text"] = request.text;
+  if (request.show_alert) call.body["show_alert"] = true;
+  if (!request.url.empty()) call.body["url"] = request.url;
+  if (request.cache_time) call.body["cache_time"] = *request.cache_time;
+  auto result = Invoke(call);
+  if (!result) return Fail(result.error());
+  return ExpectTrue(call.method, *result);
+}
+
+Result<std::vector<Update>> TelegramClient::GetUpdates(const GetUpdatesRequest& request) {
+  static const auto logger = core::Logger("telegram");
+  const auto timeout = request.timeout.value_or(options_.long_poll_timeout);
+  if (timeout.count() < 0) {
+    return Fail(ErrorCode::kInvalidInput, "telegram getUpdates: timeout must not be negative");
+  }
+  if (request.limit && (*request.limit < 1 || *request.limit > 100)) {
+    return Fail(ErrorCode::kInvalidInput, "telegram getUpdates: limit must be 1-100");
+  }
+  Call call;
+  call.method = "getUpdates";
+  if (request.offset) call.body["offset"] = *request.offset;
+  if (request.limit) call.body["limit"] = *request.limit;
+  call.body["timeout"] = timeout.count();
+  if (request.allowed_updates) call.body["allowed_updates"] = *request.allowed_updates;
+  // The server holds the request for up to `timeout`: the HTTP timeout must outlast it.
+  call.extra_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  auto result = Invoke(call);
+  if (!result) return Fail(result.error());
+  const json array = json::parse(*result, nullptr, /*allow_exceptions=*/false);
+  if (!array.is_array()) {
+    return Fail(ErrorCode::kInternal, "telegram getUpdates: result is not an array");
+  }
+  std::vector<Update> updates;
+  updates.reserve(array.size());
+  for (const auto& item : array) {
+    auto update = internal::ParseUpdate(item);
+    if (update) {
+      updates.push_back(std::move(*update));
+      continue;
+    }
+    if (!item.is_object() || !item.contains("update_id") ||
+        !item["update_id"].is_number_integer()) {
+      return Fail(ErrorCode::kInternal, "telegram getUpdates: an update has no update_id");
+    }
+    Update invalid;
+    invalid.update_id = item["update_id"].get<std::int64_t>();
+    invalid.kind = UpdateKind::kOther;
+    invalid.type = "invalid";
+    logger->warn("event=invalid_update update_id={} error=\"{}\"", invalid.update_id,
+                 update.error().message);
+    updates.push_back(std::move(invalid));
+  }
+  return updates;
+}
+
+Status TelegramClient::SetWebhook(const SetWebhookRequest& request) {
+  if (request.url.rfind("https://", 0) != 0 && !request.url.empty()) {
+    // Telegram itself refuses non-HTTPS webhooks; an empty url removes the webhook.
+    return Fail(ErrorCode::kInvalidInput, "telegram setWebhook: url must be https://");
+  }
+  if (!request.secret_token.empty()) {
+    if (auto valid = ValidateSecretToken(request.secret_token); !valid) {
+      return Fail(valid.error());
+    }
+  }
+  if (request.max_connections && (*request.max_connections < 1 || *request.max_connections > 100)) {
+    return Fail(ErrorCode::kInvalidInput, "telegram setWebhook: max_connections must be 1-100");
+  }
+  Call call;
+  call.method = "setWebhook";
+  call.body["url"] = request.url;
+  if (!request.secret_token.empty()) call.body["secret_token"] = request.secret_token;
+  if (request.allowed_updates) call.body["allowed_updates"] = *request.allowed_updates;
+  if (request.max_connections) call.body["max_connections"] = *request.max_connections;
+  if (request.drop_pending_updates) call.body["drop_pending_updates"] = true;
+  auto result = Invoke(call);
+  if (!result) return Fail(result.error());
+  return ExpectTrue(call.method, *result);
+}
+
+Status TelegramClient::DeleteWebhook(PendingUpdates pending) {
+  Call call;
+  call.method = "deleteWebhook";
+  if (pending == PendingUpdates::kDrop) call.body["drop_pending_updates"] = true;
+  auto result = Invoke(call);
+  if (!result) return Fail(result.error());
+  return ExpectTrue(call.method, *result);
+}
+
+Result<User> TelegramClient::GetMe() {
+  Call call;
+  call.method = "getMe";
+  auto result = Invoke(call);
+  if (!result) return Fail(result.error());
+  auto user = internal::ParseUser(json::parse(*result, nullptr, /*allow_exceptions=*/false));
+  if (!user) {
+    return Fail(ErrorCode::kInternal, "telegram getMe: unexpected result: " + user.error().message);
+  }
+  return user;
+}
+
+}  // namespace planfix_flow::telegram

@@ -1,0 +1,429 @@
+#include "planfix_flow/sandbox/fake_telegram.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "planfix_flow/http/curl_http_client.h"
+
+namespace planfix_flow::sandbox {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr std::int64_t kUser = 7012345678;
+constexpr std::int64_t kGroup = -4012345;
+constexpr std::int64_t kSupergroup = -1001234567890;
+
+struct Answer {
+  int status = 0;
+  json body;
+};
+
+FakeTelegramOptions OnClock(core::Clock& clock) {
+  FakeTelegramOptions options;
+  options.clock = &clock;
+  return options;
+}
+
+class FakeTelegramTest : public ::testing::Test {
+ protected:
+  FakeTelegramTest() : fake_(OnClock(clock_)) {}
+  void SetUp() override {
+    fake_.AddPrivateChat(kUser, "Олена", "olena");
+    fake_.AddGroup(kGroup, "Staff (old)");
+    fake_.AddSupergroup(kSupergroup, "Staff", "agency_staff");
+    fake_.Start();
+  }
+
+  Answer Send(const std::string& method, const std::string& body,
+              const std::string& content_type = "application/json",
+              const std::string& http_method = "POST", const std::string& token = {}) {
+    http::HttpRequest request;
+    request.method = http_method;
+    request.url =
+        fake_.base_url() + "/bot" + (token.empty() ? fake_.token() : token) + "/" + method;
+    if (http_method == "GET" && !body.empty()) request.url += "?" + body;
+    if (http_method != "GET") {
+      request.body = body;
+      request.headers["Content-Type"] = content_type;
+    }
+    auto response = client_.Send(request);
+    EXPECT_TRUE(response) << response.error().ToString();
+    if (!response) return {};
+    return Answer{response->status, json::parse(response->body, nullptr, false)};
+  }
+  Answer Call(const std::string& method, const json& params = json::object()) {
+    return Send(method, params.dump());
+  }
+  static void ExpectError(const Answer& answer, int code, const std::string& description) {
+    EXPECT_EQ(answer.status, code) << answer.body.dump();
+    EXPECT_EQ(answer.body.value("ok", true), false);
+    EXPECT_EQ(answer.body.value("error_code", 0), code);
+    EXPECT_EQ(answer.body.value("description", ""), description);
+  }
+
+  core::FakeClock clock_{core::FromUnixSeconds(1'800'000'000)};
+  FakeTelegram fake_;
+  http::CurlHttpClient client_;
+};
+
+TEST_F(FakeTelegramTest, RefusesAWrongTokenWith401) {
+  auto answer = Send("getMe", "", "application/json", "POST", "123:WRONG");
+  ExpectError(answer, 401, "Unauthorized");
+  EXPECT_TRUE(fake_.failures().empty());
+}
+
+TEST_F(FakeTelegramTest, AnswersAnUnknownMethodWith404AndRecordsAFailure) {
+  auto answer = Call("sendMessageNow", {{"chat_id", kUser}, {"text", "x"}});
+  ExpectError(answer, 404, "Not Found");
+  ASSERT_EQ(fake_.failures().size(), 1u);
+  EXPECT_NE(fake_.failures()[0].find("sendMessageNow"), std::string::npos);
+}
+
+TEST_F(FakeTelegramTest, AnswersUnknownPathsWith500AndRecordsAFailure) {
+  http::HttpRequest request;
+  request.url = fake_.base_url() + "/file/bot" + fake_.token() + "/photo.jpg/extra";
+  auto response = client_.Send(request);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 500);
+  EXPECT_EQ(fake_.failures().size(), 1u);
+}
+
+TEST_F(FakeTelegramTest, TakesJsonFormAndQueryParametersAndCaseInsensitiveMethodNames) {
+  auto json_answer = Call("sendMessage", {{"chat_id", kUser}, {"text", "json"}});
+  EXPECT_EQ(json_answer.status, 200) << json_answer.body.dump();
+  auto form =
+      Send("sendmessage",
+           "chat_id=" + std::to_string(kGroup) + "&text=" + http::UrlEncode("форма & so") +
+               "&reply_markup=" +
+               http::UrlEncode(R"({"inline_keyboard":[[{"text":"A","callback_data":"a"}]]})"),
+           "application/x-www-form-urlencoded");
+  EXPECT_EQ(form.status, 200) << form.body.dump();
+  EXPECT_EQ(form.body["result"]["text"], "форма & so");
+  EXPECT_EQ(form.body["result"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"], "a");
+  auto query = Send("SENDMESSAGE", "chat_id=@agency_staff&text=query", "", "GET");
+  EXPECT_EQ(query.status, 200) << query.body.dump();
+  EXPECT_EQ(query.body["result"]["chat"]["id"].get<std::int64_t>(), kSupergroup);
+  EXPECT_EQ(fake_.Messages(kUser).size(), 1u);
+  EXPECT_TRUE(fake_.failures().empty());
+}
+
+TEST_F(FakeTelegramTest, ReturnsTheSentMessageWithParsedTextAndEntities) {
+  auto answer =
+      Call("sendMessage",
+           {{"chat_id", kUser}, {"text", "<b>Бриф</b> &lt;готовий&gt;"}, {"parse_mode", "HTML"}});
+  ASSERT_EQ(answer.status, 200) << answer.body.dump();
+  const json& message = answer.body["result"];
+  EXPECT_EQ(answer.body["ok"], true);
+  EXPECT_EQ(message["message_id"], 1);
+  EXPECT_EQ(message["text"], "Бриф <готовий>");
+  EXPECT_EQ(message["entities"], json::parse(R"([{"type":"bold","offset":0,"length":4}])"));
+  EXPECT_EQ(message["chat"]["id"].get<std::int64_t>(), kUser);
+  EXPECT_EQ(message["from"]["is_bot"], true);
+  EXPECT_TRUE(message["date"].is_number_integer());
+  auto stored = fake_.Messages(kUser);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].raw_text, "<b>Бриф</b> &lt;готовий&gt;");
+}
+
+TEST_F(FakeTelegramTest, RequiresChatIdAndText) {
+  ExpectError(Call("sendMessage", {{"text", "x"}}), 400, "Bad Request: chat_id is empty");
+  ExpectError(Call("sendMessage", {{"chat_id", kUser}}), 400, "Bad Request: message text is empty");
+  ExpectError(Call("sendMessage", {{"chat_id", kUser}, {"text", ""}}), 400,
+              "Bad Request: message text is empty");
+  ExpectError(
+      Call("sendMessage", {{"chat_id", kUser}, {"text", "<b> </b>"}, {"parse_mode", "HTML"}}), 400,
+      "Bad Request: message text is empty");
+  EXPECT_TRUE(fake_.Messages(kUser).empty());
+}
+
+TEST_F(FakeTelegramTest, RefusesTextOver4096Characters) {
+  std::string text;
+  for (int i = 0; i < 4096; ++i) text += "є";
+  EXPECT_EQ(Call("sendMessage", {{"chat_id", kUser}, {"text", text}}).status, 200);
+  ExpectError(Call("sendMessage", {{"chat_id", kSupergroup}, {"text", text + "!"}}), 400,
+              "Bad Request: message is too long");
+  // Markup does not count: 4096 characters inside a tag still fit.
+  EXPECT_EQ(Call("sendMessage",
+                 {{"chat_id", kGroup}, {"text", "<i>" + text + "</i>"}, {"parse_mode", "HTML"}})
+                .status,
+            200);
+}
+
+TEST_F(FakeTelegramTest, RefusesCallbackDataOver64Bytes) {
+  auto markup = [](const std::string& data) {
+    return json{{"inline_keyboard", {{{{"text", "OK"}, {"callback_data", data}}}}}};
+  };
+  EXPECT_EQ(
+      Call("sendMessage",
+           {{"chat_id", kUser}, {"text", "a"}, {"reply_markup", markup(std::string(64, 'x'))}})
+          .status,
+      200);
+  ExpectError(
+      Call("sendMessage",
+           {{"chat_id", kUser}, {"text", "a"}, {"reply_markup", markup(std::string(65, 'x'))}}),
+      400, "Bad Request: BUTTON_DATA_INVALID");
+  ExpectError(
+      Call("sendMessage", {{"chat_id", kUser}, {"text", "a"}, {"reply_markup", markup("")}}), 400,
+      "Bad Request: BUTTON_DATA_INVALID");
+  ExpectError(Call("sendMessage", {{"chat_id", kUser},
+                                   {"text", "a"},
+                                   {"reply_markup", {{"inline_keyboard", {{{{"text", "no"}}}}}}}}),
+              400,
+              "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the "
+              "inline keyboard");
+  ExpectError(Call("sendMessage", {{"chat_id", kUser}, {"text", "a"}, {"reply_markup", "{oops"}}),
+              400, "Bad Request: can't parse reply keyboard markup JSON object");
+  EXPECT_EQ(fake_.Messages(kUser).size(), 1u);
+}
+
+TEST_F(FakeTelegramTest, RefusesMalformedHtml) {
+  auto send = [&](const std::string& text) {
+    return Call("sendMessage", {{"chat_id", kUser}, {"text", text}, {"parse_mode", "HTML"}});
+  };
+  ExpectError(send("<b>bold"), 400,
+              "Bad Request: can't parse entities: Can't find end tag corresponding to start tag "
+              "\"b\"");
+  ExpectError(send("<div>x</div>"), 400,
+              "Bad Request: can't parse entities: Unsupported start tag \"div\" at byte offset 0");
+  ExpectError(send("1 < 2"), 400,
+              "Bad Request: can't parse entities: Unsupported start tag \"\" at byte offset 2");
+  ExpectError(send("<b><i>x</b></i>"), 400,
+              "Bad Request: can't parse entities: Unmatched end tag at byte offset 7, expected "
+              "\"</i>\", found \"</b>\"");
+  ExpectError(send("<span>x</span>"), 400,
+              "Bad Request: can't parse entities: Tag \"span\" must have class \"tg-spoiler\" at "
+              "byte offset 0");
+  // Without parse_mode the same text is plain.
+  EXPECT_EQ(Call("sendMessage", {{"chat_id", kUser}, {"text", "1 < 2"}}).status, 200);
+  ExpectError(Call("sendMessage", {{"chat_id", kUser}, {"text", "x"}, {"parse_mode", "BBCode"}}),
+              400, "Bad Request: unsupported parse_mode");
+}
+
+TEST_F(FakeTelegramTest, RefusesBlockedUnstartedUnknownAndMigratedChats) {
+  fake_.BlockBot(kUser);
+  ExpectError(Call("sendMessage", {{"chat_id", kUser}, {"text", "x"}}), 403,
+              "Forbidden: bot was blocked by the user");
+  fake_.AddUserWhoNeverStarted(42);
+  ExpectError(Call("sendMessage", {{"chat_id", 42}, {"text", "x"}}), 403,
+              "Forbidden: bot can't initiate conversation with a user");
+  ExpectError(Call("sendMessage", {{"chat_id", 43}, {"text", "x"}}), 400,
+              "Bad Request: chat not found");
+  ExpectError(Call("sendMessage", {{"chat_id", "@nobody"}, {"text", "x"}}), 400,
+              "Bad Request: chat not found");
+  fake_.MigrateGroup(kGroup, -1009999999999);
+  auto migrated = Call("sendMessage", {{"chat_id", kGroup}, {"text", "x"}});
+  ExpectError(migrated, 400, "Bad Request: group chat was upgraded to a supergroup chat");
+  EXPECT_EQ(migrated.body["parameters"]["migrate_to_chat_id"].get<std::int64_t>(), -1009999999999);
+  EXPECT_EQ(Call("sendMessage", {{"chat_id", -1009999999999}, {"text", "x"}}).status, 200);
+  // A blocked user who writes again can be answered.
+  fake_.SimulateUserMessage(kUser, kUser, "hello again");
+  EXPECT_EQ(Call("sendMessage", {{"chat_id", kUser}, {"text", "x"}}).status, 200);
+}
+
+TEST_F(FakeTelegramTest, EnforcesThePerChatLimitWith429AndRetryAfter) {
+  EXPECT_EQ(Call("sendMessage", {{"chat_id", kUser}, {"text", "1"}}).status, 200);
+  auto flooded = Call("sendMessage", {{"chat_id", kUser}, {"text", "2"}});
+  ExpectError(flooded, 429, "Too Many Requests: retry after 1");
+  EXPECT_EQ(flooded.body["parameters"]["retry_after"], 1);
+  EXPECT_EQ(fake_.rate_limited_count(), 1);
+  // Another chat is not held back.
+  EXPECT_EQ(Call("sendMessage", {{"chat_id", kSupergroup}, {"text", "1"}}).status, 200);
+  EXPECT_EQ(fake_.Messages(kUser).size(), 1u);
+}
+
+TEST(FakeTelegramLimits, EnforcesTheGroupAndGlobalLimitsOnItsClock) {
+  core::FakeClock clock(core::FromUnixSeconds(1'800'000'000));
+  FakeTelegramOptions options;
+  options.clock = &clock;
+  options.rate_slack = milliseconds(0);
+  FakeTelegram fake(options);
+  fake.AddSupergroup(kSupergroup, "Staff");
+  for (int user = 1; user <= 31; ++user) fake.AddPrivateChat(user);
+  fake.Start();
+  http::CurlHttpClient client;
+  auto send = [&](std::int64_t chat) {
+    http::HttpRequest request;
+    request.method = "POST";
+    request.url = fake.base_url() + "/bot" + fake.token() + "/sendMessage";
+    request.headers["Content-Type"] = "application/json";
+    request.body = json{{"chat_id", chat}, {"text", "x"}}.dump();
+    auto response = client.Send(request);
+    return response ? json::parse(response->body) : json();
+  };
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(send(kSupergroup)["ok"], true) << i;
+    clock.Advance(seconds(1));
+  }
+  auto group = send(kSupergroup);
+  EXPECT_EQ(group["error_code"], 429);
+  EXPECT_EQ(group["parameters"]["retry_after"], 40);  // when the first of 20 leaves the minute
+  clock.Advance(seconds(39));
+  EXPECT_EQ(send(kSupergroup)["error_code"], 429);
+  clock.Advance(seconds(1));
+  EXPECT_EQ(send(kSupergroup)["ok"], true);
+
+  clock.Advance(seconds(60));
+  for (int user = 1; user <= 30; ++user) ASSERT_EQ(send(user)["ok"], true) << user;
+  auto global = send(31);
+  EXPECT_EQ(global["error_code"], 429);
+  EXPECT_EQ(global["parameters"]["retry_after"], 1);
+}
+
+TEST_F(FakeTelegramTest, EditsMessagesAndKeepsTheirCurrentTextAndKeyboard) {
+  auto sent = Call(
+      "sendMessage",
+      {{"chat_id", kUser},
+       {"text", "Approve?"},
+       {"reply_markup", {{"inline_keyboard", {{{{"text", "Yes"}, {"callback_data", "y"}}}}}}}});
+  ASSERT_EQ(sent.status, 200);
+  fake_.ClearRecords();
+  clock_.Advance(seconds(1));  // the per-chat limit covers edits too
+  auto edited = Call(
+      "editMessageText",
+      {{"chat_id", kUser}, {"message_id", 1}, {"text", "<b>Approved</b>"}, {"parse_mode", "HTML"}});
+  ASSERT_EQ(edited.status, 200) << edited.body.dump();
+  EXPECT_EQ(edited.body["result"]["text"], "Approved");
+  EXPECT_FALSE(edited.body["result"].contains("reply_markup"));
+  auto message = fake_.FindMessage(kUser, 1);
+  ASSERT_TRUE(message);
+  EXPECT_EQ(message->text, "Approved");
+  EXPECT_EQ(message->raw_text, "<b>Approved</b>");
+  EXPECT_TRUE(message->reply_markup_json.empty());
+  EXPECT_EQ(message->edit_count, 1);
+
+  ExpectError(Call("editMessageText", {{"chat_id", kUser},
+                                       {"message_id", 1},
+                                       {"text", "<b>Approved</b>"},
+                                       {"parse_mode", "HTML"}}),
+              400,
+              "Bad Request: message is not modified: specified new message content and reply "
+              "markup are exactly the same as a current content and reply markup of the message");
+  ExpectError(Call("editMessageText", {{"chat_id", kUser}, {"message_id", 77}, {"text", "x"}}), 400,
+              "Bad Request: message to edit not found");
+  ExpectError(Call("editMessageText", {{"chat_id", kUser}, {"message_id", 1}}), 400,
+              "Bad Request: message text is empty");
+}
+
+TEST_F(FakeTelegramTest, RefusesToEditAUsersMessage) {
+  fake_.SimulateUserMessage(kUser, kUser, "my text");
+  ExpectError(Call("editMessageText", {{"chat_id", kUser}, {"message_id", 1}, {"text", "x"}}), 400,
+              "Bad Request: message can't be edited");
+}
+
+TEST_F(FakeTelegramTest, AnswersEachCallbackQueryOnce) {
+  Call("sendMessage",
+       {{"chat_id", kSupergroup},
+        {"text", "Approve?"},
+        {"reply_markup", {{"inline_keyboard", {{{{"text", "Yes"}, {"callback_data", "y:1"}}}}}}}});
+  const std::string id = fake_.SimulateUserPress(kSupergroup, 1, "y:1", 99);
+  EXPECT_THROW(fake_.SimulateUserPress(kSupergroup, 1, "no-such-button"), std::invalid_argument);
+  auto answered = Call("answerCallbackQuery", {{"callback_query_id", id}, {"text", "OK"}});
+  EXPECT_EQ(answered.status, 200);
+  EXPECT_EQ(answered.body["result"], true);
+  const std::string expired =
+      "Bad Request: query is too old and response timeout expired or query ID is invalid";
+  ExpectError(Call("answerCallbackQuery", {{"callback_query_id", id}}), 400, expired);
+  ExpectError(Call("answerCallbackQuery", {{"callback_query_id", "12345"}}), 400, expired);
+  ExpectError(Call("answerCallbackQuery", json::object()), 400, expired);
+  ASSERT_EQ(fake_.callback_answers().size(), 1u);
+  EXPECT_EQ(fake_.callback_answers()[0].callback_query_id, id);
+
+  auto updates = Call("getUpdates");
+  ASSERT_EQ(updates.body["result"].size(), 1u);
+  const json& query = updates.body["result"][0]["callback_query"];
+  EXPECT_EQ(query["id"], id);
+  EXPECT_EQ(query["from"]["id"], 99);
+  EXPECT_EQ(query["data"], "y:1");
+  EXPECT_EQ(query["message"]["chat"]["id"].get<std::int64_t>(), kSupergroup);
+}
+
+TEST_F(FakeTelegramTest, DropsConfirmedUpdatesByOffset) {
+  const auto first = fake_.PushUpdate(R"({"message": {"message_id": 1, "date": 1,
+      "chat": {"id": 1, "type": "private"}, "text": "a"}})");
+  const auto second = fake_.SimulateUserMessage(kUser, kUser, "b");
+  EXPECT_EQ(second, first + 1);
+  auto all = Call("getUpdates");
+  ASSERT_EQ(all.body["result"].size(), 2u);
+  auto again = Call("getUpdates");  // nothing confirmed yet
+  ASSERT_EQ(again.body["result"].size(), 2u);
+  auto rest = Call("getUpdates", {{"offset", first + 1}});
+  ASSERT_EQ(rest.body["result"].size(), 1u);
+  EXPECT_EQ(rest.body["result"][0]["update_id"], second);
+  EXPECT_EQ(fake_.pending_update_count(), 1u);
+  auto limited = Call("getUpdates", {{"offset", second + 1}, {"limit", 1}});
+  EXPECT_TRUE(limited.body["result"].empty());
+  EXPECT_EQ(fake_.pending_update_count(), 0u);
+}
+
+TEST_F(FakeTelegramTest, FiltersByAllowedUpdates) {
+  fake_.PushUpdate(R"({"poll": {"id": "p"}})");
+  fake_.SimulateUserMessage(kUser, kUser, "kept");
+  auto answer = Call("getUpdates", {{"allowed_updates", {"message", "callback_query"}}});
+  ASSERT_EQ(answer.body["result"].size(), 1u);
+  EXPECT_EQ(answer.body["result"][0]["message"]["text"], "kept");
+}
+
+TEST_F(FakeTelegramTest, LongPollWakesUpWhenAnUpdateArrives) {
+  std::thread writer([&] {
+    // Wait until the poll is parked at the fake: it is recorded only once answered, so watch
+    // for the queue to be empty and a short delay, then write.
+    std::this_thread::sleep_for(milliseconds(200));
+    fake_.SimulateUserMessage(kUser, kUser, "wake up");
+  });
+  const auto started = std::chrono::steady_clock::now();
+  auto answer = Call("getUpdates", {{"timeout", 10}});
+  writer.join();
+  ASSERT_EQ(answer.status, 200);
+  ASSERT_EQ(answer.body["result"].size(), 1u);
+  EXPECT_EQ(answer.body["result"][0]["message"]["text"], "wake up");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(5));
+}
+
+TEST_F(FakeTelegramTest, RefusesGetUpdatesWhileAWebhookIsSet) {
+  auto set = Call("setWebhook", {{"url", "https://flow.test/webhooks/telegram"},
+                                 {"secret_token", "abc_DEF-123"}});
+  EXPECT_EQ(set.status, 200) << set.body.dump();
+  EXPECT_EQ(set.body["description"], "Webhook was set");
+  ExpectError(Call("getUpdates"), 409,
+              "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
+              "to delete the webhook first");
+  auto info = Call("getWebhookInfo");
+  EXPECT_EQ(info.body["result"]["url"], "https://flow.test/webhooks/telegram");
+  auto deleted = Call("deleteWebhook");
+  EXPECT_EQ(deleted.body["description"], "Webhook was deleted");
+  EXPECT_EQ(Call("getUpdates").status, 200);
+}
+
+TEST_F(FakeTelegramTest, RefusesBadWebhooks) {
+  ExpectError(Call("setWebhook", {{"url", "http://flow.test/hook"}}), 400,
+              "Bad Request: bad webhook: An HTTPS URL must be provided for webhook");
+  ExpectError(Call("setWebhook", {{"url", "https://flow.test:8080/hook"}}), 400,
+              "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443");
+  ExpectError(Call("setWebhook", {{"url", "https://flow.test/hook"}, {"secret_token", "a b"}}), 400,
+              "Bad Request: secret token contains unallowed characters");
+  ExpectError(Call("setWebhook", json::object()), 400,
+              "Bad Request: parameter \"url\" is required");
+  EXPECT_TRUE(fake_.webhook().url.empty());
+}
+
+TEST_F(FakeTelegramTest, EndsAnOlderPollWhenANewerOneArrives) {
+  Answer first;
+  std::thread poller([&] { first = Call("getUpdates", {{"timeout", 10}}); });
+  // Let the first poll park (polling with a deadline for the fake to have a waiter would need
+  // a hook; the newer poll is correct either way: the older one ends with 409 or already ended).
+  std::this_thread::sleep_for(milliseconds(200));
+  auto second = Call("getUpdates", {{"timeout", 0}});
+  poller.join();
+  EXPECT_EQ(second.status, 200);
+  ExpectError(first, 409,
+              "Conflict: terminated by other getUpdates request; make sure that only one bot "
+              "instance is running");
+}
+
+}  // namespace
+}  // namespace planfix_flow::sandbox
