@@ -20,6 +20,8 @@ namespace {
 constexpr std::size_t kMaxTextCharacters = 4096;
 constexpr std::size_t kMaxCallbackDataBytes = 64;
 constexpr int kMaxLongPollSeconds = 50;
+// How long a callback query can still be answered (Telegram does not publish it; about 15 min).
+constexpr auto kCallbackAnswerWindow = std::chrono::minutes(15);
 
 FakeResponse Ok(json result, std::string description = {}) {
   json body = {{"ok", true}, {"result", std::move(result)}};
@@ -285,7 +287,7 @@ std::string FakeTelegram::SimulateUserPress(std::int64_t chat_id, std::int64_t m
     if (chat.type == "private") from_user_id = chat.id;
     if (from_user_id == 0) from_user_id = 5550001;
     query_id = fmt::format("{}{:06}", options_.bot_id % 1000000 + 4000000, next_callback_++);
-    open_callbacks_[query_id] = {chat_id, message_id};
+    open_callbacks_[query_id] = Now();
     json query = {{"id", query_id},
                   {"from", {{"id", from_user_id}, {"is_bot", false}, {"first_name", "Member"}}},
                   {"message", json::parse(MessageJsonLocked(chat, *message))},
@@ -363,7 +365,7 @@ std::string FakeTelegram::MessageJsonLocked(const ChatState& chat,
   if (!entities.empty()) out["entities"] = entities;
   if (!message.reply_markup_json.empty())
     out["reply_markup"] = json::parse(message.reply_markup_json);
-  if (message.edit_count > 0) out["edit_date"] = UnixSeconds(Now());
+  if (message.edit_count > 0) out["edit_date"] = UnixSeconds(message.edited_at);
   return out.dump();
 }
 
@@ -658,6 +660,7 @@ FakeResponse FakeTelegram::EditMessageText(const Params& params) {
   found->entities_json = text_value.entities.dump();
   found->reply_markup_json = markup_json;
   ++found->edit_count;
+  found->edited_at = Now();
   return Ok(json::parse(MessageJsonLocked(*chat, *found)));
 }
 
@@ -666,7 +669,10 @@ FakeResponse FakeTelegram::AnswerCallbackQuery(const Params& params) {
   const std::string answer_text = params.String("text").value_or("");
   if (telegram::CountCodePoints(answer_text) > 200) return BadRequest("MESSAGE_TOO_LONG");
   std::lock_guard lock(state_mutex_);
-  if (!id || open_callbacks_.erase(*id) == 0) {
+  const auto open = id ? open_callbacks_.find(*id) : open_callbacks_.end();
+  const bool fresh = open != open_callbacks_.end() && Now() - open->second <= kCallbackAnswerWindow;
+  if (open != open_callbacks_.end()) open_callbacks_.erase(open);
+  if (!fresh) {
     return BadRequest("query is too old and response timeout expired or query ID is invalid");
   }
   callback_answers_.push_back(FakeCallbackAnswer{*id, answer_text, params.Bool("show_alert")});

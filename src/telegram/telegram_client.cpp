@@ -111,8 +111,37 @@ TelegramClient::TelegramClient(http::HttpClient& http, core::Clock& clock, Teleg
     options_.base_url.pop_back();
 }
 
+void TelegramClient::Pause(const std::string& key, core::TimePoint until) {
+  pacer_.Pause(key, until);
+  std::lock_guard lock(pause_mutex_);
+  auto& paused = paused_until_[key];
+  paused = std::max(paused, until);
+}
+
+std::optional<core::Duration> TelegramClient::PausedFor(const std::string& key) const {
+  std::lock_guard lock(pause_mutex_);
+  const auto it = paused_until_.find(key);
+  if (it == paused_until_.end()) return std::nullopt;
+  const auto now = clock_.Now();
+  if (it->second <= now) return std::nullopt;
+  return it->second - now;
+}
+
 Result<std::string> TelegramClient::Invoke(Call& call) {
   static const auto logger = core::Logger("telegram");
+  // Fail fast instead of sleeping through a long flood-control pause.
+  for (const std::string& key : call.chat
+                                    ? std::vector<std::string>{kGlobalKey, ChatKey(*call.chat)}
+                                    : std::vector<std::string>{kGlobalKey}) {
+    const auto wait = PausedFor(key);
+    if (wait && *wait > options_.max_backoff_wait) {
+      Error error = core::MakeError(
+          ErrorCode::kRateLimited,
+          fmt::format("telegram {}: paused by an earlier 429 (not sent)", call.method));
+      error.retry_after = std::chrono::ceil<std::chrono::seconds>(*wait);
+      return Fail(std::move(error));
+    }
+  }
   if (call.chat) {
     std::vector<core::Pacer::Scope> scopes{{options_.global, kGlobalKey},
                                            {options_.per_chat, ChatKey(*call.chat)}};
@@ -174,7 +203,7 @@ Result<std::string> TelegramClient::Invoke(Call& call) {
     error.code = ErrorCode::kRateLimited;
     error.retry_after = std::chrono::seconds(seconds);
     const auto until = clock_.Now() + std::chrono::seconds(seconds);
-    pacer_.Pause(call.chat ? ChatKey(*call.chat) : kGlobalKey, until);
+    Pause(call.chat ? ChatKey(*call.chat) : kGlobalKey, until);
     logger->warn("event=rate_limited method={} chat={} retry_after={}", call.method,
                  call.chat ? std::to_string(*call.chat) : "-", seconds);
   } else if (code == 400 && parameters.contains("migrate_to_chat_id") &&

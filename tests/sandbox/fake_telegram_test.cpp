@@ -342,6 +342,18 @@ TEST_F(FakeTelegramTest, AnswersEachCallbackQueryOnce) {
   EXPECT_EQ(query["message"]["chat"]["id"].get<std::int64_t>(), kSupergroup);
 }
 
+TEST_F(FakeTelegramTest, RefusesAnswersToCallbackQueriesOlderThan15Minutes) {
+  Call("sendMessage",
+       {{"chat_id", kUser},
+        {"text", "Approve?"},
+        {"reply_markup", {{"inline_keyboard", {{{{"text", "Yes"}, {"callback_data", "y"}}}}}}}});
+  const std::string id = fake_.SimulateUserPress(kUser, 1, "y");
+  clock_.Advance(std::chrono::minutes(16));
+  ExpectError(Call("answerCallbackQuery", {{"callback_query_id", id}}), 400,
+              "Bad Request: query is too old and response timeout expired or query ID is invalid");
+  EXPECT_TRUE(fake_.callback_answers().empty());
+}
+
 TEST_F(FakeTelegramTest, DropsConfirmedUpdatesByOffset) {
   const auto first = fake_.PushUpdate(R"({"message": {"message_id": 1, "date": 1,
       "chat": {"id": 1, "type": "private"}, "text": "a"}})");

@@ -250,6 +250,31 @@ TEST_F(TelegramClientTest, Maps429ToRateLimitedAndPausesOnlyThatChat) {
   EXPECT_TRUE(strict.failures().empty());
 }
 
+TEST_F(TelegramClientTest, FailsFastWhileALongFloodPauseLasts) {
+  core::FakeClock fake_clock(core::FromUnixSeconds(1'800'000'000));
+  TelegramOptions options = Options();
+  options.max_backoff_wait = seconds(10);
+  TelegramClient client(http_, fake_clock, options);
+  fake_.FailNext(
+      1, 429,
+      R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 600",)"
+      R"("parameters":{"retry_after":600}})");
+  auto flooded = client.SendMessage(Text(kClient, "one"));
+  ASSERT_FALSE(flooded);
+  EXPECT_EQ(*flooded.error().retry_after, seconds(600));
+  const std::size_t sent = Sent();
+  fake_clock.Advance(seconds(100));
+  auto held = client.SendMessage(Text(kClient, "two"));
+  ASSERT_FALSE(held);
+  EXPECT_EQ(held.error().code, ErrorCode::kRateLimited);
+  EXPECT_EQ(*held.error().retry_after, seconds(500));
+  EXPECT_EQ(Sent(), sent);                                            // refused without a request
+  EXPECT_EQ(fake_clock.Now(), core::FromUnixSeconds(1'800'000'100));  // and without sleeping
+  EXPECT_TRUE(client.SendMessage(Text(kStaff, "other chats go on")));
+  fake_clock.Advance(seconds(500));
+  EXPECT_TRUE(client.SendMessage(Text(kClient, "three")));
+}
+
 TEST_F(TelegramClientTest, Maps5xxToUnavailable) {
   TelegramClient client(http_, clock_, Options());
   fake_.FailNext(1, 502, "<html>Bad Gateway</html>");

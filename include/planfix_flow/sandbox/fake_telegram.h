@@ -50,6 +50,7 @@ struct FakeMessage {
   bool disable_notification = false;
   int edit_count = 0;
   core::TimePoint received_at;  // on the fake's clock, of the send (not of edits)
+  core::TimePoint edited_at;    // of the last edit, when edit_count > 0
 };
 
 struct FakeCallbackAnswer {
@@ -94,7 +95,8 @@ class FakeTelegram : public FakeServer {
   std::int64_t SimulateUserMessage(std::int64_t chat_id, std::int64_t from_user_id,
                                    const std::string& text);
   // A user presses the inline button with `data` on a bot message; returns the fresh
-  // callback_query id. Throws std::invalid_argument when there is no such message or button.
+  // callback_query id, which answerCallbackQuery accepts once within 15 minutes (fake clock).
+  // Throws std::invalid_argument when there is no such message or button.
   std::string SimulateUserPress(std::int64_t chat_id, std::int64_t message_id,
                                 const std::string& data, std::int64_t from_user_id = 0);
 
@@ -160,7 +162,7 @@ class FakeTelegram : public FakeServer {
   std::int64_t next_update_id_ = 100000001;
   std::uint64_t poll_generation_ = 0;
   std::optional<std::vector<std::string>> allowed_updates_;
-  std::map<std::string, std::pair<std::int64_t, std::int64_t>> open_callbacks_;  // id -> chat, msg
+  std::map<std::string, core::TimePoint> open_callbacks_;  // id -> when pressed
   std::uint64_t next_callback_ = 1;
   std::vector<FakeCallbackAnswer> callback_answers_;
   FakeWebhook webhook_;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +27,10 @@ struct TelegramOptions {
   core::RateLimit per_chat{1, std::chrono::seconds(1)};
   core::RateLimit per_group{20, std::chrono::seconds(60)};
   core::RateLimit global{30, std::chrono::seconds(1)};
+  // After a 429 the chat (or the bot) is paused for retry_after. A call that would have to
+  // wait longer than this fails at once with kRateLimited and the remaining retry_after, so a
+  // worker thread is not held for minutes; shorter pauses are waited out.
+  std::chrono::seconds max_backoff_wait{10};
   std::chrono::seconds long_poll_timeout{25};
   // HTTP timeout of every call; getUpdates gets its long-poll timeout on top of it.
   std::chrono::milliseconds request_timeout{10000};
@@ -125,10 +131,16 @@ class TelegramClient {
   struct Call;
   core::Result<std::string> Invoke(Call& call);
 
+  // Records a 429 pause for `key` (in the pacer too); returns the remaining wait, if any.
+  void Pause(const std::string& key, core::TimePoint until);
+  std::optional<core::Duration> PausedFor(const std::string& key) const;
+
   http::HttpClient& http_;
   core::Clock& clock_;
   TelegramOptions options_;
   core::Pacer pacer_;
+  mutable std::mutex pause_mutex_;
+  std::map<std::string, core::TimePoint> paused_until_;
 };
 
 // Local checks the client applies before sending (also useful to callers building texts).
