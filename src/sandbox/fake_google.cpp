@@ -6,11 +6,12 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
 #include <set>
@@ -47,6 +48,7 @@ const std::set<std::string>& ResponsesScopes() {
 }
 
 // The scopes the fake token endpoint knows: those of the Forms API plus a few common ones.
+// Real Google answers invalid_scope for a scope it does not know.
 bool KnownScope(const std::string& scope) {
   static const std::set<std::string> kExtra = {
       "https://www.googleapis.com/auth/cloud-platform",
@@ -54,7 +56,7 @@ bool KnownScope(const std::string& scope) {
       "https://www.googleapis.com/auth/spreadsheets.readonly",
   };
   return FormsGetScopes().count(scope) > 0 || ResponsesScopes().count(scope) > 0 ||
-         kExtra.count(scope) > 0 || scope == "https://www.googleapis.com/auth/forms.body";
+         kExtra.count(scope) > 0;
 }
 
 // Standard query parameters every Google API method accepts (discovery "parameters").
@@ -398,6 +400,7 @@ void FakeGoogle::RevokeTokens() {
 }
 
 void FakeGoogle::SetTokenLifetime(std::chrono::seconds lifetime) {
+  if (lifetime.count() <= 0) throw std::invalid_argument("FakeGoogle: token lifetime must be > 0");
   std::lock_guard lock(state_->mutex);
   state_->token_lifetime = lifetime;
 }

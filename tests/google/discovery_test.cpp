@@ -246,6 +246,34 @@ TEST_F(FormsDiscoveryTest, FakeServesExactlyTheDocumentsPathsWithSchemaShapedAns
   }
 }
 
+TEST_F(FormsDiscoveryTest, FakeServesNoOtherMethodOfTheDocument) {
+  GoogleFormsClient client(http_, clock_, Options());
+  auto token = client.AccessToken();
+  ASSERT_TRUE(token);
+  fake_.ClearRecords();
+  const std::map<std::string, std::string> values = {
+      {"formId", "brief"}, {"responseId", response_id_}, {"watchId", "w1"}};
+  std::size_t others = 0;
+  for (const auto& [id, method] : methods_) {
+    if (kClientMethods.count(id) > 0) continue;
+    ++others;
+    http::HttpRequest request;
+    request.method = method.at("httpMethod");
+    request.url = fake_.base_url() + Expand(method.at("flatPath"), values);
+    request.headers["Authorization"] = "Bearer " + *token;
+    if (request.method == "POST") {
+      request.headers["Content-Type"] = "application/json";
+      request.body = "{}";
+    }
+    auto response = http_.Send(request);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 500) << id;
+  }
+  EXPECT_GE(others, 5u);  // create, batchUpdate, setPublishSettings, watches.*
+  EXPECT_EQ(fake_.failures().size(), others);
+  fake_.ClearRecords();
+}
+
 TEST_F(FormsDiscoveryTest, SchemaCheckFlagsUnknownFieldsAndWrongTypes) {
   std::vector<std::string> problems;
   const json response = {{"responseId", "r"},
