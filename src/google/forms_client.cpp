@@ -368,6 +368,31 @@ const FormQuestion* Form::FindQuestion(std::string_view question_id) const {
   return nullptr;
 }
 
+const FormQuestion* Form::FindQuestionByTitle(std::string_view title) const {
+  for (const auto& item : items) {
+    for (const auto& question : item.questions) {
+      if (question.title == title) return &question;
+    }
+  }
+  return nullptr;
+}
+
+std::map<std::string, std::vector<std::string>> AnswersByTitle(const Form& form,
+                                                               const FormResponse& response) {
+  std::map<std::string, std::vector<std::string>> answers;
+  for (const auto& item : form.items) {
+    for (const auto& question : item.questions) {
+      const auto it = response.answers.find(question.question_id);
+      if (it == response.answers.end()) continue;
+      const std::string title = question.kind == QuestionKind::kGridRow
+                                    ? item.title + ": " + question.title
+                                    : question.title;
+      answers[title] = it->second;
+    }
+  }
+  return answers;
+}
+
 const std::vector<SchemaField>& FieldsReadByClient() {
   using namespace field;
   static const std::vector<SchemaField> kFields = {

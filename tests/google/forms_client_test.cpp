@@ -179,6 +179,25 @@ TEST_F(GoogleFormsClientTest, GetsOneResponseWithTextChoiceAndFileAnswers) {
   EXPECT_EQ(response->answers, seed.answers);
 }
 
+TEST_F(GoogleFormsClientTest, KeysAnswersByQuestionTitle) {
+  FormResponse seed = Submission("B7", "2026-11-26T08:00:00Z");
+  seed.answers["q-channels"] = {"Ads", "SMM"};
+  seed.answers["q-row-fb"] = {"Not yet"};
+  const std::string id = fake_.AddResponse("brief", seed);
+  GoogleFormsClient client(http_, clock_, Options());
+  auto form = client.GetForm("brief");
+  auto response = client.GetResponse("brief", id);
+  ASSERT_TRUE(form && response);
+  EXPECT_EQ(form->FindQuestionByTitle("Channels")->question_id, "q-channels");
+  EXPECT_EQ(form->FindQuestionByTitle("Meta")->question_id, "q-row-fb");
+  EXPECT_EQ(form->FindQuestionByTitle("Nothing"), nullptr);
+  const auto answers = AnswersByTitle(*form, *response);
+  EXPECT_EQ(
+      answers,
+      (std::map<std::string, std::vector<std::string>>{
+          {"Brief code", {"B7"}}, {"Channels", {"Ads", "SMM"}}, {"Access: Meta", {"Not yet"}}}));
+}
+
 TEST_F(GoogleFormsClientTest, ReusesTheTokenUntilAMinuteBeforeItExpires) {
   GoogleFormsClient client(http_, clock_, Options());
   ASSERT_TRUE(client.GetForm("brief"));

@@ -79,6 +79,8 @@ struct Form {
 
   // Nullptr when no item asks `question_id`.
   const FormQuestion* FindQuestion(std::string_view question_id) const;
+  // The first question with this exact title (a grid row's title for grids), or nullptr.
+  const FormQuestion* FindQuestionByTitle(std::string_view title) const;
 };
 
 struct FormResponse {
@@ -91,6 +93,12 @@ struct FormResponse {
   // value per ticked checkbox), or the Drive file ids of a file upload.
   std::map<std::string, std::vector<std::string>> answers;
 };
+
+// A response's answers keyed by question title (the config maps form questions to Planfix
+// fields by title). Answers to questions the form no longer has are left out; a grid row is
+// keyed "<grid title>: <row title>".
+std::map<std::string, std::vector<std::string>> AnswersByTitle(const Form& form,
+                                                               const FormResponse& response);
 
 // Errors, for every call:
 //   kInvalidInput   400 INVALID_ARGUMENT (bad filter, bad page token)
