@@ -1,0 +1,159 @@
+// PlanfixClient: the Planfix REST API v2 calls the service needs (tasks, contacts, comments,
+// custom field catalogue, data tags), with Planfix's errors mapped into core::Error and every
+// request paced to at most one per `min_interval` per account. Thread-safe if the HttpClient is.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "planfix_flow/core/clock.h"
+#include "planfix_flow/core/pacer.h"
+#include "planfix_flow/core/result.h"
+#include "planfix_flow/http/http_client.h"
+#include "planfix_flow/planfix/planfix_types.h"
+
+namespace planfix_flow::planfix {
+
+struct PlanfixOptions {
+  // The account's REST root, e.g. "https://acme.planfix.com/rest" (a trailing slash is fine).
+  std::string base_url;
+  // Bearer token of the "robot" employee. Never logged.
+  std::string token;
+  // Planfix allows one request per second per account.
+  std::chrono::milliseconds min_interval{1000};
+  std::chrono::milliseconds timeout{15000};
+  // Share one pacer between clients of the same account; null: the client keeps its own.
+  core::Pacer* pacer = nullptr;
+};
+
+// What a write returned. Planfix answers 202 when the object was busy and the change was
+// queued: the change is accepted, only not applied yet.
+struct UpdateResult {
+  bool queued = false;
+};
+
+struct TaskUpdate {
+  std::optional<long long> status_id;
+  std::optional<std::string> name;
+  std::vector<CustomFieldValue> custom_fields;
+  // Suppresses Planfix notifications and history entries (`?silent=true`).
+  bool silent = false;
+};
+
+struct TaskCreate {
+  std::string name;  // required
+  std::string description;
+  std::optional<long long> template_id;
+  std::optional<long long> project_id;
+  std::optional<long long> process_id;
+  std::optional<long long> status_id;
+  std::string counterparty_id;            // "contact:12" or "12"
+  std::string assigner_id;                // "user:1"
+  std::vector<std::string> assignee_ids;  // "user:5", "contact:7"
+  std::vector<CustomFieldValue> custom_fields;
+};
+
+struct Comment {
+  std::string description;                   // HTML is allowed by Planfix
+  std::vector<std::string> recipient_ids;    // "user:5", "contact:7"
+  std::vector<std::string> recipient_roles;  // "assignee", "participant", "auditor", "assigner"
+  bool is_hidden = false;
+  bool silent = false;
+};
+
+struct ContactUpdate {
+  std::optional<std::string> email;
+  std::optional<std::vector<Phone>> phones;
+  std::optional<std::string> telegram;
+  std::optional<std::string> telegram_id;
+  std::vector<CustomFieldValue> custom_fields;
+  bool silent = false;
+};
+
+// One filter of `/contact/list`. Common types: 4026 exact email, 4003 phone, 4234 Telegram
+// id, 4226 Telegram username; 4101.. custom fields (then `field` is the custom field id).
+struct ContactFilter {
+  int type = 0;
+  std::string op = "equal";
+  nlohmann::json value;
+  std::optional<long long> field;
+};
+
+struct ContactQuery {
+  std::vector<ContactFilter> filters;
+  std::vector<long long> custom_field_ids;  // custom fields to read back
+  int page_size = 100;                      // 1..100
+  std::size_t max_results = 10000;          // stop paging after this many
+};
+
+struct DataTagAddResult {
+  std::vector<long long> keys;
+  std::optional<long long> comment_id;
+};
+
+struct DataTagQuery {
+  std::optional<long long> task_id;
+  std::vector<long long> custom_field_ids;
+  int page_size = 100;
+  std::size_t max_results = 10000;
+};
+
+class PlanfixClient {
+ public:
+  PlanfixClient(http::HttpClient& http, core::Clock& clock, PlanfixOptions options);
+
+  // `GET /ping`: checks the base URL and the token.
+  core::Status Ping();
+
+  // `GET /task/{number}`; custom fields come back only if their ids are listed.
+  core::Result<Task> GetTask(long long number, const std::vector<long long>& custom_field_ids = {});
+  // `POST /task/{number}`. A 200 with `failures` is an kInvalidInput error naming each field.
+  core::Result<UpdateResult> UpdateTask(long long number, const TaskUpdate& update);
+  // `POST /task/`; returns the new task's number.
+  core::Result<long long> CreateTask(const TaskCreate& task);
+  core::Result<std::vector<TaskStatus>> GetProcessStatuses(long long process_id);
+  // `POST /task/{number}/comments/`; returns the comment id.
+  core::Result<long long> AddComment(long long task_number, const Comment& comment);
+
+  // `GET /contact/{id}`; `id` is "12" or "contact:12".
+  core::Result<Contact> GetContact(const std::string& id,
+                                   const std::vector<long long>& custom_field_ids = {});
+  core::Result<UpdateResult> UpdateContact(const std::string& id, const ContactUpdate& update);
+  // `POST /contact/list`, paging until a short page.
+  core::Result<std::vector<Contact>> FindContacts(const ContactQuery& query);
+
+  core::Result<std::vector<CustomFieldDefinition>> GetContactCustomFields();
+  core::Result<std::vector<CustomFieldDefinition>> GetTaskCustomFields();
+
+  // `POST /task/{number}/datatags/`: one entry per element of `items`.
+  core::Result<DataTagAddResult> AddDataTagEntries(
+      long long task_number, long long data_tag_id,
+      const std::vector<std::vector<CustomFieldValue>>& items);
+  // `POST /datatag/{id}/entry/list`, paging until a short page.
+  core::Result<std::vector<DataTagEntry>> ListDataTagEntries(long long data_tag_id,
+                                                             const DataTagQuery& query);
+
+  const std::string& base_url() const { return base_url_; }
+
+ private:
+  struct Call;
+  struct Answer;
+  core::Result<Answer> Perform(const Call& call);
+
+  http::HttpClient& http_;
+  core::Clock& clock_;
+  PlanfixOptions options_;
+  std::string base_url_;
+  std::unique_ptr<core::Pacer> own_pacer_;
+  core::Pacer* pacer_;
+};
+
+// Maps a Planfix answer that is not a success into an Error. `operation` names the call in
+// messages ("update task 12"); `scope` is the token scope the call needs.
+core::Error MapPlanfixError(int http_status, const std::string& body, const std::string& operation,
+                            const std::string& scope, core::TimePoint now);
+
+}  // namespace planfix_flow::planfix

@@ -1,0 +1,108 @@
+// Plain data exchanged with the Planfix REST API v2: tasks, contacts, statuses, custom
+// field catalogue entries and data-tag entries. Value types; thread-compatible.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace planfix_flow::planfix {
+
+// Custom field type ids as `GET /customfield/type` numbers them.
+enum class FieldType : int {
+  kLine = 0,
+  kNumber = 1,
+  kText = 2,
+  kDate = 3,
+  kTime = 4,
+  kDateTime = 5,
+  kPeriod = 6,
+  kCheckbox = 7,
+  kList = 8,
+  kDirectoryEntry = 9,
+  kContact = 10,
+  kEmployee = 11,
+  kCounterparty = 12,
+  kGroupEmployeeOrContact = 13,
+  kListOfUsers = 14,
+  kSetOfDirectoryValues = 15,
+  kTask = 16,
+  kTaskSet = 17,
+  kSetOfValues = 20,
+  kFiles = 21,
+  kProject = 22,
+  kDataTagSummaries = 23,  // computed
+  kCalculated = 24,        // computed
+  kLocation = 25,
+  kSubtaskTotal = 26,  // computed
+  kAiResult = 27,      // computed
+  kComputed29 = 29,    // computed (listed read-only in API-NOTES; unnamed in the spec)
+};
+
+// True for the computed types (23, 24, 26, 27, 29) that the API never lets a client write.
+bool IsReadOnly(FieldType type);
+
+// One custom field value as the API carries it in `customFieldData`. `value` is already
+// shaped for the field's type (see EncodeCustomFieldValue).
+struct CustomFieldValue {
+  long long field_id = 0;
+  nlohmann::json value;
+  // Filled when read from Planfix; ignored when writing.
+  std::string field_name;
+  std::optional<FieldType> field_type;
+};
+
+// An entry of the catalogue (`GET /customfield/contact`, `/customfield/task`, data tag fields).
+struct CustomFieldDefinition {
+  long long id = 0;
+  std::string name;
+  FieldType type = FieldType::kLine;
+  std::vector<std::string> enum_values;  // options of a list (8) or set of values (20)
+};
+
+struct TaskStatus {
+  long long id = 0;
+  std::string name;
+  bool is_active = true;
+};
+
+struct Task {
+  long long id = 0;  // the task number shown in the UI; what /task/{id} takes
+  std::string name;
+  std::string description;
+  std::optional<TaskStatus> status;
+  std::optional<long long> process_id;
+  std::optional<long long> project_id;
+  std::string counterparty_id;            // prefixed, e.g. "contact:12"; empty if none
+  std::string assigner_id;                // prefixed, e.g. "user:1"; empty if none
+  std::vector<std::string> assignee_ids;  // prefixed user/contact ids
+  std::vector<CustomFieldValue> custom_fields;
+};
+
+struct Phone {
+  std::string number;
+  int type = 1;  // 1 mobile, 2 work, 3 home, 4 other
+};
+
+struct Contact {
+  long long id = 0;
+  std::string name;
+  std::string lastname;
+  std::string email;
+  std::vector<Phone> phones;
+  std::string telegram;     // username or t.me link
+  std::string telegram_id;  // numeric chat id as a string
+  std::vector<CustomFieldValue> custom_fields;
+};
+
+struct DataTagEntry {
+  long long key = 0;
+  long long data_tag_id = 0;
+  std::optional<long long> task_id;
+  std::optional<long long> comment_id;
+  std::vector<CustomFieldValue> custom_fields;
+};
+
+}  // namespace planfix_flow::planfix

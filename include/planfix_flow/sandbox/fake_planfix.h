@@ -1,0 +1,188 @@
+// FakePlanfix: a stateful loopback fake of the Planfix REST API v2 (the subset this service
+// uses), with the paths, methods, envelopes, error codes, Bearer auth, token scopes and the
+// 1 request/s rate limit of the real service. Seeded and inspected through this C++ API.
+// Thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "planfix_flow/sandbox/fake_server.h"
+
+namespace planfix_flow::sandbox {
+
+struct FakePlanfixToken {
+  std::string token;
+  // Empty: a full-access token. Otherwise only the listed Planfix scopes ("task_readonly",
+  // "task_add", "task_update", "contact_readonly", "contact_update", "comment_add",
+  // "datatag_readonly", "datatag_add"); other calls answer 405 with code 5.
+  std::set<std::string> scopes;
+  bool active = true;  // an inactive token answers 401 with code 2
+};
+
+struct FakePlanfixOptions {
+  std::vector<FakePlanfixToken> tokens = {FakePlanfixToken{"sandbox-token", {}, true}};
+  // Requests closer together than this (per account) are refused with HTTP 429 and
+  // {"result":"fail","code":0,"error":"Too many requests: rate limit exceeded ..."}. Planfix
+  // does not document the refusal's shape; this is the sandbox's choice. Zero disables it.
+  std::chrono::milliseconds min_interval{1000};
+  // Requests left today; when spent every call answers 400 with code 22. Unset: unlimited.
+  std::optional<long long> daily_quota;
+};
+
+struct FakeCustomField {
+  long long id = 0;
+  std::string name;
+  int type = 0;  // Planfix field type id (0 line, 1 number, 3 date, 7 checkbox, 8 list, ...)
+  std::vector<std::string> enum_values;
+};
+
+struct FakeStatus {
+  long long id = 0;
+  std::string name;
+  bool is_active = true;
+};
+
+struct FakeTask {
+  long long id = 0;  // the task number; 0 picks the next free one
+  std::string name;
+  std::string description;
+  long long process_id = 0;
+  long long status_id = 0;
+  long long project_id = 0;
+  std::string counterparty;  // "contact:12"
+  std::string assigner;      // "user:1"
+  std::vector<std::string> assignees;
+  std::map<long long, nlohmann::json> custom_fields;  // field id -> stored wire value
+};
+
+struct FakeContact {
+  long long id = 0;  // 0 picks the next free one
+  std::string name;
+  std::string lastname;
+  std::string email;
+  std::vector<std::pair<std::string, int>> phones;  // number, type
+  std::string telegram;
+  std::string telegram_id;
+  std::map<long long, nlohmann::json> custom_fields;
+};
+
+struct FakeComment {
+  long long id = 0;
+  long long task_id = 0;
+  std::string description;
+  bool is_hidden = false;
+  bool silent = false;
+  nlohmann::json recipients;  // as sent
+};
+
+struct FakeDataTagEntry {
+  long long key = 0;
+  long long data_tag_id = 0;
+  long long task_id = 0;
+  long long comment_id = 0;
+  std::map<long long, nlohmann::json> custom_fields;
+};
+
+// One accepted write (POST /task/{id}, POST /contact/{id}, POST /task/), for assertions.
+struct FakeWrite {
+  std::string path;
+  nlohmann::json body;
+  bool silent = false;
+  int status = 0;
+};
+
+class FakePlanfix : public FakeServer {
+ public:
+  explicit FakePlanfix(FakePlanfixOptions options = {});
+  // Stops serving before the state handlers use is destroyed.
+  ~FakePlanfix() override;
+
+  // The REST root clients take as their base URL: "<base_url()>/rest", like
+  // "https://<account>.planfix.com/rest". Every route lives under it.
+  std::string rest_url() const { return base_url() + "/rest"; }
+
+  void AddToken(FakePlanfixToken token);
+  void SetMinInterval(std::chrono::milliseconds interval);
+  void SetDailyQuota(std::optional<long long> remaining);
+
+  void DefineTaskField(FakeCustomField field);
+  void DefineContactField(FakeCustomField field);
+  void DefineProcess(long long process_id, std::vector<FakeStatus> statuses);
+  void DefineDataTag(long long data_tag_id, std::string name, std::vector<FakeCustomField> fields);
+
+  // Returns the id used.
+  long long AddTask(FakeTask task);
+  long long AddContact(FakeContact contact);
+  // The next `count` updates of the task answer 202 (queued); the change is still applied.
+  void MarkTaskBusy(long long task_id, int count);
+
+  std::optional<FakeTask> task(long long id) const;
+  std::optional<FakeContact> contact(long long id) const;
+  std::vector<FakeComment> comments(long long task_id) const;
+  std::vector<FakeDataTagEntry> data_tag_entries(long long data_tag_id) const;
+  std::vector<FakeWrite> writes() const;
+  // Requests refused by the rate limit so far.
+  int rate_limited_count() const;
+
+ protected:
+  FakeResponse MethodNotAllowed(const FakeRequest& request) override;
+  FakeResponse UnknownRoute(const FakeRequest& request) override;
+
+ private:
+  using PlanfixHandler = FakeResponse (FakePlanfix::*)(const FakeRequest&, const nlohmann::json&);
+  void RoutePlanfix(std::string method, std::string path_regex, std::string scope,
+                    PlanfixHandler handler);
+  std::optional<FakeResponse> Admit(const FakeRequest& request, const std::string& scope);
+
+  FakeResponse Ping(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse GetTask(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse UpdateTask(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse CreateTask(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse GetStatuses(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse AddComment(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse GetContact(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse UpdateContact(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse ListContacts(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse GetContactFields(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse GetTaskFields(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse AddDataTagEntries(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse ListDataTagEntries(const FakeRequest& request, const nlohmann::json& body);
+
+  nlohmann::json TaskJson(const FakeTask& task, const std::string& fields) const;
+  nlohmann::json ContactJson(const FakeContact& contact, const std::string& fields) const;
+
+  mutable std::mutex state_mutex_;
+  std::vector<FakePlanfixToken> tokens_;
+  std::chrono::milliseconds min_interval_;
+  std::optional<long long> daily_quota_;
+  std::optional<std::chrono::steady_clock::time_point> last_admitted_;
+  int rate_limited_ = 0;
+  std::map<long long, FakeCustomField> task_fields_;
+  std::map<long long, FakeCustomField> contact_fields_;
+  std::map<long long, std::vector<FakeStatus>> processes_;
+  struct DataTag {
+    std::string name;
+    std::map<long long, FakeCustomField> fields;
+  };
+  std::map<long long, DataTag> data_tags_;
+  std::map<long long, FakeTask> tasks_;
+  std::map<long long, FakeContact> contacts_;
+  std::map<long long, int> busy_;
+  std::vector<FakeComment> comments_;
+  std::vector<FakeDataTagEntry> entries_;
+  std::vector<FakeWrite> writes_;
+  long long next_task_id_ = 1;
+  long long next_contact_id_ = 1;
+  long long next_comment_id_ = 1;
+  long long next_entry_key_ = 1;
+};
+
+}  // namespace planfix_flow::sandbox

@@ -1,0 +1,647 @@
+#include "planfix_flow/planfix/planfix_client.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "planfix_flow/core/log.h"
+
+namespace planfix_flow::planfix {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int kMaxPageSize = 100;
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+std::string JoinIds(const std::vector<long long>& ids) {
+  std::string joined;
+  for (long long id : ids) {
+    if (!joined.empty()) joined += ',';
+    joined += std::to_string(id);
+  }
+  return joined;
+}
+
+core::Error WithCode(core::ErrorCode code, std::string message, int remote_code) {
+  core::Error error = core::MakeError(code, std::move(message));
+  error.remote_code = remote_code;
+  return error;
+}
+
+std::chrono::seconds UntilNextUtcMidnight(core::TimePoint now) {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch());
+  constexpr long long kDay = 24 * 60 * 60;
+  const long long into_day = ((seconds.count() % kDay) + kDay) % kDay;
+  return std::chrono::seconds(kDay - into_day);
+}
+
+// Planfix answers ids as numbers; person ids ("user:5") as strings; be lenient either way.
+long long AsId(const json& value) {
+  if (value.is_number_integer()) return value.get<long long>();
+  if (value.is_number()) return static_cast<long long>(value.get<double>());
+  if (value.is_string()) {
+    const std::string text = value.get<std::string>();
+    const std::size_t colon = text.find(':');
+    try {
+      return std::stoll(colon == std::string::npos ? text : text.substr(colon + 1));
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+std::string AsPersonId(const json& value, std::string_view default_prefix) {
+  if (value.is_string()) {
+    const std::string text = value.get<std::string>();
+    return text.find(':') == std::string::npos ? std::string(default_prefix) + ":" + text : text;
+  }
+  if (value.is_number_integer()) {
+    return std::string(default_prefix) + ":" + std::to_string(value.get<long long>());
+  }
+  return {};
+}
+
+std::string StringField(const json& object, const char* name) {
+  const auto it = object.find(name);
+  if (it == object.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+// The spec's catalogue declares types as strings like "0 // Line"; real answers are numbers.
+FieldType AsFieldType(const json& value) {
+  if (value.is_number_integer()) return static_cast<FieldType>(value.get<int>());
+  if (value.is_string()) {
+    try {
+      return static_cast<FieldType>(std::stoi(value.get<std::string>()));
+    } catch (const std::exception&) {
+    }
+  }
+  return FieldType::kLine;
+}
+
+std::vector<CustomFieldValue> ParseCustomFieldData(const json& object) {
+  std::vector<CustomFieldValue> values;
+  const auto it = object.find("customFieldData");
+  if (it == object.end() || !it->is_array()) return values;
+  for (const auto& entry : *it) {
+    if (!entry.is_object() || !entry.contains("field")) continue;
+    const json& field = entry["field"];
+    CustomFieldValue value;
+    value.field_id = AsId(field.value("id", json()));
+    value.field_name = StringField(field, "name");
+    if (field.contains("type")) value.field_type = AsFieldType(field["type"]);
+    value.value = entry.value("value", json());
+    values.push_back(std::move(value));
+  }
+  return values;
+}
+
+json EncodeCustomFieldData(const std::vector<CustomFieldValue>& values) {
+  json data = json::array();
+  for (const auto& value : values) {
+    data.push_back({{"field", {{"id", value.field_id}}}, {"value", value.value}});
+  }
+  return data;
+}
+
+Task ParseTask(const json& object) {
+  Task task;
+  task.id = AsId(object.value("id", json()));
+  task.name = StringField(object, "name");
+  task.description = StringField(object, "description");
+  if (object.contains("status") && object["status"].is_object()) {
+    TaskStatus status;
+    status.id = AsId(object["status"].value("id", json()));
+    status.name = StringField(object["status"], "name");
+    status.is_active = object["status"].value("isActive", true);
+    task.status = status;
+  }
+  if (object.contains("processId")) task.process_id = AsId(object["processId"]);
+  if (object.contains("project") && object["project"].is_object()) {
+    task.project_id = AsId(object["project"].value("id", json()));
+  }
+  if (object.contains("counterparty") && object["counterparty"].is_object()) {
+    task.counterparty_id = AsPersonId(object["counterparty"].value("id", json()), "contact");
+  }
+  if (object.contains("assigner") && object["assigner"].is_object()) {
+    task.assigner_id = AsPersonId(object["assigner"].value("id", json()), "user");
+  }
+  if (object.contains("assignees") && object["assignees"].is_object()) {
+    for (const auto& user : object["assignees"].value("users", json::array())) {
+      if (user.is_object())
+        task.assignee_ids.push_back(AsPersonId(user.value("id", json()), "user"));
+    }
+  }
+  task.custom_fields = ParseCustomFieldData(object);
+  return task;
+}
+
+Contact ParseContact(const json& object) {
+  Contact contact;
+  contact.id = AsId(object.value("id", json()));
+  contact.name = StringField(object, "name");
+  contact.lastname = StringField(object, "lastname");
+  contact.email = StringField(object, "email");
+  contact.telegram = StringField(object, "telegram");
+  if (object.contains("telegramId")) {
+    const json& telegram_id = object["telegramId"];
+    contact.telegram_id = telegram_id.is_string()   ? telegram_id.get<std::string>()
+                          : telegram_id.is_number() ? telegram_id.dump()
+                                                    : std::string();
+  }
+  if (object.contains("phones") && object["phones"].is_array()) {
+    for (const auto& phone : object["phones"]) {
+      if (!phone.is_object()) continue;
+      contact.phones.push_back(Phone{StringField(phone, "number"), phone.value("type", 1)});
+    }
+  }
+  contact.custom_fields = ParseCustomFieldData(object);
+  return contact;
+}
+
+std::vector<CustomFieldDefinition> ParseCatalogue(const json& list) {
+  std::vector<CustomFieldDefinition> fields;
+  if (!list.is_array()) return fields;
+  for (const auto& entry : list) {
+    if (!entry.is_object()) continue;
+    CustomFieldDefinition field;
+    field.id = AsId(entry.value("id", json()));
+    field.name = StringField(entry, "name");
+    field.type = AsFieldType(entry.value("type", json(0)));
+    for (const auto& option : entry.value("enumValues", json::array())) {
+      if (option.is_string()) field.enum_values.push_back(option.get<std::string>());
+    }
+    fields.push_back(std::move(field));
+  }
+  return fields;
+}
+
+// "contact:12" and "12" both name contact 12; anything else is refused before a call is made.
+core::Result<std::string> ContactPathId(const std::string& id) {
+  std::string digits = id;
+  if (digits.rfind("contact:", 0) == 0) digits = digits.substr(8);
+  if (digits.empty() || digits.size() > 18 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return core::Fail(
+        core::ErrorCode::kInvalidInput,
+        fmt::format("\"{}\" is not a contact id (12 or contact:12)", id.substr(0, 40)));
+  }
+  return digits;
+}
+
+std::string PrefixedContact(const std::string& id) {
+  return id.find(':') == std::string::npos ? "contact:" + id : id;
+}
+
+// `failures` per the spec is an array of {field, error}; the spec's own example is a bare
+// object, so accept both.
+std::string DescribeFailures(const json& failures) {
+  std::vector<json> list;
+  if (failures.is_array()) {
+    list.assign(failures.begin(), failures.end());
+  } else if (failures.is_object()) {
+    list.push_back(failures);
+  }
+  std::string text;
+  for (const auto& failure : list) {
+    if (!text.empty()) text += "; ";
+    const json field = failure.is_object() ? failure.value("field", json()) : json();
+    const json error = failure.is_object() ? failure.value("error", json()) : json();
+    text += fmt::format("{}: {}", field.is_string() ? field.get<std::string>() : field.dump(),
+                        error.is_string() ? error.get<std::string>() : error.dump());
+  }
+  return text;
+}
+
+bool HasFailures(const json& body) {
+  const auto it = body.find("failures");
+  if (it == body.end()) return false;
+  return (it->is_array() && !it->empty()) || (it->is_object() && !it->empty());
+}
+
+}  // namespace
+
+core::Error MapPlanfixError(int http_status, const std::string& body, const std::string& operation,
+                            const std::string& scope, core::TimePoint now) {
+  int code = 0;
+  std::string text;
+  bool planfix_envelope = false;
+  const json parsed = json::parse(body, nullptr, false);
+  if (parsed.is_object() && parsed.value("result", "") == "fail") {
+    planfix_envelope = true;
+    if (parsed.contains("code") && parsed["code"].is_number_integer())
+      code = parsed["code"].get<int>();
+    text = StringField(parsed, "error");
+  }
+  const std::string detail =
+      text.empty() ? fmt::format("HTTP {}", http_status)
+                   : fmt::format("HTTP {}, code {}: {}", http_status, code, text.substr(0, 300));
+  const std::string lower = Lower(text);
+  const bool mentions_rate = lower.find("rate limit") != std::string::npos ||
+                             lower.find("too many requests") != std::string::npos ||
+                             lower.find("requests per second") != std::string::npos;
+  const auto make = [&](core::ErrorCode error_code, const std::string& message) {
+    return WithCode(error_code, message, code != 0 ? code : http_status);
+  };
+  const std::string what = fmt::format("Planfix {} failed ({})", operation, detail);
+
+  if (code == 22) {
+    core::Error error =
+        make(core::ErrorCode::kQuotaExhausted,
+             fmt::format("Planfix daily request quota is spent; {} ({})", operation, detail));
+    error.retry_after = UntilNextUtcMidnight(now);
+    return error;
+  }
+  if (http_status == 429 || mentions_rate) {
+    core::Error error = make(core::ErrorCode::kRateLimited,
+                             fmt::format("Planfix rate limit hit on {} ({})", operation, detail));
+    error.retry_after = std::chrono::seconds(1);
+    return error;
+  }
+  if (code == 1 || code == 2 || (http_status == 401 && code == 0)) {
+    return make(core::ErrorCode::kUnauthorized,
+                fmt::format("Planfix rejected the token on {} ({})", operation, detail));
+  }
+  if (code == 5 || (http_status == 405 && !planfix_envelope)) {
+    return make(core::ErrorCode::kUnauthorized,
+                fmt::format("Planfix token lacks the scope {} needed to {} ({})", scope, operation,
+                            detail));
+  }
+  if (code == 3) return make(core::ErrorCode::kConflict, what);
+  if (code == 6) return make(core::ErrorCode::kPermanent, what);
+  if (code == 30 || code == 40 || code == 41) return make(core::ErrorCode::kInvalidInput, what);
+  if (code == 1000 || code == 2000 || code == 3000 || code == 4000 || code == 5000 ||
+      code == 6000) {
+    return make(core::ErrorCode::kNotFound, what);
+  }
+  if (code == 6001 || code == 6002) return make(core::ErrorCode::kInvalidInput, what);
+  if ((code > 5000 && code <= 5002) || (code > 6002 && code <= 6013)) {
+    return make(core::ErrorCode::kPermanent, what);
+  }
+  if (http_status >= 500) return make(core::ErrorCode::kUnavailable, what);
+  if (http_status == 401) return make(core::ErrorCode::kUnauthorized, what);
+  if (http_status == 404 && !planfix_envelope) {
+    return make(core::ErrorCode::kPermanent,
+                fmt::format("{}; a 404 without a Planfix error body: check base_url", what));
+  }
+  if (http_status == 404) return make(core::ErrorCode::kNotFound, what);
+  if (http_status >= 400 || planfix_envelope) return make(core::ErrorCode::kPermanent, what);
+  return make(core::ErrorCode::kInternal,
+              fmt::format("Planfix {}: unexpected answer ({})", operation, detail));
+}
+
+struct PlanfixClient::Call {
+  std::string method;
+  std::string path;  // with the query string
+  json body;         // null for GET
+  std::string operation;
+  std::string scope;
+};
+
+struct PlanfixClient::Answer {
+  int status = 0;
+  json body;  // null for an empty 202
+};
+
+PlanfixClient::PlanfixClient(http::HttpClient& http, core::Clock& clock, PlanfixOptions options)
+    : http_(http), clock_(clock), options_(std::move(options)) {
+  base_url_ = options_.base_url;
+  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+  if (options_.pacer == nullptr) own_pacer_ = std::make_unique<core::Pacer>(clock_);
+  pacer_ = options_.pacer != nullptr ? options_.pacer : own_pacer_.get();
+}
+
+core::Result<PlanfixClient::Answer> PlanfixClient::Perform(const Call& call) {
+  const std::string pacer_key = "planfix:" + base_url_;
+  if (options_.min_interval.count() > 0) {
+    pacer_->Acquire({core::Pacer::Scope{core::RateLimit{1, options_.min_interval}, pacer_key}});
+  }
+  http::HttpRequest request;
+  request.method = call.method;
+  request.url = base_url_ + call.path;
+  request.headers["Authorization"] = "Bearer " + options_.token;
+  request.headers["Accept"] = "application/json";
+  if (!call.body.is_null()) {
+    request.headers["Content-Type"] = "application/json";
+    request.body = call.body.dump();
+  }
+  request.timeout = options_.timeout;
+  auto logger = core::Logger("planfix");
+  logger->debug("call={} method={} path={}", call.operation, call.method, call.path);
+
+  auto response = http_.Send(request);
+  if (!response) {
+    core::Error error = response.error();
+    error.message = fmt::format("Planfix {}: {}", call.operation, error.message);
+    logger->warn("call={} error={}", call.operation, core::ToString(error.code));
+    return core::Fail(std::move(error));
+  }
+  Answer answer;
+  answer.status = response->status;
+  if (response->status == 202) return answer;  // queued: accepted, body (if any) irrelevant
+  if (response->status >= 200 && response->status < 300) {
+    answer.body = json::parse(response->body, nullptr, false);
+    if (answer.body.is_object() && answer.body.value("result", "") != "fail") return answer;
+    if (!answer.body.is_object() || answer.body.is_discarded()) {
+      return core::Fail(WithCode(core::ErrorCode::kInternal,
+                                 fmt::format("Planfix {}: answer is not a JSON object (HTTP {})",
+                                             call.operation, response->status),
+                                 response->status));
+    }
+  }
+  core::Error error =
+      MapPlanfixError(response->status, response->body, call.operation, call.scope, clock_.Now());
+  if (error.code == core::ErrorCode::kRateLimited && error.retry_after) {
+    pacer_->Pause(pacer_key, clock_.Now() + *error.retry_after);
+  }
+  logger->warn("call={} status={} error={} remote_code={}", call.operation, response->status,
+               core::ToString(error.code), error.remote_code);
+  return core::Fail(std::move(error));
+}
+
+core::Status PlanfixClient::Ping() {
+  auto answer = Perform(Call{"GET", "/ping", json(), "ping", "(any)"});
+  if (!answer) return core::Fail(answer.error());
+  return core::Ok();
+}
+
+core::Result<Task> PlanfixClient::GetTask(long long number,
+                                          const std::vector<long long>& custom_field_ids) {
+  std::string fields =
+      "id,name,description,status,processId,project,counterparty,assigner,assignees";
+  if (!custom_field_ids.empty()) fields += "," + JoinIds(custom_field_ids);
+  auto answer =
+      Perform(Call{"GET", fmt::format("/task/{}?fields={}", number, http::UrlEncode(fields)),
+                   json(), fmt::format("get task {}", number), "task_readonly"});
+  if (!answer) return core::Fail(answer.error());
+  if (!answer->body.contains("task") || !answer->body["task"].is_object()) {
+    return core::Fail(core::ErrorCode::kInternal, "Planfix get task: answer has no \"task\"");
+  }
+  return ParseTask(answer->body["task"]);
+}
+
+namespace {
+
+core::Result<UpdateResult> ToUpdateResult(int status, const json& body,
+                                          const std::string& operation) {
+  UpdateResult result;
+  result.queued = status == 202;
+  if (!result.queued && HasFailures(body)) {
+    core::Error error = core::MakeError(
+        core::ErrorCode::kInvalidInput,
+        fmt::format("Planfix {} partly failed: {}", operation, DescribeFailures(body["failures"])));
+    return core::Fail(std::move(error));
+  }
+  return result;
+}
+
+}  // namespace
+
+core::Result<UpdateResult> PlanfixClient::UpdateTask(long long number, const TaskUpdate& update) {
+  json body = json::object();
+  if (update.status_id) body["status"] = {{"id", *update.status_id}};
+  if (update.name) body["name"] = *update.name;
+  if (!update.custom_fields.empty())
+    body["customFieldData"] = EncodeCustomFieldData(update.custom_fields);
+  if (body.empty()) {
+    return core::Fail(core::ErrorCode::kInvalidInput, "Planfix update task: nothing to change");
+  }
+  const std::string operation = fmt::format("update task {}", number);
+  auto answer =
+      Perform(Call{"POST", fmt::format("/task/{}{}", number, update.silent ? "?silent=true" : ""),
+                   body, operation, "task_update"});
+  if (!answer) return core::Fail(answer.error());
+  return ToUpdateResult(answer->status, answer->body, operation);
+}
+
+core::Result<long long> PlanfixClient::CreateTask(const TaskCreate& task) {
+  if (task.name.empty()) {
+    return core::Fail(core::ErrorCode::kInvalidInput, "Planfix create task: name is required");
+  }
+  json body = {{"name", task.name}};
+  if (!task.description.empty()) body["description"] = task.description;
+  if (task.template_id) body["template"] = {{"id", *task.template_id}};
+  if (task.project_id) body["project"] = {{"id", *task.project_id}};
+  if (task.process_id) body["processId"] = *task.process_id;
+  if (task.status_id) body["status"] = {{"id", *task.status_id}};
+  if (!task.counterparty_id.empty())
+    body["counterparty"] = {{"id", PrefixedContact(task.counterparty_id)}};
+  if (!task.assigner_id.empty()) body["assigner"] = {{"id", task.assigner_id}};
+  if (!task.assignee_ids.empty()) {
+    json users = json::array();
+    for (const auto& id : task.assignee_ids) users.push_back({{"id", id}});
+    body["assignees"] = {{"users", users}};
+  }
+  if (!task.custom_fields.empty())
+    body["customFieldData"] = EncodeCustomFieldData(task.custom_fields);
+  auto answer = Perform(Call{"POST", "/task/", body, "create task", "task_add"});
+  if (!answer) return core::Fail(answer.error());
+  if (!answer->body.contains("id")) {
+    return core::Fail(core::ErrorCode::kInternal, "Planfix create task: answer has no \"id\"");
+  }
+  return AsId(answer->body["id"]);
+}
+
+core::Result<std::vector<TaskStatus>> PlanfixClient::GetProcessStatuses(long long process_id) {
+  auto answer =
+      Perform(Call{"GET",
+                   fmt::format("/process/task/{}/statuses?fields={}", process_id,
+                               http::UrlEncode("id,name,isActive")),
+                   json(), fmt::format("get statuses of process {}", process_id), "task_readonly"});
+  if (!answer) return core::Fail(answer.error());
+  std::vector<TaskStatus> statuses;
+  for (const auto& entry : answer->body.value("statuses", json::array())) {
+    if (!entry.is_object()) continue;
+    statuses.push_back(TaskStatus{AsId(entry.value("id", json())), StringField(entry, "name"),
+                                  entry.value("isActive", true)});
+  }
+  return statuses;
+}
+
+core::Result<long long> PlanfixClient::AddComment(long long task_number, const Comment& comment) {
+  if (comment.description.empty()) {
+    return core::Fail(core::ErrorCode::kInvalidInput, "Planfix add comment: empty description");
+  }
+  json body = {{"description", comment.description}, {"isHidden", comment.is_hidden}};
+  if (!comment.recipient_ids.empty() || !comment.recipient_roles.empty()) {
+    json recipients = json::object();
+    if (!comment.recipient_ids.empty()) {
+      json users = json::array();
+      for (const auto& id : comment.recipient_ids) users.push_back({{"id", id}});
+      recipients["users"] = users;
+    }
+    if (!comment.recipient_roles.empty()) recipients["roles"] = comment.recipient_roles;
+    body["recipients"] = recipients;
+  }
+  auto answer = Perform(
+      Call{"POST",
+           fmt::format("/task/{}/comments/{}", task_number, comment.silent ? "?silent=true" : ""),
+           body, fmt::format("comment task {}", task_number), "comment_add"});
+  if (!answer) return core::Fail(answer.error());
+  if (!answer->body.contains("id")) {
+    return core::Fail(core::ErrorCode::kInternal, "Planfix add comment: answer has no \"id\"");
+  }
+  return AsId(answer->body["id"]);
+}
+
+core::Result<Contact> PlanfixClient::GetContact(const std::string& id,
+                                                const std::vector<long long>& custom_field_ids) {
+  auto path_id = ContactPathId(id);
+  if (!path_id) return core::Fail(path_id.error());
+  std::string fields = "id,name,lastname,email,phones,telegram,telegramId";
+  if (!custom_field_ids.empty()) fields += "," + JoinIds(custom_field_ids);
+  auto answer =
+      Perform(Call{"GET", fmt::format("/contact/{}?fields={}", *path_id, http::UrlEncode(fields)),
+                   json(), fmt::format("get contact {}", *path_id), "contact_readonly"});
+  if (!answer) return core::Fail(answer.error());
+  if (!answer->body.contains("contact") || !answer->body["contact"].is_object()) {
+    return core::Fail(core::ErrorCode::kInternal, "Planfix get contact: answer has no \"contact\"");
+  }
+  return ParseContact(answer->body["contact"]);
+}
+
+core::Result<UpdateResult> PlanfixClient::UpdateContact(const std::string& id,
+                                                        const ContactUpdate& update) {
+  auto path_id = ContactPathId(id);
+  if (!path_id) return core::Fail(path_id.error());
+  json body = json::object();
+  if (update.email) body["email"] = *update.email;
+  if (update.telegram) body["telegram"] = *update.telegram;
+  if (update.telegram_id) body["telegramId"] = *update.telegram_id;
+  if (update.phones) {
+    json phones = json::array();
+    for (const auto& phone : *update.phones) {
+      phones.push_back({{"number", phone.number}, {"type", phone.type}});
+    }
+    body["phones"] = phones;
+  }
+  if (!update.custom_fields.empty())
+    body["customFieldData"] = EncodeCustomFieldData(update.custom_fields);
+  if (body.empty()) {
+    return core::Fail(core::ErrorCode::kInvalidInput, "Planfix update contact: nothing to change");
+  }
+  const std::string operation = fmt::format("update contact {}", *path_id);
+  auto answer = Perform(
+      Call{"POST", fmt::format("/contact/{}{}", *path_id, update.silent ? "?silent=true" : ""),
+           body, operation, "contact_update"});
+  if (!answer) return core::Fail(answer.error());
+  return ToUpdateResult(answer->status, answer->body, operation);
+}
+
+core::Result<std::vector<Contact>> PlanfixClient::FindContacts(const ContactQuery& query) {
+  const int page_size = std::clamp(query.page_size, 1, kMaxPageSize);
+  std::string fields = "id,name,lastname,email,phones,telegram,telegramId";
+  if (!query.custom_field_ids.empty()) fields += "," + JoinIds(query.custom_field_ids);
+  json filters = json::array();
+  for (const auto& filter : query.filters) {
+    json entry = {{"type", filter.type}, {"operator", filter.op}, {"value", filter.value}};
+    if (filter.field) entry["field"] = *filter.field;
+    filters.push_back(std::move(entry));
+  }
+  std::vector<Contact> contacts;
+  for (std::size_t offset = 0;; offset += static_cast<std::size_t>(page_size)) {
+    json body = {{"offset", offset}, {"pageSize", page_size}, {"fields", fields}};
+    if (!filters.empty()) body["filters"] = filters;
+    auto answer = Perform(Call{"POST", "/contact/list", body, "find contacts", "contact_readonly"});
+    if (!answer) return core::Fail(answer.error());
+    const json page = answer->body.value("contacts", json::array());
+    if (!page.is_array()) {
+      return core::Fail(core::ErrorCode::kInternal,
+                        "Planfix find contacts: \"contacts\" is not a list");
+    }
+    for (const auto& entry : page) {
+      if (entry.is_object()) contacts.push_back(ParseContact(entry));
+    }
+    if (page.size() < static_cast<std::size_t>(page_size) || contacts.size() >= query.max_results) {
+      break;
+    }
+  }
+  if (contacts.size() > query.max_results) contacts.resize(query.max_results);
+  return contacts;
+}
+
+core::Result<std::vector<CustomFieldDefinition>> PlanfixClient::GetContactCustomFields() {
+  auto answer = Perform(
+      Call{"GET", "/customfield/contact?fields=" + http::UrlEncode("id,name,type,enumValues"),
+           json(), "get contact custom fields", "(any)"});
+  if (!answer) return core::Fail(answer.error());
+  return ParseCatalogue(answer->body.value("customfields", json::array()));
+}
+
+core::Result<std::vector<CustomFieldDefinition>> PlanfixClient::GetTaskCustomFields() {
+  auto answer =
+      Perform(Call{"GET", "/customfield/task?fields=" + http::UrlEncode("id,name,type,enumValues"),
+                   json(), "get task custom fields", "(any)"});
+  if (!answer) return core::Fail(answer.error());
+  return ParseCatalogue(answer->body.value("customfields", json::array()));
+}
+
+core::Result<DataTagAddResult> PlanfixClient::AddDataTagEntries(
+    long long task_number, long long data_tag_id,
+    const std::vector<std::vector<CustomFieldValue>>& items) {
+  if (items.empty()) {
+    return core::Fail(core::ErrorCode::kInvalidInput, "Planfix add data tag entries: no entries");
+  }
+  json entries = json::array();
+  for (const auto& item : items)
+    entries.push_back({{"customFieldData", EncodeCustomFieldData(item)}});
+  json body = {{"dataTag", {{"id", data_tag_id}}}, {"items", entries}};
+  auto answer = Perform(Call{
+      "POST", fmt::format("/task/{}/datatags/", task_number), body,
+      fmt::format("add data tag {} entries to task {}", data_tag_id, task_number), "datatag_add"});
+  if (!answer) return core::Fail(answer.error());
+  DataTagAddResult result;
+  for (const auto& key : answer->body.value("keys", json::array()))
+    result.keys.push_back(AsId(key));
+  if (answer->body.contains("commentId")) result.comment_id = AsId(answer->body["commentId"]);
+  return result;
+}
+
+core::Result<std::vector<DataTagEntry>> PlanfixClient::ListDataTagEntries(
+    long long data_tag_id, const DataTagQuery& query) {
+  const int page_size = std::clamp(query.page_size, 1, kMaxPageSize);
+  std::string fields = "dataTag,key,commentId,task";
+  if (!query.custom_field_ids.empty()) fields += "," + JoinIds(query.custom_field_ids);
+  std::vector<DataTagEntry> entries;
+  for (std::size_t offset = 0;; offset += static_cast<std::size_t>(page_size)) {
+    json body = {{"offset", offset}, {"pageSize", page_size}, {"fields", fields}};
+    if (query.task_id) body["taskId"] = *query.task_id;
+    auto answer =
+        Perform(Call{"POST", fmt::format("/datatag/{}/entry/list", data_tag_id), body,
+                     fmt::format("list data tag {} entries", data_tag_id), "datatag_readonly"});
+    if (!answer) return core::Fail(answer.error());
+    const json page = answer->body.value("dataTagEntries", json::array());
+    if (!page.is_array()) {
+      return core::Fail(core::ErrorCode::kInternal,
+                        "Planfix list data tag entries: \"dataTagEntries\" is not a list");
+    }
+    for (const auto& item : page) {
+      if (!item.is_object()) continue;
+      DataTagEntry entry;
+      entry.key = AsId(item.value("key", json()));
+      entry.data_tag_id = data_tag_id;
+      if (item.contains("task") && item["task"].is_object()) {
+        entry.task_id = AsId(item["task"].value("id", json()));
+      }
+      if (item.contains("commentId")) entry.comment_id = AsId(item["commentId"]);
+      entry.custom_fields = ParseCustomFieldData(item);
+      entries.push_back(std::move(entry));
+    }
+    if (page.size() < static_cast<std::size_t>(page_size) || entries.size() >= query.max_results) {
+      break;
+    }
+  }
+  if (entries.size() > query.max_results) entries.resize(query.max_results);
+  return entries;
+}
+
+}  // namespace planfix_flow::planfix
