@@ -1,0 +1,102 @@
+// IngressServer: the inbound HTTP server. Webhooks from Planfix, Google Forms (Apps Script)
+// and Telegram are authenticated, checked and committed to the Inbox before a 200; plus
+// health, readiness, Prometheus metrics and admin endpoints for dead jobs. Start/Stop/port
+// from one owning thread; handlers run on the server's bounded pool, so the Inbox, the hooks
+// and the JobAdmin are called from many threads at once.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "planfix_flow/core/clock.h"
+#include "planfix_flow/core/metrics.h"
+#include "planfix_flow/core/result.h"
+#include "planfix_flow/storage/inbox.h"
+
+namespace planfix_flow::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: any free port; port() reports the bound one
+  std::size_t body_limit_bytes = 64 * 1024;
+  // Worker threads; each serves one connection at a time (keep-alive included), so size it
+  // for the expected concurrent connections.
+  std::size_t threads = 64;
+  // Accepted connections waiting for a worker; when full, the accept loop waits (the kernel
+  // backlog then holds or refuses new connections) instead of queueing without bound.
+  std::size_t max_queued_connections = 256;
+  std::size_t keep_alive_max_count = 100;
+  std::chrono::seconds keep_alive_timeout{5};
+  std::chrono::seconds read_timeout{5};
+  std::chrono::seconds write_timeout{5};
+  // Identical Planfix bodies within this window of the first are one event.
+  std::chrono::seconds planfix_dedupe_window{600};
+  // Standard Webhooks: how far webhook-timestamp may be from the clock, either way.
+  std::chrono::seconds google_timestamp_tolerance{300};
+};
+
+// Never logged, never echoed. An empty webhook secret disables that endpoint (404); an empty
+// admin token disables the admin endpoints (404).
+struct Secrets {
+  std::string planfix_webhook_secret;   // Bearer token, or the Basic-auth password
+  std::string google_webhook_secret;    // Standard Webhooks: "whsec_<base64>" or raw
+  std::string telegram_webhook_secret;  // setWebhook secret_token: 1-256 of A-Za-z0-9_-
+  std::string admin_token;              // Bearer token for /admin/*
+};
+
+// What the admin endpoints need from the job store. Answers are JSON texts passed through
+// to the client. Errors map to HTTP statuses with HttpStatusFor (kNotFound 404,
+// kConflict 409, kInvalidInput 400, kUnavailable 503, ...).
+class JobAdmin {
+ public:
+  virtual ~JobAdmin() = default;
+  // A JSON array of at most `limit` jobs in `state` (e.g. "dead"), newest first.
+  virtual core::Result<std::string> ListJobs(const std::string& state, int limit) = 0;
+  // One job as a JSON object; kNotFound if there is none.
+  virtual core::Result<std::string> ShowJob(std::int64_t id) = 0;
+  // Queues a dead job again and returns it as a JSON object; kNotFound, or kConflict when
+  // the job is not dead.
+  virtual core::Result<std::string> ReplayJob(std::int64_t id) = 0;
+};
+
+struct IngressHooks {
+  // After an event was newly stored (not for duplicates); e.g. wakes the event processor.
+  // Must be quick and must not throw.
+  std::function<void(std::int64_t event_id)> on_event_stored;
+  // /readyz answers 200 when this returns true ("database writable"), else 503. Unset: ready.
+  std::function<bool()> is_ready;
+  // Serves /admin/jobs*; unset: those endpoints answer 404. Not owned; must outlive Stop().
+  JobAdmin* job_admin = nullptr;
+};
+
+class IngressServer {
+ public:
+  // Throws std::invalid_argument for unusable options or secrets (the message names the
+  // setting, never its value). `inbox`, `metrics` and `clock` must outlive the server.
+  IngressServer(ServerOptions options, storage::Inbox& inbox, core::Metrics& metrics,
+                core::Clock& clock, Secrets secrets, IngressHooks hooks = {});
+  ~IngressServer();
+  IngressServer(const IngressServer&) = delete;
+  IngressServer& operator=(const IngressServer&) = delete;
+
+  // Binds and serves on a background thread; returns once the server accepts connections.
+  // Throws std::runtime_error if it cannot bind. Once only.
+  void Start();
+  // Stops accepting, finishes requests in flight and joins the threads. Idempotent.
+  void Stop();
+  bool running() const;
+  int port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The one mapping from error codes to HTTP statuses for answers this server gives.
+int HttpStatusFor(core::ErrorCode code);
+
+}  // namespace planfix_flow::http
