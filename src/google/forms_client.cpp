@@ -368,10 +368,10 @@ const FormQuestion* Form::FindQuestion(std::string_view question_id) const {
   return nullptr;
 }
 
-const FormQuestion* Form::FindQuestionByTitle(std::string_view title) const {
+const FormQuestion* Form::FindQuestionByTitle(std::string_view wanted) const {
   for (const auto& item : items) {
     for (const auto& question : item.questions) {
-      if (question.title == title) return &question;
+      if (question.title == wanted) return &question;
     }
   }
   return nullptr;

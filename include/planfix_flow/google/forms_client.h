@@ -80,7 +80,7 @@ struct Form {
   // Nullptr when no item asks `question_id`.
   const FormQuestion* FindQuestion(std::string_view question_id) const;
   // The first question with this exact title (a grid row's title for grids), or nullptr.
-  const FormQuestion* FindQuestionByTitle(std::string_view title) const;
+  const FormQuestion* FindQuestionByTitle(std::string_view wanted) const;
 };
 
 struct FormResponse {
