@@ -9,6 +9,8 @@
 #include <ostream>
 #include <string>
 
+#include "planfix_flow/app/app.h"
+#include "planfix_flow/app/demo.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/storage/database.h"
 
@@ -41,21 +43,20 @@ struct JobsOptions {
   std::int64_t job_id = 0;  // show, replay
 };
 
+// Refuses to start on a bad config, with the same messages as check-config.
 int RunServe(const Options& options, std::ostream& /*out*/, std::ostream& err) {
-  err << "serve: the service core is not built yet; config " << options.config_path
-      << " was not loaded\n";
-  return kExitFailure;
+  auto loaded = LoadConfigOrReport(options, err);
+  if (!loaded) {
+    err << "serve: not starting until the config is fixed\n";
+    return kExitFailure;
+  }
+  return Serve(std::move(*loaded->config), loaded->templates);
 }
 
 int RunCheckConfig(const Options& options, std::ostream& out, std::ostream& err) {
   const auto loaded = LoadConfigOrReport(options, err);
   if (!loaded) return kExitFailure;
   out << config::Summarize(*loaded->config, loaded->templates.get());
-  return kExitOk;
-}
-
-int RunDemo(std::ostream& out) {
-  out << "planfix-flow demo: the brief-flow story is not built yet; nothing to show.\n";
   return kExitOk;
 }
 
@@ -204,7 +205,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (serve->parsed()) return RunServe(options, out, err);
   if (check->parsed()) return RunCheckConfig(options, out, err);
-  if (demo->parsed()) return RunDemo(out);
+  if (demo->parsed()) return RunDemo(out, err) == 0 ? kExitOk : kExitFailure;
   if (jobs_list->parsed()) return RunJobsList(jobs_options, out, err);
   if (jobs_show->parsed()) return RunJobsShow(jobs_options, out, err);
   if (jobs_replay->parsed()) return RunJobsReplay(jobs_options, out, err);

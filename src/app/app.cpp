@@ -1,0 +1,330 @@
+#include "planfix_flow/app/app.h"
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
+
+#include "planfix_flow/core/log.h"
+#include "planfix_flow/engine/effect_executor.h"
+#include "planfix_flow/engine/event_processor.h"
+#include "planfix_flow/engine/scheduler.h"
+#include "planfix_flow/http/curl_http_client.h"
+#include "planfix_flow/http/ingress_server.h"
+#include "planfix_flow/planfix/planfix_client.h"
+#include "planfix_flow/telegram/telegram_client.h"
+#include "planfix_flow/workflow/workflow.h"
+
+namespace planfix_flow::app {
+
+using core::ErrorCode;
+using core::Fail;
+using core::Result;
+using nlohmann::json;
+
+namespace {
+
+// Reads the task through the Planfix client for the workflow.
+class PlanfixFacts final : public workflow::FactSource {
+ public:
+  explicit PlanfixFacts(planfix::PlanfixClient& planfix) : planfix_(planfix) {}
+  Result<workflow::TaskFacts> GetTask(std::int64_t number) override {
+    auto task = planfix_.GetTask(number);
+    if (!task) return Fail(task.error());
+    return workflow::TaskFacts{task->id, task->name};
+  }
+
+ private:
+  planfix::PlanfixClient& planfix_;
+};
+
+// The admin endpoints over the job store.
+class DatabaseJobAdmin final : public http::JobAdmin {
+ public:
+  DatabaseJobAdmin(storage::Database& database, engine::EffectExecutor& executor)
+      : database_(database), executor_(executor) {}
+
+  Result<std::string> ListJobs(const std::string& state, int limit) override {
+    storage::JobFilter filter;
+    if (!state.empty()) {
+      filter.state = storage::ParseJobState(state);
+      if (!filter.state) return Fail(ErrorCode::kInvalidInput, "unknown job state");
+    }
+    filter.limit = static_cast<std::size_t>(std::max(1, limit));
+    json array = json::array();
+    for (const auto& job : database_.ListJobs(filter)) array.push_back(storage::ToJson(job));
+    return array.dump();
+  }
+
+  Result<std::string> ShowJob(std::int64_t id) override {
+    auto job = database_.GetJob(id);
+    if (!job) return Fail(ErrorCode::kNotFound, fmt::format("no job {}", id));
+    return storage::ToJson(*job).dump();
+  }
+
+  Result<std::string> ReplayJob(std::int64_t id) override {
+    auto job = executor_.ReplayJob(id);
+    if (!job) return Fail(job.error());
+    return storage::ToJson(*job).dump();
+  }
+
+ private:
+  storage::Database& database_;
+  engine::EffectExecutor& executor_;
+};
+
+Result<json> JobPayload(const engine::Job& job) {
+  json payload = json::parse(job.payload, nullptr, /*allow_exceptions=*/false);
+  if (!payload.is_object()) {
+    return Fail(ErrorCode::kPermanent, fmt::format("job {} payload is not a JSON object", job.id));
+  }
+  return payload;
+}
+
+storage::Synchronous ToStorage(config::SqliteSynchronous synchronous) {
+  return synchronous == config::SqliteSynchronous::kNormal ? storage::Synchronous::kNormal
+                                                           : storage::Synchronous::kFull;
+}
+
+}  // namespace
+
+struct App::Impl {
+  Impl(config::Config config_in, std::shared_ptr<const templates::TemplateSet> templates_in,
+       core::Clock& clock_in, http::HttpClient& http_in, AppOptions options_in)
+      : config(std::move(config_in)),
+        templates(std::move(templates_in)),
+        clock(clock_in),
+        http(http_in),
+        options(options_in),
+        calendar(MakeCalendar(config)),
+        planfix(http, clock, PlanfixOptionsFor(config)),
+        telegram(http, clock, TelegramOptionsFor(config)),
+        facts(planfix) {
+    if (!templates) throw std::invalid_argument("App needs the loaded templates");
+  }
+
+  static calendar::WorkCalendar MakeCalendar(const config::Config& config) {
+    auto calendar = calendar::WorkCalendar::Create(config.calendar);
+    if (!calendar) throw std::invalid_argument("calendar: " + calendar.error().message);
+    return std::move(*calendar);
+  }
+
+  static planfix::PlanfixOptions PlanfixOptionsFor(const config::Config& config) {
+    planfix::PlanfixOptions options;
+    options.base_url = config.planfix.base_url;
+    options.token = config.secrets.planfix_token;
+    options.min_interval = std::chrono::milliseconds(config.planfix.min_interval_ms);
+    options.timeout = std::chrono::seconds(config.planfix.request_timeout_seconds);
+    return options;
+  }
+
+  static telegram::TelegramOptions TelegramOptionsFor(const config::Config& config) {
+    telegram::TelegramOptions options;
+    options.base_url = config.telegram.base_url;
+    options.token = config.secrets.telegram_bot_token;
+    options.per_chat = {1, std::chrono::milliseconds(config.telegram.per_chat_interval_ms)};
+    options.per_group = {static_cast<std::size_t>(config.telegram.group_messages_per_minute),
+                         std::chrono::minutes(1)};
+    options.global = {static_cast<std::size_t>(config.telegram.global_messages_per_second),
+                      std::chrono::seconds(1)};
+    options.long_poll_timeout = std::chrono::seconds(config.telegram.polling_timeout_seconds);
+    return options;
+  }
+
+  void RegisterEffects() {
+    executor->Register(
+        workflow::kEffectTelegramSend, [this](const engine::Job& job) -> Result<std::string> {
+          auto payload = JobPayload(job);
+          if (!payload) return Fail(payload.error());
+          telegram::SendMessageRequest request;
+          request.chat_id = payload->value("chat_id", std::int64_t{0});
+          request.text = payload->value("text", "");
+          auto sent = telegram.SendMessage(request);
+          if (!sent && sent.error().migrate_to_chat_id) {
+            // The group became a supergroup: send there, and say so in the
+            // result so the workflow can store the new id.
+            request.chat_id = *sent.error().migrate_to_chat_id;
+            sent = telegram.SendMessage(request);
+          }
+          if (!sent) return Fail(sent.error());
+          return json{{"chat_id", sent->chat.id}, {"message_id", sent->message_id}}.dump();
+        });
+    executor->Register(workflow::kEffectPlanfixComment,
+                       [this](const engine::Job& job) -> Result<std::string> {
+                         auto payload = JobPayload(job);
+                         if (!payload) return Fail(payload.error());
+                         planfix::Comment comment;
+                         comment.description = payload->value("description", "");
+                         auto id = planfix.AddComment(payload->value("task", 0LL), comment);
+                         if (!id) return Fail(id.error());
+                         return json{{"comment_id", *id}}.dump();
+                       });
+  }
+
+  void Open() {
+    storage::DatabaseOptions database_options;
+    database_options.path = config.storage.path;
+    database_options.synchronous = ToStorage(config.storage.synchronous);
+    database = std::make_unique<storage::Database>(database_options);
+    metrics.AddCollector([db = database.get()](core::Metrics& m) { db->CollectMetrics(m); });
+
+    workflow = std::make_unique<workflow::Workflow>(
+        workflow::RuleContext{&config, templates.get(), &calendar}, facts);
+
+    engine::EventProcessorOptions processor_options;
+    processor_options.seed = options.seed;
+    processor = std::make_unique<engine::EventProcessor>(*database, *workflow, clock,
+                                                         processor_options, &metrics);
+    engine::EffectExecutorOptions executor_options;
+    executor_options.seed = options.seed;
+    executor_options.max_attempts = config.limits.job_max_attempts;
+    executor_options.backoff.base = std::chrono::seconds(config.limits.backoff_base_seconds);
+    executor_options.backoff.max = std::chrono::seconds(config.limits.backoff_max_seconds);
+    executor =
+        std::make_unique<engine::EffectExecutor>(*database, clock, executor_options, &metrics);
+    scheduler =
+        std::make_unique<engine::Scheduler>(*database, clock, engine::SchedulerOptions{}, &metrics);
+    RegisterEffects();
+
+    processor->SetListeners(
+        engine::PlanListeners{[this] { executor->Notify(); }, [this] { scheduler->Notify(); }});
+    database->SetEventsAddedListener([this] { processor->Notify(); });
+    job_admin = std::make_unique<DatabaseJobAdmin>(*database, *executor);
+  }
+
+  void StartServer() {
+    http::ServerOptions server_options;
+    server_options.host = config.server.host;
+    server_options.port = config.server.port;
+    server_options.body_limit_bytes = config.server.body_limit_bytes;
+    server_options.threads = static_cast<std::size_t>(config.server.threads);
+    server_options.keep_alive_timeout = std::chrono::seconds(config.server.keep_alive_seconds);
+    server_options.read_timeout = std::chrono::seconds(config.server.read_timeout_seconds);
+    server_options.planfix_dedupe_window =
+        std::chrono::seconds(config.server.planfix_dedupe_window_seconds);
+    server_options.google_timestamp_tolerance =
+        std::chrono::seconds(config.google.webhook_max_skew_seconds);
+    http::Secrets secrets{config.secrets.planfix_webhook_secret,
+                          config.secrets.google_webhook_secret,
+                          config.telegram.mode == config::TelegramMode::kWebhook
+                              ? config.secrets.telegram_webhook_secret
+                              : std::string(),
+                          config.secrets.admin_token};
+    http::IngressHooks hooks;
+    hooks.is_ready = [db = database.get()] { return db->IsWritable(); };
+    hooks.job_admin = job_admin.get();
+    server = std::make_unique<http::IngressServer>(server_options, *database, metrics, clock,
+                                                   std::move(secrets), std::move(hooks));
+    server->Start();
+  }
+
+  config::Config config;
+  std::shared_ptr<const templates::TemplateSet> templates;
+  core::Clock& clock;
+  http::HttpClient& http;
+  AppOptions options;
+  core::Metrics metrics;
+  calendar::WorkCalendar calendar;
+  planfix::PlanfixClient planfix;
+  telegram::TelegramClient telegram;
+  PlanfixFacts facts;
+
+  std::unique_ptr<storage::Database> database;
+  std::unique_ptr<workflow::Workflow> workflow;
+  std::unique_ptr<engine::EventProcessor> processor;
+  std::unique_ptr<engine::EffectExecutor> executor;
+  std::unique_ptr<engine::Scheduler> scheduler;
+  std::unique_ptr<DatabaseJobAdmin> job_admin;
+  std::unique_ptr<http::IngressServer> server;
+  std::vector<std::jthread> threads;
+  bool started = false;
+};
+
+App::App(config::Config config, std::shared_ptr<const templates::TemplateSet> templates,
+         core::Clock& clock, http::HttpClient& http, AppOptions options)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(templates), clock, http, options)) {
+}
+
+App::~App() { Stop(); }
+
+void App::Start() {
+  if (impl_->started) return;
+  auto log = core::Logger("app");
+  impl_->Open();
+  // Overdue timers fire once at start-up, before anything new comes in.
+  const std::size_t fired = impl_->scheduler->RunDue();
+  impl_->StartServer();
+  impl_->started = true;
+  log->info("outcome=started port={} database={} timers_fired_at_start={}", port(),
+            impl_->config.storage.path, fired);
+  if (impl_->options.background_threads) {
+    auto& impl = *impl_;
+    impl.threads.emplace_back([&impl](std::stop_token stop) { impl.processor->Run(stop); });
+    impl.threads.emplace_back([&impl](std::stop_token stop) { impl.executor->Run(stop); });
+    impl.threads.emplace_back([&impl](std::stop_token stop) { impl.scheduler->Run(stop); });
+  }
+}
+
+void App::Stop() {
+  if (!impl_->started) return;
+  impl_->server->Stop();  // no new events; requests in flight finish first
+  for (auto& thread : impl_->threads) thread.request_stop();
+  impl_->processor->Notify();
+  impl_->executor->Notify();
+  impl_->scheduler->Notify();
+  impl_->threads.clear();  // joins; an in-flight job finishes or is released
+  impl_->server.reset();
+  impl_->job_admin.reset();
+  impl_->scheduler.reset();
+  impl_->executor.reset();
+  impl_->processor.reset();
+  impl_->workflow.reset();
+  impl_->database.reset();  // closes the database cleanly
+  impl_->started = false;
+  core::Logger("app")->info("outcome=stopped");
+}
+
+int App::port() const { return impl_->server ? impl_->server->port() : 0; }
+
+std::size_t App::RunUntilIdle() {
+  if (!impl_->started) throw std::logic_error("RunUntilIdle before Start");
+  std::size_t steps = 0;
+  for (;;) {
+    std::size_t round = 0;
+    while (impl_->processor->RunOnce() != engine::ProcessOutcome::kIdle) ++round;
+    round += impl_->scheduler->RunDue();
+    while (impl_->executor->RunOnce() != engine::JobOutcome::kIdle) ++round;
+    if (round == 0) return steps;
+    steps += round;
+  }
+}
+
+storage::Database& App::database() { return *impl_->database; }
+core::Metrics& App::metrics() { return impl_->metrics; }
+
+int Serve(config::Config config, std::shared_ptr<const templates::TemplateSet> templates) {
+  core::SetLogLevel(config.logging.level);
+  // Block the stop signals in every thread (the ones started below inherit the mask) and
+  // wait for them here, so shutdown runs on this thread and not in a signal handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  core::SystemClock clock;
+  http::CurlHttpClient http;
+  App app(std::move(config), std::move(templates), clock, http);
+  app.Start();
+  int received = 0;
+  sigwait(&signals, &received);
+  core::Logger("app")->info("outcome=stopping signal={}",
+                            received == SIGTERM ? "SIGTERM" : "SIGINT");
+  app.Stop();
+  return 0;
+}
+
+}  // namespace planfix_flow::app
