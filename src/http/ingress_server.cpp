@@ -98,23 +98,6 @@ constexpr std::array kOutcomes = {
 constexpr std::array kSources = {EventSource::kPlanfix, EventSource::kGoogle,
                                  EventSource::kTelegram};
 
-// The same names as storage::ToString, kept here so the server does not link storage code.
-std::string_view SourceName(EventSource source) {
-  switch (source) {
-    case EventSource::kPlanfix:
-      return "planfix";
-    case EventSource::kGoogle:
-      return "google";
-    case EventSource::kTelegram:
-      return "telegram";
-    case EventSource::kTimer:
-      return "timer";
-    case EventSource::kInternal:
-      return "internal";
-  }
-  return "internal";
-}
-
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
     case Outcome::kStored:
@@ -372,7 +355,7 @@ void IngressServer::Impl::RegisterMetrics() {
     for (std::size_t o = 0; o < kOutcomes.size(); ++o) {
       received[s][o] = &metrics.GetCounter("planfix_flow_events_received_total",
                                            "Webhook deliveries received, by source and outcome.",
-                                           {{"source", std::string(SourceName(kSources[s]))},
+                                           {{"source", std::string(storage::ToString(kSources[s]))},
                                             {"outcome", std::string(OutcomeName(kOutcomes[o]))}});
     }
   }
@@ -472,10 +455,10 @@ void IngressServer::Impl::Reject(EventSource source, const httplib::Request& req
     if (source == EventSource::kPlanfix) {
       res.set_header("WWW-Authenticate", "Bearer realm=\"planfix-flow\"");
     }
-    log->warn("source={} outcome={} remote={} reason=\"{}\"", SourceName(source),
+    log->warn("source={} outcome={} remote={} reason=\"{}\"", storage::ToString(source),
               OutcomeName(rejection.outcome), req.remote_addr, rejection.detail);
   } else {
-    log->info("source={} outcome={} status={} remote={} detail=\"{}\"", SourceName(source),
+    log->info("source={} outcome={} status={} remote={} detail=\"{}\"", storage::ToString(source),
               OutcomeName(rejection.outcome), rejection.status, req.remote_addr, rejection.detail);
   }
   // The rest of an unread body would be taken for the next request on this connection.
@@ -487,8 +470,8 @@ void IngressServer::Impl::Append(storage::NewEvent event, httplib::Response& res
   const auto result = inbox.AppendEvent(event);
   if (!result) {
     Count(source, Outcome::kError);
-    log->error("source={} outcome=error kind={} error=\"{}\"", SourceName(source), event.kind,
-               result.error().ToString());
+    log->error("source={} outcome=error kind={} error=\"{}\"", storage::ToString(source),
+               event.kind, result.error().ToString());
     res.set_header("Retry-After", "5");
     WriteError(res, 503, "the event could not be stored; retry later");
     return;
@@ -496,12 +479,12 @@ void IngressServer::Impl::Append(storage::NewEvent event, httplib::Response& res
   const bool stored = result->outcome == storage::AppendOutcome::kStored;
   Count(source, stored ? Outcome::kStored : Outcome::kDuplicate);
   if (stored) {
-    log->info("source={} outcome=stored kind={} event_id={}", SourceName(source), event.kind,
+    log->info("source={} outcome=stored kind={} event_id={}", storage::ToString(source), event.kind,
               result->event_id);
     if (hooks.on_event_stored) hooks.on_event_stored(result->event_id);
   } else {
-    log->debug("source={} outcome=duplicate kind={} event_id={}", SourceName(source), event.kind,
-               result->event_id);
+    log->debug("source={} outcome=duplicate kind={} event_id={}", storage::ToString(source),
+               event.kind, result->event_id);
   }
   WriteJson(
       res, 200,
