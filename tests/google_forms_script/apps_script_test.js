@@ -15,8 +15,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 
-const scriptPath = path.resolve(
-    process.argv[2] || path.join(__dirname, '..', '..', 'webhooks', 'google-forms', 'planfix-flow.gs'));
+const scriptPath = path.resolve(process.argv[2] ||
+                                path.join(__dirname, '..', '..', 'webhooks', 'google-forms',
+                                          'planfix-flow.gs'));
 const samplePath = path.join(path.dirname(scriptPath), 'form-submitted.json');
 const scriptSource = fs.readFileSync(scriptPath, 'utf8');
 
@@ -58,14 +59,17 @@ function verifyStandardWebhook(key, headers, bodyBuffer, nowMs) {
   for (const entry of signature.split(' ')) {
     if (!entry.startsWith('v1,')) continue;
     const decoded = Buffer.from(entry.slice(3), 'base64');
-    if (decoded.length === expected.length && crypto.timingSafeEqual(decoded, expected)) return null;
+    if (decoded.length === expected.length && crypto.timingSafeEqual(decoded, expected)) {
+      return null;
+    }
   }
   return 'no valid v1 signature';
 }
 
 // IsRfc3339Timestamp().
 function isRfc3339(text) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/.exec(text);
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/
+                .exec(text);
   if (!m) return false;
   const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6]].map(Number);
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
@@ -251,13 +255,17 @@ class Harness {
       Logger: {log: (...a) => harness.logs.push(formatLog(...a))},
       Utilities: {
         computeHmacSha256Signature(value, key) {
-          return toJavaBytes(crypto.createHmac('sha256', bytesOf(key)).update(bytesOf(value)).digest());
+          const hmac = crypto.createHmac('sha256', bytesOf(key));
+          return toJavaBytes(hmac.update(bytesOf(value)).digest());
         },
         base64Encode: (data) => bytesOf(data).toString('base64'),
         base64Decode: (text) => toJavaBytes(Buffer.from(text, 'base64')),
         newBlob(data) {
           const buffer = bytesOf(data);
-          return {getBytes: () => toJavaBytes(buffer), getDataAsString: () => buffer.toString('utf8')};
+          return {
+            getBytes: () => toJavaBytes(buffer),
+            getDataAsString: () => buffer.toString('utf8'),
+          };
         },
         sleep(ms) {
           assert.ok(Number.isFinite(ms) && ms >= 0, `sleep(${ms})`);
@@ -577,11 +585,12 @@ test('a 400 is neither retried nor queued, and the run fails', () => {
   assert.deepEqual(harness.queueKeys(), []);
 });
 
-test('a 401 is not retried within the run but queued until the secret is fixed', () => {
+test('a 401 is not retried within the run, fails the run, and waits in the queue', () => {
   let status = 401;
   const harness = new Harness({responder: () => ({status})});
-  harness.call('onFormSubmit', makeEvent(harness));
+  assert.throws(() => harness.call('onFormSubmit', makeEvent(harness)), /401/);
   assert.equal(harness.fetches.length, 1);
+  assert.deepEqual(harness.sleeps, []);
   assert.ok(harness.queueKeys().length >= 2);
   status = 200;
   harness.now += 10 * 60 * 1000;

@@ -52,8 +52,9 @@ var WEBHOOK_SECRET_PREFIX = 'whsec_';
 
 // The installable "On form submit" trigger. Delivers the response, or queues it for
 // retryQueued() when the service stays unreachable. Throws (so the run shows as failed and
-// Google e-mails the trigger's owner) when the service rejects the payload for good or the
-// script is not configured.
+// Google e-mails the trigger's owner) when the service rejects the payload for good (not
+// queued), and when an operator must act: the script is not configured, or the service
+// answers 401/403/404 (queued, so fixing the secret or the URL delivers it).
 function onFormSubmit(e) {
   var form = e && e.source && typeof e.source.getId === 'function' ? e.source
                                                                    : FormApp.getActiveForm();
@@ -73,6 +74,11 @@ function onFormSubmit(e) {
                     outcome.detail);
   }
   enqueue_(webhookId, body, outcome.detail);
+  if (outcome.needsOperator) {
+    throw new Error('planfix-flow: check ' + URL_PROPERTY + ', ' + SECRET_PROPERTY +
+                    ' and the service\'s clock; response ' + webhookId + ' is queued: ' +
+                    outcome.detail);
+  }
   Logger.log('planfix-flow: response %s queued for retryQueued(): %s', webhookId,
              outcome.detail);
 }
@@ -248,10 +254,10 @@ function sign_(key, webhookId, timestamp, body) {
 }
 
 // Up to `tries` POSTs of `body` with `webhookId`, each signed afresh (the service refuses a
-// timestamp more than 5 minutes off). Returns {delivered, permanent, detail}: permanent when
-// retrying the same body cannot help (400, 413, 415, ...). 401/403/404 are not permanent: they
-// mean a wrong secret, URL or a disabled endpoint, which an operator can fix while the
-// delivery waits in the queue.
+// timestamp more than 5 minutes off). Returns {delivered, permanent, needsOperator, detail}:
+// permanent when retrying the same body cannot help (400, 413, 415, ...); needsOperator for
+// 401/403/404, a wrong secret, URL or clock or a disabled endpoint, which an operator can fix
+// while the delivery waits in the queue. Anything else undelivered is worth retrying later.
 function deliver_(config, webhookId, body, tries) {
   var bodyBytes = Utilities.newBlob(body).getBytes();
   var detail = '';
@@ -276,7 +282,7 @@ function deliver_(config, webhookId, body, tries) {
       if (status >= 200 && status < 300) {
         Logger.log('planfix-flow: response %s delivered (HTTP %s, try %s)', webhookId, status,
                    attempt);
-        return {delivered: true, permanent: false, detail: 'HTTP ' + status};
+        return {delivered: true, permanent: false, needsOperator: false, detail: 'HTTP ' + status};
       }
       detail = 'HTTP ' + status + ' ' + String(response.getContentText() || '').substring(0, 300);
       retryAfterMs = retryAfterMs_(response);
@@ -287,7 +293,8 @@ function deliver_(config, webhookId, body, tries) {
     Logger.log('planfix-flow: response %s, try %s of %s: %s', webhookId, attempt, tries, detail);
     if (status !== 0 && !isRetryable_(status)) {
       var operatorCanFix = status === 401 || status === 403 || status === 404;
-      return {delivered: false, permanent: !operatorCanFix, detail: detail};
+      return {delivered: false, permanent: !operatorCanFix, needsOperator: operatorCanFix,
+              detail: detail};
     }
     if (attempt < tries) {
       var pause = FIRST_BACKOFF_MS * Math.pow(2, attempt - 1);
@@ -298,7 +305,7 @@ function deliver_(config, webhookId, body, tries) {
       Utilities.sleep(Math.min(pause, MAX_BACKOFF_MS));
     }
   }
-  return {delivered: false, permanent: false, detail: detail};
+  return {delivered: false, permanent: false, needsOperator: false, detail: detail};
 }
 
 function isRetryable_(status) {
