@@ -623,6 +623,12 @@ test('the secret is not hard-coded and never logged', () => {
   for (const line of harness.logs) assert.ok(!line.includes(kWhsecSecret.slice(6)), line);
 });
 
+test('onFormSubmit run by hand says how to set up instead of crashing', () => {
+  const harness = new Harness();
+  assert.throws(() => harness.call('onFormSubmit'), /installTriggers/);
+  assert.equal(harness.fetches.length, 0);
+});
+
 test('installTriggers() installs the two triggers once', () => {
   const harness = new Harness();
   harness.call('installTriggers');

@@ -56,6 +56,10 @@ var WEBHOOK_SECRET_PREFIX = 'whsec_';
 // queued), and when an operator must act: the script is not configured, or the service
 // answers 401/403/404 (queued, so fixing the secret or the URL delivers it).
 function onFormSubmit(e) {
+  if (!e || !e.response) {
+    throw new Error('planfix-flow: onFormSubmit runs from the form-submit trigger; to set up, ' +
+                    'run installTriggers()');
+  }
   var form = e && e.source && typeof e.source.getId === 'function' ? e.source
                                                                    : FormApp.getActiveForm();
   var payload = buildPayload_(form, e.response);
