@@ -8,10 +8,12 @@
 #include <stdexcept>
 #include <thread>
 
+#include "planfix_flow/app/forms_reconciler.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/engine/effect_executor.h"
 #include "planfix_flow/engine/event_processor.h"
 #include "planfix_flow/engine/scheduler.h"
+#include "planfix_flow/google/forms_client.h"
 #include "planfix_flow/http/curl_http_client.h"
 #include "planfix_flow/http/ingress_server.h"
 #include "planfix_flow/planfix/planfix_client.h"
@@ -27,18 +29,91 @@ using nlohmann::json;
 
 namespace {
 
-// Reads the task through the Planfix client for the workflow.
-class PlanfixFacts final : public workflow::FactSource {
+std::optional<std::int64_t> ParseChatId(const json& value) {
+  if (value.is_number_integer() && value.get<std::int64_t>() != 0) return value.get<std::int64_t>();
+  if (!value.is_string()) return std::nullopt;
+  const std::string text = value.get<std::string>();
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::size_t used = 0;
+  try {
+    const long long id = std::stoll(text, &used);
+    if (used == text.size() && id != 0) return id;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// "contact:12" -> 12; anything else (a company, an employee, empty) -> nullopt.
+std::optional<std::int64_t> ContactIdOf(const std::string& counterparty) {
+  constexpr std::string_view kPrefix = "contact:";
+  if (counterparty.rfind(kPrefix, 0) != 0) return std::nullopt;
+  return ParseChatId(json(counterparty.substr(kPrefix.size())));
+}
+
+// The workflow's view of Planfix and of the flow store.
+class WorkflowFacts final : public workflow::FactSource {
  public:
-  explicit PlanfixFacts(planfix::PlanfixClient& planfix) : planfix_(planfix) {}
+  WorkflowFacts(planfix::PlanfixClient& planfix, const config::Config& config)
+      : planfix_(planfix), config_(config) {}
+  void set_flows(const storage::FlowReader* flows) { flows_ = flows; }
+
   Result<workflow::TaskFacts> GetTask(std::int64_t number) override {
     auto task = planfix_.GetTask(number);
     if (!task) return Fail(task.error());
-    return workflow::TaskFacts{task->id, task->name};
+    return workflow::TaskFacts{task->id, task->name, ContactIdOf(task->counterparty_id)};
+  }
+
+  Result<workflow::ContactFacts> GetContact(std::int64_t id) override {
+    const auto chat_field = config_.planfix.contact_fields.telegram_chat_id;
+    std::vector<long long> fields;
+    if (chat_field > 0) fields.push_back(chat_field);
+    auto contact = planfix_.GetContact(std::to_string(id), fields);
+    if (!contact) return Fail(contact.error());
+    workflow::ContactFacts facts;
+    facts.id = contact->id;
+    facts.name = contact->name;
+    if (!contact->lastname.empty())
+      facts.name += (facts.name.empty() ? "" : " ") + contact->lastname;
+    facts.email = contact->email;
+    for (const auto& phone : contact->phones) facts.phones.push_back(phone.number);
+    for (const auto& field : contact->custom_fields) {
+      if (field.field_id == chat_field) facts.telegram_chat_id = ParseChatId(field.value);
+    }
+    if (!facts.telegram_chat_id) facts.telegram_chat_id = ParseChatId(json(contact->telegram_id));
+    return facts;
+  }
+
+  Result<std::vector<planfix::CustomFieldDefinition>> ContactFields() override {
+    return planfix_.GetContactCustomFields();
+  }
+
+  Result<std::vector<std::int64_t>> FindContactsByEmail(const std::string& email) override {
+    return Find(planfix::ContactFilter{4026, "equal", email, std::nullopt});
+  }
+
+  Result<std::vector<std::int64_t>> FindContactsByPhone(const std::string& phone) override {
+    return Find(planfix::ContactFilter{4003, "equal", phone, std::nullopt});
+  }
+
+  std::optional<storage::Flow> GetFlow(const std::string& key) override {
+    return flows_ ? flows_->GetFlow(key) : std::nullopt;
   }
 
  private:
+  Result<std::vector<std::int64_t>> Find(planfix::ContactFilter filter) {
+    planfix::ContactQuery query;
+    query.filters.push_back(std::move(filter));
+    query.max_results = 20;
+    auto found = planfix_.FindContacts(query);
+    if (!found) return Fail(found.error());
+    std::vector<std::int64_t> ids;
+    for (const auto& contact : *found) ids.push_back(contact.id);
+    return ids;
+  }
+
   planfix::PlanfixClient& planfix_;
+  const config::Config& config_;
+  const storage::FlowReader* flows_ = nullptr;
 };
 
 // The admin endpoints over the job store.
@@ -102,7 +177,7 @@ struct App::Impl {
         calendar(MakeCalendar(config)),
         planfix(http, clock, PlanfixOptionsFor(config)),
         telegram(http, clock, TelegramOptionsFor(config)),
-        facts(planfix) {
+        facts(planfix, config) {
     if (!templates) throw std::invalid_argument("App needs the loaded templates");
   }
 
@@ -162,6 +237,34 @@ struct App::Impl {
                          if (!id) return Fail(id.error());
                          return json{{"comment_id", *id}}.dump();
                        });
+    executor->Register(workflow::kEffectPlanfixUpdateContact,
+                       [this](const engine::Job& job) -> Result<std::string> {
+                         auto payload = JobPayload(job);
+                         if (!payload) return Fail(payload.error());
+                         planfix::ContactUpdate update;
+                         for (const auto& field : payload->value("custom_fields", json::array())) {
+                           planfix::CustomFieldValue value;
+                           value.field_id = field.value("id", 0LL);
+                           value.value = field.value("value", json());
+                           update.custom_fields.push_back(std::move(value));
+                         }
+                         if (payload->contains("telegram_id"))
+                           update.telegram_id = payload->value("telegram_id", "");
+                         auto result = planfix.UpdateContact(
+                             std::to_string(payload->value("contact", 0LL)), update);
+                         if (!result) return Fail(result.error());
+                         return json{{"queued", result->queued}}.dump();
+                       });
+    executor->Register(workflow::kEffectPlanfixUpdateTask,
+                       [this](const engine::Job& job) -> Result<std::string> {
+                         auto payload = JobPayload(job);
+                         if (!payload) return Fail(payload.error());
+                         planfix::TaskUpdate update;
+                         update.status_id = payload->value("status", 0LL);
+                         auto result = planfix.UpdateTask(payload->value("task", 0LL), update);
+                         if (!result) return Fail(result.error());
+                         return json{{"queued", result->queued}}.dump();
+                       });
   }
 
   void Open() {
@@ -183,6 +286,9 @@ struct App::Impl {
     executor_options.max_attempts = config.limits.job_max_attempts;
     executor_options.backoff.base = std::chrono::seconds(config.limits.backoff_base_seconds);
     executor_options.backoff.max = std::chrono::seconds(config.limits.backoff_max_seconds);
+    executor_options.on_dead = [this](const engine::Job& job, const core::Error& error) {
+      ReportDeadJob(job, error);
+    };
     executor =
         std::make_unique<engine::EffectExecutor>(*database, clock, executor_options, &metrics);
     scheduler =
@@ -192,7 +298,52 @@ struct App::Impl {
     processor->SetListeners(
         engine::PlanListeners{[this] { executor->Notify(); }, [this] { scheduler->Notify(); }});
     database->SetEventsAddedListener([this] { processor->Notify(); });
+    facts.set_flows(database.get());
+    OpenGoogle();
     job_admin = std::make_unique<DatabaseJobAdmin>(*database, *executor);
+  }
+
+  // A client message that went dead becomes an effect.failed event, so the workflow tells the
+  // staff chat and the task instead of the failure staying in the dead-letter list only.
+  void ReportDeadJob(const engine::Job& job, const core::Error& error) {
+    if (job.kind != workflow::kEffectTelegramSend) return;
+    json payload = json::parse(job.payload, nullptr, /*allow_exceptions=*/false);
+    if (!payload.is_object() || !payload.contains("report")) return;
+    storage::NewEvent event;
+    event.source = storage::EventSource::kInternal;
+    event.dedupe_key = fmt::format("job.dead:{}:{}", job.id, job.replay_count);
+    event.kind = workflow::kEventEffectFailed;
+    event.payload = json{{"job", job.id},
+                         {"kind", job.kind},
+                         {"error", error.message},
+                         {"report", payload["report"]}}
+                        .dump();
+    event.received_at = clock.Now();
+    auto appended = database->AppendEvent(event);
+    if (!appended) {
+      core::Logger("app")->error("event=dead_job_report_failed job={} error=\"{}\"", job.id,
+                                 appended.error().ToString());
+    }
+  }
+
+  void OpenGoogle() {
+    if (config.google.form_id.empty() || config.secrets.google_sa_key_file.empty()) {
+      core::Logger("app")->warn(
+          "outcome=reconciliation_off reason=\"no form id or service-account key\"");
+      return;
+    }
+    auto key = google::LoadServiceAccountKey(config.secrets.google_sa_key_file);
+    if (!key) throw std::invalid_argument("google service account: " + key.error().message);
+    google::GoogleOptions google_options;
+    google_options.forms_base_url = config.google.forms_base_url;
+    google_options.token_url = config.google.token_url;
+    google_options.key = std::move(*key);
+    forms = std::make_unique<google::GoogleFormsClient>(http, clock, std::move(google_options));
+    FormsReconcilerOptions reconcile;
+    reconcile.form_id = config.google.form_id;
+    reconcile.brief_code_question = config.google.brief_code_question;
+    reconcile.interval = std::chrono::minutes(config.google.reconcile_interval_minutes);
+    reconciler = std::make_unique<FormsReconciler>(*forms, *database, clock, reconcile);
   }
 
   void StartServer() {
@@ -230,7 +381,7 @@ struct App::Impl {
   calendar::WorkCalendar calendar;
   planfix::PlanfixClient planfix;
   telegram::TelegramClient telegram;
-  PlanfixFacts facts;
+  WorkflowFacts facts;
 
   std::unique_ptr<storage::Database> database;
   std::unique_ptr<workflow::Workflow> workflow;
@@ -238,6 +389,8 @@ struct App::Impl {
   std::unique_ptr<engine::EffectExecutor> executor;
   std::unique_ptr<engine::Scheduler> scheduler;
   std::unique_ptr<DatabaseJobAdmin> job_admin;
+  std::unique_ptr<google::GoogleFormsClient> forms;
+  std::unique_ptr<FormsReconciler> reconciler;
   std::unique_ptr<http::IngressServer> server;
   std::vector<std::jthread> threads;
   bool started = false;
@@ -265,6 +418,9 @@ void App::Start() {
     impl.threads.emplace_back([&impl](std::stop_token stop) { impl.processor->Run(stop); });
     impl.threads.emplace_back([&impl](std::stop_token stop) { impl.executor->Run(stop); });
     impl.threads.emplace_back([&impl](std::stop_token stop) { impl.scheduler->Run(stop); });
+    if (impl.reconciler) {
+      impl.threads.emplace_back([&impl](std::stop_token stop) { impl.reconciler->Run(stop); });
+    }
   }
 }
 
@@ -277,6 +433,8 @@ void App::Stop() {
   impl_->scheduler->Notify();
   impl_->threads.clear();  // joins; an in-flight job finishes or is released
   impl_->server.reset();
+  impl_->reconciler.reset();
+  impl_->forms.reset();
   impl_->job_admin.reset();
   impl_->scheduler.reset();
   impl_->executor.reset();
@@ -296,6 +454,7 @@ std::size_t App::RunUntilIdle() {
     std::size_t round = 0;
     while (impl_->processor->RunOnce() != engine::ProcessOutcome::kIdle) ++round;
     round += impl_->scheduler->RunDue();
+    if (impl_->reconciler) round += impl_->reconciler->RunDue();
     while (impl_->executor->RunOnce() != engine::JobOutcome::kIdle) ++round;
     if (round == 0) return steps;
     steps += round;

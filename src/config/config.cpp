@@ -125,12 +125,14 @@ Config DefaultSandboxConfig() {
   google.form_id = "sandbox-form";
   google.form_url = "https://docs.google.com/forms/d/e/sandbox-form/viewform";
   google.brief_code_entry = "entry.1000001";
+  google.brief_code_question = "Код брифу";
 
   config.brief.answers = {
       {"Що ви очікуєте від проєкту?", 401, FieldType::kText},
       {"Хто ваші підрядники?", 402, FieldType::kText},
-      {"Доступи до акаунтів", 403, FieldType::kText},
+      {"Доступи до акаунтів", 403, FieldType::kSetOfValues},
   };
+  config.brief.phone_question = "Ваш номер телефону";
   config.templates.dir = std::string(PLANFIX_FLOW_SOURCE_DIR) + "/templates";
   config.limits.backoff_base_seconds = 1;
   config.limits.backoff_max_seconds = 10;

@@ -383,6 +383,7 @@ void ReadGoogle(Reader& reader, const Section& root, GoogleConfig& google) {
   reader.String(section, "form_id", Need::kRequired, google.form_id);
   reader.String(section, "form_url", Need::kRequired, google.form_url);
   reader.String(section, "brief_code_entry", Need::kRequired, google.brief_code_entry);
+  reader.String(section, "brief_code_question", Need::kOptional, google.brief_code_question);
   reader.Int(section, "reconcile_interval_minutes", Need::kOptional,
              google.reconcile_interval_minutes);
   reader.Int(section, "webhook_max_skew_seconds", Need::kOptional, google.webhook_max_skew_seconds);
@@ -395,6 +396,7 @@ void ReadBrief(Reader& reader, const Section& root, BriefConfig& brief) {
              brief.reminder_interval_working_days);
   reader.Int(section, "max_reminders", Need::kOptional, brief.max_reminders);
   reader.Bool(section, "escalate_to_staff", Need::kOptional, brief.escalate_to_staff);
+  reader.String(section, "phone_question", Need::kOptional, brief.phone_question);
   for (const Section& element : reader.TableArray(section, "answers", Need::kRequired)) {
     BriefAnswer answer;
     reader.String(element, "question", Need::kRequired, answer.question);

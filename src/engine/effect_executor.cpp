@@ -99,6 +99,7 @@ JobOutcome EffectExecutor::Record(const Job& job, const core::Result<std::string
                                    storage::FailureOutcome::kDead, now, now);
       log->error("event=job_dead id={} kind={} destination={} attempts={} error=\"{}\"", job.id,
                  job.kind, job.destination, job.attempts, reason);
+      if (recorded && options_.on_dead) options_.on_dead(job, error);
     } else {
       auto delay = std::max(backoff_.Delay(job.attempts), kMinimumRetryDelay);
       if (error.retry_after) delay = std::max<core::Duration>(delay, *error.retry_after);

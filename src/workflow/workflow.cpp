@@ -5,50 +5,21 @@
 #include <nlohmann/json.hpp>
 
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/telegram/types.h"
+#include "planfix_flow/workflow/brief.h"
+#include "rule_support.h"
 
 namespace planfix_flow::workflow {
 
 using core::ErrorCode;
 using core::Fail;
 using core::Result;
+using core::Status;
 using nlohmann::json;
 
-namespace {
-
-Result<json> ParsePayload(const engine::StoredEvent& event) {
-  json payload = json::parse(event.payload, nullptr, /*allow_exceptions=*/false);
-  if (!payload.is_object()) {
-    return Fail(ErrorCode::kInvalidInput,
-                fmt::format("event {} payload is not a JSON object", event.id));
-  }
-  return payload;
-}
-
-// Ids arrive as decimal strings (the ingress normalises them) or numbers (timer payloads).
-Result<std::int64_t> IdField(const json& payload, const char* name) {
-  const auto it = payload.find(name);
-  if (it == payload.end()) return Fail(ErrorCode::kInvalidInput, fmt::format("no {} id", name));
-  if (it->is_number_integer()) return it->get<std::int64_t>();
-  if (it->is_string()) {
-    try {
-      std::size_t used = 0;
-      const auto value = std::stoll(it->get<std::string>(), &used);
-      if (used == it->get<std::string>().size() && value > 0)
-        return static_cast<std::int64_t>(value);
-    } catch (const std::exception&) {
-    }
-  }
-  return Fail(ErrorCode::kInvalidInput, fmt::format("{} id is not a positive integer", name));
-}
-
-engine::Effect StaffMessage(const RuleContext& context, const std::string& text,
-                            const std::string& idempotency_key) {
-  const auto chat = context.config->telegram.staff_chat_id;
-  return engine::Effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat),
-                        json{{"chat_id", chat}, {"text", text}}.dump(), idempotency_key};
-}
-
-}  // namespace
+using detail::IdField;
+using detail::ParsePayload;
+using detail::StaffMessage;
 
 Result<engine::Plan> DecidePing(const engine::StoredEvent& event, const TaskFacts& task,
                                 const RuleContext& context, core::TimePoint now) {
@@ -100,33 +71,175 @@ Result<engine::Plan> DecidePingFollowUp(const engine::StoredEvent& event,
 Workflow::Workflow(RuleContext context, FactSource& facts) : context_(context), facts_(facts) {}
 
 Result<engine::Plan> Workflow::Handle(const engine::StoredEvent& event, core::TimePoint now) {
-  if (event.kind == "ping") {
-    auto payload = ParsePayload(event);
-    if (!payload) return engine::Plan{};  // nothing to do with it; logged below
-    auto number = IdField(*payload, "task");
-    if (!number) {
-      core::Logger("workflow")
-          ->warn("event={} kind=ping outcome=ignored reason=\"{}\"", event.id,
-                 number.error().message);
-      return engine::Plan{};
-    }
-    auto task = facts_.GetTask(*number);
-    if (!task) {
-      // A task that does not exist is a business problem, not a reason to retry.
-      if (task.error().code == ErrorCode::kNotFound) {
-        core::Logger("workflow")
-            ->warn("event={} kind=ping outcome=ignored reason=unknown_task task={}", event.id,
-                   *number);
-        return engine::Plan{};
-      }
-      return Fail(task.error());
-    }
-    return DecidePing(event, *task, context_, now);
-  }
+  if (event.kind == "ping") return HandlePing(event, now);
   if (event.kind == "ping.followup") return DecidePingFollowUp(event, context_);
+  if (event.kind == kEventBriefSend) return HandleBriefSend(event, now);
+  if (event.kind == kEventTelegramUpdate) return HandleTelegramUpdate(event, now);
+  if (event.kind == kEventFormSubmitted) return HandleFormSubmitted(event, now);
+  if (event.kind == kEventBriefReminder || event.kind == kEventBriefEscalate ||
+      event.kind == kEventEffectFailed) {
+    auto payload = ParsePayload(event);
+    if (!payload) return Fail(payload.error());
+    const json& holder =
+        event.kind == kEventEffectFailed ? payload->value("report", json::object()) : *payload;
+    auto task = IdField(holder, "task");
+    const auto flow = task ? facts_.GetFlow(BriefFlowKey(*task)) : std::optional<storage::Flow>();
+    if (event.kind == kEventBriefReminder) return DecideBriefReminder(event, flow, context_, now);
+    if (event.kind == kEventBriefEscalate) return DecideBriefEscalation(event, flow, context_);
+    return DecideDeliveryFailed(event, flow, context_);
+  }
+  return Ignore(event, "no_rule");
+}
+
+engine::Plan Workflow::Ignore(const engine::StoredEvent& event, std::string_view reason) const {
   core::Logger("workflow")
-      ->info("event={} kind={} outcome=ignored reason=no_rule", event.id, event.kind);
-  return engine::Plan{};
+      ->info("event={} kind={} outcome=ignored reason=\"{}\"", event.id, event.kind, reason);
+  engine::Plan plan;
+  plan.summary = fmt::format("ignored: {}", reason);
+  return plan;
+}
+
+Result<engine::Plan> Workflow::HandlePing(const engine::StoredEvent& event, core::TimePoint now) {
+  auto payload = ParsePayload(event);
+  if (!payload) return Ignore(event, payload.error().message);
+  auto number = IdField(*payload, "task");
+  if (!number) return Ignore(event, number.error().message);
+  auto task = facts_.GetTask(*number);
+  if (!task) {
+    // A task that does not exist is a business problem, not a reason to retry.
+    if (task.error().code == ErrorCode::kNotFound) return Ignore(event, "unknown task");
+    return Fail(task.error());
+  }
+  return DecidePing(event, *task, context_, now);
+}
+
+Result<engine::Plan> Workflow::HandleBriefSend(const engine::StoredEvent& event,
+                                               core::TimePoint now) {
+  auto payload = ParsePayload(event);
+  if (!payload) return Ignore(event, payload.error().message);
+  auto number = IdField(*payload, "task");
+  if (!number) return Ignore(event, number.error().message);
+  auto task = facts_.GetTask(*number);
+  if (!task) {
+    if (task.error().code == ErrorCode::kNotFound) return Ignore(event, "unknown task");
+    return Fail(task.error());
+  }
+  // The task's counterparty is the client; the button may name one when the task has none.
+  std::optional<std::int64_t> contact_id = task->contact;
+  if (!contact_id) {
+    if (auto from_payload = IdField(*payload, "contact")) contact_id = *from_payload;
+  }
+  std::optional<ContactFacts> contact;
+  if (contact_id) {
+    auto loaded = facts_.GetContact(*contact_id);
+    if (!loaded && loaded.error().code != ErrorCode::kNotFound) return Fail(loaded.error());
+    if (loaded) contact = std::move(*loaded);
+  }
+  return DecideBriefSend(event, *task, contact, context_, now);
+}
+
+Result<engine::Plan> Workflow::HandleTelegramUpdate(const engine::StoredEvent& event,
+                                                    core::TimePoint now) {
+  auto update = telegram::ParseUpdate(event.payload);
+  if (!update) return Ignore(event, update.error().message);
+  if (!update->message || update->kind != telegram::UpdateKind::kMessage)
+    return Ignore(event, "not a message");
+  const std::string& text = update->message->text;
+  constexpr std::string_view kStart = "/start ";
+  if (text.rfind(kStart, 0) != 0) return Ignore(event, "not a /start with a token");
+  std::string token = text.substr(kStart.size());
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\n')) token.pop_back();
+  const auto bind = facts_.GetFlow("brief.bind:" + token);
+  if (!bind || bind->state != "waiting" || !bind->task)
+    return Ignore(event, "unknown or used token");
+  const auto brief = facts_.GetFlow(BriefFlowKey(*bind->task));
+  if (!brief || brief->state != "awaiting_bind") return Ignore(event, "the brief no longer waits");
+  auto state = ParseBriefState(brief->data);
+  if (!state) return Fail(state.error());
+  if (state->bind_token != token) return Ignore(event, "token of an earlier press");
+  return DecideBriefBind(event, *state, update->message->chat.id, context_, now);
+}
+
+Result<engine::Plan> Workflow::HandleFormSubmitted(const engine::StoredEvent& event,
+                                                   core::TimePoint now) {
+  auto submission = ParseSubmission(event.payload);
+  if (!submission) return Ignore(event, submission.error().message);
+  if (facts_.GetFlow("brief.response:" + submission->response_id))
+    return Ignore(event, "response already handled");
+
+  MatchedSubmission match;
+  std::optional<std::int64_t> task;
+  std::optional<std::int64_t> contact;
+  if (auto ref =
+          VerifyBriefCode(context_.config->secrets.google_webhook_secret, submission->brief_code)) {
+    task = ref->task;
+    contact = ref->contact;
+    match.matched_by = "code";
+  } else {
+    // No valid code: the respondent's e-mail, then the phone answer, against Planfix contacts
+    // that have a brief.
+    auto try_contacts = [&](const Result<std::vector<std::int64_t>>& found,
+                            const char* by) -> Status {
+      if (!found) return Fail(found.error());
+      for (const auto id : *found) {
+        const auto current = facts_.GetFlow(fmt::format("brief.contact:{}", id));
+        if (current && current->task) {
+          task = current->task;
+          contact = id;
+          match.matched_by = by;
+          break;
+        }
+      }
+      return {};
+    };
+    if (!submission->respondent_email.empty()) {
+      auto status = try_contacts(facts_.FindContactsByEmail(submission->respondent_email), "email");
+      if (!status) return Fail(status.error());
+    }
+    const auto& phone_question = context_.config->brief.phone_question;
+    if (!task && !phone_question.empty()) {
+      const auto phone = submission->answers.find(phone_question);
+      if (phone != submission->answers.end() && !phone->second.empty() &&
+          !phone->second.front().empty()) {
+        auto status = try_contacts(facts_.FindContactsByPhone(phone->second.front()), "phone");
+        if (!status) return Fail(status.error());
+      }
+    }
+  }
+  if (!task || !contact) return DecideBriefUnmatched(event, *submission, context_);
+
+  auto contact_facts = facts_.GetContact(*contact);
+  if (!contact_facts) {
+    if (contact_facts.error().code == ErrorCode::kNotFound)
+      return DecideBriefUnmatched(event, *submission, context_);
+    return Fail(contact_facts.error());
+  }
+  match.contact = std::move(*contact_facts);
+  auto fields = facts_.ContactFields();
+  if (!fields) return Fail(fields.error());
+  match.fields = std::move(*fields);
+
+  const auto flow = facts_.GetFlow(BriefFlowKey(*task));
+  std::optional<BriefState> stored;
+  if (flow) {
+    if (auto parsed = ParseBriefState(flow->data)) stored = std::move(*parsed);
+  }
+  if (flow && stored && stored->contact == *contact) {
+    match.brief = std::move(*stored);
+    match.flow_state = flow->state;
+  } else {
+    // A valid code whose brief is not stored here (e.g. a restored database): the task and
+    // contact are still known, so the answers are written all the same.
+    auto task_facts = facts_.GetTask(*task);
+    if (!task_facts && task_facts.error().code != ErrorCode::kNotFound)
+      return Fail(task_facts.error());
+    match.brief.task = *task;
+    match.brief.task_name = task_facts ? task_facts->name : std::string();
+    match.brief.contact = *contact;
+    match.brief.chat_id = match.contact.telegram_chat_id;
+  }
+  match.brief.client_name = match.contact.name;
+  return DecideBriefFilled(event, *submission, match, context_, now);
 }
 
 }  // namespace planfix_flow::workflow

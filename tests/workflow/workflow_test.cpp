@@ -19,6 +19,19 @@ class FakeFacts final : public FactSource {
     if (error) return core::Fail(*error);
     return TaskFacts{number, "Landing page"};
   }
+  core::Result<ContactFacts> GetContact(std::int64_t) override {
+    return core::Fail(core::ErrorCode::kNotFound, "no contacts here");
+  }
+  core::Result<std::vector<planfix::CustomFieldDefinition>> ContactFields() override {
+    return std::vector<planfix::CustomFieldDefinition>{};
+  }
+  core::Result<std::vector<std::int64_t>> FindContactsByEmail(const std::string&) override {
+    return std::vector<std::int64_t>{};
+  }
+  core::Result<std::vector<std::int64_t>> FindContactsByPhone(const std::string&) override {
+    return std::vector<std::int64_t>{};
+  }
+  std::optional<storage::Flow> GetFlow(const std::string&) override { return std::nullopt; }
   int calls = 0;
   std::optional<core::Error> error;
 };

@@ -119,6 +119,8 @@ struct GoogleConfig {
   std::string form_id;
   std::string form_url;          // ".../viewform" link the client opens
   std::string brief_code_entry;  // "entry.<N>" of the pre-filled "Brief code" question
+  // The title of that question, to find the code in responses read through the Forms API.
+  std::string brief_code_question = "Brief code";
   int reconcile_interval_minutes = 15;
   int webhook_max_skew_seconds = 300;  // Standard Webhooks timestamp tolerance
 };
@@ -135,8 +137,11 @@ struct BriefAnswer {
 struct BriefConfig {
   int deadline_working_days = 2;
   int reminder_interval_working_days = 2;
-  int max_reminders = 2;
+  int max_reminders = 1;          // the agency sends one reminder today
   bool escalate_to_staff = true;  // tell the staff chat after the last reminder
+  // The title of a form question that asks for the client's phone, used to match a
+  // submission without a valid brief code to a contact; empty: match by e-mail only.
+  std::string phone_question;
   std::vector<BriefAnswer> answers;
 };
 

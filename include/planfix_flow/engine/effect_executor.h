@@ -37,6 +37,9 @@ struct EffectExecutorOptions {
   // attempt. Default: the next midnight UTC.
   std::function<core::TimePoint(core::TimePoint now)> quota_reset;
   core::Duration max_idle_wait = std::chrono::seconds(30);
+  // Called on the executor's thread after a job was recorded dead (its error as given by
+  // the handler), e.g. to tell people about an undeliverable client message.
+  std::function<void(const Job& job, const core::Error& error)> on_dead;
 };
 
 enum class JobOutcome { kIdle, kDone, kRetry, kDead };

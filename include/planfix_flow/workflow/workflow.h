@@ -6,12 +6,17 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "planfix_flow/calendar/work_calendar.h"
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/core/result.h"
 #include "planfix_flow/engine/event_handler.h"
+#include "planfix_flow/planfix/planfix_types.h"
+#include "planfix_flow/storage/records.h"
 #include "planfix_flow/templates/template_set.h"
 
 namespace planfix_flow::workflow {
@@ -20,13 +25,32 @@ namespace planfix_flow::workflow {
 struct TaskFacts {
   std::int64_t number = 0;
   std::string name;
+  std::optional<std::int64_t> contact;  // the counterparty, when it is a contact
 };
 
-// Reads current facts from the outside world. Errors (kNotFound included) are values.
+// What the rules need to know about a Planfix contact (the client).
+struct ContactFacts {
+  std::int64_t id = 0;
+  std::string name;  // first name and last name
+  std::string email;
+  std::vector<std::string> phones;
+  // The bound Telegram chat: the configured contact field, else the system telegramId.
+  std::optional<std::int64_t> telegram_chat_id;
+};
+
+// Reads current facts from the outside world (Planfix and the flow store). Errors
+// (kNotFound included) are values.
 class FactSource {
  public:
   virtual ~FactSource() = default;
   virtual core::Result<TaskFacts> GetTask(std::int64_t number) = 0;
+  virtual core::Result<ContactFacts> GetContact(std::int64_t id) = 0;
+  // The contacts' custom field catalogue (types decide how answers are written).
+  virtual core::Result<std::vector<planfix::CustomFieldDefinition>> ContactFields() = 0;
+  // Contact ids with this exact e-mail / phone; empty when none.
+  virtual core::Result<std::vector<std::int64_t>> FindContactsByEmail(const std::string& email) = 0;
+  virtual core::Result<std::vector<std::int64_t>> FindContactsByPhone(const std::string& phone) = 0;
+  virtual std::optional<storage::Flow> GetFlow(const std::string& key) = 0;
 };
 
 // Everything a rule may read besides the event and its facts. Not owned.
@@ -37,8 +61,17 @@ struct RuleContext {
 };
 
 // Effect kinds the executor knows (see app/effects.h) and their JSON payloads.
-inline constexpr char kEffectTelegramSend[] = "telegram.send_message";  // chat_id, text
+// telegram.send_message: chat_id, text, and optionally `report` {task, contact, client_name}:
+// when the message cannot be delivered (blocked bot, unknown chat) the staff chat and the task
+// are told instead of retrying forever.
+inline constexpr char kEffectTelegramSend[] = "telegram.send_message";
 inline constexpr char kEffectPlanfixComment[] = "planfix.add_comment";  // task, description
+// contact, custom_fields [{id, value}] (wire values), optionally telegram_id (string)
+inline constexpr char kEffectPlanfixUpdateContact[] = "planfix.update_contact";
+inline constexpr char kEffectPlanfixUpdateTask[] = "planfix.update_task";  // task, status
+
+// The internal event the service stores when a job with a `report` went dead.
+inline constexpr char kEventEffectFailed[] = "effect.failed";
 
 // The end-to-end check rule ("ping"): a Planfix "ping" event for task N tells the staff chat,
 // comments on the task and sets a follow-up timer one working day later; the follow-up tells
@@ -54,6 +87,14 @@ class Workflow final : public engine::EventHandler {
   core::Result<engine::Plan> Handle(const engine::StoredEvent& event, core::TimePoint now) override;
 
  private:
+  engine::Plan Ignore(const engine::StoredEvent& event, std::string_view reason) const;
+  core::Result<engine::Plan> HandlePing(const engine::StoredEvent& event, core::TimePoint now);
+  core::Result<engine::Plan> HandleBriefSend(const engine::StoredEvent& event, core::TimePoint now);
+  core::Result<engine::Plan> HandleTelegramUpdate(const engine::StoredEvent& event,
+                                                  core::TimePoint now);
+  core::Result<engine::Plan> HandleFormSubmitted(const engine::StoredEvent& event,
+                                                 core::TimePoint now);
+
   RuleContext context_;
   FactSource& facts_;
 };

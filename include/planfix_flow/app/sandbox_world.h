@@ -1,0 +1,87 @@
+// SandboxWorld: the three sandbox fakes (Planfix, Telegram, Google) seeded for the brief flow,
+// on one simulated clock, with a matching Config: what `planfix-flow demo` and the end-to-end
+// tests run the real service against. It also plays the outside world's part: Planfix's
+// buttons, the client's Telegram, the Apps Script's signed posts and Google's stored responses.
+// Use from one thread (the fakes themselves are thread-safe).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "planfix_flow/config/config.h"
+#include "planfix_flow/core/clock.h"
+#include "planfix_flow/core/result.h"
+#include "planfix_flow/http/http_client.h"
+#include "planfix_flow/sandbox/fake_google.h"
+#include "planfix_flow/sandbox/fake_planfix.h"
+#include "planfix_flow/sandbox/fake_telegram.h"
+
+namespace planfix_flow::app {
+
+// The brief form's questions in the sandbox (titles match DefaultSandboxConfig's answers).
+inline constexpr char kSandboxExpectations[] = "Що ви очікуєте від проєкту?";
+inline constexpr char kSandboxContractors[] = "Хто ваші підрядники?";
+inline constexpr char kSandboxAccess[] = "Доступи до акаунтів";
+inline constexpr char kSandboxPhone[] = "Ваш номер телефону";
+inline constexpr char kSandboxBriefCode[] = "Код брифу";
+
+struct SandboxClient {
+  std::int64_t contact = 0;
+  std::int64_t task = 0;
+  std::optional<std::int64_t> chat;  // the client's Telegram user id when bound
+};
+
+class SandboxWorld {
+ public:
+  // Starts the fakes on loopback. `dir` holds the service-account key file (and whatever
+  // the caller puts there); it must exist.
+  SandboxWorld(core::FakeClock& clock, std::filesystem::path dir);
+  ~SandboxWorld();
+  SandboxWorld(const SandboxWorld&) = delete;
+  SandboxWorld& operator=(const SandboxWorld&) = delete;
+
+  // A client contact with a "Communication" task. With `chat`, the contact has the bound
+  // chat in its Telegram field and the chat exists (the client pressed Start long ago);
+  // without, the chat exists only as a user who never started the bot.
+  SandboxClient AddClient(const std::string& name, const std::string& email,
+                          const std::string& phone, std::optional<std::int64_t> chat,
+                          std::int64_t telegram_user_if_unbound = 0);
+
+  // Planfix posts a webhook (JSON body) to the service.
+  core::Result<http::HttpResponse> PostPlanfix(int port, const nlohmann::json& body);
+  // The client presses Start on a deep link: the update as Telegram would POST it.
+  core::Result<http::HttpResponse> PostStart(int port, std::int64_t user, const std::string& token);
+  // The Apps Script posts a submission, signed with the Google webhook secret.
+  core::Result<http::HttpResponse> PostSubmission(int port, const nlohmann::json& submission,
+                                                  const std::string& webhook_id);
+  // A submission as the Apps Script builds it, and the same response stored in the fake
+  // Google Forms (so reconciliation can find it). Returns the JSON payload.
+  nlohmann::json Submit(const std::string& response_id, const std::string& brief_code,
+                        const std::string& email, const std::string& expectations,
+                        const std::string& access, const std::string& phone = {});
+
+  // The brief code the service pre-filled into the link it sent to `chat` (from the last
+  // message carrying the form link); empty when none.
+  std::string BriefCodeSentTo(std::int64_t chat) const;
+  // The deep-link token in the last comment on `task` that carries one; empty when none.
+  std::string BindTokenOnTask(std::int64_t task) const;
+
+  config::Config config;
+  sandbox::FakePlanfix planfix;
+  sandbox::FakeTelegram telegram;
+  sandbox::FakeGoogle google;
+  http::HttpClient& http();
+
+ private:
+  core::FakeClock& clock_;
+  std::filesystem::path dir_;
+  std::unique_ptr<http::HttpClient> http_;
+  std::int64_t next_task_ = 2001;
+};
+
+}  // namespace planfix_flow::app

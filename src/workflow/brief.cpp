@@ -1,0 +1,609 @@
+#include "planfix_flow/workflow/brief.h"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "planfix_flow/http/http_client.h"
+#include "planfix_flow/http/standard_webhooks.h"
+#include "planfix_flow/planfix/custom_field_value.h"
+#include "rule_support.h"
+
+namespace planfix_flow::workflow {
+
+using core::ErrorCode;
+using core::Fail;
+using core::Result;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kCodeHexChars = 10;
+constexpr std::size_t kTokenHexChars = 16;
+
+std::string Hex(std::string_view bytes, std::size_t chars) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char byte : bytes) {
+    if (out.size() >= chars) break;
+    out.push_back(kDigits[byte >> 4]);
+    out.push_back(kDigits[byte & 0xf]);
+  }
+  out.resize(std::min(out.size(), chars));
+  return out;
+}
+
+// Distinct labels keep a brief code from ever being valid as a bind token and vice versa.
+std::string Mac(std::string_view secret, std::string_view label, std::int64_t task,
+                std::int64_t contact, std::size_t chars) {
+  return Hex(
+      http::HmacSha256(secret, fmt::format("planfix-flow {} v1:{}:{}", label, task, contact)),
+      chars);
+}
+
+std::optional<std::int64_t> ParsePositive(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  if (value <= 0) return std::nullopt;
+  return value;
+}
+
+std::string EventKey(const engine::StoredEvent& event, std::string_view purpose) {
+  return fmt::format("event:{}:{}", event.id, purpose);
+}
+
+std::string ReminderTimerKey(std::int64_t task) {
+  return fmt::format("brief.reminder:task:{}", task);
+}
+std::string EscalationTimerKey(std::int64_t task) {
+  return fmt::format("brief.escalate:task:{}", task);
+}
+std::string ContactFlowKey(std::int64_t contact) {
+  return fmt::format("brief.contact:{}", contact);
+}
+std::string BindFlowKey(std::string_view token) { return fmt::format("brief.bind:{}", token); }
+std::string ResponseFlowKey(std::string_view response_id) {
+  return fmt::format("brief.response:{}", response_id);
+}
+
+engine::TimerChange CancelTimer(std::string key) {
+  engine::TimerChange change;
+  change.action = engine::TimerAction::kCancel;
+  change.key = std::move(key);
+  return change;
+}
+
+engine::TimerChange SetTimer(std::string key, std::string kind, core::TimePoint due,
+                             const json& payload) {
+  engine::TimerChange change;
+  change.action = engine::TimerAction::kSet;
+  change.key = std::move(key);
+  change.kind = std::move(kind);
+  change.due_at = due;
+  change.payload = payload.dump();
+  return change;
+}
+
+engine::FlowChange BriefFlow(const BriefState& state, std::string flow_state) {
+  return engine::FlowChange{BriefFlowKey(state.task), "brief",      state.task, state.contact,
+                            std::move(flow_state),    ToJson(state)};
+}
+
+engine::FlowChange ContactFlow(const BriefState& state) {
+  return engine::FlowChange{
+      ContactFlowKey(state.contact),    "brief.contact", state.task, state.contact, "current",
+      json{{"task", state.task}}.dump()};
+}
+
+detail::ClientReport ReportFor(const BriefState& state) {
+  return detail::ClientReport{state.task, state.contact, state.client_name};
+}
+
+// The effects, timers and flows of sending the brief to state.chat_id now.
+Result<engine::Plan> SendBrief(const engine::StoredEvent& event, BriefState state,
+                               const RuleContext& context, core::TimePoint now, engine::Plan plan) {
+  const auto& brief = context.config->brief;
+  const core::TimePoint deadline =
+      context.calendar->AddWorkingDays(now, brief.deadline_working_days);
+  const std::string deadline_text = context.calendar->FormatLocal(deadline);
+  auto message = detail::Render(context, "brief_request",
+                                {{"client_name", state.client_name},
+                                 {"form_url", state.form_url},
+                                 {"deadline", deadline_text}});
+  if (!message) return Fail(message.error());
+  auto comment = detail::Render(context, "comment_brief_sent",
+                                {{"client_name", state.client_name},
+                                 {"form_url", state.form_url},
+                                 {"deadline", deadline_text}});
+  if (!comment) return Fail(comment.error());
+
+  plan.effects.push_back(
+      detail::ClientMessage(*state.chat_id, *message, EventKey(event, "brief"), ReportFor(state)));
+  plan.effects.push_back(detail::TaskComment(state.task, *comment, EventKey(event, "comment")));
+  if (const auto status = context.config->planfix.statuses.brief_requested; status > 0)
+    plan.effects.push_back(detail::TaskStatus(state.task, status, EventKey(event, "status")));
+
+  // A later press restarts the deadline: Set replaces the timer of the same key.
+  if (brief.max_reminders > 0) {
+    plan.timers.push_back(SetTimer(ReminderTimerKey(state.task), kEventBriefReminder, deadline,
+                                   json{{"task", state.task}, {"number", 1}}));
+    plan.timers.push_back(CancelTimer(EscalationTimerKey(state.task)));
+  } else {
+    plan.timers.push_back(CancelTimer(ReminderTimerKey(state.task)));
+    if (brief.escalate_to_staff) {
+      plan.timers.push_back(SetTimer(EscalationTimerKey(state.task), kEventBriefEscalate, deadline,
+                                     json{{"task", state.task}}));
+    }
+  }
+  state.sent_at = now;
+  state.deadline = deadline;
+  state.reminders = 0;
+  plan.flows.push_back(BriefFlow(state, "sent"));
+  plan.flows.push_back(ContactFlow(state));
+  plan.summary = fmt::format("brief for task {} sent to contact {} (deadline {})", state.task,
+                             state.contact, storage::FormatTime(deadline));
+  return plan;
+}
+
+std::optional<std::int64_t> OptionalInt(const json& object, const char* name) {
+  const auto it = object.find(name);
+  if (it == object.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+std::optional<core::TimePoint> OptionalTime(const json& object, const char* name) {
+  const auto seconds = OptionalInt(object, name);
+  if (!seconds) return std::nullopt;
+  return core::FromUnixSeconds(*seconds);
+}
+
+void FlattenAnswer(const json& value, std::vector<std::string>& out) {
+  if (value.is_string()) {
+    out.push_back(value.get<std::string>());
+  } else if (value.is_array()) {
+    for (const auto& element : value) FlattenAnswer(element, out);
+  }
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const auto& part : parts) {
+    if (!out.empty()) out += separator;
+    out += part;
+  }
+  return out;
+}
+
+bool IsMultiValue(planfix::FieldType type) {
+  return type == planfix::FieldType::kSetOfValues ||
+         type == planfix::FieldType::kSetOfDirectoryValues ||
+         type == planfix::FieldType::kListOfUsers;
+}
+
+// A Telegram error as a reason a PM understands (Ukrainian, the original after it).
+std::string DeliveryReason(const std::string& error) {
+  std::string lowered = error;
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lowered.find("blocked") != std::string::npos)
+    return "клієнт заблокував бота (the client blocked the bot)";
+  if (lowered.find("chat not found") != std::string::npos ||
+      lowered.find("can't initiate") != std::string::npos)
+    return "бот не може написати в цей чат (the bot cannot reach this chat)";
+  if (lowered.find("deactivated") != std::string::npos)
+    return "обліковий запис клієнта видалено (the account is deleted)";
+  return "повідомлення не доставлено (" + error + ")";
+}
+
+}  // namespace
+
+// ---- Codes ----
+
+std::string MakeBriefCode(std::string_view secret, std::int64_t task, std::int64_t contact) {
+  return fmt::format("{}-{}-{}", task, contact,
+                     Mac(secret, "brief code", task, contact, kCodeHexChars));
+}
+
+std::optional<BriefCodeRef> VerifyBriefCode(std::string_view secret, std::string_view code) {
+  const auto first = code.find('-');
+  if (first == std::string_view::npos) return std::nullopt;
+  const auto second = code.find('-', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  const auto task = ParsePositive(code.substr(0, first));
+  const auto contact = ParsePositive(code.substr(first + 1, second - first - 1));
+  const std::string_view mac = code.substr(second + 1);
+  if (!task || !contact || mac.size() != kCodeHexChars) return std::nullopt;
+  const std::string expected = Mac(secret, "brief code", *task, *contact, kCodeHexChars);
+  if (CRYPTO_memcmp(expected.data(), mac.data(), kCodeHexChars) != 0) return std::nullopt;
+  return BriefCodeRef{*task, *contact};
+}
+
+std::string MakeBindToken(std::string_view secret, std::int64_t task, std::int64_t contact) {
+  return fmt::format("b{}_{}", task, Mac(secret, "bind token", task, contact, kTokenHexChars));
+}
+
+std::string BriefFormUrl(const config::GoogleConfig& google, std::string_view code) {
+  const char joiner = google.form_url.find('?') == std::string::npos ? '?' : '&';
+  return fmt::format("{}{}usp=pp_url&{}={}", google.form_url, joiner, google.brief_code_entry,
+                     http::UrlEncode(code));
+}
+
+std::string BriefFlowKey(std::int64_t task) { return fmt::format("brief:task:{}", task); }
+
+// ---- State ----
+
+std::string ToJson(const BriefState& state) {
+  json out{{"task", state.task},          {"task_name", state.task_name},
+           {"contact", state.contact},    {"client_name", state.client_name},
+           {"code", state.code},          {"form_url", state.form_url},
+           {"reminders", state.reminders}};
+  if (state.chat_id) out["chat_id"] = *state.chat_id;
+  if (!state.bind_token.empty()) out["bind_token"] = state.bind_token;
+  if (state.sent_at) out["sent_at"] = core::ToUnixSeconds(*state.sent_at);
+  if (state.deadline) out["deadline"] = core::ToUnixSeconds(*state.deadline);
+  return out.dump();
+}
+
+Result<BriefState> ParseBriefState(std::string_view text) {
+  const json in = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!in.is_object() || !OptionalInt(in, "task") || !OptionalInt(in, "contact"))
+    return Fail(ErrorCode::kInvalidInput, "brief state is not an object with task and contact");
+  BriefState state;
+  state.task = *OptionalInt(in, "task");
+  state.contact = *OptionalInt(in, "contact");
+  state.task_name = in.value("task_name", "");
+  state.client_name = in.value("client_name", "");
+  state.chat_id = OptionalInt(in, "chat_id");
+  state.code = in.value("code", "");
+  state.form_url = in.value("form_url", "");
+  state.bind_token = in.value("bind_token", "");
+  state.sent_at = OptionalTime(in, "sent_at");
+  state.deadline = OptionalTime(in, "deadline");
+  state.reminders = static_cast<int>(OptionalInt(in, "reminders").value_or(0));
+  return state;
+}
+
+// ---- Sending ----
+
+Result<engine::Plan> DecideBriefSend(const engine::StoredEvent& event, const TaskFacts& task,
+                                     const std::optional<ContactFacts>& contact,
+                                     const RuleContext& context, core::TimePoint now) {
+  engine::Plan plan;
+  if (!contact) {
+    auto comment = detail::Render(context, "comment_brief_no_client", {});
+    if (!comment) return Fail(comment.error());
+    plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
+    plan.summary = fmt::format("brief for task {} not sent: the task has no client", task.number);
+    return plan;
+  }
+  const std::string& secret = context.config->secrets.google_webhook_secret;
+  BriefState state;
+  state.task = task.number;
+  state.task_name = task.name;
+  state.contact = contact->id;
+  state.client_name = contact->name;
+  state.chat_id = contact->telegram_chat_id;
+  state.code = MakeBriefCode(secret, task.number, contact->id);
+  state.form_url = BriefFormUrl(context.config->google, state.code);
+  if (state.chat_id) return SendBrief(event, std::move(state), context, now, std::move(plan));
+
+  // No chat yet: the PM passes the client a deep link; the client's Start binds the chat and
+  // sends this brief (DecideBriefBind).
+  state.bind_token = MakeBindToken(secret, task.number, contact->id);
+  const std::string deep_link = fmt::format(
+      "https://t.me/{}?start={}", context.config->telegram.bot_username, state.bind_token);
+  auto comment = detail::Render(context, "brief_bind_link",
+                                {{"client_name", state.client_name}, {"deep_link", deep_link}});
+  if (!comment) return Fail(comment.error());
+  plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "bind_link")));
+  plan.timers.push_back(CancelTimer(ReminderTimerKey(task.number)));
+  plan.timers.push_back(CancelTimer(EscalationTimerKey(task.number)));
+  plan.flows.push_back(BriefFlow(state, "awaiting_bind"));
+  plan.flows.push_back(ContactFlow(state));
+  plan.flows.push_back(engine::FlowChange{BindFlowKey(state.bind_token), "brief.bind", task.number,
+                                          contact->id, "waiting",
+                                          json{{"task", task.number}}.dump()});
+  plan.summary = fmt::format("brief for task {} waits for contact {} to bind Telegram", task.number,
+                             contact->id);
+  return plan;
+}
+
+Result<engine::Plan> DecideBriefBind(const engine::StoredEvent& event, const BriefState& waiting,
+                                     std::int64_t chat_id, const RuleContext& context,
+                                     core::TimePoint now) {
+  engine::Plan plan;
+  const auto field = context.config->planfix.contact_fields.telegram_chat_id;
+  json update{{"contact", waiting.contact}};
+  if (field > 0) {
+    update["custom_fields"] = json::array({{{"id", field}, {"value", std::to_string(chat_id)}}});
+  } else {
+    update["telegram_id"] = std::to_string(chat_id);
+  }
+  plan.effects.push_back(engine::Effect{kEffectPlanfixUpdateContact, "planfix", update.dump(),
+                                        EventKey(event, "bind_contact")});
+  plan.flows.push_back(engine::FlowChange{
+      BindFlowKey(waiting.bind_token), "brief.bind", waiting.task, waiting.contact, "used",
+      json{{"task", waiting.task}, {"chat_id", chat_id}}.dump()});
+  BriefState state = waiting;
+  state.chat_id = chat_id;
+  return SendBrief(event, std::move(state), context, now, std::move(plan));
+}
+
+// ---- Receiving ----
+
+Result<Submission> ParseSubmission(std::string_view payload_json) {
+  const json in = json::parse(payload_json, nullptr, /*allow_exceptions=*/false);
+  if (!in.is_object() || !in.contains("responseId") || !in["responseId"].is_string())
+    return Fail(ErrorCode::kInvalidInput, "form submission without a responseId");
+  Submission submission;
+  submission.response_id = in["responseId"].get<std::string>();
+  submission.timestamp = in.value("timestamp", "");
+  submission.respondent_email = in.value("respondentEmail", "");
+  submission.brief_code = in.value("briefCode", "");
+  if (const auto answers = in.find("answers"); answers != in.end() && answers->is_array()) {
+    for (const auto& answer : *answers) {
+      if (!answer.is_object() || !answer.contains("title") || !answer["title"].is_string())
+        continue;
+      auto& values = submission.answers[answer["title"].get<std::string>()];
+      if (const auto value = answer.find("value"); value != answer.end())
+        FlattenAnswer(*value, values);
+    }
+  }
+  return submission;
+}
+
+std::string AnswersSummary(const Submission& submission, std::size_t max_chars) {
+  std::string out;
+  for (const auto& [title, values] : submission.answers) {
+    std::string line = fmt::format("{}: {}", title, Join(values, ", "));
+    if (!out.empty()) out += "\n";
+    out += line;
+    if (out.size() > max_chars) {
+      // Cut at a UTF-8 character boundary.
+      std::size_t cut = max_chars;
+      while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+      out.resize(cut);
+      out += "…";
+      break;
+    }
+  }
+  return out;
+}
+
+Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
+                                       const Submission& submission, const MatchedSubmission& match,
+                                       const RuleContext& context, core::TimePoint /*now*/) {
+  const BriefState& brief = match.brief;
+  engine::Plan plan;
+
+  // Answers -> contact fields, by the catalogue's type; what does not convert is reported.
+  json custom_fields = json::array();
+  std::vector<std::string> updated;
+  std::vector<std::string> problems;
+  for (const auto& mapping : context.config->brief.answers) {
+    const auto answer = submission.answers.find(mapping.question);
+    if (answer == submission.answers.end() || answer->second.empty()) continue;
+    const auto field = std::find_if(
+        match.fields.begin(), match.fields.end(),
+        [&](const planfix::CustomFieldDefinition& f) { return f.id == mapping.field_id; });
+    if (field == match.fields.end()) {
+      problems.push_back(fmt::format("«{}»: поле {} не знайдено в Planfix (field not found)",
+                                     mapping.question, mapping.field_id));
+      continue;
+    }
+    json input =
+        IsMultiValue(field->type) ? json(answer->second) : json(Join(answer->second, ", "));
+    auto value = planfix::EncodeCustomFieldValue(*field, input);
+    if (!value) {
+      problems.push_back(
+          fmt::format("«{}» → «{}»: {}", mapping.question, field->name, value.error().message));
+      continue;
+    }
+    custom_fields.push_back({{"id", field->id}, {"value", *value}});
+    updated.push_back(field->name.empty() ? std::to_string(field->id) : field->name);
+  }
+  if (!custom_fields.empty()) {
+    plan.effects.push_back(
+        engine::Effect{kEffectPlanfixUpdateContact, "planfix",
+                       json{{"contact", brief.contact}, {"custom_fields", custom_fields}}.dump(),
+                       EventKey(event, "contact_fields")});
+  }
+
+  const std::string summary = AnswersSummary(submission);
+  const std::string problems_text = Join(problems, "; ");
+  auto staff = detail::Render(context, "brief_staff_filled",
+                              {{"client_name", brief.client_name},
+                               {"task_number", std::to_string(brief.task)},
+                               {"task_name", brief.task_name},
+                               {"task_url", detail::TaskUrl(context, brief.task)},
+                               {"answers_summary", summary},
+                               {"problems", problems_text}});
+  if (!staff) return Fail(staff.error());
+  plan.effects.push_back(detail::StaffMessage(context, *staff, EventKey(event, "staff")));
+
+  const auto chat = match.contact.telegram_chat_id ? match.contact.telegram_chat_id : brief.chat_id;
+  if (chat) {
+    auto thanks = detail::Render(context, "brief_received", {{"client_name", brief.client_name}});
+    if (!thanks) return Fail(thanks.error());
+    plan.effects.push_back(
+        detail::ClientMessage(*chat, *thanks, EventKey(event, "client"), ReportFor(brief)));
+  }
+  auto comment = detail::Render(context, "comment_brief_received",
+                                {{"client_name", brief.client_name},
+                                 {"fields_updated", Join(updated, ", ")},
+                                 {"answers_summary", summary},
+                                 {"problems", problems_text}});
+  if (!comment) return Fail(comment.error());
+  plan.effects.push_back(detail::TaskComment(brief.task, *comment, EventKey(event, "comment")));
+  if (const auto status = context.config->planfix.statuses.brief_filled; status > 0)
+    plan.effects.push_back(detail::TaskStatus(brief.task, status, EventKey(event, "status")));
+
+  plan.timers.push_back(CancelTimer(ReminderTimerKey(brief.task)));
+  plan.timers.push_back(CancelTimer(EscalationTimerKey(brief.task)));
+  plan.flows.push_back(BriefFlow(brief, "filled"));
+  plan.flows.push_back(engine::FlowChange{ResponseFlowKey(submission.response_id), "brief.response",
+                                          brief.task, brief.contact, "processed",
+                                          json{{"matched_by", match.matched_by},
+                                               {"fields_written", custom_fields.size()},
+                                               {"problems", problems}}
+                                              .dump()});
+  plan.summary = fmt::format(
+      "brief for task {} filled by contact {} (matched by {}, {} fields written, {} problems)",
+      brief.task, brief.contact, match.matched_by, custom_fields.size(), problems.size());
+  return plan;
+}
+
+Result<engine::Plan> DecideBriefUnmatched(const engine::StoredEvent& event,
+                                          const Submission& submission,
+                                          const RuleContext& context) {
+  auto staff = detail::Render(context, "brief_unmatched",
+                              {{"response_id", submission.response_id},
+                               {"respondent_email", submission.respondent_email},
+                               {"submitted_at", submission.timestamp},
+                               {"answers_summary", AnswersSummary(submission)}});
+  if (!staff) return Fail(staff.error());
+  engine::Plan plan;
+  plan.effects.push_back(detail::StaffMessage(context, *staff, EventKey(event, "staff")));
+  plan.flows.push_back(engine::FlowChange{ResponseFlowKey(submission.response_id), "brief.response",
+                                          std::nullopt, std::nullopt, "unmatched", event.payload});
+  plan.summary =
+      fmt::format("form response {} matched no brief; kept as unmatched", submission.response_id);
+  return plan;
+}
+
+// ---- Reminding ----
+
+Result<engine::Plan> DecideBriefReminder(const engine::StoredEvent& event,
+                                         const std::optional<storage::Flow>& flow,
+                                         const RuleContext& context, core::TimePoint now) {
+  auto payload = detail::ParsePayload(event);
+  if (!payload) return Fail(payload.error());
+  auto task = detail::IdField(*payload, "task");
+  if (!task) return Fail(task.error());
+  const int number = payload->value("number", 1);
+  engine::Plan plan;
+  if (!flow || flow->state != "sent") {
+    plan.summary = fmt::format("brief reminder {} for task {} skipped: the brief is {}", number,
+                               *task, flow ? flow->state : "unknown");
+    return plan;
+  }
+  auto state = ParseBriefState(flow->data);
+  if (!state) return Fail(state.error());
+  if (state->reminders >= number || !state->chat_id) {
+    plan.summary =
+        fmt::format("brief reminder {} for task {} skipped: already sent", number, *task);
+    return plan;
+  }
+  const auto& brief = context.config->brief;
+  const core::TimePoint send_at = context.calendar->NextWorkingMoment(now);
+  const core::TimePoint next =
+      context.calendar->AddWorkingDays(send_at, brief.reminder_interval_working_days);
+  std::string next_text;
+  if (number < brief.max_reminders) {
+    plan.timers.push_back(SetTimer(ReminderTimerKey(*task), kEventBriefReminder, next,
+                                   json{{"task", *task}, {"number", number + 1}}));
+    next_text = context.calendar->FormatLocal(next);
+  } else if (brief.escalate_to_staff) {
+    plan.timers.push_back(
+        SetTimer(EscalationTimerKey(*task), kEventBriefEscalate, next, json{{"task", *task}}));
+    next_text = context.calendar->FormatLocal(next);
+  }
+  auto message =
+      detail::Render(context, "brief_reminder",
+                     {{"client_name", state->client_name}, {"form_url", state->form_url}});
+  if (!message) return Fail(message.error());
+  auto comment = detail::Render(context, "comment_brief_reminder_sent",
+                                {{"client_name", state->client_name},
+                                 {"reminder_number", std::to_string(number)},
+                                 {"next_deadline", next_text}});
+  if (!comment) return Fail(comment.error());
+  plan.effects.push_back(detail::ClientMessage(
+      *state->chat_id, *message, EventKey(event, "reminder"), ReportFor(*state),
+      send_at > now ? std::optional(send_at) : std::nullopt));
+  auto comment_effect = detail::TaskComment(*task, *comment, EventKey(event, "comment"));
+  comment_effect.not_before = send_at > now ? std::optional(send_at) : std::nullopt;
+  plan.effects.push_back(std::move(comment_effect));
+  state->reminders = number;
+  plan.flows.push_back(BriefFlow(*state, "sent"));
+  plan.summary =
+      fmt::format("brief reminder {} for task {} to contact {}", number, *task, state->contact);
+  return plan;
+}
+
+Result<engine::Plan> DecideBriefEscalation(const engine::StoredEvent& event,
+                                           const std::optional<storage::Flow>& flow,
+                                           const RuleContext& context) {
+  auto payload = detail::ParsePayload(event);
+  if (!payload) return Fail(payload.error());
+  auto task = detail::IdField(*payload, "task");
+  if (!task) return Fail(task.error());
+  engine::Plan plan;
+  if (!flow || flow->state != "sent") {
+    plan.summary = fmt::format("brief escalation for task {} skipped: the brief is {}", *task,
+                               flow ? flow->state : "unknown");
+    return plan;
+  }
+  auto state = ParseBriefState(flow->data);
+  if (!state) return Fail(state.error());
+  auto text = detail::Render(
+      context, "brief_escalation",
+      {{"client_name", state->client_name},
+       {"task_number", std::to_string(*task)},
+       {"task_name", state->task_name},
+       {"task_url", detail::TaskUrl(context, *task)},
+       {"reminders_sent", state->reminders > 0 ? std::to_string(state->reminders) : ""},
+       {"sent_at", state->sent_at ? context.calendar->FormatLocal(*state->sent_at) : ""}});
+  if (!text) return Fail(text.error());
+  plan.effects.push_back(detail::StaffMessage(context, *text, EventKey(event, "staff")));
+  plan.effects.push_back(detail::TaskComment(*task, *text, EventKey(event, "comment")));
+  plan.flows.push_back(BriefFlow(*state, "escalated"));
+  plan.summary = fmt::format("brief for task {} escalated to the staff chat", *task);
+  return plan;
+}
+
+Result<engine::Plan> DecideDeliveryFailed(const engine::StoredEvent& event,
+                                          const std::optional<storage::Flow>& flow,
+                                          const RuleContext& context) {
+  auto payload = detail::ParsePayload(event);
+  if (!payload) return Fail(payload.error());
+  const json report = payload->value("report", json::object());
+  engine::Plan plan;
+  if (!report.is_object() || !report.contains("task")) {
+    plan.summary = "undeliverable message without a report: nothing to tell";
+    return plan;
+  }
+  auto task = detail::IdField(report, "task");
+  if (!task) return Fail(task.error());
+  const std::string client_name = report.value("client_name", "");
+  const std::string reason = DeliveryReason(payload->value("error", ""));
+  auto staff = detail::Render(context, "staff_unreachable_client",
+                              {{"client_name", client_name},
+                               {"task_number", std::to_string(*task)},
+                               {"task_url", detail::TaskUrl(context, *task)},
+                               {"reason", reason}});
+  if (!staff) return Fail(staff.error());
+  auto comment = detail::Render(context, "comment_delivery_failed",
+                                {{"client_name", client_name}, {"reason", reason}});
+  if (!comment) return Fail(comment.error());
+  plan.effects.push_back(detail::StaffMessage(context, *staff, EventKey(event, "staff")));
+  plan.effects.push_back(detail::TaskComment(*task, *comment, EventKey(event, "comment")));
+  // Reminders to a chat that cannot be reached would only fail again.
+  if (flow && flow->state == "sent") {
+    auto state = ParseBriefState(flow->data);
+    if (state) {
+      plan.timers.push_back(CancelTimer(ReminderTimerKey(*task)));
+      plan.timers.push_back(CancelTimer(EscalationTimerKey(*task)));
+      plan.flows.push_back(BriefFlow(*state, "unreachable"));
+    }
+  }
+  plan.summary = fmt::format("client of task {} unreachable in Telegram; staff told", *task);
+  return plan;
+}
+
+}  // namespace planfix_flow::workflow

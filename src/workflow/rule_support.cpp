@@ -1,0 +1,86 @@
+#include "rule_support.h"
+
+#include <fmt/format.h>
+
+namespace planfix_flow::workflow::detail {
+
+using core::ErrorCode;
+using core::Fail;
+using core::Result;
+using nlohmann::json;
+
+Result<json> ParsePayload(const engine::StoredEvent& event) {
+  json payload = json::parse(event.payload, nullptr, /*allow_exceptions=*/false);
+  if (!payload.is_object()) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("event {} payload is not a JSON object", event.id));
+  }
+  return payload;
+}
+
+// Ids arrive as decimal strings (the ingress normalises them) or numbers (timer payloads).
+Result<std::int64_t> IdField(const json& payload, const char* name) {
+  const auto it = payload.find(name);
+  if (it == payload.end() || it->is_null() || (it->is_string() && it->get<std::string>().empty()))
+    return Fail(ErrorCode::kInvalidInput, fmt::format("no {} id", name));
+  if (it->is_number_integer() && it->get<std::int64_t>() > 0) return it->get<std::int64_t>();
+  if (it->is_string()) {
+    try {
+      std::size_t used = 0;
+      const auto value = std::stoll(it->get<std::string>(), &used);
+      if (used == it->get<std::string>().size() && value > 0)
+        return static_cast<std::int64_t>(value);
+    } catch (const std::exception&) {
+    }
+  }
+  return Fail(ErrorCode::kInvalidInput, fmt::format("{} id is not a positive integer", name));
+}
+
+Result<std::string> Render(const RuleContext& context, std::string_view name,
+                           const templates::Values& values) {
+  return context.templates->Render(name, context.config->templates.default_language, values);
+}
+
+engine::Effect StaffMessage(const RuleContext& context, const std::string& text,
+                            const std::string& idempotency_key) {
+  const auto chat = context.config->telegram.staff_chat_id;
+  return engine::Effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat),
+                        json{{"chat_id", chat}, {"text", text}}.dump(), idempotency_key};
+}
+
+engine::Effect ClientMessage(std::int64_t chat_id, const std::string& text,
+                             const std::string& idempotency_key, const ClientReport& report,
+                             std::optional<core::TimePoint> not_before) {
+  engine::Effect effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat_id),
+                        json{{"chat_id", chat_id},
+                             {"text", text},
+                             {"report",
+                              {{"task", report.task},
+                               {"contact", report.contact},
+                               {"client_name", report.client_name}}}}
+                            .dump(),
+                        idempotency_key};
+  effect.not_before = not_before;
+  return effect;
+}
+
+engine::Effect TaskComment(std::int64_t task, const std::string& description,
+                           const std::string& idempotency_key) {
+  return engine::Effect{kEffectPlanfixComment, "planfix",
+                        json{{"task", task}, {"description", description}}.dump(), idempotency_key};
+}
+
+engine::Effect TaskStatus(std::int64_t task, std::int64_t status,
+                          const std::string& idempotency_key) {
+  return engine::Effect{kEffectPlanfixUpdateTask, "planfix",
+                        json{{"task", task}, {"status", status}}.dump(), idempotency_key};
+}
+
+std::string TaskUrl(const RuleContext& context, std::int64_t task) {
+  std::string base = context.config->planfix.web_url;
+  if (base.empty()) return {};
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return fmt::format("{}/task/{}", base, task);
+}
+
+}  // namespace planfix_flow::workflow::detail

@@ -1,0 +1,53 @@
+// Small helpers the rules share: payload parsing and the effects every flow builds.
+// Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "planfix_flow/core/result.h"
+#include "planfix_flow/engine/plan.h"
+#include "planfix_flow/templates/template_set.h"
+#include "planfix_flow/workflow/workflow.h"
+
+namespace planfix_flow::workflow::detail {
+
+// The event's payload as a JSON object, or kInvalidInput.
+core::Result<nlohmann::json> ParsePayload(const engine::StoredEvent& event);
+
+// A positive id given as a JSON integer or a decimal string.
+core::Result<std::int64_t> IdField(const nlohmann::json& payload, const char* name);
+
+// Renders a template in the default language.
+core::Result<std::string> Render(const RuleContext& context, std::string_view name,
+                                 const templates::Values& values);
+
+// A message to the staff chat.
+engine::Effect StaffMessage(const RuleContext& context, const std::string& text,
+                            const std::string& idempotency_key);
+
+// Who a client message concerns, so an undeliverable one is reported (effect.failed).
+struct ClientReport {
+  std::int64_t task = 0;
+  std::int64_t contact = 0;
+  std::string client_name;
+};
+
+// A message to a client's chat, not before `not_before` when set.
+engine::Effect ClientMessage(std::int64_t chat_id, const std::string& text,
+                             const std::string& idempotency_key, const ClientReport& report,
+                             std::optional<core::TimePoint> not_before = std::nullopt);
+
+engine::Effect TaskComment(std::int64_t task, const std::string& description,
+                           const std::string& idempotency_key);
+
+engine::Effect TaskStatus(std::int64_t task, std::int64_t status,
+                          const std::string& idempotency_key);
+
+// The task's address in Planfix's web interface; empty when web_url is not configured.
+std::string TaskUrl(const RuleContext& context, std::int64_t task);
+
+}  // namespace planfix_flow::workflow::detail
