@@ -1,111 +1,260 @@
 #include "planfix_flow/app/demo.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <stdlib.h>
 
+#include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "planfix_flow/app/app.h"
+#include "planfix_flow/app/sandbox_world.h"
 #include "planfix_flow/core/log.h"
-#include "planfix_flow/http/curl_http_client.h"
-#include "planfix_flow/sandbox/fake_planfix.h"
-#include "planfix_flow/sandbox/fake_telegram.h"
 
 namespace planfix_flow::app {
 
 namespace {
 
-// Friday 2026-11-27 12:00 in Kyiv: the follow-up one working day later lands on Monday.
-const core::TimePoint kDemoStart = core::FromUnixSeconds(1'795'773'600);
-constexpr long long kTask = 1042;
+using nlohmann::json;
+using std::chrono::hours;
+using std::chrono::minutes;
 
-std::string LocalTime(core::TimePoint moment) {
-  return fmt::format("{:%Y-%m-%d %H:%M} UTC",
-                     fmt::gmtime(static_cast<std::time_t>(core::ToUnixSeconds(moment))));
+// Friday 2026-11-27 12:00 in Kyiv: 2 working days later is Tuesday, across the weekend.
+const core::TimePoint kDemoStart = core::FromUnixSeconds(1'795'773'600);
+
+// A temporary directory for the service-account key, removed on exit.
+class DemoDir {
+ public:
+  DemoDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "planfix-flow-demo-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~DemoDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  DemoDir(const DemoDir&) = delete;
+  DemoDir& operator=(const DemoDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string OneLine(std::string text, std::size_t max = 160) {
+  for (char& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  if (text.size() > max) {
+    std::size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "…";
+  }
+  return text;
 }
+
+// Prints what reached the fakes since the last call, and counts it for the final check.
+class Transcript {
+ public:
+  Transcript(std::ostream& out, SandboxWorld& world, core::Clock& clock,
+             const calendar::WorkCalendar& calendar)
+      : out_(out), world_(world), clock_(clock), calendar_(calendar) {}
+
+  void Watch(std::int64_t chat, std::string who) { chats_[chat] = Seen{std::move(who), 0}; }
+  void WatchTask(std::int64_t task) { tasks_[task] = 0; }
+
+  void Say(const std::string& line) { out_ << fmt::format("[{}] {}\n", Now(), line); }
+  void Heading(const std::string& text) { out_ << "\n== " << text << " ==\n"; }
+
+  void Flush() {
+    for (auto& [chat, seen] : chats_) {
+      const auto messages = world_.telegram.Messages(chat);
+      for (; seen.count < messages.size(); ++seen.count) {
+        const auto& message = messages[seen.count];
+        if (!message.from_bot) continue;
+        ++telegram_out_;
+        out_ << fmt::format("[{}] out: Telegram → {}: {}\n", Local(message.received_at), seen.who,
+                            OneLine(message.text));
+      }
+    }
+    for (auto& [task, count] : tasks_) {
+      const auto comments = world_.planfix.comments(task);
+      for (; count < comments.size(); ++count) {
+        ++comments_out_;
+        out_ << fmt::format("[{}] out: Planfix comment on task {}: {}\n", Now(), task,
+                            OneLine(comments[count].description));
+      }
+    }
+    const auto writes = world_.planfix.writes();
+    for (; writes_seen_ < writes.size(); ++writes_seen_) {
+      const auto& write = writes[writes_seen_];
+      if (write.path.find("/contact/") == std::string::npos) continue;
+      ++contact_writes_;
+      out_ << fmt::format("[{}] out: Planfix POST {} {}\n", Now(), write.path,
+                          OneLine(write.body.dump(), 200));
+    }
+  }
+
+  std::size_t telegram_out() const { return telegram_out_; }
+  std::size_t comments_out() const { return comments_out_; }
+  std::size_t contact_writes() const { return contact_writes_; }
+
+ private:
+  struct Seen {
+    std::string who;
+    std::size_t count = 0;
+  };
+  std::string Now() const { return Local(clock_.Now()); }
+  // Local time in the work calendar's zone (Kyiv in the sandbox).
+  std::string Local(core::TimePoint moment) const { return calendar_.FormatLocal(moment); }
+
+  std::ostream& out_;
+  SandboxWorld& world_;
+  core::Clock& clock_;
+  const calendar::WorkCalendar& calendar_;
+  std::map<std::int64_t, Seen> chats_;
+  std::map<std::int64_t, std::size_t> tasks_;
+  std::size_t writes_seen_ = 0;
+  std::size_t telegram_out_ = 0;
+  std::size_t comments_out_ = 0;
+  std::size_t contact_writes_ = 0;
+};
 
 }  // namespace
 
 int RunDemo(std::ostream& out, std::ostream& err) {
   core::SetLogLevel("warn");  // the transcript is the output; logs only for trouble
   core::FakeClock clock(kDemoStart);
-
-  sandbox::FakePlanfixOptions planfix_options;
-  planfix_options.min_interval = std::chrono::milliseconds(0);  // paced on the simulated clock
-  sandbox::FakePlanfix planfix(planfix_options);
-  sandbox::FakeTelegramOptions telegram_options;
-  telegram_options.clock = &clock;
-  sandbox::FakeTelegram telegram(telegram_options);
-  planfix.Start();
-  telegram.Start();
-
-  config::Config config = config::DefaultSandboxConfig();
-  config.planfix.base_url = planfix.rest_url();
-  config.telegram.base_url = telegram.api_base_url();
-  config.secrets.planfix_token = planfix_options.tokens.at(0).token;
-  config.secrets.telegram_bot_token = telegram.token();
-  telegram.AddSupergroup(config.telegram.staff_chat_id, "Agency staff");
-  planfix.AddTask(sandbox::FakeTask{.id = kTask, .name = "Landing page for Acme"});
+  DemoDir dir;
+  SandboxWorld world(clock, dir.path());
+  world.config.server.planfix_dedupe_window_seconds = 600;
 
   std::vector<config::Problem> problems;
-  auto templates = config::LoadTemplates(config, problems);
+  auto templates = config::LoadTemplates(world.config, problems);
   if (!templates.set) {
     for (const auto& problem : problems) err << problem.ToString() << "\n";
     return 1;
   }
-
-  http::CurlHttpClient http;
-  App app(config, templates.set, clock, http, AppOptions{.background_threads = false});
-  app.Start();
-  out << "planfix-flow demo: the service core on the sandbox (simulated clock, in-memory "
-         "database).\n"
-      << "The brief flow is not built yet; this shows the core's check rule, \"ping\".\n\n";
-
-  http::HttpRequest request;
-  request.method = "POST";
-  request.url = fmt::format("http://127.0.0.1:{}/webhooks/planfix", app.port());
-  request.headers["Content-Type"] = "application/json";
-  request.headers["Authorization"] = "Bearer " + config.secrets.planfix_webhook_secret;
-  request.body = nlohmann::json{{"event", "ping"}, {"task", std::to_string(kTask)}}.dump();
-  out << fmt::format("[{}] in:  Planfix POST /webhooks/planfix {}\n", LocalTime(clock.Now()),
-                     request.body);
-  auto answer = http.Send(request);
-  if (!answer || answer->status != 200) {
-    err << "demo: the webhook was not accepted\n";
+  auto calendar = calendar::WorkCalendar::Create(world.config.calendar);
+  if (!calendar) {
+    err << calendar.error().ToString() << "\n";
     return 1;
   }
-  out << fmt::format("[{}]      answered {} after the event was committed\n",
-                     LocalTime(clock.Now()), answer->status);
-  app.RunUntilIdle();
 
-  auto print_effects = [&](std::size_t from_message, std::size_t from_comment) {
-    const auto messages = telegram.Messages(config.telegram.staff_chat_id);
-    for (std::size_t i = from_message; i < messages.size(); ++i) {
-      out << fmt::format("[{}] out: Telegram staff chat: {}\n", LocalTime(messages[i].received_at),
-                         messages[i].text);
+  const auto olena = world.AddClient("Олена Коваль", "olena@example.com", "+380501112233", 5001);
+  const auto petro = world.AddClient("Петро Мельник", "petro@example.com", "+380671234567", 5002);
+  const auto andriy =
+      world.AddClient("Андрій Бондар", "andriy@example.com", "", std::nullopt, /*user=*/5003);
+
+  App app(world.config, templates.set, clock, world.http(),
+          AppOptions{.background_threads = false, .seed = 1});
+  app.Start();
+
+  Transcript transcript(out, world, clock, *calendar);
+  transcript.Watch(5001, "Олена");
+  transcript.Watch(5002, "Петро");
+  transcript.Watch(5003, "Андрій");
+  transcript.Watch(world.config.telegram.staff_chat_id, "staff chat");
+  for (const auto task : {olena.task, petro.task, andriy.task}) transcript.WatchTask(task);
+
+  bool accepted = true;
+  auto expect_200 = [&](const core::Result<http::HttpResponse>& answer, const char* what) {
+    if (!answer || answer->status != 200) {
+      accepted = false;
+      err << "demo: " << what
+          << " was not accepted: " << (answer ? answer->body : answer.error().ToString()) << "\n";
     }
-    const auto comments = planfix.comments(kTask);
-    for (std::size_t i = from_comment; i < comments.size(); ++i) {
-      out << fmt::format("[{}] out: Planfix comment on task {}: {}\n", LocalTime(clock.Now()),
-                         kTask, comments[i].description);
-    }
-    return std::pair{messages.size(), comments.size()};
   };
-  const auto [messages_after_ping, comments_after_ping] = print_effects(0, 0);
+  auto press = [&](const SandboxClient& client) {
+    const json body{{"event", "brief.send"}, {"task", std::to_string(client.task)}};
+    transcript.Say(
+        fmt::format("in:  Planfix button \"send the brief\" on task {}: POST "
+                    "/webhooks/planfix {}",
+                    client.task, body.dump()));
+    expect_200(world.PostPlanfix(app.port(), body), "the Planfix webhook");
+    app.RunUntilIdle();
+    transcript.Flush();
+  };
+  auto submit = [&](const std::string& who, const json& submission, const std::string& id) {
+    transcript.Say(
+        fmt::format("in:  Apps Script: {} submitted the form (response {}), signed POST "
+                    "/webhooks/google-forms",
+                    who, id));
+    expect_200(world.PostSubmission(app.port(), submission, id), "the form submission");
+    app.RunUntilIdle();
+    transcript.Flush();
+  };
 
-  out << "\n... the follow-up timer is due one working day later; the clock moves over the "
-         "weekend ...\n\n";
-  clock.Advance(std::chrono::hours(72));
+  out << "planfix-flow demo: the brief flow on the sandbox (simulated clock from Friday "
+         "27.11.2026 12:00 Kyiv, in-memory database,\nfake Planfix, Telegram and Google on "
+         "loopback). Every line marked out: was observed in the fakes.\n";
+  app.RunUntilIdle();  // the first reconciliation pass: nothing in the form yet
+
+  transcript.Heading("1. Олена gets the brief and fills it the same day");
+  press(olena);
+  clock.Advance(hours(2));
+  submit("Олена",
+         world.Submit("resp-olena", world.BriefCodeSentTo(5001), "olena@example.com",
+                      "Більше заявок із сайту", "Google Ads, Meta Ads"),
+         "resp-olena");
+
+  transcript.Heading("2. Петро gets the brief and does not answer");
+  press(petro);
+
+  transcript.Heading("3. Андрій has no Telegram chat yet: the PM gets a deep link");
+  press(andriy);
+  const std::string token = world.BindTokenOnTask(andriy.task);
+  clock.Advance(minutes(30));
+  transcript.Say(
+      fmt::format("in:  Telegram: Андрій opens the link and presses Start (/start {})", token));
+  expect_200(world.PostStart(app.port(), 5003, token), "the Telegram update");
   app.RunUntilIdle();
-  const auto [messages_after_follow_up, comments_after_follow_up] =
-      print_effects(messages_after_ping, comments_after_ping);
+  transcript.Flush();
+
+  transcript.Heading(
+      "4. The weekend passes; on Tuesday, two working days later, the deadlines come");
+  for (int step = 0; step < 2 * 96; ++step) {
+    clock.Advance(minutes(30));
+    app.RunUntilIdle();
+    transcript.Flush();
+  }
+  clock.Advance(hours(1));
+  submit("Петро",
+         world.Submit("resp-petro", world.BriefCodeSentTo(5002), "", "Впізнаваність бренду",
+                      "Meta Ads"),
+         "resp-petro");
+
+  transcript.Heading("5. Андрій fills the form; the Apps Script call is lost");
+  transcript.Say("in:  Google Forms stores Андрій's response; nothing is posted to the service");
+  world.Submit("resp-andriy", world.BriefCodeSentTo(5003), "", "Запуск інтернет-магазину",
+               "Google Analytics");
+  transcript.Say("     reconciliation lists the form's responses through the Forms API");
+  clock.Advance(minutes(15));
+  app.RunUntilIdle();
+  transcript.Flush();
   app.Stop();
 
-  const bool ok = messages_after_ping == 1 && comments_after_ping == 1 &&
-                  messages_after_follow_up == 2 && comments_after_follow_up == 1 &&
-                  planfix.failures().empty() && telegram.failures().empty();
+  // What the story must have produced: 3 briefs, 2 reminders (Петро and Андрій) and 3 thanks
+  // to clients and 3 "filled" messages to staff; on the tasks 3 "sent", 2 "reminded", 3
+  // "filled" comments and Андрій's deep link; three contact field updates and one binding.
+  const auto filled = [&](const SandboxClient& client, const char* expected) {
+    const auto contact = world.planfix.contact(client.contact);
+    const auto field = world.config.brief.answers.at(0).field_id;
+    return contact && contact->custom_fields.count(field) &&
+           contact->custom_fields.at(field) == expected;
+  };
+  const bool ok = accepted && transcript.telegram_out() == 11 && transcript.comments_out() == 9 &&
+                  transcript.contact_writes() == 4 && filled(olena, "Більше заявок із сайту") &&
+                  filled(petro, "Впізнаваність бренду") &&
+                  filled(andriy, "Запуск інтернет-магазину") && world.planfix.failures().empty() &&
+                  world.telegram.failures().empty() && world.google.failures().empty();
   out << "\n"
+      << fmt::format("{} Telegram messages, {} task comments, {} contact updates.\n",
+                     transcript.telegram_out(), transcript.comments_out(),
+                     transcript.contact_writes())
       << (ok ? "demo: every expected effect was observed in the fakes.\n"
              : "demo: FAILED: an expected effect is missing (see above).\n");
   return ok ? 0 : 1;

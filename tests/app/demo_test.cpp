@@ -12,10 +12,19 @@ TEST(Demo, RunsTheStoryOnTheSandboxAndObservesEveryEffect) {
   std::ostringstream err;
   EXPECT_EQ(RunDemo(out, err), 0) << out.str() << err.str();
   const std::string transcript = out.str();
-  EXPECT_NE(transcript.find("in:  Planfix POST /webhooks/planfix"), std::string::npos);
-  EXPECT_NE(transcript.find("out: Telegram staff chat:"), std::string::npos) << transcript;
-  EXPECT_NE(transcript.find("out: Planfix comment on task 1042"), std::string::npos);
-  EXPECT_NE(transcript.find("follow-up #1042"), std::string::npos) << transcript;
+  // The three stories: filled the same day, reminded after the weekend, bound by deep link
+  // and recovered by reconciliation.
+  EXPECT_NE(transcript.find("POST /webhooks/planfix {\"event\":\"brief.send\""), std::string::npos)
+      << transcript;
+  EXPECT_NE(transcript.find("out: Telegram → Олена: Добрий день, Олена Коваль!"), std::string::npos)
+      << transcript;
+  EXPECT_NE(transcript.find("[01.12.2026 14:00] out: Telegram → Петро: На жаль"), std::string::npos)
+      << transcript;
+  EXPECT_NE(transcript.find("t.me/sandbox_agency_bot?start="), std::string::npos) << transcript;
+  EXPECT_NE(transcript.find("out: Telegram → staff chat: Бриф заповнено Клієнт Андрій Бондар"),
+            std::string::npos)
+      << transcript;
+  EXPECT_NE(transcript.find("out: Planfix POST /rest/contact/"), std::string::npos) << transcript;
   EXPECT_NE(transcript.find("every expected effect was observed"), std::string::npos);
 }
 
