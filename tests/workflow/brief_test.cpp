@@ -1,0 +1,355 @@
+// The brief flow's pure rules, as data: codes, plans for sending, binding, filling,
+// reminding, escalating and undeliverable messages.
+#include "planfix_flow/workflow/brief.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+namespace planfix_flow::workflow {
+namespace {
+
+using nlohmann::json;
+using std::chrono::hours;
+using std::chrono::minutes;
+
+// Friday 2026-11-27 12:00 in Kyiv (10:00 UTC).
+const core::TimePoint kFridayNoon = core::FromUnixSeconds(1'795'773'600);
+constexpr char kSecret[] = "brief-test-secret";
+
+class BriefRules : public ::testing::Test {
+ protected:
+  BriefRules()
+      : config_(config::DefaultSandboxConfig()),
+        calendar_(*calendar::WorkCalendar::Create(config_.calendar)) {
+    config_.secrets.google_webhook_secret = kSecret;
+    std::vector<config::Problem> problems;
+    templates_ = config::LoadTemplates(config_, problems).set;
+    context_ = RuleContext{&config_, templates_.get(), &calendar_};
+  }
+
+  void SetUp() override { ASSERT_TRUE(templates_); }
+
+  static engine::StoredEvent Event(std::string kind, json payload, std::int64_t id = 9) {
+    engine::StoredEvent event;
+    event.id = id;
+    event.kind = std::move(kind);
+    event.payload = payload.dump();
+    return event;
+  }
+
+  static const engine::TimerChange* FindTimer(const engine::Plan& plan, std::string_view key) {
+    for (const auto& timer : plan.timers) {
+      if (timer.key == key) return &timer;
+    }
+    return nullptr;
+  }
+
+  static std::vector<std::string> Kinds(const engine::Plan& plan) {
+    std::vector<std::string> kinds;
+    for (const auto& effect : plan.effects) kinds.push_back(effect.kind);
+    return kinds;
+  }
+
+  storage::Flow SentFlow(int reminders = 0) const {
+    BriefState state;
+    state.task = 42;
+    state.task_name = "Landing";
+    state.contact = 7;
+    state.client_name = "Олена";
+    state.chat_id = 5001;
+    state.code = MakeBriefCode(kSecret, 42, 7);
+    state.form_url = BriefFormUrl(config_.google, state.code);
+    state.sent_at = kFridayNoon;
+    state.deadline = kFridayNoon + hours(96);
+    state.reminders = reminders;
+    storage::Flow flow;
+    flow.key = BriefFlowKey(42);
+    flow.kind = "brief";
+    flow.task = 42;
+    flow.contact = 7;
+    flow.state = "sent";
+    flow.data = ToJson(state);
+    return flow;
+  }
+
+  config::Config config_;
+  calendar::WorkCalendar calendar_;
+  std::shared_ptr<const templates::TemplateSet> templates_;
+  RuleContext context_;
+};
+
+TEST(BriefCode, RoundTripsAndRejectsAnyChange) {
+  const std::string code = MakeBriefCode(kSecret, 1042, 77);
+  EXPECT_TRUE(std::regex_match(code, std::regex(R"(1042-77-[0-9a-f]{10})"))) << code;
+  const auto ref = VerifyBriefCode(kSecret, code);
+  ASSERT_TRUE(ref);
+  EXPECT_EQ(ref->task, 1042);
+  EXPECT_EQ(ref->contact, 77);
+
+  const std::string mac = code.substr(code.rfind('-') + 1);
+  EXPECT_FALSE(VerifyBriefCode(kSecret, "1043-77-" + mac));  // another task
+  EXPECT_FALSE(VerifyBriefCode(kSecret, "1042-78-" + mac));  // another contact
+  EXPECT_FALSE(VerifyBriefCode("other-secret", code));
+  std::string flipped = code;
+  flipped.back() = flipped.back() == '0' ? '1' : '0';
+  EXPECT_FALSE(VerifyBriefCode(kSecret, flipped));
+  for (const char* garbage : {"", "1042", "1042-77", "1042-77-", "-77-abc", "a-b-c",
+                              "1042-77-0123456789ab", "0-77-0123456789", "1042--77-01234"}) {
+    EXPECT_FALSE(VerifyBriefCode(kSecret, garbage)) << garbage;
+  }
+}
+
+TEST(BriefCode, BindTokensAreStableDistinctAndFitTelegramsStartParameter) {
+  const std::string token = MakeBindToken(kSecret, 1042, 77);
+  EXPECT_EQ(token, MakeBindToken(kSecret, 1042, 77));
+  EXPECT_NE(token, MakeBindToken(kSecret, 1043, 77));
+  EXPECT_NE(token, MakeBindToken(kSecret, 1042, 78));
+  EXPECT_TRUE(std::regex_match(token, std::regex(R"([A-Za-z0-9_-]{1,64})"))) << token;
+  // A token is never a valid brief code and the MACs differ.
+  EXPECT_EQ(token.find(MakeBriefCode(kSecret, 1042, 77).substr(8)), std::string::npos);
+}
+
+TEST(BriefCode, FormUrlPrefillsTheCodeEntry) {
+  config::GoogleConfig google;
+  google.form_url = "https://docs.google.com/forms/d/e/X/viewform";
+  google.brief_code_entry = "entry.123";
+  EXPECT_EQ(BriefFormUrl(google, "1-2-abc"),
+            "https://docs.google.com/forms/d/e/X/viewform?usp=pp_url&entry.123=1-2-abc");
+  google.form_url += "?hl=uk";
+  EXPECT_EQ(BriefFormUrl(google, "1-2-abc"),
+            "https://docs.google.com/forms/d/e/X/viewform?hl=uk&usp=pp_url&entry.123=1-2-abc");
+}
+
+TEST_F(BriefRules, SendingToABoundChatMessagesCommentsMovesTheStatusAndSetsTheDeadline) {
+  const ContactFacts contact{7, "Олена <Коваль>", "o@example.com", {}, 5001};
+  auto plan = DecideBriefSend(Event("brief.send", {{"task", "42"}}), TaskFacts{42, "Landing", 7},
+                              contact, context_, kFridayNoon);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectTelegramSend, kEffectPlanfixComment,
+                                                    kEffectPlanfixUpdateTask}));
+  const json message = json::parse(plan->effects[0].payload);
+  EXPECT_EQ(message["chat_id"], 5001);
+  EXPECT_EQ(plan->effects[0].destination, "telegram:chat:5001");
+  const std::string text = message["text"];
+  EXPECT_NE(text.find("Олена &lt;Коваль&gt;"), std::string::npos) << text;  // escaped for HTML
+  EXPECT_NE(text.find(MakeBriefCode(kSecret, 42, 7)), std::string::npos) << text;
+  EXPECT_NE(text.find("01.12.2026 12:00"), std::string::npos) << text;  // Tuesday
+  EXPECT_EQ(message["report"],
+            (json{{"task", 42}, {"contact", 7}, {"client_name", "Олена <Коваль>"}}));
+  EXPECT_EQ(json::parse(plan->effects[2].payload)["status"],
+            config_.planfix.statuses.brief_requested);
+
+  const auto* reminder = FindTimer(*plan, "brief.reminder:task:42");
+  ASSERT_NE(reminder, nullptr);
+  EXPECT_EQ(reminder->action, engine::TimerAction::kSet);
+  EXPECT_EQ(reminder->kind, kEventBriefReminder);
+  EXPECT_EQ(reminder->due_at, kFridayNoon + hours(96));
+  EXPECT_EQ(json::parse(reminder->payload), (json{{"task", 42}, {"number", 1}}));
+  ASSERT_EQ(plan->flows.size(), 2u);
+  EXPECT_EQ(plan->flows[0].key, "brief:task:42");
+  EXPECT_EQ(plan->flows[0].state, "sent");
+  EXPECT_EQ(plan->flows[1].key, "brief.contact:7");
+  // Idempotency keys are per event, so a replayed event adds no second message.
+  EXPECT_EQ(plan->effects[0].idempotency_key, "event:9:brief");
+}
+
+TEST_F(BriefRules, WithNoRemindersConfiguredTheDeadlineEscalatesDirectly) {
+  config_.brief.max_reminders = 0;
+  auto plan = DecideBriefSend(Event("brief.send", {{"task", 42}}), TaskFacts{42, "L", 7},
+                              ContactFacts{7, "Олена", "", {}, 5001}, context_, kFridayNoon);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(FindTimer(*plan, "brief.reminder:task:42")->action, engine::TimerAction::kCancel);
+  EXPECT_EQ(FindTimer(*plan, "brief.escalate:task:42")->due_at, kFridayNoon + hours(96));
+}
+
+TEST_F(BriefRules, WithoutAChatThePmGetsADeepLinkAndNothingIsSent) {
+  auto plan =
+      DecideBriefSend(Event("brief.send", {{"task", 42}}), TaskFacts{42, "L", 7},
+                      ContactFacts{7, "Андрій", "", {}, std::nullopt}, context_, kFridayNoon);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectPlanfixComment}));
+  const std::string token = MakeBindToken(kSecret, 42, 7);
+  EXPECT_NE(json::parse(plan->effects[0].payload)["description"].get<std::string>().find(
+                "https://t.me/sandbox_agency_bot?start=" + token),
+            std::string::npos);
+  ASSERT_EQ(plan->flows.size(), 3u);
+  EXPECT_EQ(plan->flows[0].state, "awaiting_bind");
+  EXPECT_EQ(plan->flows[2].key, "brief.bind:" + token);
+  EXPECT_EQ(plan->flows[2].state, "waiting");
+}
+
+TEST_F(BriefRules, ATaskWithoutAClientOnlyGetsAComment) {
+  auto plan = DecideBriefSend(Event("brief.send", {{"task", 42}}), TaskFacts{42, "L", {}},
+                              std::nullopt, context_, kFridayNoon);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectPlanfixComment}));
+  EXPECT_TRUE(plan->timers.empty());
+  EXPECT_TRUE(plan->flows.empty());
+}
+
+TEST_F(BriefRules, BindingWritesTheChatToTheContactAndSendsTheWaitingBrief) {
+  BriefState waiting;
+  waiting.task = 42;
+  waiting.contact = 7;
+  waiting.client_name = "Андрій";
+  waiting.bind_token = MakeBindToken(kSecret, 42, 7);
+  waiting.code = MakeBriefCode(kSecret, 42, 7);
+  waiting.form_url = BriefFormUrl(config_.google, waiting.code);
+  auto plan = DecideBriefBind(Event("telegram.update", json::object()), waiting, 7007, context_,
+                              kFridayNoon);
+  ASSERT_TRUE(plan);
+  ASSERT_FALSE(plan->effects.empty());
+  EXPECT_EQ(plan->effects[0].kind, kEffectPlanfixUpdateContact);
+  EXPECT_EQ(
+      json::parse(plan->effects[0].payload),
+      (json{{"contact", 7},
+            {"custom_fields",
+             {{{"id", config_.planfix.contact_fields.telegram_chat_id}, {"value", "7007"}}}}}));
+  EXPECT_EQ(json::parse(plan->effects[1].payload)["chat_id"], 7007);
+  EXPECT_EQ(plan->flows[0].state, "used");
+
+  config_.planfix.contact_fields.telegram_chat_id = 0;  // no custom field: the system one
+  plan = DecideBriefBind(Event("telegram.update", json::object()), waiting, 7007, context_,
+                         kFridayNoon);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(json::parse(plan->effects[0].payload), (json{{"contact", 7}, {"telegram_id", "7007"}}));
+}
+
+TEST_F(BriefRules, FilledAnswersAreConvertedByTheCataloguesTypeAndProblemsReported) {
+  config_.brief.answers = {{"Бюджет", 501, config::FieldType::kNumber},
+                           {"Дата запуску", 502, config::FieldType::kDate},
+                           {"Канали", 503, config::FieldType::kSetOfValues},
+                           {"Термін", 504, config::FieldType::kDate},
+                           {"Не в каталозі", 599, config::FieldType::kLine},
+                           {"Без відповіді", 505, config::FieldType::kLine}};
+  Submission submission;
+  submission.response_id = "r1";
+  submission.answers = {{"Бюджет", {"12 500,50"}},
+                        {"Дата запуску", {"2026-12-15"}},
+                        {"Канали", {"Meta Ads", "Google Ads"}},
+                        {"Термін", {"не знаю"}},
+                        {"Не в каталозі", {"x"}}};
+  MatchedSubmission match;
+  match.brief = ParseBriefState(SentFlow().data).value();
+  match.flow_state = "sent";
+  match.contact = ContactFacts{7, "Олена", "", {}, 5001};
+  match.matched_by = "code";
+  match.fields = {{501, "Бюджет", planfix::FieldType::kNumber, {}},
+                  {502, "Запуск", planfix::FieldType::kDate, {}},
+                  {503, "Канали", planfix::FieldType::kSetOfValues, {"Google Ads", "Meta Ads"}},
+                  {504, "Термін", planfix::FieldType::kDate, {}},
+                  {505, "Порожнє", planfix::FieldType::kLine, {}}};
+  auto plan = DecideBriefFilled(Event("form.submitted", json::object()), submission, match,
+                                context_, kFridayNoon);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  ASSERT_EQ(plan->effects[0].kind, kEffectPlanfixUpdateContact);
+  EXPECT_EQ(json::parse(plan->effects[0].payload)["custom_fields"],
+            (json{{{"id", 501}, {"value", 12500.5}},
+                  {{"id", 502}, {"value", {{"date", "15-12-2026"}}}},
+                  {{"id", 503}, {"value", {"Meta Ads", "Google Ads"}}}}));
+  const json comment = json::parse(plan->effects[3].payload);
+  ASSERT_EQ(plan->effects[3].kind, kEffectPlanfixComment);
+  const std::string text = comment["description"];
+  EXPECT_NE(text.find("«Термін»"), std::string::npos) << text;
+  EXPECT_NE(text.find("599"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Порожнє"), std::string::npos) << text;  // unanswered: left alone
+  EXPECT_EQ(FindTimer(*plan, "brief.reminder:task:42")->action, engine::TimerAction::kCancel);
+  EXPECT_EQ(plan->flows[0].state, "filled");
+  EXPECT_EQ(plan->flows[1].key, "brief.response:r1");
+}
+
+TEST_F(BriefRules, AReminderWaitsForWorkingHoursAndTheLastOneSchedulesTheEscalation) {
+  // The deadline timer fires on Tuesday at 20:00 Kyiv: the reminder waits for 09:00.
+  const core::TimePoint tuesday_evening = kFridayNoon + hours(96 + 8);
+  auto plan = DecideBriefReminder(Event("brief.reminder", {{"task", 42}, {"number", 1}}),
+                                  SentFlow(), context_, tuesday_evening);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  ASSERT_EQ(plan->effects.size(), 2u);
+  const core::TimePoint wednesday_9 = kFridayNoon + hours(96 + 21);
+  EXPECT_EQ(plan->effects[0].not_before, wednesday_9);
+  EXPECT_EQ(plan->effects[1].not_before, wednesday_9);
+  // max_reminders = 1 by default: the next step is the escalation, 2 working days on.
+  const auto* escalation = FindTimer(*plan, "brief.escalate:task:42");
+  ASSERT_NE(escalation, nullptr);
+  EXPECT_EQ(escalation->due_at, wednesday_9 + hours(48));
+  EXPECT_EQ(ParseBriefState(plan->flows[0].data)->reminders, 1);
+
+  config_.brief.max_reminders = 3;
+  plan = DecideBriefReminder(Event("brief.reminder", {{"task", 42}, {"number", 2}}), SentFlow(1),
+                             context_, kFridayNoon);
+  ASSERT_TRUE(plan);
+  EXPECT_FALSE(plan->effects[0].not_before);  // Friday noon is a working moment
+  EXPECT_EQ(json::parse(FindTimer(*plan, "brief.reminder:task:42")->payload)["number"], 3);
+}
+
+TEST_F(BriefRules, AStaleOrUnneededReminderDoesNothing) {
+  auto filled = SentFlow();
+  filled.state = "filled";
+  for (const auto& flow : {std::optional<storage::Flow>(), std::optional(filled),
+                           std::optional(SentFlow(/*reminders=*/1))}) {
+    auto plan = DecideBriefReminder(Event("brief.reminder", {{"task", 42}, {"number", 1}}), flow,
+                                    context_, kFridayNoon);
+    ASSERT_TRUE(plan);
+    EXPECT_TRUE(plan->effects.empty()) << plan->summary;
+    EXPECT_TRUE(plan->timers.empty());
+  }
+  auto plan = DecideBriefEscalation(Event("brief.escalate", {{"task", 42}}), filled, context_);
+  ASSERT_TRUE(plan);
+  EXPECT_TRUE(plan->effects.empty());
+}
+
+TEST_F(BriefRules, EscalationTellsTheStaffChatAndTheTask) {
+  auto plan = DecideBriefEscalation(Event("brief.escalate", {{"task", 42}}), SentFlow(1), context_);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectTelegramSend, kEffectPlanfixComment}));
+  EXPECT_EQ(json::parse(plan->effects[0].payload)["chat_id"], config_.telegram.staff_chat_id);
+  EXPECT_EQ(plan->flows[0].state, "escalated");
+}
+
+TEST_F(BriefRules, AnUndeliverableClientMessageIsReportedInPlainWordsAndStopsReminders) {
+  auto plan = DecideDeliveryFailed(
+      Event("effect.failed",
+            {{"error", "telegram sendMessage: Forbidden: bot was blocked by the user"},
+             {"report", {{"task", 42}, {"contact", 7}, {"client_name", "Олена"}}}}),
+      SentFlow(), context_);
+  ASSERT_TRUE(plan);
+  ASSERT_EQ(plan->effects.size(), 2u);
+  EXPECT_NE(
+      json::parse(plan->effects[0].payload)["text"].get<std::string>().find("заблокував бота"),
+      std::string::npos);
+  EXPECT_EQ(FindTimer(*plan, "brief.reminder:task:42")->action, engine::TimerAction::kCancel);
+  EXPECT_EQ(plan->flows[0].state, "unreachable");
+
+  // A staff message carries no report: nothing to tell (and no loop).
+  plan = DecideDeliveryFailed(Event("effect.failed", {{"error", "chat not found"}}), std::nullopt,
+                              context_);
+  ASSERT_TRUE(plan);
+  EXPECT_TRUE(plan->effects.empty());
+}
+
+TEST(BriefSummary, ListsAnswersAndCutsLongOnesAtACharacterBoundary) {
+  Submission submission;
+  submission.answers = {{"А", {"один", "два"}}, {"Б", {std::string(100, 'x')}}};
+  EXPECT_EQ(AnswersSummary(submission), "А: один, два\nБ: " + std::string(100, 'x'));
+  const std::string cut = AnswersSummary(submission, 5);
+  EXPECT_EQ(cut, "А: …");  // byte 5 is inside "о": the letter goes whole
+}
+
+TEST(BriefSubmission, ParsesTheWebhookShapeAndFlattensGrids) {
+  auto parsed = ParseSubmission(
+      R"({"responseId":"r","timestamp":"2026-11-27T10:00:00Z","respondentEmail":"a@b.c",
+          "briefCode":"1-2-x","answers":[{"title":"T","value":"v"},
+          {"title":"C","value":["a","b"]},{"title":"G","value":[["r1"],["r2","r3"]]}]})");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->response_id, "r");
+  EXPECT_EQ(parsed->brief_code, "1-2-x");
+  EXPECT_EQ(parsed->answers["C"], (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(parsed->answers["G"], (std::vector<std::string>{"r1", "r2", "r3"}));
+  EXPECT_FALSE(ParseSubmission(R"({"answers":[]})"));
+  EXPECT_FALSE(ParseSubmission("not json"));
+}
+
+}  // namespace
+}  // namespace planfix_flow::workflow
