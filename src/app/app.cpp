@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "planfix_flow/app/telegram_poller.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/engine/effect_executor.h"
 #include "planfix_flow/engine/event_processor.h"
@@ -193,6 +194,11 @@ struct App::Impl {
         engine::PlanListeners{[this] { executor->Notify(); }, [this] { scheduler->Notify(); }});
     database->SetEventsAddedListener([this] { processor->Notify(); });
     job_admin = std::make_unique<DatabaseJobAdmin>(*database, *executor);
+    if (config.telegram.mode == config::TelegramMode::kPolling) {
+      TelegramPollerOptions poller_options;
+      poller_options.poll_timeout = std::chrono::seconds(config.telegram.polling_timeout_seconds);
+      poller = std::make_unique<TelegramPoller>(telegram, *database, clock, poller_options);
+    }
   }
 
   void StartServer() {
@@ -239,6 +245,7 @@ struct App::Impl {
   std::unique_ptr<engine::Scheduler> scheduler;
   std::unique_ptr<DatabaseJobAdmin> job_admin;
   std::unique_ptr<http::IngressServer> server;
+  std::unique_ptr<TelegramPoller> poller;  // telegram.mode = "polling" only
   std::vector<std::jthread> threads;
   bool started = false;
 };
@@ -265,6 +272,10 @@ void App::Start() {
     impl.threads.emplace_back([&impl](std::stop_token stop) { impl.processor->Run(stop); });
     impl.threads.emplace_back([&impl](std::stop_token stop) { impl.executor->Run(stop); });
     impl.threads.emplace_back([&impl](std::stop_token stop) { impl.scheduler->Run(stop); });
+    // Stop waits for a getUpdates in flight: up to telegram.polling_timeout_seconds.
+    if (impl.poller) {
+      impl.threads.emplace_back([&impl](std::stop_token stop) { impl.poller->Run(stop); });
+    }
   }
 }
 
@@ -277,6 +288,7 @@ void App::Stop() {
   impl_->scheduler->Notify();
   impl_->threads.clear();  // joins; an in-flight job finishes or is released
   impl_->server.reset();
+  impl_->poller.reset();
   impl_->job_admin.reset();
   impl_->scheduler.reset();
   impl_->executor.reset();
@@ -294,6 +306,7 @@ std::size_t App::RunUntilIdle() {
   std::size_t steps = 0;
   for (;;) {
     std::size_t round = 0;
+    if (impl_->poller) round += impl_->poller->PollOnce(std::chrono::seconds(0)).value_or(0);
     while (impl_->processor->RunOnce() != engine::ProcessOutcome::kIdle) ++round;
     round += impl_->scheduler->RunDue();
     while (impl_->executor->RunOnce() != engine::JobOutcome::kIdle) ++round;
