@@ -42,7 +42,8 @@ struct ServerConfig {
   // Each worker serves one connection at a time, keep-alive included (issue 3 measured
   // 18,000 req/s on loopback with 64).
   int threads = 64;
-  int keep_alive_seconds = 5;
+  // Also bounds how long Stop waits for idle keep-alive connections.
+  int keep_alive_seconds = 2;
   int read_timeout_seconds = 10;
   // A Planfix webhook body repeated within this window is a retry: stored once.
   int planfix_dedupe_window_seconds = 24 * 60 * 60;
