@@ -208,6 +208,16 @@ struct ConfigLoadResult {
 // and every template for every language. Relative paths resolve against the file's directory.
 ConfigLoadResult LoadConfig(const std::filesystem::path& path, const Environment& env);
 
+// Only storage.path of the config file at `path`, resolved as LoadConfig resolves it, for
+// commands that only read the database (`jobs`): needs no secrets and checks nothing else.
+// Problems (unreadable file, TOML syntax, a missing or mistyped storage.path) are reported as
+// LoadConfig reports them; `path` of the result is set only when there are none.
+struct StoragePathResult {
+  std::optional<std::string> path;
+  std::vector<Problem> problems;
+};
+StoragePathResult LoadStoragePath(const std::filesystem::path& path);
+
 // The same for TOML text; relative paths resolve against `base_dir`.
 ConfigLoadResult ParseConfig(std::string_view toml_text, const std::filesystem::path& base_dir,
                              const Environment& env);
