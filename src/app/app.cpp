@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "planfix_flow/app/forms_reconciler.h"
+#include "planfix_flow/app/telegram_poller.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/engine/effect_executor.h"
 #include "planfix_flow/engine/event_processor.h"
@@ -301,6 +302,11 @@ struct App::Impl {
     facts.set_flows(database.get());
     OpenGoogle();
     job_admin = std::make_unique<DatabaseJobAdmin>(*database, *executor);
+    if (config.telegram.mode == config::TelegramMode::kPolling) {
+      TelegramPollerOptions poller_options;
+      poller_options.poll_timeout = std::chrono::seconds(config.telegram.polling_timeout_seconds);
+      poller = std::make_unique<TelegramPoller>(telegram, *database, clock, poller_options);
+    }
   }
 
   // A client message that went dead becomes an effect.failed event, so the workflow tells the
@@ -392,6 +398,7 @@ struct App::Impl {
   std::unique_ptr<google::GoogleFormsClient> forms;
   std::unique_ptr<FormsReconciler> reconciler;
   std::unique_ptr<http::IngressServer> server;
+  std::unique_ptr<TelegramPoller> poller;  // telegram.mode = "polling" only
   std::vector<std::jthread> threads;
   bool started = false;
 };
@@ -421,6 +428,10 @@ void App::Start() {
     if (impl.reconciler) {
       impl.threads.emplace_back([&impl](std::stop_token stop) { impl.reconciler->Run(stop); });
     }
+    // Stop waits for a getUpdates in flight: up to telegram.polling_timeout_seconds.
+    if (impl.poller) {
+      impl.threads.emplace_back([&impl](std::stop_token stop) { impl.poller->Run(stop); });
+    }
   }
 }
 
@@ -435,6 +446,7 @@ void App::Stop() {
   impl_->server.reset();
   impl_->reconciler.reset();
   impl_->forms.reset();
+  impl_->poller.reset();
   impl_->job_admin.reset();
   impl_->scheduler.reset();
   impl_->executor.reset();
@@ -452,6 +464,7 @@ std::size_t App::RunUntilIdle() {
   std::size_t steps = 0;
   for (;;) {
     std::size_t round = 0;
+    if (impl_->poller) round += impl_->poller->PollOnce(std::chrono::seconds(0)).value_or(0);
     while (impl_->processor->RunOnce() != engine::ProcessOutcome::kIdle) ++round;
     round += impl_->scheduler->RunDue();
     if (impl_->reconciler) round += impl_->reconciler->RunDue();

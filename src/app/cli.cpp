@@ -37,7 +37,8 @@ std::optional<config::ConfigLoadResult> LoadConfigOrReport(const Options& option
 
 struct JobsOptions {
   std::string database_path;
-  std::string state;  // list: "" for all
+  std::string config_path;  // alternative to database_path: its storage.path
+  std::string state;        // list: "" for all
   std::size_t limit = 50;
   bool json = false;
   std::int64_t job_id = 0;  // show, replay
@@ -60,9 +61,20 @@ int RunCheckConfig(const Options& options, std::ostream& out, std::ostream& err)
   return kExitOk;
 }
 
-// Opens an existing database (never creates one for a mistyped path).
-std::unique_ptr<storage::Database> OpenExistingDatabase(const std::string& path,
+// Opens an existing database (never creates one for a mistyped path): --database, or the
+// storage.path of --config (read without secrets, which reading jobs does not need).
+std::unique_ptr<storage::Database> OpenExistingDatabase(const JobsOptions& options,
                                                         std::ostream& err) {
+  std::string path = options.database_path;
+  if (path.empty()) {
+    auto storage = config::LoadStoragePath(options.config_path);
+    if (!storage.path) {
+      for (const auto& problem : storage.problems) err << problem.ToString() << "\n";
+      err << "jobs: cannot find the database in " << options.config_path << "\n";
+      return nullptr;
+    }
+    path = *storage.path;
+  }
   if (!std::filesystem::exists(path)) {
     err << "jobs: no database at " << path << "\n";
     return nullptr;
@@ -95,7 +107,7 @@ int RunJobsList(const JobsOptions& options, std::ostream& out, std::ostream& err
       return kExitUsage;
     }
   }
-  auto db = OpenExistingDatabase(options.database_path, err);
+  auto db = OpenExistingDatabase(options, err);
   if (!db) return kExitFailure;
   const auto jobs = db->ListJobs(filter);
   if (options.json) {
@@ -117,7 +129,7 @@ int RunJobsList(const JobsOptions& options, std::ostream& out, std::ostream& err
 }
 
 int RunJobsShow(const JobsOptions& options, std::ostream& out, std::ostream& err) {
-  auto db = OpenExistingDatabase(options.database_path, err);
+  auto db = OpenExistingDatabase(options, err);
   if (!db) return kExitFailure;
   const auto job = db->GetJob(options.job_id);
   if (!job) {
@@ -129,7 +141,7 @@ int RunJobsShow(const JobsOptions& options, std::ostream& out, std::ostream& err
 }
 
 int RunJobsReplay(const JobsOptions& options, std::ostream& out, std::ostream& err) {
-  auto db = OpenExistingDatabase(options.database_path, err);
+  auto db = OpenExistingDatabase(options, err);
   if (!db) return kExitFailure;
   core::SystemClock clock;
   auto replayed = db->ReplayJob(options.job_id, clock.Now());
@@ -170,10 +182,13 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   auto* jobs = cli.add_subcommand("jobs", "See outbound jobs (effects) and replay dead ones.");
   jobs->require_subcommand(1);
   const auto add_database = [&jobs_options](CLI::App* command) {
+    auto* database = command->add_option("-d,--database", jobs_options.database_path,
+                                         "Path to the planfix-flow SQLite database");
     command
-        ->add_option("-d,--database", jobs_options.database_path,
-                     "Path to the planfix-flow SQLite database")
-        ->required();
+        ->add_option("-c,--config", jobs_options.config_path,
+                     "Path to the TOML config file, to use its storage.path (no secrets needed)")
+        ->excludes(database);
+    // One of the two is required: checked after parsing, with a message naming both.
   };
   auto* jobs_list = jobs->add_subcommand("list", "List jobs, newest first.");
   add_database(jobs_list);
@@ -206,6 +221,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (serve->parsed()) return RunServe(options, out, err);
   if (check->parsed()) return RunCheckConfig(options, out, err);
   if (demo->parsed()) return RunDemo(out, err) == 0 ? kExitOk : kExitFailure;
+  if (jobs->parsed() && jobs_options.database_path.empty() && jobs_options.config_path.empty()) {
+    err << "planfix-flow: jobs needs --database FILE or --config FILE\n";
+    return kExitUsage;
+  }
   if (jobs_list->parsed()) return RunJobsList(jobs_options, out, err);
   if (jobs_show->parsed()) return RunJobsShow(jobs_options, out, err);
   if (jobs_replay->parsed()) return RunJobsReplay(jobs_options, out, err);

@@ -557,29 +557,67 @@ ConfigLoadResult ParseConfig(std::string_view toml_text, const fs::path& base_di
   return ParseConfigNamed(toml_text, base_dir, env, "config");
 }
 
-ConfigLoadResult LoadConfig(const fs::path& path, const Environment& env) {
+namespace {
+
+// The config file's text, or the problem that it cannot be read.
+std::optional<std::string> ReadConfigFile(const fs::path& path, std::vector<Problem>& problems) {
   std::error_code kind_error;
   if (fs::is_directory(path, kind_error)) {
-    ConfigLoadResult result;
-    result.problems.push_back({path.string(), "is a directory, not a config file"});
-    return result;
+    problems.push_back({path.string(), "is a directory, not a config file"});
+    return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::error_code error;
     const bool exists = fs::exists(path, error);
-    ConfigLoadResult result;
-    result.problems.push_back({path.string(), exists ? "cannot be read" : "does not exist"});
-    return result;
+    problems.push_back({path.string(), exists ? "cannot be read" : "does not exist"});
+    return std::nullopt;
   }
   std::ostringstream text;
   text << in.rdbuf();
+  return text.str();
+}
+
+fs::path AbsolutePath(const fs::path& path) {
   std::error_code error;
   fs::path absolute = fs::absolute(path, error);
-  if (error) absolute = path;
-  ConfigLoadResult result =
-      ParseConfigNamed(text.str(), absolute.parent_path(), env, path.string());
+  return error ? path : absolute;
+}
+
+}  // namespace
+
+ConfigLoadResult LoadConfig(const fs::path& path, const Environment& env) {
+  ConfigLoadResult result;
+  const auto text = ReadConfigFile(path, result.problems);
+  if (!text) return result;
+  const fs::path absolute = AbsolutePath(path);
+  result = ParseConfigNamed(*text, absolute.parent_path(), env, path.string());
   if (result.config) result.config->source = absolute.lexically_normal();
+  return result;
+}
+
+StoragePathResult LoadStoragePath(const fs::path& path) {
+  StoragePathResult result;
+  const auto text = ReadConfigFile(path, result.problems);
+  if (!text) return result;
+  toml::table root;
+  try {
+    root = toml::parse(*text, path.string());
+  } catch (const toml::parse_error& error) {
+    const auto& begin = error.source().begin;
+    result.problems.push_back({fmt::format("{}:{}:{}", path.string(), begin.line, begin.column),
+                               fmt::format("TOML syntax error: {}", error.description())});
+    return result;
+  }
+  StorageConfig storage;
+  Reader reader(result.problems);
+  ReadStorage(reader, Section{&root, ""}, storage);
+  if (result.problems.empty() && storage.path.empty()) {
+    reader.Add("storage.path", "must not be empty");
+  }
+  if (result.problems.empty()) {
+    result.path = Resolve(AbsolutePath(path).parent_path(), storage.path);
+  }
   return result;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include "planfix_flow/core/log.h"
 #include "storage/schema.h"
@@ -129,11 +130,27 @@ bool Database::IsWritable() {
 }
 
 void Database::SetEventsAddedListener(std::function<void()> listener) {
-  events_added_listener_ = std::move(listener);
+  auto replacement =
+      listener ? std::make_shared<const std::function<void()>>(std::move(listener)) : nullptr;
+  std::unique_lock lock(listener_mutex_);
+  auto old = std::exchange(events_added_listener_, std::move(replacement));
+  if (!old) return;
+  // Calls in progress hold copies of `old`; each one notifies after dropping its copy.
+  listener_idle_.wait(lock, [&old] { return old.use_count() == 1; });
 }
 
 void Database::NotifyEventsAdded() {
-  if (events_added_listener_) events_added_listener_();
+  std::shared_ptr<const std::function<void()>> listener;
+  {
+    std::lock_guard lock(listener_mutex_);
+    listener = events_added_listener_;
+  }
+  if (!listener) return;
+  (*listener)();
+  listener.reset();
+  // Under the mutex, so a waiting SetEventsAddedListener cannot miss the release.
+  std::lock_guard lock(listener_mutex_);
+  listener_idle_.notify_all();
 }
 
 std::unique_lock<std::mutex> Database::BlockWriterForTesting() {

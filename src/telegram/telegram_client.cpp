@@ -348,11 +348,15 @@ Result<std::vector<Update>> TelegramClient::GetUpdates(const GetUpdatesRequest& 
   if (!array.is_array()) {
     return Fail(ErrorCode::kInternal, "telegram getUpdates: result is not an array");
   }
+  // A second parse that keeps the key order, for Update::raw_json.
+  const auto ordered = nlohmann::ordered_json::parse(*result, nullptr, false);
   std::vector<Update> updates;
   updates.reserve(array.size());
-  for (const auto& item : array) {
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const json& item = array[i];
     auto update = internal::ParseUpdate(item);
     if (update) {
+      update->raw_json = ordered[i].dump();
       updates.push_back(std::move(*update));
       continue;
     }
@@ -364,6 +368,7 @@ Result<std::vector<Update>> TelegramClient::GetUpdates(const GetUpdatesRequest& 
     invalid.update_id = item["update_id"].get<std::int64_t>();
     invalid.kind = UpdateKind::kOther;
     invalid.type = "invalid";
+    invalid.raw_json = ordered[i].dump();
     logger->warn("event=invalid_update update_id={} error=\"{}\"", invalid.update_id,
                  update.error().message);
     updates.push_back(std::move(invalid));

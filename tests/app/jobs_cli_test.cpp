@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <vector>
 
@@ -19,12 +20,14 @@ struct Run {
   std::string err;
 };
 
+// Runs with an empty environment: no PLANFIX_FLOW_* secrets.
 Run RunWith(std::vector<std::string> args) {
   std::vector<const char*> argv = {"planfix-flow"};
   for (const auto& arg : args) argv.push_back(arg.c_str());
   std::ostringstream out;
   std::ostringstream err;
-  const int code = RunCli(static_cast<int>(argv.size()), argv.data(), out, err);
+  const int code =
+      RunCli(static_cast<int>(argv.size()), argv.data(), out, err, config::Environment{});
   return Run{code, out.str(), err.str()};
 }
 
@@ -124,10 +127,74 @@ TEST_F(JobsCliTest, AnUnknownStateIsAUsageError) {
   EXPECT_NE(run.err.find("zombie"), std::string::npos) << run.err;
 }
 
+// The shipped example config with storage.path replaced, written beside the database.
+std::string WriteExampleConfig(const std::string& storage_path, const std::string& name) {
+  std::ifstream in(std::filesystem::path(PLANFIX_FLOW_SOURCE_DIR) / "deploy" /
+                   "config.example.toml");
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string toml = text.str();
+  const std::string line = "path = \"/var/lib/planfix-flow/planfix-flow.db\"";
+  const auto at = toml.find(line);
+  EXPECT_NE(at, std::string::npos);
+  if (at != std::string::npos) toml.replace(at, line.size(), "path = \"" + storage_path + "\"");
+  const auto config = std::filesystem::temp_directory_path() / name;
+  std::ofstream(config) << toml;
+  return config.string();
+}
+
+TEST_F(JobsCliTest, ReadsTheDatabasePathFromTheConfigWithoutSecrets) {
+  // RunWith passes no PLANFIX_FLOW_* secrets, which serve and check-config would insist on;
+  // jobs only reads storage.path.
+  const std::string config =
+      WriteExampleConfig(path_, "pff-jobs-cli-" + std::to_string(::getpid()) + ".toml");
+  auto list = RunWith({"jobs", "list", "--config", config, "--json"});
+  EXPECT_EQ(list.code, kExitOk) << list.err;
+  EXPECT_EQ(nlohmann::json::parse(list.out).size(), 2u);
+  auto show = RunWith({"jobs", "show", std::to_string(dead_id_), "-c", config});
+  EXPECT_EQ(show.code, kExitOk) << show.err;
+  EXPECT_EQ(nlohmann::json::parse(show.out)["id"], dead_id_);
+  auto replay = RunWith({"jobs", "replay", std::to_string(dead_id_), "--config", config});
+  EXPECT_EQ(replay.code, kExitOk) << replay.err;
+  std::filesystem::remove(config);
+}
+
+TEST_F(JobsCliTest, ResolvesARelativeStoragePathAgainstTheConfigsDirectory) {
+  const auto db = std::filesystem::path(path_);
+  const auto config =
+      db.parent_path() / ("pff-jobs-cli-rel-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(config) << "[storage]\npath = \"" << db.filename().string() << "\"\n";
+  auto list = RunWith({"jobs", "list", "--config", config.string(), "--state", "dead"});
+  EXPECT_EQ(list.code, kExitOk) << list.err;
+  EXPECT_NE(list.out.find("bot was blocked by the user"), std::string::npos) << list.out;
+  std::filesystem::remove(config);
+}
+
+TEST_F(JobsCliTest, AConfigWithoutAStoragePathIsAnErrorNamingTheKey) {
+  const auto config = std::filesystem::temp_directory_path() /
+                      ("pff-jobs-cli-nostorage-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(config) << "[server]\nport = 8080\n";
+  auto run = RunWith({"jobs", "list", "--config", config.string()});
+  EXPECT_EQ(run.code, kExitFailure);
+  EXPECT_NE(run.err.find("storage"), std::string::npos) << run.err;
+  std::filesystem::remove(config);
+
+  auto missing = RunWith({"jobs", "list", "--config", config.string()});
+  EXPECT_EQ(missing.code, kExitFailure);
+  EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
+}
+
+TEST_F(JobsCliTest, DatabaseAndConfigTogetherAreAUsageError) {
+  auto run = RunWith({"jobs", "list", "--database", path_, "--config", "x.toml"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_NE(run.err.find("excludes"), std::string::npos) << run.err;
+}
+
 TEST(JobsCli, RequiresADatabase) {
   auto run = RunWith({"jobs", "list"});
   EXPECT_EQ(run.code, kExitUsage);
   EXPECT_NE(run.err.find("--database"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("--config"), std::string::npos) << run.err;
 }
 
 }  // namespace

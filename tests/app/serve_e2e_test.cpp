@@ -54,6 +54,8 @@ class ServeEndToEnd : public ::testing::Test {
     config_.telegram.base_url = telegram_.api_base_url();
     config_.telegram.staff_chat_id = kStaffChat;
     config_.telegram.mode = config::TelegramMode::kWebhook;
+    // App::Stop waits for idle keep-alive connections (the test's client keeps one open).
+    config_.server.keep_alive_seconds = 1;
     config_.secrets.planfix_token = "e2e-planfix-token";
     config_.secrets.telegram_bot_token = telegram_.token();
     std::vector<config::Problem> problems;

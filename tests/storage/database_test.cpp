@@ -3,8 +3,12 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -195,6 +199,50 @@ TEST(Database, EventsAddedListenerFiresForNewEventsOnly) {
   ASSERT_TRUE(db.AppendEvent(MakeEvent("a")));
   ASSERT_TRUE(db.AppendEvent(MakeEvent("a")));
   EXPECT_EQ(calls, 1);
+}
+
+TEST(Database, TheEventsAddedListenerCanBeReplacedWhileOtherThreadsAppend) {
+  Database db(DatabaseOptions{});
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int writer = 0; writer < 3; ++writer) {
+    writers.emplace_back([&db, &stop, writer] {
+      for (int i = 0; !stop; ++i) {
+        auto stored = db.AppendEvent(MakeEvent(std::to_string(writer) + "-" + std::to_string(i)));
+        ASSERT_TRUE(stored) << stored.error().ToString();
+      }
+    });
+  }
+  for (int round = 0; round < 100; ++round) {
+    auto calls = std::make_shared<std::atomic<int>>(0);
+    auto running = std::make_shared<std::atomic<int>>(0);
+    // Too big for std::function's small buffer: replacing the listener frees heap memory,
+    // which ASan reports if a call still uses it.
+    std::array<char, 256> state{};
+    state[0] = 1;
+    db.SetEventsAddedListener([calls, running, state] {
+      ++*running;
+      for (int i = 0; i < 50 && state[0] == 1; ++i) std::this_thread::yield();
+      ++*calls;
+      --*running;
+    });
+    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+    while (calls->load() == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    ASSERT_GT(calls->load(), 0) << "round " << round;
+    // Once this returns the old listener is not running and will not start again.
+    db.SetEventsAddedListener(round % 2 == 0 ? nullptr : std::function<void()>([] {}));
+    ASSERT_EQ(running->load(), 0) << "round " << round;
+    const int after = calls->load();
+    const std::uint64_t commits = db.append_commits();
+    while (db.append_commits() < commits + 3 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    EXPECT_EQ(calls->load(), after) << "round " << round;
+  }
+  stop = true;
+  for (auto& writer : writers) writer.join();
 }
 
 TEST(Database, NextDueEventSkipsEventsWaitingForARetry) {

@@ -421,6 +421,11 @@ TEST_F(TelegramClientTest, KeepsUnparseableUpdatesSoTheOffsetMovesOn) {
   EXPECT_EQ((*batch)[0].type, "invalid");
   EXPECT_EQ((*batch)[1].update_id, 501);
   EXPECT_EQ((*batch)[1].type, "poll");
+  // Both keep the update as sent, for the inbox.
+  EXPECT_EQ(json::parse((*batch)[0].raw_json),
+            json::parse(R"({"update_id": 500, "message": {"message_id": 1}})"));
+  EXPECT_EQ(json::parse((*batch)[1].raw_json),
+            json::parse(R"({"update_id": 501, "poll": {"id": "x"}})"));
 }
 
 TEST_F(TelegramClientTest, SetsAndDeletesAWebhookAndCannotPollWhileItIsSet) {

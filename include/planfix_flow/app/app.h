@@ -44,7 +44,8 @@ class App {
   int port() const;
 
   // Without background threads: processes due events, fires due timers and runs due jobs
-  // until none is left at the clock's current time. Returns how many steps did something.
+  // until none is left at the clock's current time; in Telegram polling mode each round
+  // first polls Telegram once without waiting. Returns how many steps did something.
   std::size_t RunUntilIdle();
 
   storage::Database& database();

@@ -30,7 +30,9 @@ struct ServerOptions {
   // backlog then holds or refuses new connections) instead of queueing without bound.
   std::size_t max_queued_connections = 256;
   std::size_t keep_alive_max_count = 100;
-  std::chrono::seconds keep_alive_timeout{5};
+  // Stop waits for idle keep-alive connections to time out (cpp-httplib 0.11 checks for
+  // shutdown only between requests), so this bounds how long stopping takes.
+  std::chrono::seconds keep_alive_timeout{2};
   std::chrono::seconds read_timeout{5};
   std::chrono::seconds write_timeout{5};
   // Identical Planfix bodies within this window of the first are one event.

@@ -74,8 +74,12 @@ class Database final : public Inbox, public FlowReader {
   // The schema version after migrations (the highest applied).
   int schema_version() const;
 
-  // Called (outside any lock) after events were newly committed by AppendEvent or by
-  // FireDueTimers; wire it to the event processor's Notify. Set before concurrent use.
+  // Called after events were newly committed by AppendEvent or by FireDueTimers, on the
+  // committing thread and outside the database's locks; wire it to the event processor's
+  // Notify. May be replaced or cleared (nullptr) at any time, also while other threads
+  // append: once this returns, no call to the old listener is running or will start, so its
+  // owner may go away. It must not call SetEventsAddedListener itself (that would wait for
+  // its own call to end) and must not throw.
   void SetEventsAddedListener(std::function<void()> listener);
 
   // Whether a write transaction can start now (what /readyz reports). Never throws.
@@ -176,7 +180,11 @@ class Database final : public Inbox, public FlowReader {
   bool leader_active_ = false;
   std::uint64_t append_commits_ = 0;
 
-  std::function<void()> events_added_listener_;
+  // Shared with the calls in progress, which copy it under the mutex and call it outside;
+  // a replaced listener is released when its last call ends (listener_idle_ is notified).
+  mutable std::mutex listener_mutex_;
+  std::condition_variable listener_idle_;
+  std::shared_ptr<const std::function<void()>> events_added_listener_;
 };
 
 }  // namespace planfix_flow::storage

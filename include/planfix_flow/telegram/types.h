@@ -92,6 +92,9 @@ struct Update {
   std::optional<Message> message;
   std::optional<CallbackQuery> callback_query;
   std::optional<ChatMemberUpdated> my_chat_member;
+  // The update object as Telegram sent it, re-serialised with its key order kept. Set by
+  // TelegramClient::GetUpdates (also for "invalid" updates), empty otherwise.
+  std::string raw_json;
 };
 
 // Parses one Update object (a webhook body or an element of getUpdates). Unknown fields are
