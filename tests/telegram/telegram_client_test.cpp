@@ -383,12 +383,9 @@ TEST_F(TelegramClientTest, LongPollsAndConfirmsUpdatesWithTheOffset) {
 
   // Nothing new: the next poll (offset past the first) waits until an update arrives.
   std::thread writer([&] {
-    // Wait until the poll is at the fake (a request it has not answered yet is not recorded,
-    // so watch the first update disappear: the poll with the offset confirms it).
-    const auto give_up = std::chrono::steady_clock::now() + seconds(5);
-    while (fake_.pending_update_count() != 0 && std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(milliseconds(5));
-    }
+    // Write once the poll with the offset waits at the fake, so the write is what wakes it.
+    EXPECT_TRUE(fake_.WaitForParkedPoll(milliseconds(5000)));
+    EXPECT_EQ(fake_.pending_update_count(), 0u);  // the offset confirmed the first update
     fake_.SimulateUserMessage(kClient, kClient, "second");
   });
   const auto started = std::chrono::steady_clock::now();
