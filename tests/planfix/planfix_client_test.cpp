@@ -542,32 +542,58 @@ TEST_F(PlanfixClientTest, MapsA429ToRateLimitedWithARetryHint) {
   EXPECT_EQ(fake_.rate_limited_count(), 1);
 }
 
-TEST_F(PlanfixClientTest, KeepsToTheConfiguredRateAgainstAFakeThatEnforcesIt) {
-  fake_.SetMinInterval(30ms);
-  auto client = Client(kToken, 50ms);
-  const auto start = std::chrono::steady_clock::now();
+// Client and fake on one FakeClock: the client's pacing waits move the clock, and the fake
+// judges the interval on it, so the figures are exact and independent of machine speed.
+class PlanfixPacingTest : public ::testing::Test {
+ protected:
+  PlanfixPacingTest() : fake_(Options(clock_)) {}
+  void SetUp() override { fake_.Start(); }
+  void TearDown() override {
+    for (const auto& failure : fake_.failures()) ADD_FAILURE() << failure;
+  }
+  static sandbox::FakePlanfixOptions Options(core::Clock& clock) {
+    sandbox::FakePlanfixOptions options;
+    options.tokens = {{kToken, {}, true}};
+    options.min_interval = 30ms;
+    options.clock = &clock;
+    return options;
+  }
+  PlanfixOptions ClientOptions(std::chrono::milliseconds interval) const {
+    PlanfixOptions options;
+    options.base_url = fake_.rest_url();
+    options.token = kToken;
+    options.min_interval = interval;
+    return options;
+  }
+
+  core::FakeClock clock_{core::FromUnixSeconds(1'800'000'000)};
+  sandbox::FakePlanfix fake_;
+  http::CurlHttpClient http_;
+};
+
+TEST_F(PlanfixPacingTest, KeepsToTheConfiguredRateAgainstAFakeThatEnforcesIt) {
+  PlanfixClient client(http_, clock_, ClientOptions(50ms));
+  const auto start = clock_.Now();
   for (int i = 0; i < 6; ++i) {
     auto status = client.Ping();
     ASSERT_TRUE(status) << "call " << i << ": " << status.error().ToString();
   }
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms);
+  EXPECT_EQ(clock_.Now() - start, 250ms);  // five waits of exactly the interval
   EXPECT_EQ(fake_.rate_limited_count(), 0);
 }
 
-TEST_F(PlanfixClientTest, SharesOnePacerBetweenClientsOfOneAccount) {
-  fake_.SetMinInterval(30ms);
+TEST_F(PlanfixPacingTest, SharesOnePacerBetweenClientsOfOneAccount) {
   core::Pacer pacer(clock_);
-  PlanfixOptions options;
-  options.base_url = fake_.rest_url();
-  options.token = kToken;
-  options.min_interval = 50ms;
+  PlanfixOptions options = ClientOptions(50ms);
   options.pacer = &pacer;
   PlanfixClient first(http_, clock_, options);
   PlanfixClient second(http_, clock_, options);
+  const auto start = clock_.Now();
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(first.Ping());
     ASSERT_TRUE(second.Ping());
   }
+  EXPECT_EQ(clock_.Now() - start, 250ms);  // six calls, 50 ms apart, across both clients
   EXPECT_EQ(fake_.rate_limited_count(), 0);
 }
 
