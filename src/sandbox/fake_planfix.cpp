@@ -421,9 +421,14 @@ std::optional<FakeResponse> FakePlanfix::Admit(const FakeRequest& request,
   const core::TimePoint now = clock_ != nullptr ? clock_->Now() : system_clock_.Now();
   if (min_interval_.count() > 0 && last_admitted_ && now - *last_admitted_ < min_interval_) {
     ++rate_limited_;
-    return Fail(429, 0,
-                fmt::format("Too many requests: rate limit exceeded (1 request per {} ms)",
-                            min_interval_.count()));
+    FakeResponse refused =
+        Fail(429, 0,
+             fmt::format("Too many requests: rate limit exceeded (1 request per {} ms)",
+                         min_interval_.count()));
+    const auto wait =
+        std::chrono::ceil<std::chrono::seconds>(*last_admitted_ + min_interval_ - now);
+    refused.headers["Retry-After"] = std::to_string(wait.count());
+    return refused;
   }
   last_admitted_ = now;
   if (daily_quota_) {

@@ -33,6 +33,7 @@ struct FakePlanfixOptions {
   // Requests closer together than this (per account) are refused with HTTP 429 and
   // {"result":"fail","code":0,"error":"Too many requests: rate limit exceeded ..."}. Planfix
   // does not document the refusal's shape; this is the sandbox's choice. Zero disables it.
+  // The refusal carries Retry-After: the whole seconds until the next request may come.
   std::chrono::milliseconds min_interval{1000};
   // Time for min_interval; nullptr means the system clock. A client pacing on the same
   // FakeClock then meets the interval exactly, however slow the machine is.
