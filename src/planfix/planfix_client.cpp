@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <optional>
 
 #include "planfix_flow/core/log.h"
 
@@ -222,6 +224,18 @@ std::string DescribeFailures(const json& failures) {
   return text;
 }
 
+// Retry-After in delay-seconds (RFC 9110), at least 1 s and at most a day; an HTTP-date or
+// garbage is ignored.
+std::optional<std::chrono::seconds> RetryAfter(const http::Headers& headers) {
+  const auto it = headers.find("Retry-After");
+  if (it == headers.end()) return std::nullopt;
+  const std::string& text = it->second;
+  long long seconds = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (error != std::errc() || end != text.data() + text.size() || seconds < 0) return std::nullopt;
+  return std::chrono::seconds(std::clamp<long long>(seconds, 1, 24 * 60 * 60));
+}
+
 bool HasFailures(const json& body) {
   const auto it = body.find("failures");
   if (it == body.end()) return false;
@@ -231,7 +245,8 @@ bool HasFailures(const json& body) {
 }  // namespace
 
 core::Error MapPlanfixError(int http_status, const std::string& body, const std::string& operation,
-                            const std::string& scope, core::TimePoint now) {
+                            const std::string& scope, core::TimePoint now,
+                            const http::Headers& headers) {
   int code = 0;
   std::string text;
   bool planfix_envelope = false;
@@ -264,7 +279,7 @@ core::Error MapPlanfixError(int http_status, const std::string& body, const std:
   if (http_status == 429 || mentions_rate) {
     core::Error error = make(core::ErrorCode::kRateLimited,
                              fmt::format("Planfix rate limit hit on {} ({})", operation, detail));
-    error.retry_after = std::chrono::seconds(1);
+    error.retry_after = RetryAfter(headers).value_or(std::chrono::seconds(1));
     return error;
   }
   if (code == 1 || code == 2 || (http_status == 401 && code == 0)) {
@@ -358,8 +373,8 @@ core::Result<PlanfixClient::Answer> PlanfixClient::Perform(const Call& call) {
                                  response->status));
     }
   }
-  core::Error error =
-      MapPlanfixError(response->status, response->body, call.operation, call.scope, clock_.Now());
+  core::Error error = MapPlanfixError(response->status, response->body, call.operation, call.scope,
+                                      clock_.Now(), response->headers);
   if (error.code == core::ErrorCode::kRateLimited && error.retry_after) {
     pacer_->Pause(pacer_key, clock_.Now() + *error.retry_after);
   }

@@ -361,7 +361,8 @@ FakePlanfix::FakePlanfix(FakePlanfixOptions options)
     : FakeServer("planfix"),
       tokens_(std::move(options.tokens)),
       min_interval_(options.min_interval),
-      daily_quota_(options.daily_quota) {
+      daily_quota_(options.daily_quota),
+      clock_(options.clock) {
   RoutePlanfix("GET", "/rest/ping", "", &FakePlanfix::Ping);
   RoutePlanfix("POST", "/rest/task/", "task_add", &FakePlanfix::CreateTask);
   RoutePlanfix("GET", R"(/rest/task/(\d+))", "task_readonly", &FakePlanfix::GetTask);
@@ -417,12 +418,17 @@ std::optional<FakeResponse> FakePlanfix::Admit(const FakeRequest& request,
   }
   if (token == nullptr) return Fail(401, 1, "Access denied, unknown token");
   if (!token->active) return Fail(401, 2, "Access denied, token is inactive");
-  const auto now = std::chrono::steady_clock::now();
+  const core::TimePoint now = clock_ != nullptr ? clock_->Now() : system_clock_.Now();
   if (min_interval_.count() > 0 && last_admitted_ && now - *last_admitted_ < min_interval_) {
     ++rate_limited_;
-    return Fail(429, 0,
-                fmt::format("Too many requests: rate limit exceeded (1 request per {} ms)",
-                            min_interval_.count()));
+    FakeResponse refused =
+        Fail(429, 0,
+             fmt::format("Too many requests: rate limit exceeded (1 request per {} ms)",
+                         min_interval_.count()));
+    const auto wait =
+        std::chrono::ceil<std::chrono::seconds>(*last_admitted_ + min_interval_ - now);
+    refused.headers["Retry-After"] = std::to_string(wait.count());
+    return refused;
   }
   last_admitted_ = now;
   if (daily_quota_) {

@@ -334,6 +334,11 @@ std::size_t FakeTelegram::pending_update_count() const {
   return updates_.size();
 }
 
+bool FakeTelegram::WaitForParkedPoll(std::chrono::milliseconds max) const {
+  std::unique_lock lock(state_mutex_);
+  return poll_parked_.wait_for(lock, max, [this] { return parked_polls_ > 0; });
+}
+
 int FakeTelegram::rate_limited_count() const {
   std::lock_guard lock(state_mutex_);
   return rate_limited_;
@@ -729,7 +734,22 @@ FakeResponse FakeTelegram::GetUpdates(const Params& params) {
   };
   confirm_and_filter();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
+  // Counts this call as parked while it waits (the lock is held whenever the count changes).
+  struct Parked {
+    FakeTelegram& fake;
+    bool parked = false;
+    void Enter() {
+      if (parked) return;
+      parked = true;
+      ++fake.parked_polls_;
+      fake.poll_parked_.notify_all();
+    }
+    ~Parked() {
+      if (parked) --fake.parked_polls_;
+    }
+  } parked{*this};
   while (updates_.empty() && timeout > 0) {
+    parked.Enter();
     if (updates_changed_.wait_until(lock, deadline) == std::cv_status::timeout) break;
     if (stopping_) break;
     if (poll_generation_ != generation) {

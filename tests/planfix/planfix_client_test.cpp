@@ -542,33 +542,107 @@ TEST_F(PlanfixClientTest, MapsA429ToRateLimitedWithARetryHint) {
   EXPECT_EQ(fake_.rate_limited_count(), 1);
 }
 
-TEST_F(PlanfixClientTest, KeepsToTheConfiguredRateAgainstAFakeThatEnforcesIt) {
-  fake_.SetMinInterval(30ms);
-  auto client = Client(kToken, 50ms);
-  const auto start = std::chrono::steady_clock::now();
+TEST_F(PlanfixClientTest, HintsOneSecondOnA429WithoutRetryAfter) {
+  auto client = Client(kToken, 0ms);
+  fake_.FailNext(1, 429, R"({"result":"fail","code":0,"error":"Too many requests"})");
+  auto plain = client.Ping();  // FailNext answers carry no Retry-After
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(plain.error().retry_after, std::chrono::seconds(1));
+}
+
+// Client and fake on one FakeClock: the client's pacing waits move the clock, and the fake
+// judges the interval on it, so the figures are exact and independent of machine speed.
+class PlanfixPacingTest : public ::testing::Test {
+ protected:
+  PlanfixPacingTest() : fake_(Options(clock_)) {}
+  void SetUp() override { fake_.Start(); }
+  void TearDown() override {
+    for (const auto& failure : fake_.failures()) ADD_FAILURE() << failure;
+  }
+  static sandbox::FakePlanfixOptions Options(core::Clock& clock) {
+    sandbox::FakePlanfixOptions options;
+    options.tokens = {{kToken, {}, true}};
+    options.min_interval = 30ms;
+    options.clock = &clock;
+    return options;
+  }
+  PlanfixOptions ClientOptions(std::chrono::milliseconds interval) const {
+    PlanfixOptions options;
+    options.base_url = fake_.rest_url();
+    options.token = kToken;
+    options.min_interval = interval;
+    return options;
+  }
+
+  core::FakeClock clock_{core::FromUnixSeconds(1'800'000'000)};
+  sandbox::FakePlanfix fake_;
+  http::CurlHttpClient http_;
+};
+
+TEST_F(PlanfixPacingTest, KeepsToTheConfiguredRateAgainstAFakeThatEnforcesIt) {
+  PlanfixClient client(http_, clock_, ClientOptions(50ms));
+  const auto start = clock_.Now();
   for (int i = 0; i < 6; ++i) {
     auto status = client.Ping();
     ASSERT_TRUE(status) << "call " << i << ": " << status.error().ToString();
   }
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms);
+  EXPECT_EQ(clock_.Now() - start, 250ms);  // five waits of exactly the interval
   EXPECT_EQ(fake_.rate_limited_count(), 0);
 }
 
-TEST_F(PlanfixClientTest, SharesOnePacerBetweenClientsOfOneAccount) {
-  fake_.SetMinInterval(30ms);
+TEST_F(PlanfixPacingTest, AClientThatDoesNotPaceIsRefusedWithRetryAfter) {
+  fake_.SetMinInterval(10s);
+  // Paces far faster than the fake allows. (A client with interval 0 does not use the pacer
+  // at all, so it would not wait out the pause either.)
+  PlanfixClient client(http_, clock_, ClientOptions(1ms));
+  ASSERT_TRUE(client.Ping());
+  clock_.Advance(2500ms);
+  auto refused = client.Ping();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kRateLimited);
+  // 7.5 s left, rounded up to whole seconds by the fake's Retry-After.
+  EXPECT_EQ(refused.error().retry_after, std::chrono::seconds(8));
+  // The client pauses the account that long: the next call waits on the clock, then passes.
+  const auto before = clock_.Now();
+  ASSERT_TRUE(client.Ping());
+  EXPECT_EQ(clock_.Now() - before, 8s);
+  EXPECT_EQ(fake_.rate_limited_count(), 1);
+}
+
+TEST_F(PlanfixPacingTest, SharesOnePacerBetweenClientsOfOneAccount) {
   core::Pacer pacer(clock_);
-  PlanfixOptions options;
-  options.base_url = fake_.rest_url();
-  options.token = kToken;
-  options.min_interval = 50ms;
+  PlanfixOptions options = ClientOptions(50ms);
   options.pacer = &pacer;
   PlanfixClient first(http_, clock_, options);
   PlanfixClient second(http_, clock_, options);
+  const auto start = clock_.Now();
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(first.Ping());
     ASSERT_TRUE(second.Ping());
   }
+  EXPECT_EQ(clock_.Now() - start, 250ms);  // six calls, 50 ms apart, across both clients
   EXPECT_EQ(fake_.rate_limited_count(), 0);
+}
+
+TEST(MapPlanfixError, TakesRetryAfterSecondsOnARateLimit) {
+  const auto now = std::chrono::system_clock::now();
+  const auto map = [&](const http::Headers& headers) {
+    return MapPlanfixError(429, R"({"result":"fail","code":0,"error":"Too many requests"})", "ping",
+                           "", now, headers);
+  };
+  EXPECT_EQ(map({}).retry_after, std::chrono::seconds(1));
+  EXPECT_EQ(map({{"Retry-After", "30"}}).retry_after, std::chrono::seconds(30));
+  EXPECT_EQ(map({{"retry-after", "7"}}).retry_after, std::chrono::seconds(7));  // any case
+  EXPECT_EQ(map({{"Retry-After", "0"}}).retry_after, std::chrono::seconds(1));
+  EXPECT_EQ(map({{"Retry-After", "Fri, 27 Nov 2026 18:00:00 GMT"}}).retry_after,
+            std::chrono::seconds(1));  // HTTP-dates are not read
+  EXPECT_EQ(map({{"Retry-After", "-5"}}).retry_after, std::chrono::seconds(1));
+  // A rate-limit text in a 400 takes the header too.
+  EXPECT_EQ(
+      MapPlanfixError(400, R"({"result":"fail","code":0,"error":"Request rate limit exceeded"})",
+                      "ping", "", now, {{"Retry-After", "3"}})
+          .retry_after,
+      std::chrono::seconds(3));
 }
 
 TEST(MapPlanfixError, MapsEachDocumentedErrorClass) {

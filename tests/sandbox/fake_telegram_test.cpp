@@ -382,9 +382,8 @@ TEST_F(FakeTelegramTest, FiltersByAllowedUpdates) {
 
 TEST_F(FakeTelegramTest, LongPollWakesUpWhenAnUpdateArrives) {
   std::thread writer([&] {
-    // Wait until the poll is parked at the fake: it is recorded only once answered, so watch
-    // for the queue to be empty and a short delay, then write.
-    std::this_thread::sleep_for(milliseconds(200));
+    // Write only once the poll waits at the fake, so it is the update that wakes it.
+    EXPECT_TRUE(fake_.WaitForParkedPoll(milliseconds(5000)));
     fake_.SimulateUserMessage(kUser, kUser, "wake up");
   });
   const auto started = std::chrono::steady_clock::now();
@@ -423,12 +422,23 @@ TEST_F(FakeTelegramTest, RefusesBadWebhooks) {
   EXPECT_TRUE(fake_.webhook().url.empty());
 }
 
+TEST_F(FakeTelegramTest, WaitForParkedPollReportsOnlyAPollThatWaits) {
+  EXPECT_FALSE(fake_.WaitForParkedPoll(milliseconds(0)));
+  fake_.SimulateUserMessage(kUser, kUser, "ready");
+  auto answered = Call("getUpdates", {{"timeout", 10}});  // an update is there: no wait
+  ASSERT_EQ(answered.body["result"].size(), 1u);
+  EXPECT_FALSE(fake_.WaitForParkedPoll(milliseconds(0)));
+  auto quick = Call("getUpdates",
+                    {{"timeout", 0},
+                     {"offset", 1 + answered.body["result"][0]["update_id"].get<std::int64_t>()}});
+  EXPECT_TRUE(quick.body["result"].empty());
+  EXPECT_FALSE(fake_.WaitForParkedPoll(milliseconds(0)));  // timeout 0 never parks
+}
+
 TEST_F(FakeTelegramTest, EndsAnOlderPollWhenANewerOneArrives) {
   Answer first;
   std::thread poller([&] { first = Call("getUpdates", {{"timeout", 10}}); });
-  // Let the first poll park (polling with a deadline for the fake to have a waiter would need
-  // a hook; the newer poll is correct either way: the older one ends with 409 or already ended).
-  std::this_thread::sleep_for(milliseconds(200));
+  ASSERT_TRUE(fake_.WaitForParkedPoll(milliseconds(5000)));
   auto second = Call("getUpdates", {{"timeout", 0}});
   poller.join();
   EXPECT_EQ(second.status, 200);

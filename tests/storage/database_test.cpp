@@ -213,7 +213,7 @@ TEST(Database, TheEventsAddedListenerCanBeReplacedWhileOtherThreadsAppend) {
       }
     });
   }
-  for (int round = 0; round < 100; ++round) {
+  for (int round = 0; round < 20; ++round) {
     auto calls = std::make_shared<std::atomic<int>>(0);
     auto running = std::make_shared<std::atomic<int>>(0);
     // Too big for std::function's small buffer: replacing the listener frees heap memory,
@@ -236,7 +236,8 @@ TEST(Database, TheEventsAddedListenerCanBeReplacedWhileOtherThreadsAppend) {
     ASSERT_EQ(running->load(), 0) << "round " << round;
     const int after = calls->load();
     const std::uint64_t commits = db.append_commits();
-    while (db.append_commits() < commits + 3 && std::chrono::steady_clock::now() < deadline) {
+    // Appends after the replacement do not reach the old listener.
+    while (db.append_commits() < commits + 2 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::yield();
     }
     EXPECT_EQ(calls->load(), after) << "round " << round;

@@ -383,12 +383,9 @@ TEST_F(TelegramClientTest, LongPollsAndConfirmsUpdatesWithTheOffset) {
 
   // Nothing new: the next poll (offset past the first) waits until an update arrives.
   std::thread writer([&] {
-    // Wait until the poll is at the fake (a request it has not answered yet is not recorded,
-    // so watch the first update disappear: the poll with the offset confirms it).
-    const auto give_up = std::chrono::steady_clock::now() + seconds(5);
-    while (fake_.pending_update_count() != 0 && std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(milliseconds(5));
-    }
+    // Write once the poll with the offset waits at the fake, so the write is what wakes it.
+    EXPECT_TRUE(fake_.WaitForParkedPoll(milliseconds(5000)));
+    EXPECT_EQ(fake_.pending_update_count(), 0u);  // the offset confirmed the first update
     fake_.SimulateUserMessage(kClient, kClient, "second");
   });
   const auto started = std::chrono::steady_clock::now();
@@ -474,17 +471,20 @@ TEST_F(TelegramClientTest, GetMeReturnsTheBot) {
 }
 
 TEST(TelegramClientPacing, SpacesMessagesPerChatAndPerGroupWithoutA429) {
-  // The real limits shrunk by 5x: 1 per 200 ms per chat, 3 per second per group.
+  // The real limits shrunk by 5x: 1 per 200 ms per chat, 3 per second per group. The client
+  // paces on a FakeClock (its waits move the clock) and the fake judges on the same clock, so
+  // the spacing is exact and does not depend on how fast this machine is.
+  core::FakeClock clock(core::FromUnixSeconds(1'800'000'000));
   sandbox::FakeTelegramOptions limits;
   limits.per_chat = core::RateLimit{1, milliseconds(200)};
   limits.per_group = core::RateLimit{3, milliseconds(1000)};
   limits.global = core::RateLimit{30, milliseconds(1000)};
+  limits.clock = &clock;
   sandbox::FakeTelegram fake(limits);
   fake.AddPrivateChat(kClient);
   fake.AddSupergroup(kStaff, "Staff");
   fake.Start();
   http::CurlHttpClient http;
-  core::SystemClock clock;
   TelegramOptions options;
   options.base_url = fake.api_base_url();
   options.token = fake.token();
@@ -493,32 +493,28 @@ TEST(TelegramClientPacing, SpacesMessagesPerChatAndPerGroupWithoutA429) {
   options.global = limits.global;
   TelegramClient client(http, clock, options);
 
-  std::vector<std::thread> senders;
-  std::atomic<int> failures{0};
-  for (ChatId chat : {kClient, kStaff}) {
-    senders.emplace_back([&, chat] {
-      for (int i = 0; i < 4; ++i) {
-        auto sent = client.SendMessage(Text(chat, "message " + std::to_string(i)));
-        if (!sent) {
-          ADD_FAILURE() << sent.error().ToString();
-          ++failures;
-        }
-      }
-    });
+  const auto start = clock.Now();
+  for (int i = 0; i < 4; ++i) {
+    for (ChatId chat : {kClient, kStaff}) {
+      auto sent = client.SendMessage(Text(chat, "message " + std::to_string(i)));
+      ASSERT_TRUE(sent) << sent.error().ToString();
+    }
   }
-  for (auto& sender : senders) sender.join();
-  EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(fake.rate_limited_count(), 0);
 
   const auto chat = fake.Messages(kClient);
   ASSERT_EQ(chat.size(), 4u);
-  for (std::size_t i = 1; i < chat.size(); ++i) {
-    EXPECT_GE(chat[i].received_at - chat[i - 1].received_at, milliseconds(150)) << i;
+  for (std::size_t i = 0; i < chat.size(); ++i) {
+    EXPECT_EQ(chat[i].received_at - start, static_cast<int>(i) * milliseconds(200)) << i;
   }
   const auto group = fake.Messages(kStaff);
   ASSERT_EQ(group.size(), 4u);
-  // Three fit in one group window; the fourth waits for the first to leave it.
-  EXPECT_GE(group[3].received_at - group[0].received_at, milliseconds(950));
+  // Three fit in one group window (at 0, 200 and 400 ms, paced per chat); the fourth waits
+  // for the first to leave it.
+  EXPECT_EQ(group[0].received_at - start, milliseconds(0));
+  EXPECT_EQ(group[1].received_at - start, milliseconds(200));
+  EXPECT_EQ(group[2].received_at - start, milliseconds(400));
+  EXPECT_EQ(group[3].received_at - start, milliseconds(1000));
   EXPECT_TRUE(fake.failures().empty());
 }
 

@@ -152,8 +152,10 @@ class PlanfixClient {
 };
 
 // Maps a Planfix answer that is not a success into an Error. `operation` names the call in
-// messages ("update task 12"); `scope` is the token scope the call needs.
+// messages ("update task 12"); `scope` is the token scope the call needs. A rate-limit error
+// waits the answer's Retry-After (whole seconds, at least 1) when `headers` have one, else 1 s.
 core::Error MapPlanfixError(int http_status, const std::string& body, const std::string& operation,
-                            const std::string& scope, core::TimePoint now);
+                            const std::string& scope, core::TimePoint now,
+                            const http::Headers& headers = {});
 
 }  // namespace planfix_flow::planfix

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "planfix_flow/core/clock.h"
 #include "planfix_flow/sandbox/fake_server.h"
 
 namespace planfix_flow::sandbox {
@@ -32,7 +33,11 @@ struct FakePlanfixOptions {
   // Requests closer together than this (per account) are refused with HTTP 429 and
   // {"result":"fail","code":0,"error":"Too many requests: rate limit exceeded ..."}. Planfix
   // does not document the refusal's shape; this is the sandbox's choice. Zero disables it.
+  // The refusal carries Retry-After: the whole seconds until the next request may come.
   std::chrono::milliseconds min_interval{1000};
+  // Time for min_interval; nullptr means the system clock. A client pacing on the same
+  // FakeClock then meets the interval exactly, however slow the machine is.
+  core::Clock* clock = nullptr;
   // Requests left today; when spent every call answers 400 with code 22. Unset: unlimited.
   std::optional<long long> daily_quota;
 };
@@ -163,7 +168,9 @@ class FakePlanfix : public FakeServer {
   std::vector<FakePlanfixToken> tokens_;
   std::chrono::milliseconds min_interval_;
   std::optional<long long> daily_quota_;
-  std::optional<std::chrono::steady_clock::time_point> last_admitted_;
+  core::Clock* clock_;  // not owned; nullptr: system_clock_
+  core::SystemClock system_clock_;
+  std::optional<core::TimePoint> last_admitted_;
   int rate_limited_ = 0;
   std::map<long long, FakeCustomField> task_fields_;
   std::map<long long, FakeCustomField> contact_fields_;

@@ -106,6 +106,9 @@ class FakeTelegram : public FakeServer {
   std::vector<FakeCallbackAnswer> callback_answers() const;
   FakeWebhook webhook() const;
   std::size_t pending_update_count() const;
+  // Waits (real time, at most `max`) until a getUpdates call is parked: it found no update
+  // and waits for one, so an update pushed now wakes it. False if none parked in time.
+  bool WaitForParkedPoll(std::chrono::milliseconds max) const;
   // Calls refused with 429 so far.
   int rate_limited_count() const;
 
@@ -161,6 +164,8 @@ class FakeTelegram : public FakeServer {
   std::deque<QueuedUpdate> updates_;
   std::int64_t next_update_id_ = 100000001;
   std::uint64_t poll_generation_ = 0;
+  int parked_polls_ = 0;  // getUpdates calls waiting for an update
+  mutable std::condition_variable poll_parked_;
   std::optional<std::vector<std::string>> allowed_updates_;
   std::map<std::string, core::TimePoint> open_callbacks_;  // id -> when pressed
   std::uint64_t next_callback_ = 1;
