@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "planfix_flow/config/config.h"
+#include "planfix_flow/google/service_account.h"
 
 namespace planfix_flow::config {
 
@@ -103,6 +104,13 @@ void CheckServiceAccountKey(Checker& check, const std::string& path) {
   }
   if (key.value("type", "") != "service_account") {
     check.Add(name, fmt::format("the key file {} is not of type \"service_account\"", path));
+    return;
+  }
+  // What the Forms client will need of it (an RSA private key among them): a key that passes
+  // here is one `serve` can use.
+  if (auto parsed = google::ParseServiceAccountKey(key.dump()); !parsed) {
+    check.Add(name,
+              fmt::format("the key file {} cannot be used: {}", path, parsed.error().message));
   }
 }
 

@@ -27,7 +27,9 @@
 #include <vector>
 
 #include "planfix_flow/config/config.h"
+#include "planfix_flow/google/service_account.h"
 #include "planfix_flow/http/curl_http_client.h"
+#include "planfix_flow/sandbox/fake_google.h"
 #include "planfix_flow/sandbox/fake_telegram.h"
 #include "planfix_flow/storage/database.h"
 
@@ -95,10 +97,9 @@ class ServeProcess : public ::testing::TestWithParam<int> {
     db_path_ = dir_ / "flow.db";
     log_path_ = dir_ / "serve.log";
     key_file_ = dir_ / "google-sa.json";
-    std::ofstream(key_file_) << R"({"type":"service_account",)"
-                             << R"("client_email":"flow@agency.iam.gserviceaccount.com",)"
-                             << R"("private_key":"-----BEGIN PRIVATE KEY-----\nMIIE\n)"
-                             << R"(-----END PRIVATE KEY-----\n"})";
+    std::ofstream(key_file_) << google::ServiceAccountKeyJson(google::ServiceAccountKey{
+        "service_account", "agency", "key-1", sandbox::TestRsaKeyPair().private_key_pem,
+        "flow@agency.iam.gserviceaccount.com", google::kGoogleTokenUri});
 
     std::string text =
         ReadText(fs::path(PLANFIX_FLOW_SOURCE_DIR) / "deploy" / "config.example.toml");

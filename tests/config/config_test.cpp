@@ -1,4 +1,6 @@
 #include "planfix_flow/config/config.h"
+#include "planfix_flow/google/service_account.h"
+#include "planfix_flow/sandbox/fake_google.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -70,8 +72,9 @@ class ConfigTest : public testing::Test {
     fs::create_directories(dir_);
     key_file_ = dir_ / "google-sa.json";
     WriteText(key_file_,
-              R"({"type":"service_account","client_email":"flow@agency.iam.gserviceaccount.com",
-                "private_key":"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"})");
+              google::ServiceAccountKeyJson(google::ServiceAccountKey{
+                  "service_account", "agency", "key-1", sandbox::TestRsaKeyPair().private_key_pem,
+                  "flow@agency.iam.gserviceaccount.com", google::kGoogleTokenUri}));
     env_ = {
         {std::string(kEnvPlanfixToken), kPlanfixToken},
         {std::string(kEnvTelegramBotToken), kBotToken},
@@ -275,6 +278,14 @@ TEST_F(ConfigTest, ChecksTheServiceAccountKeyFile) {
   const std::string all = AllProblems(result);
   EXPECT_TRUE(Contains(all, "PLANFIX_FLOW_GOOGLE_SA_KEY_FILE: the key file")) << all;
   EXPECT_TRUE(Contains(all, "\"private_key\"")) << all;
+
+  // Shaped like a key but no RSA key inside: serve could not sign with it.
+  WriteText(key_file_,
+            R"({"type":"service_account","client_email":"flow@agency.iam.gserviceaccount.com",
+                "private_key_id":"k1",
+                "private_key":"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"})");
+  result = LoadConfig(WriteConfig(), env_);
+  EXPECT_TRUE(Contains(AllProblems(result), "cannot be used")) << AllProblems(result);
 
   fs::remove(key_file_);
   result = LoadConfig(WriteConfig(), env_);
