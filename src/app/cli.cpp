@@ -70,20 +70,20 @@ std::unique_ptr<storage::Database> OpenExistingDatabase(const JobsOptions& optio
     auto storage = config::LoadStoragePath(options.config_path);
     if (!storage.path) {
       for (const auto& problem : storage.problems) err << problem.ToString() << "\n";
-      err << "jobs: cannot find the database in " << options.config_path << "\n";
+      err << "planfix-flow: cannot find the database in " << options.config_path << "\n";
       return nullptr;
     }
     path = *storage.path;
   }
   if (!std::filesystem::exists(path)) {
-    err << "jobs: no database at " << path << "\n";
+    err << "planfix-flow: no database at " << path << "\n";
     return nullptr;
   }
   core::SetLogLevel("warn");  // keep the command's output clean
   try {
     return std::make_unique<storage::Database>(storage::DatabaseOptions{path});
   } catch (const std::exception& error) {
-    err << "jobs: cannot open " << path << ": " << error.what() << "\n";
+    err << "planfix-flow: cannot open " << path << ": " << error.what() << "\n";
     return nullptr;
   }
 }
@@ -154,6 +154,42 @@ int RunJobsReplay(const JobsOptions& options, std::ostream& out, std::ostream& e
   return kExitOk;
 }
 
+// Form responses no client could be matched to: what the staff chat was told, kept until a
+// person copies the answers by hand.
+int RunBriefsUnmatched(const JobsOptions& options, std::ostream& out, std::ostream& err) {
+  auto db = OpenExistingDatabase(options, err);
+  if (!db) return kExitFailure;
+  const auto flows = db->ListFlows("brief.response", "unmatched", options.limit);
+  if (options.json) {
+    auto array = nlohmann::json::array();
+    for (const auto& flow : flows) array.push_back(storage::ToJson(flow));
+    out << array.dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const auto& flow : flows) {
+    const auto payload = nlohmann::json::parse(flow.data, nullptr, /*allow_exceptions=*/false);
+    const std::string response =
+        payload.is_object() ? payload.value("responseId", std::string()) : std::string();
+    out << fmt::format(
+        "{}  response {}  {}\n", storage::FormatTime(flow.updated_at), response,
+        payload.is_object() ? payload.value("respondentEmail", std::string()) : std::string());
+    if (payload.is_object() && payload.contains("answers") && payload["answers"].is_array()) {
+      for (const auto& answer : payload["answers"]) {
+        if (!answer.is_object()) continue;
+        out << "    " << answer.value("title", std::string()) << ": "
+            << OneLine(answer.contains("value")
+                           ? (answer["value"].is_string() ? answer["value"].get<std::string>()
+                                                          : answer["value"].dump())
+                           : std::string(),
+                       200)
+            << "\n";
+      }
+    }
+  }
+  if (flows.empty()) out << "(no unmatched responses)\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -205,6 +241,15 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   add_database(jobs_replay);
   jobs_replay->add_option("id", jobs_options.job_id, "Job id")->required();
 
+  auto* briefs = cli.add_subcommand("briefs", "See brief responses that need a person.");
+  briefs->require_subcommand(1);
+  auto* briefs_unmatched = briefs->add_subcommand(
+      "unmatched", "Form responses that matched no client (no valid code, e-mail or phone).");
+  add_database(briefs_unmatched);
+  briefs_unmatched->add_option("-n,--limit", jobs_options.limit, "At most this many")
+      ->check(CLI::Range(1, 100000));
+  briefs_unmatched->add_flag("--json", jobs_options.json, "Print JSON instead of text");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -221,10 +266,13 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (serve->parsed()) return RunServe(options, out, err);
   if (check->parsed()) return RunCheckConfig(options, out, err);
   if (demo->parsed()) return RunDemo(out, err) == 0 ? kExitOk : kExitFailure;
-  if (jobs->parsed() && jobs_options.database_path.empty() && jobs_options.config_path.empty()) {
-    err << "planfix-flow: jobs needs --database FILE or --config FILE\n";
+  if ((jobs->parsed() || briefs->parsed()) && jobs_options.database_path.empty() &&
+      jobs_options.config_path.empty()) {
+    err << "planfix-flow: " << (jobs->parsed() ? "jobs" : "briefs")
+        << " needs --database FILE or --config FILE\n";
     return kExitUsage;
   }
+  if (briefs_unmatched->parsed()) return RunBriefsUnmatched(jobs_options, out, err);
   if (jobs_list->parsed()) return RunJobsList(jobs_options, out, err);
   if (jobs_show->parsed()) return RunJobsShow(jobs_options, out, err);
   if (jobs_replay->parsed()) return RunJobsReplay(jobs_options, out, err);

@@ -123,4 +123,19 @@ std::vector<Flow> Database::FlowsForTask(std::int64_t task, std::size_t limit) c
   return flows;
 }
 
+std::vector<Flow> Database::ListFlows(const std::string& kind, const std::string& state,
+                                      std::size_t limit) const {
+  std::vector<Flow> flows;
+  Read([&](SQLite::Database& db) {
+    SQLite::Statement query(db, std::string("SELECT ") + internal::kFlowColumns +
+                                    " FROM flows WHERE kind = ? AND state = ?"
+                                    " ORDER BY updated_at DESC, id DESC LIMIT ?");
+    query.bind(1, kind);
+    query.bind(2, state);
+    query.bind(3, static_cast<std::int64_t>(limit));
+    while (query.executeStep()) flows.push_back(internal::ReadFlow(query));
+  });
+  return flows;
+}
+
 }  // namespace planfix_flow::storage

@@ -199,3 +199,47 @@ TEST(JobsCli, RequiresADatabase) {
 
 }  // namespace
 }  // namespace planfix_flow::app
+
+namespace planfix_flow::app {
+namespace {
+
+TEST_F(JobsCliTest, BriefsUnmatchedListsTheResponsesKeptForAPerson) {
+  auto empty = RunWith({"briefs", "unmatched", "--database", path_});
+  EXPECT_EQ(empty.code, kExitOk) << empty.err;
+  EXPECT_NE(empty.out.find("(no unmatched responses)"), std::string::npos) << empty.out;
+  {
+    storage::Database db(storage::DatabaseOptions{path_});
+    storage::NewEvent event;
+    event.source = storage::EventSource::kGoogle;
+    event.dedupe_key = "resp-x";
+    event.kind = "form.submitted";
+    event.payload = R"({"responseId":"resp-x","respondentEmail":"stranger@example.com",)"
+                    R"("answers":[{"title":"Що ви очікуєте?","value":"Більше клієнтів"},)"
+                    R"({"title":"Канали","value":["Meta Ads","Google Ads"]}]})";
+    event.received_at = kStart;
+    auto stored = db.AppendEvent(event);
+    ASSERT_TRUE(stored);
+    db.CompleteEvent(stored->event_id, {}, {},
+                     {storage::FlowChange{"brief.response:resp-x", "brief.response", std::nullopt,
+                                          std::nullopt, "unmatched", event.payload}},
+                     kStart);
+  }
+  auto run = RunWith({"briefs", "unmatched", "--database", path_});
+  EXPECT_EQ(run.code, kExitOk) << run.err;
+  EXPECT_NE(run.out.find("response resp-x  stranger@example.com"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("Що ви очікуєте?: Більше клієнтів"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find(R"(Канали: ["Meta Ads","Google Ads"])"), std::string::npos) << run.out;
+
+  auto json_run = RunWith({"briefs", "unmatched", "--database", path_, "--json"});
+  EXPECT_EQ(json_run.code, kExitOk);
+  EXPECT_EQ(nlohmann::json::parse(json_run.out).size(), 1u) << json_run.out;
+
+  auto no_database = RunWith({"briefs", "unmatched"});
+  EXPECT_EQ(no_database.code, kExitUsage);
+  EXPECT_NE(no_database.err.find("briefs needs --database FILE or --config FILE"),
+            std::string::npos)
+      << no_database.err;
+}
+
+}  // namespace
+}  // namespace planfix_flow::app

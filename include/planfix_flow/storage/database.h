@@ -146,6 +146,9 @@ class Database final : public Inbox, public FlowReader {
   // ---- Flows ----
   std::optional<Flow> GetFlow(const std::string& key) const override;
   std::vector<Flow> FlowsForTask(std::int64_t task, std::size_t limit) const override;
+  // Flows of one kind in one state, newest first (e.g. unmatched form responses).
+  std::vector<Flow> ListFlows(const std::string& kind, const std::string& state,
+                              std::size_t limit) const;
 
   // Refreshes gauges: planfix_flow_jobs{state}, planfix_flow_events{state},
   // planfix_flow_timers_pending. Call from a Metrics collector.
