@@ -59,9 +59,22 @@ class WorkflowFacts final : public workflow::FactSource {
   void set_flows(const storage::FlowReader* flows) { flows_ = flows; }
 
   Result<workflow::TaskFacts> GetTask(std::int64_t number) override {
-    auto task = planfix_.GetTask(number);
+    const auto& ids = config_.planfix.task_fields;
+    std::vector<long long> fields;
+    for (const auto id : {ids.work_type, ids.amount, ids.payment_received, ids.access_granted}) {
+      if (id > 0) fields.push_back(id);
+    }
+    auto task = planfix_.GetTask(number, fields);
     if (!task) return Fail(task.error());
-    return workflow::TaskFacts{task->id, task->name, ContactIdOf(task->counterparty_id)};
+    workflow::TaskFacts facts{task->id, task->name, ContactIdOf(task->counterparty_id)};
+    facts.project = task->project_id;
+    if (task->status) facts.status = task->status->id;
+    facts.assigner = task->assigner_id;
+    facts.assignees = task->assignee_ids;
+    for (const auto& field : task->custom_fields) {
+      if (!field.value.is_null()) facts.fields[field.field_id] = field.value;
+    }
+    return facts;
   }
 
   Result<workflow::ContactFacts> GetContact(std::int64_t id) override {
@@ -81,6 +94,7 @@ class WorkflowFacts final : public workflow::FactSource {
       if (field.field_id == chat_field) facts.telegram_chat_id = ParseChatId(field.value);
     }
     if (!facts.telegram_chat_id) facts.telegram_chat_id = ParseChatId(json(contact->telegram_id));
+    facts.telegram_username = contact->telegram;
     return facts;
   }
 
@@ -234,6 +248,10 @@ struct App::Impl {
                          if (!payload) return Fail(payload.error());
                          planfix::Comment comment;
                          comment.description = payload->value("description", "");
+                         for (const auto& recipient : payload->value("recipients", json::array())) {
+                           if (recipient.is_string())
+                             comment.recipient_ids.push_back(recipient.get<std::string>());
+                         }
                          auto id = planfix.AddComment(payload->value("task", 0LL), comment);
                          if (!id) return Fail(id.error());
                          return json{{"comment_id", *id}}.dump();
@@ -255,6 +273,26 @@ struct App::Impl {
                              std::to_string(payload->value("contact", 0LL)), update);
                          if (!result) return Fail(result.error());
                          return json{{"queued", result->queued}}.dump();
+                       });
+    executor->Register(workflow::kEffectPlanfixCreateTask,
+                       [this](const engine::Job& job) -> Result<std::string> {
+                         auto payload = JobPayload(job);
+                         if (!payload) return Fail(payload.error());
+                         planfix::TaskCreate task;
+                         task.name = payload->value("name", "");
+                         task.description = payload->value("description", "");
+                         if (payload->contains("template_id"))
+                           task.template_id = payload->value("template_id", 0LL);
+                         if (payload->contains("project_id"))
+                           task.project_id = payload->value("project_id", 0LL);
+                         task.counterparty_id = payload->value("counterparty", "");
+                         for (const auto& assignee : payload->value("assignees", json::array())) {
+                           if (assignee.is_string())
+                             task.assignee_ids.push_back(assignee.get<std::string>());
+                         }
+                         auto number = planfix.CreateTask(task);
+                         if (!number) return Fail(number.error());
+                         return json{{"task", *number}}.dump();
                        });
     executor->Register(workflow::kEffectPlanfixUpdateTask,
                        [this](const engine::Job& job) -> Result<std::string> {
@@ -289,6 +327,9 @@ struct App::Impl {
     executor_options.backoff.max = std::chrono::seconds(config.limits.backoff_max_seconds);
     executor_options.on_dead = [this](const engine::Job& job, const core::Error& error) {
       ReportDeadJob(job, error);
+    };
+    executor_options.on_done = [this](const engine::Job& job, const std::string& result) {
+      ReportCreatedTask(job, result);
     };
     executor =
         std::make_unique<engine::EffectExecutor>(*database, clock, executor_options, &metrics);
@@ -328,6 +369,25 @@ struct App::Impl {
     auto appended = database->AppendEvent(event);
     if (!appended) {
       core::Logger("app")->error("event=dead_job_report_failed job={} error=\"{}\"", job.id,
+                                 appended.error().ToString());
+    }
+  }
+
+  // A created task becomes a task.created event, so the workflow can link it from the deal
+  // (the new task's number is known only now).
+  void ReportCreatedTask(const engine::Job& job, const std::string& result) {
+    if (job.kind != workflow::kEffectPlanfixCreateTask) return;
+    storage::NewEvent event;
+    event.source = storage::EventSource::kInternal;
+    event.dedupe_key = fmt::format("job.done:{}:{}", job.id, job.replay_count);
+    event.kind = workflow::kEventTaskCreated;
+    event.payload = json{{"job", job.id},
+                         {"payload", json::parse(job.payload, nullptr, false)},
+                         {"result", json::parse(result, nullptr, false)}}
+                        .dump();
+    event.received_at = clock.Now();
+    if (auto appended = database->AppendEvent(event); !appended) {
+      core::Logger("app")->error("event=created_task_report_failed job={} error=\"{}\"", job.id,
                                  appended.error().ToString());
     }
   }

@@ -86,7 +86,14 @@ SandboxWorld::SandboxWorld(core::FakeClock& clock, std::filesystem::path dir)
                                    {statuses.awaiting_approval, "На погодженні"},
                                    {statuses.approved, "Погоджено"},
                                    {statuses.rework, "Доопрацювання"},
-                                   {statuses.completed, "Завершено"}});
+                                   {statuses.completed, "Завершено"},
+                                   {110, "Дизайн"},
+                                   {111, "Розробка"}});
+  const auto& task_fields = config.planfix.task_fields;
+  planfix.DefineTaskField({task_fields.work_type, "Тип робіт", 0});
+  planfix.DefineTaskField({task_fields.amount, "Сума", 1});
+  planfix.DefineTaskField({task_fields.payment_received, "Оплату отримано", 7});
+  planfix.DefineTaskField({task_fields.access_granted, "Доступи надано", 7});
   planfix.DefineContactField({config.planfix.contact_fields.telegram_chat_id, "Telegram chat", 0});
   planfix.DefineContactField({config.brief.answers.at(0).field_id, "Очікування від проєкту", 2});
   planfix.DefineContactField({config.brief.answers.at(1).field_id, "Підрядники", 2});
@@ -147,6 +154,22 @@ SandboxClient SandboxWorld::AddClient(const std::string& name, const std::string
   task.assigner = "user:1";
   const long long task_id = planfix.AddTask(task);
   return SandboxClient{contact_id, task_id, chat};
+}
+
+std::int64_t SandboxWorld::AddDeal(const SandboxClient& client, std::int64_t project,
+                                   const std::string& work_type, double amount) {
+  sandbox::FakeTask task;
+  task.id = next_task_++;
+  task.name = "Угода: сайт і реклама";
+  task.process_id = kProcess;
+  task.project_id = project;
+  task.counterparty = fmt::format("contact:{}", client.contact);
+  task.assigner = "user:1";
+  task.assignees = {"user:7"};
+  const auto& fields = config.planfix.task_fields;
+  if (!work_type.empty()) task.custom_fields[fields.work_type] = work_type;
+  if (amount != 0) task.custom_fields[fields.amount] = amount;
+  return planfix.AddTask(task);
 }
 
 core::Result<http::HttpResponse> SandboxWorld::PostPlanfix(int port, const json& body) {

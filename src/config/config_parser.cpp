@@ -357,6 +357,21 @@ void ReadPlanfix(Reader& reader, const Section& root, PlanfixConfig& planfix) {
         reader.Add(path, fmt::format("\"{}\" is not one of: name, email, phone, telegram", text));
       });
   if (present) planfix.handoff_required_contact_data = std::move(required);
+  reader.Int(handoff, "communication_template_id", Need::kOptional,
+             planfix.communication_template_id);
+  reader.String(handoff, "pm_user", Need::kOptional, planfix.pm_user);
+  const Section gate = reader.Table(section, "gate", Need::kOptional);
+  reader.Int(gate, "refused_status", Need::kOptional, planfix.gate_refused_status);
+}
+
+void ReadStages(Reader& reader, const Section& root, std::vector<StageNotice>& stages) {
+  for (const Section& element : reader.TableArray(root, "stages", Need::kOptional)) {
+    StageNotice stage;
+    reader.Int(element, "status", Need::kRequired, stage.status);
+    reader.String(element, "name", Need::kRequired, stage.name);
+    reader.String(element, "template", Need::kOptional, stage.template_name);
+    stages.push_back(std::move(stage));
+  }
 }
 
 void ReadTelegram(Reader& reader, const Section& root, TelegramConfig& telegram) {
@@ -510,6 +525,7 @@ ConfigLoadResult ParseConfigNamed(std::string_view toml_text, const fs::path& ba
   ReadTelegram(reader, top, config.telegram);
   ReadGoogle(reader, top, config.google);
   ReadBrief(reader, top, config.brief);
+  ReadStages(reader, top, config.stages);
   ReadCalendar(reader, top, config.calendar);
   ReadTemplates(reader, top, config.templates);
   ReadLimits(reader, top, config.limits);

@@ -265,6 +265,29 @@ void CheckBrief(Checker& check, const BriefConfig& brief) {
   }
 }
 
+void CheckStages(Checker& check, const std::vector<StageNotice>& stages) {
+  std::map<std::int64_t, std::size_t> seen;
+  for (std::size_t index = 0; index < stages.size(); ++index) {
+    const auto& stage = stages[index];
+    const std::string path = fmt::format("stages[{}]", index);
+    check.Id(path + ".status", stage.status);
+    check.NotEmpty(path + ".name", stage.name);
+    const auto* spec = templates::FindSpec(stage.template_name);
+    if (spec == nullptr || spec->channel != templates::Channel::kTelegram ||
+        std::find(spec->variables.begin(), spec->variables.end(), "stage_name") ==
+            spec->variables.end()) {
+      check.Add(path + ".template",
+                fmt::format("\"{}\" is not a client message template with stage_name",
+                            stage.template_name));
+    }
+    const auto [it, inserted] = seen.emplace(stage.status, index);
+    if (!inserted) {
+      check.Add(path + ".status",
+                fmt::format("status {} already has stages[{}]", stage.status, it->second));
+    }
+  }
+}
+
 void CheckCalendar(Checker& check, const calendar::CalendarSettings& settings) {
   calendar::CalendarSettings zone_only;
   zone_only.time_zone = settings.time_zone;
@@ -367,6 +390,7 @@ std::vector<Problem> ValidateConfig(const Config& config) {
   CheckTelegram(check, config.telegram);
   CheckGoogle(check, config.google);
   CheckBrief(check, config.brief);
+  CheckStages(check, config.stages);
   CheckCalendar(check, config.calendar);
   CheckTemplates(check, config.templates);
   CheckLimits(check, config.limits);

@@ -78,6 +78,7 @@ JobOutcome EffectExecutor::Record(const Job& job, const core::Result<std::string
     recorded = database_.CompleteJob(job.id, options_.worker_id, *result, now);
     log->info("event=job_done id={} kind={} destination={} attempts={}", job.id, job.kind,
               job.destination, job.attempts);
+    if (recorded && options_.on_done) options_.on_done(job, *result);
   } else {
     const core::Error& error = result.error();
     reason = error.ToString();

@@ -7,6 +7,7 @@
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/telegram/types.h"
 #include "planfix_flow/workflow/brief.h"
+#include "planfix_flow/workflow/production.h"
 #include "rule_support.h"
 
 namespace planfix_flow::workflow {
@@ -76,6 +77,9 @@ Result<engine::Plan> Workflow::Handle(const engine::StoredEvent& event, core::Ti
   if (event.kind == kEventBriefSend) return HandleBriefSend(event, now);
   if (event.kind == kEventTelegramUpdate) return HandleTelegramUpdate(event, now);
   if (event.kind == kEventFormSubmitted) return HandleFormSubmitted(event, now);
+  if (event.kind == kEventStatusChanged || event.kind == kEventDealHandoff)
+    return HandleStatusChanged(event, now);
+  if (event.kind == kEventTaskCreated) return DecideHandoffCreated(event, context_);
   if (event.kind == kEventBriefReminder || event.kind == kEventBriefEscalate ||
       event.kind == kEventEffectFailed) {
     auto payload = ParsePayload(event);
@@ -240,6 +244,84 @@ Result<engine::Plan> Workflow::HandleFormSubmitted(const engine::StoredEvent& ev
   }
   match.brief.client_name = match.contact.name;
   return DecideBriefFilled(event, *submission, match, context_, now);
+}
+
+// task.status_changed (and the deal.handoff button): the handoff, the production gate, the
+// approval request and stage messages, by the status the task reached.
+Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& event,
+                                                   core::TimePoint /*now*/) {
+  auto payload = ParsePayload(event);
+  if (!payload) return Ignore(event, payload.error().message);
+  auto number = IdField(*payload, "task");
+  if (!number) return Ignore(event, number.error().message);
+  const auto& statuses = context_.config->planfix.statuses;
+  const bool button = event.kind == kEventDealHandoff;
+  std::optional<std::int64_t> status;
+  if (auto given = IdField(*payload, "status")) status = *given;
+
+  // Whether any rule cares, before reading Planfix.
+  const config::StageNotice* stage = nullptr;
+  for (const auto& candidate : context_.config->stages) {
+    if (status && candidate.status == *status) stage = &candidate;
+  }
+  const bool handoff = button || (status && *status == statuses.handed_to_production);
+  const bool gate = !handoff && status && *status == statuses.in_production;
+  if (!handoff && !gate && stage == nullptr) {
+    engine::Plan plan;
+    if (status) plan.flows.push_back(StatusSeen(*number, *status, std::nullopt));
+    plan.summary = fmt::format("status {} of task {} noted", status.value_or(0), *number);
+    return plan;
+  }
+
+  auto task = facts_.GetTask(*number);
+  if (!task) {
+    if (task.error().code == ErrorCode::kNotFound) return Ignore(event, "unknown task");
+    return Fail(task.error());
+  }
+  std::optional<ContactFacts> client;
+  if (task->contact) {
+    auto loaded = facts_.GetContact(*task->contact);
+    if (!loaded && loaded.error().code != ErrorCode::kNotFound) return Fail(loaded.error());
+    if (loaded) client = std::move(*loaded);
+  }
+  // The status before this one, as last seen, for a gate that sends the task back.
+  std::optional<std::int64_t> previous;
+  if (const auto seen = facts_.GetFlow(fmt::format("task.status:{}", *number))) {
+    const json data = json::parse(seen->data, nullptr, /*allow_exceptions=*/false);
+    if (data.is_object() && data.contains("status") && data["status"].is_number_integer() &&
+        (!status || data["status"].get<std::int64_t>() != *status)) {
+      previous = data["status"].get<std::int64_t>();
+    } else if (data.is_object() && data.contains("previous") &&
+               data["previous"].is_number_integer()) {
+      previous = data["previous"].get<std::int64_t>();  // a repeated webhook for this status
+    }
+  }
+
+  Result<engine::Plan> plan = engine::Plan{};
+  if (handoff) {
+    plan = DecideHandoff(event, *task, client, context_);
+  } else if (gate) {
+    GateFacts facts;
+    facts.previous_status = previous;
+    if (task->contact) {
+      const auto current = facts_.GetFlow(fmt::format("brief.contact:{}", *task->contact));
+      if (current && current->task) {
+        const auto brief = facts_.GetFlow(BriefFlowKey(*current->task));
+        facts.brief_filled = brief && brief->state == "filled";
+      }
+    }
+    plan = DecideGate(event, *task, client, facts, context_);
+  } else {
+    std::optional<std::int64_t> last;
+    if (const auto told = facts_.GetFlow(fmt::format("stage:task:{}", *number))) {
+      const json data = json::parse(told->data, nullptr, /*allow_exceptions=*/false);
+      if (data.is_object() && data.contains("status") && data["status"].is_number_integer())
+        last = data["status"].get<std::int64_t>();
+    }
+    plan = DecideStage(event, *task, client, *stage, last, context_);
+  }
+  if (plan && status) plan->flows.push_back(StatusSeen(*number, *status, previous));
+  return plan;
 }
 
 }  // namespace planfix_flow::workflow

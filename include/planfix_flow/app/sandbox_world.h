@@ -52,6 +52,11 @@ class SandboxWorld {
                           const std::string& phone, std::optional<std::int64_t> chat,
                           std::int64_t telegram_user_if_unbound = 0);
 
+  // A deal task of `client` (the counterparty), set by sales and assigned to user:7: project
+  // 0 means none, an empty work type or a zero amount means the field is empty.
+  std::int64_t AddDeal(const SandboxClient& client, std::int64_t project,
+                       const std::string& work_type, double amount);
+
   // Planfix posts a webhook (JSON body) to the service.
   core::Result<http::HttpResponse> PostPlanfix(int port, const nlohmann::json& body);
   // The client presses Start on a deep link: the update as Telegram would POST it.

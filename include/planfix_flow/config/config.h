@@ -100,6 +100,21 @@ struct PlanfixConfig {
   PlanfixContactFields contact_fields;
   std::vector<ContactData> handoff_required_contact_data = {ContactData::kName,
                                                             ContactData::kPhone};
+  // The "Communication" task a complete handoff creates for the PM: from this Planfix task
+  // template (0: a plain task), assigned to `pm_user` ("user:5"; empty: the deal's first
+  // assignee).
+  std::int64_t communication_template_id = 0;
+  std::string pm_user;
+  // Where the production gate sends a task it refuses when the status it came from is not
+  // known to the service (0: the task stays and the comment says so).
+  std::int64_t gate_refused_status = 0;
+};
+
+// A client message for a task status (stage notifications).
+struct StageNotice {
+  std::int64_t status = 0;
+  std::string name;                             // the stage as the client reads it
+  std::string template_name = "stage_changed";  // a Telegram template with stage_name
 };
 
 enum class TelegramMode { kWebhook, kPolling };
@@ -183,6 +198,7 @@ struct Config {
   TelegramConfig telegram;
   GoogleConfig google;
   BriefConfig brief;
+  std::vector<StageNotice> stages;
   calendar::CalendarSettings calendar;
   TemplatesConfig templates;
   LimitsConfig limits;

@@ -40,6 +40,8 @@ struct EffectExecutorOptions {
   // Called on the executor's thread after a job was recorded dead (its error as given by
   // the handler), e.g. to tell people about an undeliverable client message.
   std::function<void(const Job& job, const core::Error& error)> on_dead;
+  // Called on the executor's thread after a job was recorded done, with its result.
+  std::function<void(const Job& job, const std::string& result)> on_done;
 };
 
 enum class JobOutcome { kIdle, kDone, kRetry, kDead };

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,13 @@ struct TaskFacts {
   std::int64_t number = 0;
   std::string name;
   std::optional<std::int64_t> contact;  // the counterparty, when it is a contact
+  std::optional<std::int64_t> project;
+  std::optional<std::int64_t> status;
+  std::string assigner;                // "user:1"; empty when none
+  std::vector<std::string> assignees;  // "user:5", ...
+  // The configured task custom fields (work type, amount, payment, access) by id, as Planfix
+  // returned them; absent when empty.
+  std::map<std::int64_t, nlohmann::json> fields;
 };
 
 // What the rules need to know about a Planfix contact (the client).
@@ -36,6 +44,7 @@ struct ContactFacts {
   std::vector<std::string> phones;
   // The bound Telegram chat: the configured contact field, else the system telegramId.
   std::optional<std::int64_t> telegram_chat_id;
+  std::string telegram_username;  // the contact's Telegram field (username or t.me link)
 };
 
 // Reads current facts from the outside world (Planfix and the flow store). Errors
@@ -69,9 +78,15 @@ inline constexpr char kEffectPlanfixComment[] = "planfix.add_comment";  // task,
 // contact, custom_fields [{id, value}] (wire values), optionally telegram_id (string)
 inline constexpr char kEffectPlanfixUpdateContact[] = "planfix.update_contact";
 inline constexpr char kEffectPlanfixUpdateTask[] = "planfix.update_task";  // task, status
+// name, description, template_id?, project_id?, counterparty ("contact:N"), assignees
+// ["user:N"], deal (the task whose handoff created it); result {"task": number}
+inline constexpr char kEffectPlanfixCreateTask[] = "planfix.create_task";
 
 // The internal event the service stores when a job with a `report` went dead.
 inline constexpr char kEventEffectFailed[] = "effect.failed";
+// The internal event the service stores when a planfix.create_task job is done (payload:
+// the job's payload and its result).
+inline constexpr char kEventTaskCreated[] = "task.created";
 
 // The end-to-end check rule ("ping"): a Planfix "ping" event for task N tells the staff chat,
 // comments on the task and sets a follow-up timer one working day later; the follow-up tells
@@ -93,6 +108,8 @@ class Workflow final : public engine::EventHandler {
   core::Result<engine::Plan> HandleTelegramUpdate(const engine::StoredEvent& event,
                                                   core::TimePoint now);
   core::Result<engine::Plan> HandleFormSubmitted(const engine::StoredEvent& event,
+                                                 core::TimePoint now);
+  core::Result<engine::Plan> HandleStatusChanged(const engine::StoredEvent& event,
                                                  core::TimePoint now);
 
   RuleContext context_;

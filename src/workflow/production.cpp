@@ -1,0 +1,315 @@
+#include "planfix_flow/workflow/production.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "rule_support.h"
+
+namespace planfix_flow::workflow {
+
+using core::Fail;
+using core::Result;
+using nlohmann::json;
+
+namespace {
+
+std::string EventKey(const engine::StoredEvent& event, std::string_view purpose) {
+  return fmt::format("event:{}:{}", event.id, purpose);
+}
+
+// A label in the config's default language (the comment is read by staff).
+std::string Label(const RuleContext& context, const char* uk, const char* en) {
+  return context.config->templates.default_language == "en" ? en : uk;
+}
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& part : parts) out += (out.empty() ? "" : ", ") + part;
+  return out;
+}
+
+// A custom field holds something: a ticked checkbox, a positive number, a non-empty text or
+// a chosen entry.
+bool IsSet(const json& value) {
+  if (value.is_boolean()) return value.get<bool>();
+  if (value.is_number()) return value.get<double>() > 0;
+  if (value.is_string()) {
+    const auto text = value.get<std::string>();
+    return !text.empty() && text != "0" && text != "false";
+  }
+  if (value.is_object()) return !value.empty() && !value.value("value", json()).is_null();
+  if (value.is_array()) return !value.empty();
+  return false;
+}
+
+bool FieldSet(const TaskFacts& task, std::int64_t field) {
+  if (field <= 0) return true;  // not configured: not required
+  const auto it = task.fields.find(field);
+  return it != task.fields.end() && IsSet(it->second);
+}
+
+// A positive amount, given as a number or a numeric string.
+bool AmountPositive(const TaskFacts& task, std::int64_t field) {
+  if (field <= 0) return true;
+  const auto it = task.fields.find(field);
+  if (it == task.fields.end()) return false;
+  if (it->second.is_number()) return it->second.get<double>() > 0;
+  if (it->second.is_string()) {
+    try {
+      return std::stod(it->second.get<std::string>()) > 0;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+engine::FlowChange StatusSeen(std::int64_t task, std::int64_t status,
+                              std::optional<std::int64_t> previous) {
+  json data{{"status", status}};
+  if (previous) data["previous"] = *previous;
+  return engine::FlowChange{
+      fmt::format("task.status:{}", task), "task.status", task, std::nullopt, "seen", data.dump()};
+}
+
+// ---- Handoff ----
+
+std::vector<std::string> MissingForHandoff(const TaskFacts& deal,
+                                           const std::optional<ContactFacts>& client,
+                                           const RuleContext& context) {
+  const auto& planfix = context.config->planfix;
+  std::vector<std::string> missing;
+  if (!deal.project) missing.push_back(Label(context, "проєкт", "project"));
+  if (!FieldSet(deal, planfix.task_fields.work_type))
+    missing.push_back(Label(context, "тип робіт", "work type"));
+  if (!AmountPositive(deal, planfix.task_fields.amount))
+    missing.push_back(Label(context, "сума (більше 0)", "amount (above 0)"));
+  if (!client) {
+    missing.push_back(
+        Label(context, "клієнт (контакт-контрагент)", "client (counterparty contact)"));
+    return missing;
+  }
+  for (const auto data : planfix.handoff_required_contact_data) {
+    switch (data) {
+      case config::ContactData::kName:
+        if (client->name.empty()) missing.push_back(Label(context, "ім'я клієнта", "client name"));
+        break;
+      case config::ContactData::kEmail:
+        if (client->email.empty())
+          missing.push_back(Label(context, "e-mail клієнта", "client e-mail"));
+        break;
+      case config::ContactData::kPhone:
+        if (client->phones.empty())
+          missing.push_back(Label(context, "телефон клієнта", "client phone"));
+        break;
+      case config::ContactData::kTelegram:
+        // A bound chat, a Telegram username, or a phone or e-mail to send the deep link to.
+        if (!client->telegram_chat_id && client->telegram_username.empty() &&
+            client->phones.empty() && client->email.empty()) {
+          missing.push_back(Label(context, "Telegram клієнта або контакт, щоб його підключити",
+                                  "client Telegram, or a way to reach the client to bind it"));
+        }
+        break;
+    }
+  }
+  return missing;
+}
+
+Result<engine::Plan> DecideHandoff(const engine::StoredEvent& event, const TaskFacts& deal,
+                                   const std::optional<ContactFacts>& client,
+                                   const RuleContext& context) {
+  const auto& planfix = context.config->planfix;
+  engine::Plan plan;
+  const auto missing = MissingForHandoff(deal, client, context);
+  const std::string flow_key = fmt::format("handoff:task:{}", deal.number);
+  if (!missing.empty()) {
+    auto comment = detail::Render(context, "comment_handoff_rejected",
+                                  {{"missing", Join(missing)}, {"deal_name", deal.name}});
+    if (!comment) return Fail(comment.error());
+    if (planfix.statuses.returned_to_sales > 0) {
+      plan.effects.push_back(detail::TaskStatus(deal.number, planfix.statuses.returned_to_sales,
+                                                EventKey(event, "status")));
+    }
+    auto note = detail::TaskComment(deal.number, *comment, EventKey(event, "comment"));
+    if (!deal.assigner.empty()) {
+      auto payload = json::parse(note.payload);
+      payload["recipients"] = json::array({deal.assigner});
+      note.payload = payload.dump();
+    }
+    plan.effects.push_back(std::move(note));
+    plan.flows.push_back(engine::FlowChange{flow_key, "handoff", deal.number,
+                                            client ? std::optional(client->id) : std::nullopt,
+                                            "rejected", json{{"missing", missing}}.dump()});
+    plan.summary =
+        fmt::format("handoff of deal {} rejected: {} missing", deal.number, missing.size());
+    return plan;
+  }
+  std::string pm = planfix.pm_user;
+  if (pm.empty()) {
+    for (const auto& assignee : deal.assignees) {
+      if (assignee.rfind("user:", 0) == 0) {
+        pm = assignee;
+        break;
+      }
+    }
+  }
+  json create{{"name", fmt::format("{}: {}", Label(context, "Комунікація", "Communication"),
+                                   client->name.empty() ? deal.name : client->name)},
+              {"description",
+               fmt::format("{} #{} «{}»", Label(context, "Угода", "Deal"), deal.number, deal.name)},
+              {"counterparty", fmt::format("contact:{}", client->id)},
+              {"deal", deal.number}};
+  if (planfix.communication_template_id > 0)
+    create["template_id"] = planfix.communication_template_id;
+  if (deal.project) create["project_id"] = *deal.project;
+  if (!pm.empty()) create["assignees"] = json::array({pm});
+  plan.effects.push_back(engine::Effect{kEffectPlanfixCreateTask, "planfix", create.dump(),
+                                        EventKey(event, "create_communication")});
+  plan.flows.push_back(
+      engine::FlowChange{flow_key, "handoff", deal.number, client->id, "handing_over", "{}"});
+  plan.summary =
+      fmt::format("handoff of deal {} complete: creating the Communication task", deal.number);
+  return plan;
+}
+
+Result<engine::Plan> DecideHandoffCreated(const engine::StoredEvent& event,
+                                          const RuleContext& context) {
+  auto payload = detail::ParsePayload(event);
+  if (!payload) return Fail(payload.error());
+  const json request = payload->value("payload", json::object());
+  const json result = payload->value("result", json::object());
+  auto deal = detail::IdField(request, "deal");
+  auto created = detail::IdField(result, "task");
+  engine::Plan plan;
+  if (!deal || !created) {
+    plan.summary = "created task without a deal: nothing to link";
+    return plan;
+  }
+  auto comment = detail::Render(context, "comment_handoff_done",
+                                {{"task_number", std::to_string(*created)},
+                                 {"task_url", detail::TaskUrl(context, *created)}});
+  if (!comment) return Fail(comment.error());
+  plan.effects.push_back(detail::TaskComment(*deal, *comment, EventKey(event, "comment")));
+  plan.flows.push_back(engine::FlowChange{fmt::format("handoff:task:{}", *deal), "handoff", *deal,
+                                          std::nullopt, "handed_over",
+                                          json{{"communication_task", *created}}.dump()});
+  plan.summary = fmt::format("deal {} handed over: Communication task {}", *deal, *created);
+  return plan;
+}
+
+// ---- Production gate ----
+
+std::vector<std::string> MissingForProduction(const TaskFacts& task, const GateFacts& gate,
+                                              const RuleContext& context) {
+  const auto& fields = context.config->planfix.task_fields;
+  std::vector<std::string> missing;
+  if (!FieldSet(task, fields.payment_received))
+    missing.push_back(Label(context, "оплата або передоплата", "payment or prepayment"));
+  if (!FieldSet(task, fields.access_granted))
+    missing.push_back(
+        Label(context, "доступи до акаунтів клієнта", "access to the client's accounts"));
+  if (!gate.brief_filled) missing.push_back(Label(context, "заповнений бриф", "the filled brief"));
+  return missing;
+}
+
+Result<engine::Plan> DecideGate(const engine::StoredEvent& event, const TaskFacts& task,
+                                const std::optional<ContactFacts>& client, const GateFacts& gate,
+                                const RuleContext& context) {
+  engine::Plan plan;
+  const auto missing = MissingForProduction(task, gate, context);
+  const std::string flow_key = fmt::format("gate:task:{}", task.number);
+  const auto contact = client ? std::optional(client->id) : std::nullopt;
+  if (!missing.empty()) {
+    const auto back = gate.previous_status ? gate.previous_status
+                      : context.config->planfix.gate_refused_status > 0
+                          ? std::optional(context.config->planfix.gate_refused_status)
+                          : std::nullopt;
+    auto comment = detail::Render(context, "comment_gate_refused",
+                                  {{"missing", Join(missing)}, {"moved_back", back ? "1" : ""}});
+    if (!comment) return Fail(comment.error());
+    if (back)
+      plan.effects.push_back(detail::TaskStatus(task.number, *back, EventKey(event, "status")));
+    plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
+    plan.flows.push_back(engine::FlowChange{flow_key, "gate", task.number, contact, "refused",
+                                            json{{"missing", missing}}.dump()});
+    plan.summary =
+        fmt::format("production gate of task {} refused: {} missing", task.number, missing.size());
+    return plan;
+  }
+  const std::string client_name = client ? client->name : std::string();
+  if (client && client->telegram_chat_id) {
+    auto message = detail::Render(
+        context, "work_started",
+        {{"client_name", client_name}, {"project_name", ""}, {"task_name", task.name}});
+    if (!message) return Fail(message.error());
+    plan.effects.push_back(
+        detail::ClientMessage(*client->telegram_chat_id, *message, EventKey(event, "client"),
+                              detail::ClientReport{task.number, client->id, client_name}));
+    auto comment =
+        detail::Render(context, "comment_client_notified",
+                       {{"client_name", client_name},
+                        {"stage_name", ""},
+                        {"message_kind", Label(context, "роботу розпочато", "work started")}});
+    if (!comment) return Fail(comment.error());
+    plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
+  } else {
+    auto comment =
+        detail::Render(context, "comment_delivery_failed",
+                       {{"client_name", client_name},
+                        {"reason", Label(context, "у клієнта немає підключеного Telegram-чату",
+                                         "the client has no bound Telegram chat")}});
+    if (!comment) return Fail(comment.error());
+    plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
+  }
+  plan.flows.push_back(engine::FlowChange{flow_key, "gate", task.number, contact, "passed", "{}"});
+  plan.summary = fmt::format("production gate of task {} passed", task.number);
+  return plan;
+}
+
+// ---- Stage notifications ----
+
+Result<engine::Plan> DecideStage(const engine::StoredEvent& event, const TaskFacts& task,
+                                 const std::optional<ContactFacts>& client,
+                                 const config::StageNotice& stage,
+                                 std::optional<std::int64_t> last_notified,
+                                 const RuleContext& context) {
+  engine::Plan plan;
+  if (last_notified && *last_notified == stage.status) {
+    plan.summary = fmt::format("stage \"{}\" of task {} already told", stage.name, task.number);
+    return plan;
+  }
+  const std::string client_name = client ? client->name : std::string();
+  if (client && client->telegram_chat_id) {
+    auto message = detail::Render(
+        context, stage.template_name,
+        {{"client_name", client_name}, {"task_name", task.name}, {"stage_name", stage.name}});
+    if (!message) return Fail(message.error());
+    plan.effects.push_back(
+        detail::ClientMessage(*client->telegram_chat_id, *message, EventKey(event, "client"),
+                              detail::ClientReport{task.number, client->id, client_name}));
+    auto comment = detail::Render(
+        context, "comment_client_notified",
+        {{"client_name", client_name}, {"stage_name", stage.name}, {"message_kind", ""}});
+    if (!comment) return Fail(comment.error());
+    plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
+  } else {
+    auto comment =
+        detail::Render(context, "comment_delivery_failed",
+                       {{"client_name", client_name},
+                        {"reason", Label(context, "у клієнта немає підключеного Telegram-чату",
+                                         "the client has no bound Telegram chat")}});
+    if (!comment) return Fail(comment.error());
+    plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
+  }
+  plan.flows.push_back(engine::FlowChange{fmt::format("stage:task:{}", task.number), "stage",
+                                          task.number,
+                                          client ? std::optional(client->id) : std::nullopt,
+                                          "notified", json{{"status", stage.status}}.dump()});
+  plan.summary = fmt::format("stage \"{}\" of task {} told to the client", stage.name, task.number);
+  return plan;
+}
+
+}  // namespace planfix_flow::workflow
