@@ -25,10 +25,11 @@ const core::TimePoint kFriday12 = core::FromUnixSeconds(1'795'773'600);
 
 class BriefFlow : public ::testing::Test {
  protected:
-  void SetUpWorld(core::TimePoint start, bool file_database = false) {
+  void SetUpWorld(core::TimePoint start, bool file_database = false, bool polling = false) {
     clock_ = std::make_unique<core::FakeClock>(start);
     world_ = std::make_unique<SandboxWorld>(*clock_, dir_.path());
     auto& config = world_->config;
+    if (polling) config.telegram.mode = config::TelegramMode::kPolling;
     config.server.planfix_dedupe_window_seconds = 600;
     if (file_database) {
       config.storage.path = (dir_.path() / "flow.db").string();
@@ -313,6 +314,24 @@ TEST_F(BriefFlow, AClientWithoutTelegramBindsThroughTheDeepLinkAndGetsTheWaiting
   ASSERT_TRUE(world_->PostStart(app_->port(), 7007, token));
   app_->RunUntilIdle();
   EXPECT_EQ(Messages(7007).size(), 1u);
+  ExpectNoFakeFailures();
+}
+
+TEST_F(BriefFlow, InLongPollingModeTheStartPressArrivesThroughGetUpdates) {
+  SetUpWorld(kMonday10, /*file_database=*/false, /*polling=*/true);
+  const auto client =
+      world_->AddClient("Андрій", "andriy@example.com", "", std::nullopt, /*user=*/7007);
+  PressSendBrief(client.task);
+  const std::string token = world_->BindTokenOnTask(client.task);
+  ASSERT_FALSE(token.empty());
+  // The client presses Start; nothing is posted to the service, which polls Telegram.
+  world_->telegram.SimulateUserMessage(7007, 7007, "/start " + token);
+  app_->RunUntilIdle();
+  EXPECT_EQ(world_->telegram.pending_update_count(), 0u);
+  EXPECT_EQ(ContactField(client.contact, world_->config.planfix.contact_fields.telegram_chat_id),
+            "7007");
+  ASSERT_EQ(Messages(7007).size(), 1u);
+  EXPECT_TRUE(Contains(Messages(7007)[0].text, "Андрій")) << Messages(7007)[0].text;
   ExpectNoFakeFailures();
 }
 
