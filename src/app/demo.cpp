@@ -91,7 +91,18 @@ class Transcript {
     const auto writes = world_.planfix.writes();
     for (; writes_seen_ < writes.size(); ++writes_seen_) {
       const auto& write = writes[writes_seen_];
-      if (write.path.find("/contact/") == std::string::npos) continue;
+      if (write.path.find("/contact/") == std::string::npos) {
+        if (write.body.contains("status")) {
+          ++status_writes_;
+          out_ << fmt::format("[{}] out: Planfix POST {} {}\n", Now(), write.path,
+                              OneLine(write.body.dump(), 200));
+        } else if (write.path == "/rest/task/") {
+          ++tasks_created_;
+          out_ << fmt::format("[{}] out: Planfix POST {} (new task) {}\n", Now(), write.path,
+                              OneLine(write.body.dump(), 200));
+        }
+        continue;
+      }
       ++contact_writes_;
       out_ << fmt::format("[{}] out: Planfix POST {} {}\n", Now(), write.path,
                           OneLine(write.body.dump(), 200));
@@ -101,6 +112,8 @@ class Transcript {
   std::size_t telegram_out() const { return telegram_out_; }
   std::size_t comments_out() const { return comments_out_; }
   std::size_t contact_writes() const { return contact_writes_; }
+  std::size_t status_writes() const { return status_writes_; }
+  std::size_t tasks_created() const { return tasks_created_; }
 
  private:
   struct Seen {
@@ -121,6 +134,8 @@ class Transcript {
   std::size_t telegram_out_ = 0;
   std::size_t comments_out_ = 0;
   std::size_t contact_writes_ = 0;
+  std::size_t status_writes_ = 0;
+  std::size_t tasks_created_ = 0;
 };
 
 }  // namespace
@@ -235,6 +250,50 @@ int RunDemo(std::ostream& out, std::ostream& err) {
   clock.Advance(minutes(15));
   app.RunUntilIdle();
   transcript.Flush();
+
+  // ---- The production path on Олена's deal ----
+  const auto& statuses = world.config.planfix.statuses;
+  transcript.Heading("6. Олена's deal goes from sales to production");
+  const auto deal = world.AddDeal(olena, /*project=*/12, "SMM і реклама", /*amount=*/0);
+  transcript.WatchTask(deal);
+  auto move = [&](std::int64_t status, const std::string& who) {
+    auto stored = world.planfix.task(deal);
+    stored->status_id = status;
+    world.planfix.AddTask(*stored);
+    const json body{{"event", "task.status_changed"},
+                    {"task", std::to_string(deal)},
+                    {"status", std::to_string(status)}};
+    transcript.Say(fmt::format("in:  {} moves task {} to status {}: POST /webhooks/planfix {}", who,
+                               deal, status, body.dump()));
+    expect_200(world.PostPlanfix(app.port(), body), "the status webhook");
+    app.RunUntilIdle();
+    transcript.Flush();
+  };
+  auto set_field = [&](std::int64_t field, const json& value, const std::string& what) {
+    auto stored = world.planfix.task(deal);
+    stored->custom_fields[field] = value;
+    world.planfix.AddTask(*stored);
+    transcript.Say("     " + what);
+  };
+  clock.Advance(hours(1));
+  move(statuses.handed_to_production, "Sales (the amount is not filled in)");
+  bool production_ok = world.planfix.task(deal)->status_id == statuses.returned_to_sales;
+  clock.Advance(minutes(20));
+  set_field(world.config.planfix.task_fields.amount, 24000, "sales fills in the amount: 24000");
+  move(statuses.handed_to_production, "Sales");
+  production_ok = production_ok && transcript.tasks_created() == 1;
+
+  clock.Advance(hours(1));
+  move(statuses.in_production, "The PM (access to the client's accounts not yet granted)");
+  production_ok =
+      production_ok && world.planfix.task(deal)->status_id == statuses.handed_to_production;
+  clock.Advance(minutes(30));
+  set_field(world.config.planfix.task_fields.payment_received, true, "the prepayment arrives");
+  set_field(world.config.planfix.task_fields.access_granted, true, "the client grants access");
+  move(statuses.in_production, "The PM");
+  clock.Advance(hours(2));
+  move(110, "The designer");
+  production_ok = production_ok && world.planfix.task(deal)->status_id == 110;
   app.Stop();
 
   // What the story must have produced: 3 briefs, 2 reminders (Петро and Андрій) and 3 thanks
@@ -246,8 +305,12 @@ int RunDemo(std::ostream& out, std::ostream& err) {
     return contact && contact->custom_fields.count(field) &&
            contact->custom_fields.at(field) == expected;
   };
-  const bool ok = accepted && transcript.telegram_out() == 11 && transcript.comments_out() == 9 &&
-                  transcript.contact_writes() == 4 && filled(olena, "Більше заявок із сайту") &&
+  // The deal adds: back to sales once (a comment), handed over (a task created and linked),
+  // refused by the gate once (a comment), work started and the design stage (two client
+  // messages, two comments).
+  const bool ok = accepted && production_ok && transcript.telegram_out() == 13 &&
+                  transcript.comments_out() == 14 && transcript.contact_writes() == 4 &&
+                  filled(olena, "Більше заявок із сайту") &&
                   filled(petro, "Впізнаваність бренду") &&
                   filled(andriy, "Запуск інтернет-магазину") && world.planfix.failures().empty() &&
                   world.telegram.failures().empty() && world.google.failures().empty();

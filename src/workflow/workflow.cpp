@@ -298,6 +298,14 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
   }
 
   Result<engine::Plan> plan = engine::Plan{};
+  const auto handed = facts_.GetFlow(fmt::format("handoff:task:{}", *number));
+  if (handoff && handed && (handed->state == "handing_over" || handed->state == "handed_over")) {
+    // Already in production (e.g. the gate sent the deal back to this status): once only.
+    engine::Plan noted;
+    if (status) noted.flows.push_back(StatusSeen(*number, *status, previous));
+    noted.summary = fmt::format("deal {} was already handed over", *number);
+    return noted;
+  }
   if (handoff) {
     plan = DecideHandoff(event, *task, client, context_);
   } else if (gate) {

@@ -25,6 +25,15 @@ TEST(Demo, RunsTheStoryOnTheSandboxAndObservesEveryEffect) {
             std::string::npos)
       << transcript;
   EXPECT_NE(transcript.find("out: Planfix POST /rest/contact/"), std::string::npos) << transcript;
+  // The deal: refused by sales data, handed over, refused by the gate, then started.
+  EXPECT_NE(transcript.find("не передано у виробництво, бо бракує: сума"), std::string::npos)
+      << transcript;
+  EXPECT_NE(transcript.find("(new task)"), std::string::npos) << transcript;
+  EXPECT_NE(transcript.find("Роботу ще не можна починати"), std::string::npos) << transcript;
+  EXPECT_NE(
+      transcript.find("out: Telegram → Олена: Оновлення щодо «Угода: сайт і реклама»: Дизайн."),
+      std::string::npos)
+      << transcript;
   EXPECT_NE(transcript.find("every expected effect was observed"), std::string::npos);
 }
 

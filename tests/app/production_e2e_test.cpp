@@ -132,8 +132,13 @@ TEST_F(ProductionFlow, ACompleteHandoffCreatesTheCommunicationTaskAndLinksItFrom
   EXPECT_TRUE(Contains(task->name, "Олена")) << task->name;
   EXPECT_NE(world_->planfix.task(deal)->status_id, Statuses().returned_to_sales);
 
-  // A Planfix retry much later does not create a second task: the flow is handed over.
   EXPECT_EQ(app_->database().GetFlow(fmt::format("handoff:task:{}", deal))->state, "handed_over");
+  // The deal back in "handed to production" later (a retry, or the gate sending it back)
+  // creates no second task.
+  clock_->Advance(hours(1));
+  StatusChanged(deal, Statuses().handed_to_production);
+  EXPECT_EQ(Comments(deal).size(), 1u);
+  EXPECT_EQ(world_->planfix.task(created + 1), std::nullopt);
 }
 
 TEST_F(ProductionFlow, TheGateRefusesEachMissingConditionAndOpensWhenAllAreThere) {
