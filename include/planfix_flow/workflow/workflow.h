@@ -26,6 +26,7 @@ struct TaskFacts {
   std::int64_t number = 0;
   std::string name;
   std::optional<std::int64_t> contact;  // the counterparty, when it is a contact
+  std::optional<std::int64_t> status;   // the current status id, when Planfix gives one
 };
 
 // What the rules need to know about a Planfix contact (the client).
@@ -69,6 +70,11 @@ inline constexpr char kEffectPlanfixComment[] = "planfix.add_comment";  // task,
 // contact, custom_fields [{id, value}] (wire values), optionally telegram_id (string)
 inline constexpr char kEffectPlanfixUpdateContact[] = "planfix.update_contact";
 inline constexpr char kEffectPlanfixUpdateTask[] = "planfix.update_task";  // task, status
+// telegram.send_message may carry `reply_markup` {inline_keyboard: [[{text, callback_data}]]}.
+// telegram.answer_callback: callback_query_id, text (plain, up to 200 characters).
+inline constexpr char kEffectTelegramAnswerCallback[] = "telegram.answer_callback";
+// telegram.edit_message: chat_id, message_id, text (HTML); the inline keyboard is removed.
+inline constexpr char kEffectTelegramEdit[] = "telegram.edit_message";
 
 // The internal event the service stores when a job with a `report` went dead.
 inline constexpr char kEventEffectFailed[] = "effect.failed";
