@@ -17,6 +17,7 @@
 #include "planfix_flow/engine/event_handler.h"
 #include "planfix_flow/planfix/planfix_types.h"
 #include "planfix_flow/storage/records.h"
+#include "planfix_flow/telegram/types.h"
 #include "planfix_flow/templates/template_set.h"
 
 namespace planfix_flow::workflow {
@@ -100,6 +101,15 @@ class Workflow final : public engine::EventHandler {
                                                   core::TimePoint now);
   core::Result<engine::Plan> HandleFormSubmitted(const engine::StoredEvent& event,
                                                  core::TimePoint now);
+  // Approval (approval.h).
+  core::Result<engine::Plan> HandleApprovalStatus(const engine::StoredEvent& event,
+                                                  core::TimePoint now);
+  core::Result<engine::Plan> HandleApprovalPress(const engine::StoredEvent& event,
+                                                 const telegram::CallbackQuery& query);
+  // nullopt when no changes are awaited in the message's chat (the update goes on to the
+  // other rules).
+  std::optional<core::Result<engine::Plan>> HandleReworkMessage(const engine::StoredEvent& event,
+                                                                const telegram::Message& message);
 
   RuleContext context_;
   FactSource& facts_;
