@@ -124,7 +124,8 @@ Result<engine::Plan> RefusePress(const engine::StoredEvent& event,
     if (!text) return Fail(text.error());
     plan.effects.push_back(AnswerCallback(event, query.id, Trimmed(*text)));
   }
-  plan.summary = "approval press refused: " + reason;
+  plan.summary = fmt::format("approval press refused: {} (chat {}, user {})", reason,
+                             query.message ? query.message->chat.id : 0, query.from.id);
   return plan;
 }
 
@@ -314,8 +315,7 @@ Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
       config.telegram.staff_chat_id != 0 && chat == config.telegram.staff_chat_id;
   if (!from_client && !from_staff) {
     return RefusePress(event, query, context,
-                       fmt::format("chat {} (user {}) may not decide on task {}", chat,
-                                   query.from.id, state.task));
+                       fmt::format("this chat may not decide on task {}", state.task));
   }
   const auto& statuses = config.planfix.statuses;
   if (task_status != statuses.awaiting_approval) {
