@@ -174,6 +174,27 @@ Result<json> JobPayload(const engine::Job& job) {
   return payload;
 }
 
+// The optional `reply_markup` {inline_keyboard: [[{text, callback_data}]]} of a send job.
+// A malformed one is permanent: retrying cannot fix the payload.
+Result<telegram::InlineKeyboard> InlineKeyboardOf(const json& payload) {
+  telegram::InlineKeyboard keyboard;
+  const auto markup = payload.find("reply_markup");
+  if (markup == payload.end() || markup->is_null()) return keyboard;
+  const auto rows = markup->is_object() ? markup->find("inline_keyboard") : markup->end();
+  if (!markup->is_object() || rows == markup->end() || !rows->is_array())
+    return Fail(ErrorCode::kPermanent, "reply_markup has no inline_keyboard array");
+  for (const auto& row : *rows) {
+    if (!row.is_array()) return Fail(ErrorCode::kPermanent, "an inline_keyboard row is no array");
+    auto& buttons = keyboard.emplace_back();
+    for (const auto& button : row) {
+      if (!button.is_object()) return Fail(ErrorCode::kPermanent, "a button is no object");
+      buttons.push_back(telegram::InlineButton{
+          button.value("text", ""), button.value("callback_data", ""), button.value("url", "")});
+    }
+  }
+  return keyboard;
+}
+
 storage::Synchronous ToStorage(config::SqliteSynchronous synchronous) {
   return synchronous == config::SqliteSynchronous::kNormal ? storage::Synchronous::kNormal
                                                            : storage::Synchronous::kFull;
@@ -232,6 +253,9 @@ struct App::Impl {
           telegram::SendMessageRequest request;
           request.chat_id = payload->value("chat_id", std::int64_t{0});
           request.text = payload->value("text", "");
+          auto keyboard = InlineKeyboardOf(*payload);
+          if (!keyboard) return Fail(keyboard.error());
+          request.keyboard = std::move(*keyboard);
           auto sent = telegram.SendMessage(request);
           if (!sent && sent.error().migrate_to_chat_id) {
             // The group became a supergroup: send there, and say so in the
@@ -242,6 +266,29 @@ struct App::Impl {
           if (!sent) return Fail(sent.error());
           return json{{"chat_id", sent->chat.id}, {"message_id", sent->message_id}}.dump();
         });
+    executor->Register(workflow::kEffectTelegramAnswerCallback,
+                       [this](const engine::Job& job) -> Result<std::string> {
+                         auto payload = JobPayload(job);
+                         if (!payload) return Fail(payload.error());
+                         telegram::AnswerCallbackQueryRequest request;
+                         request.callback_query_id = payload->value("callback_query_id", "");
+                         request.text = payload->value("text", "");
+                         auto answered = telegram.AnswerCallbackQuery(request);
+                         if (!answered) return Fail(answered.error());
+                         return json::object().dump();
+                       });
+    executor->Register(workflow::kEffectTelegramEdit,
+                       [this](const engine::Job& job) -> Result<std::string> {
+                         auto payload = JobPayload(job);
+                         if (!payload) return Fail(payload.error());
+                         telegram::EditMessageTextRequest request;
+                         request.chat_id = payload->value("chat_id", std::int64_t{0});
+                         request.message_id = payload->value("message_id", std::int64_t{0});
+                         request.text = payload->value("text", "");
+                         auto edited = telegram.EditMessageText(request);
+                         if (!edited) return Fail(edited.error());
+                         return json{{"modified", edited->modified}}.dump();
+                       });
     executor->Register(workflow::kEffectPlanfixComment,
                        [this](const engine::Job& job) -> Result<std::string> {
                          auto payload = JobPayload(job);

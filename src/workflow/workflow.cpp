@@ -6,6 +6,7 @@
 
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/telegram/types.h"
+#include "planfix_flow/workflow/approval.h"
 #include "planfix_flow/workflow/brief.h"
 #include "planfix_flow/workflow/production.h"
 #include "rule_support.h"
@@ -146,6 +147,16 @@ Result<engine::Plan> Workflow::HandleTelegramUpdate(const engine::StoredEvent& e
                                                     core::TimePoint now) {
   auto update = telegram::ParseUpdate(event.payload);
   if (!update) return Ignore(event, update.error().message);
+  // ---- approval: button presses and the client's list of changes (approval.h) ----
+  // Every button the bot sends today is an approval button, so every press goes there (and
+  // junk data is answered as a refused press). A flow with buttons of its own dispatches on
+  // its callback_data prefix here ("ap:" is approval's).
+  if (update->kind == telegram::UpdateKind::kCallbackQuery && update->callback_query)
+    return HandleApprovalPress(event, *update->callback_query);
+  if (update->kind == telegram::UpdateKind::kMessage && update->message &&
+      !update->message->text.starts_with("/")) {
+    if (auto handled = HandleReworkMessage(event, *update->message)) return std::move(*handled);
+  }
   if (!update->message || update->kind != telegram::UpdateKind::kMessage)
     return Ignore(event, "not a message");
   const std::string& text = update->message->text;
@@ -249,7 +260,7 @@ Result<engine::Plan> Workflow::HandleFormSubmitted(const engine::StoredEvent& ev
 // task.status_changed (and the deal.handoff button): the handoff, the production gate, the
 // approval request and stage messages, by the status the task reached.
 Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& event,
-                                                   core::TimePoint /*now*/) {
+                                                   core::TimePoint now) {
   auto payload = ParsePayload(event);
   if (!payload) return Ignore(event, payload.error().message);
   auto number = IdField(*payload, "task");
@@ -266,6 +277,12 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
   }
   const bool handoff = button || (status && *status == statuses.handed_to_production);
   const bool gate = !handoff && status && *status == statuses.in_production;
+  if (!handoff && status && statuses.awaiting_approval > 0 &&
+      *status == statuses.awaiting_approval) {
+    auto plan = HandleApprovalStatus(event, now);
+    if (plan) plan->flows.push_back(StatusSeen(*number, *status, std::nullopt));
+    return plan;
+  }
   if (!handoff && !gate && stage == nullptr) {
     engine::Plan plan;
     if (status) plan.flows.push_back(StatusSeen(*number, *status, std::nullopt));
@@ -330,6 +347,54 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
   }
   if (plan && status) plan->flows.push_back(StatusSeen(*number, *status, previous));
   return plan;
+
+// ---- Approval ----
+
+Result<engine::Plan> Workflow::HandleApprovalStatus(const engine::StoredEvent& event,
+                                                    core::TimePoint /*now*/) {
+  auto payload = ParsePayload(event);
+  if (!payload) return Ignore(event, payload.error().message);
+  auto number = IdField(*payload, "task");
+  if (!number) return Ignore(event, number.error().message);
+  auto task = facts_.GetTask(*number);
+  if (!task) {
+    if (task.error().code == ErrorCode::kNotFound) return Ignore(event, "unknown task");
+    return Fail(task.error());
+  }
+  std::optional<ContactFacts> contact;
+  if (task->contact) {
+    auto loaded = facts_.GetContact(*task->contact);
+    if (!loaded && loaded.error().code != ErrorCode::kNotFound) return Fail(loaded.error());
+    if (loaded) contact = std::move(*loaded);
+  }
+  return DecideApprovalRequest(event, *task, contact, context_);
+}
+
+Result<engine::Plan> Workflow::HandleApprovalPress(const engine::StoredEvent& event,
+                                                   const telegram::CallbackQuery& query) {
+  std::optional<storage::Flow> flow;
+  std::optional<std::int64_t> status;
+  if (const auto ref =
+          VerifyApprovalCallbackData(ApprovalCallbackKey(*context_.config), query.data)) {
+    flow = facts_.GetFlow(ApprovalFlowKey(ref->task));
+    // The current status decides whether the button still means anything; only a press
+    // that could be accepted costs a Planfix read.
+    if (flow && flow->state == "waiting") {
+      auto task = facts_.GetTask(ref->task);
+      if (!task && task.error().code != ErrorCode::kNotFound) return Fail(task.error());
+      if (task) status = task->status;
+    }
+  }
+  return DecideApprovalPress(event, query, flow, status, context_);
+}
+
+std::optional<Result<engine::Plan>> Workflow::HandleReworkMessage(
+    const engine::StoredEvent& event, const telegram::Message& message) {
+  const auto wait = facts_.GetFlow(ReworkWaitFlowKey(message.chat.id));
+  if (!wait || wait->state != "waiting") return std::nullopt;
+  std::optional<storage::Flow> approval;
+  if (wait->task) approval = facts_.GetFlow(ApprovalFlowKey(*wait->task));
+  return DecideReworkMessage(event, message, *wait, approval, context_);
 }
 
 }  // namespace planfix_flow::workflow

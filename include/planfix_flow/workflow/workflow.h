@@ -18,6 +18,7 @@
 #include "planfix_flow/engine/event_handler.h"
 #include "planfix_flow/planfix/planfix_types.h"
 #include "planfix_flow/storage/records.h"
+#include "planfix_flow/telegram/types.h"
 #include "planfix_flow/templates/template_set.h"
 
 namespace planfix_flow::workflow {
@@ -27,8 +28,8 @@ struct TaskFacts {
   std::int64_t number = 0;
   std::string name;
   std::optional<std::int64_t> contact;  // the counterparty, when it is a contact
+  std::optional<std::int64_t> status;  // the current status id, when Planfix gives one
   std::optional<std::int64_t> project;
-  std::optional<std::int64_t> status;
   std::string assigner;                // "user:1"; empty when none
   std::vector<std::string> assignees;  // "user:5", ...
   // The configured task custom fields (work type, amount, payment, access) by id, as Planfix
@@ -81,6 +82,11 @@ inline constexpr char kEffectPlanfixUpdateTask[] = "planfix.update_task";  // ta
 // name, description, template_id?, project_id?, counterparty ("contact:N"), assignees
 // ["user:N"], deal (the task whose handoff created it); result {"task": number}
 inline constexpr char kEffectPlanfixCreateTask[] = "planfix.create_task";
+// telegram.send_message may carry `reply_markup` {inline_keyboard: [[{text, callback_data}]]}.
+// telegram.answer_callback: callback_query_id, text (plain, up to 200 characters).
+inline constexpr char kEffectTelegramAnswerCallback[] = "telegram.answer_callback";
+// telegram.edit_message: chat_id, message_id, text (HTML); the inline keyboard is removed.
+inline constexpr char kEffectTelegramEdit[] = "telegram.edit_message";
 
 // The internal event the service stores when a job with a `report` went dead.
 inline constexpr char kEventEffectFailed[] = "effect.failed";
@@ -111,6 +117,15 @@ class Workflow final : public engine::EventHandler {
                                                  core::TimePoint now);
   core::Result<engine::Plan> HandleStatusChanged(const engine::StoredEvent& event,
                                                  core::TimePoint now);
+  // Approval (approval.h).
+  core::Result<engine::Plan> HandleApprovalStatus(const engine::StoredEvent& event,
+                                                  core::TimePoint now);
+  core::Result<engine::Plan> HandleApprovalPress(const engine::StoredEvent& event,
+                                                 const telegram::CallbackQuery& query);
+  // nullopt when no changes are awaited in the message's chat (the update goes on to the
+  // other rules).
+  std::optional<core::Result<engine::Plan>> HandleReworkMessage(const engine::StoredEvent& event,
+                                                                const telegram::Message& message);
 
   RuleContext context_;
   FactSource& facts_;
