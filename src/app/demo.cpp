@@ -294,6 +294,36 @@ int RunDemo(std::ostream& out, std::ostream& err) {
   clock.Advance(hours(2));
   move(110, "The designer");
   production_ok = production_ok && world.planfix.task(deal)->status_id == 110;
+
+  transcript.Heading("7. The client approves the result with a button in Telegram");
+  clock.Advance(hours(16));
+  move(statuses.awaiting_approval, "The PM");
+  std::int64_t request_id = 0;
+  std::string approve;
+  for (const auto& message : world.telegram.Messages(5001)) {
+    if (!message.from_bot || message.reply_markup_json.empty()) continue;
+    const json row = json::parse(message.reply_markup_json)["inline_keyboard"][0];
+    request_id = message.message_id;
+    approve = row[0].value("callback_data", "");
+  }
+  clock.Advance(minutes(40));
+  transcript.Say(
+      "in:  Telegram: Олена presses \"" +
+      json::parse(
+          world.telegram.FindMessage(5001, request_id)->reply_markup_json)["inline_keyboard"][0][0]
+          .value("text", "") +
+      "\" (callback data " + approve + ")");
+  expect_200(world.PostPress(app.port(), 5001, request_id, approve, "Олена"), "the button press");
+  app.RunUntilIdle();
+  transcript.Flush();
+  const auto decided = world.telegram.FindMessage(5001, request_id);
+  if (decided) {
+    transcript.Say("out: Telegram → Олена: the request message now reads: " +
+                   OneLine(decided->text));
+  }
+  production_ok = production_ok && world.planfix.task(deal)->status_id == statuses.approved &&
+                  decided && decided->edit_count == 1 &&
+                  world.telegram.callback_answers().size() == 1;
   app.Stop();
 
   // What the story must have produced: 3 briefs, 2 reminders (Петро and Андрій) and 3 thanks
@@ -308,8 +338,8 @@ int RunDemo(std::ostream& out, std::ostream& err) {
   // The deal adds: back to sales once (a comment), handed over (a task created and linked),
   // refused by the gate once (a comment), work started and the design stage (two client
   // messages, two comments).
-  const bool ok = accepted && production_ok && transcript.telegram_out() == 13 &&
-                  transcript.comments_out() == 14 && transcript.contact_writes() == 4 &&
+  const bool ok = accepted && production_ok && transcript.telegram_out() == 14 &&
+                  transcript.comments_out() == 16 && transcript.contact_writes() == 4 &&
                   filled(olena, "Більше заявок із сайту") &&
                   filled(petro, "Впізнаваність бренду") &&
                   filled(andriy, "Запуск інтернет-магазину") && world.planfix.failures().empty() &&

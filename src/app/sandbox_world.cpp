@@ -204,6 +204,31 @@ core::Result<http::HttpResponse> SandboxWorld::PostStart(int port, std::int64_t 
   return http_->Send(request);
 }
 
+core::Result<http::HttpResponse> SandboxWorld::PostPress(int port, std::int64_t chat,
+                                                         std::int64_t message_id,
+                                                         const std::string& data,
+                                                         const std::string& first_name) {
+  const std::string id = telegram.SimulateUserPress(chat, message_id, data, chat);
+  const json update{{"update_id", 900000 + (++presses_)},
+                    {"callback_query",
+                     {{"id", id},
+                      {"from", {{"id", chat}, {"is_bot", false}, {"first_name", first_name}}},
+                      {"message",
+                       {{"message_id", message_id},
+                        {"date", core::ToUnixSeconds(clock_.Now())},
+                        {"chat", {{"id", chat}, {"type", "private"}, {"first_name", first_name}}},
+                        {"text", "…"}}},
+                      {"chat_instance", "1"},
+                      {"data", data}}}};
+  http::HttpRequest request;
+  request.method = "POST";
+  request.url = fmt::format("http://127.0.0.1:{}/webhooks/telegram", port);
+  request.headers["Content-Type"] = "application/json";
+  request.headers["X-Telegram-Bot-Api-Secret-Token"] = config.secrets.telegram_webhook_secret;
+  request.body = update.dump();
+  return http_->Send(request);
+}
+
 core::Result<http::HttpResponse> SandboxWorld::PostSubmission(int port, const json& submission,
                                                               const std::string& webhook_id) {
   auto key = http::StandardWebhookKey(config.secrets.google_webhook_secret);

@@ -78,6 +78,20 @@ Result<std::optional<std::string>> NormaliseJsonId(const std::string& field,
               fmt::format("{} must be a number or a string of digits", field));
 }
 
+core::Status SetAt(PlanfixWebhook& webhook, std::string_view raw) {
+  const std::string_view at = Trim(raw);
+  if (at.size() > kPlanfixMaxAtBytes) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("at is longer than {} bytes", kPlanfixMaxAtBytes));
+  }
+  for (const unsigned char c : at) {
+    if (c < 0x20 || c == 0x7f)
+      return Fail(ErrorCode::kInvalidInput, "at holds a control character");
+  }
+  webhook.at = std::string(at);
+  return core::Ok();
+}
+
 core::Status SetEvent(PlanfixWebhook& webhook, std::string_view raw) {
   const std::string_view event = Trim(raw);
   if (event.empty()) return Fail(ErrorCode::kInvalidInput, "event is empty");
@@ -105,6 +119,15 @@ Result<PlanfixWebhook> ParseJson(std::string_view body) {
   if (auto status = SetEvent(webhook, event->get_ref<const std::string&>()); !status) {
     return Fail(status.error());
   }
+  if (const auto at = json.find("at"); at != json.end() && !at->is_null()) {
+    if (!at->is_string() && !at->is_number()) {
+      return Fail(ErrorCode::kInvalidInput, "at must be a string or a number");
+    }
+    if (auto status = SetAt(webhook, at->is_string() ? at->get<std::string>() : at->dump());
+        !status) {
+      return Fail(status.error());
+    }
+  }
   for (const auto& [key, value] : json.items()) {
     if (!IsIdField(key)) continue;
     auto id = NormaliseJsonId(key, value);
@@ -129,7 +152,7 @@ Result<PlanfixWebhook> ParseForm(std::string_view body) {
     if (!IsValidUtf8(key) || !IsValidUtf8(value)) {
       return Fail(ErrorCode::kInvalidInput, "form field is not valid UTF-8 after decoding");
     }
-    if (key != "event" && !IsIdField(key)) continue;
+    if (key != "event" && key != "at" && !IsIdField(key)) continue;
     if (fields.count(key) > 0) {
       return Fail(ErrorCode::kInvalidInput, fmt::format("form field {} is given twice", key));
     }
@@ -139,8 +162,11 @@ Result<PlanfixWebhook> ParseForm(std::string_view body) {
   const auto event = fields.find("event");
   if (event == fields.end()) return Fail(ErrorCode::kInvalidInput, "missing event");
   if (auto status = SetEvent(webhook, event->second); !status) return Fail(status.error());
+  if (const auto at = fields.find("at"); at != fields.end()) {
+    if (auto status = SetAt(webhook, at->second); !status) return Fail(status.error());
+  }
   for (const auto& [key, value] : fields) {
-    if (key == "event") continue;
+    if (key == "event" || key == "at") continue;
     auto id = NormaliseId(key, value);
     if (!id) return Fail(id.error());
     if (*id) webhook.ids[key] = std::move(**id);
@@ -167,6 +193,8 @@ std::string PlanfixContentHash(const PlanfixWebhook& webhook) {
   // Event names and ids cannot contain '\n' or '=', so this encoding is unambiguous.
   std::string canonical = "planfix\n" + webhook.event + "\n";
   for (const auto& [key, value] : webhook.ids) canonical += key + "=" + value + "\n";
+  // `at` has no control characters, and "at" is no id field: still unambiguous.
+  if (!webhook.at.empty()) canonical += "at=" + webhook.at + "\n";
   return Sha256Hex(canonical);
 }
 
@@ -187,6 +215,8 @@ void PlanfixDedupe::Expire(core::TimePoint now) {
 
 std::string PlanfixDedupe::KeyFor(const PlanfixWebhook& webhook, core::TimePoint now) {
   const std::string hash = PlanfixContentHash(webhook);
+  // With `at` the content itself tells a retry from a new change: no window needed.
+  if (!webhook.at.empty()) return hash + ":at";
   core::TimePoint first = now;
   {
     std::lock_guard lock(mutex_);

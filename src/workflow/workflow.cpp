@@ -347,6 +347,7 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
   }
   if (plan && status) plan->flows.push_back(StatusSeen(*number, *status, previous));
   return plan;
+}
 
 // ---- Approval ----
 

@@ -119,6 +119,34 @@ TEST(PlanfixWebhook, HashesContentRegardlessOfFieldOrderAndIgnoredFields) {
   EXPECT_EQ(PlanfixContentHash(a).size(), 64u);
 }
 
+TEST(PlanfixWebhook, AtTellsARetryFromANewChangeAndStaysOutOfThePayload) {
+  const auto first = ParseJson(R"({"event":"task.status_changed","task":"12","status":"6",
+                                   "at":"27.11.2026 10:15"})");
+  const auto retry = ParseJson(R"({"at":" 27.11.2026 10:15 ","status":6,"task":12,
+                                   "event":"task.status_changed"})");
+  const auto later = ParseJson(R"({"event":"task.status_changed","task":"12","status":"6",
+                                   "at":"27.11.2026 14:40"})");
+  const auto none = ParseJson(R"({"event":"task.status_changed","task":"12","status":"6"})");
+  EXPECT_EQ(PlanfixContentHash(first), PlanfixContentHash(retry));
+  EXPECT_NE(PlanfixContentHash(first), PlanfixContentHash(later));
+  EXPECT_NE(PlanfixContentHash(first), PlanfixContentHash(none));
+  EXPECT_EQ(first.ToPayloadJson(), none.ToPayloadJson());
+  const auto form =
+      ParsePlanfixWebhook("event=task.status_changed&task=12&status=6&at=27.11.2026%2010%3A15",
+                          PlanfixBodyFormat::kForm);
+  ASSERT_TRUE(form);
+  EXPECT_EQ(PlanfixContentHash(*form), PlanfixContentHash(first));
+
+  EXPECT_EQ(JsonError(R"({"event":"a","at":")" + std::string(65, 'x') + R"("})"),
+            "at is longer than 64 bytes");
+  EXPECT_EQ(JsonError(R"({"event":"a","at":"x\ty"})"), "at holds a control character");
+  EXPECT_EQ(JsonError(R"({"event":"a","at":{"d":1}})"), "at must be a string or a number");
+  // An empty `at` (an empty Planfix variable) is the same as none.
+  EXPECT_EQ(PlanfixContentHash(ParseJson(R"({"event":"task.status_changed","task":"12",
+                                            "status":"6","at":""})")),
+            PlanfixContentHash(none));
+}
+
 class PlanfixDedupeTest : public ::testing::Test {
  protected:
   // 10:00:00 UTC on 2026-11-27 is a multiple of 10 minutes since the epoch.
@@ -126,6 +154,13 @@ class PlanfixDedupeTest : public ::testing::Test {
   PlanfixDedupe dedupe_{minutes(10)};
   PlanfixWebhook webhook_ = ParseJson(R"({"event":"brief.send","task":"12"})");
 };
+
+TEST_F(PlanfixDedupeTest, ABodyWithAtIsTheSameEventWhenever) {
+  const auto with_at = ParseJson(R"({"event":"brief.send","task":"12","at":"27.11 10:00"})");
+  const std::string key = dedupe_.KeyFor(with_at, start_);
+  EXPECT_EQ(dedupe_.KeyFor(with_at, start_ + std::chrono::hours(3)), key);  // a late retry
+  EXPECT_NE(key, dedupe_.KeyFor(webhook_, start_));
+}
 
 TEST_F(PlanfixDedupeTest, GivesRetriesWithinTheWindowTheSameKey) {
   const std::string first = dedupe_.KeyFor(webhook_, start_ + seconds(30));

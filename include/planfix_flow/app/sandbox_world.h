@@ -61,6 +61,11 @@ class SandboxWorld {
   core::Result<http::HttpResponse> PostPlanfix(int port, const nlohmann::json& body);
   // The client presses Start on a deep link: the update as Telegram would POST it.
   core::Result<http::HttpResponse> PostStart(int port, std::int64_t user, const std::string& token);
+  // The client presses an inline button with `data` under the bot's message: the callback
+  // query as Telegram would POST it, from the chat's user called `first_name`.
+  core::Result<http::HttpResponse> PostPress(int port, std::int64_t chat, std::int64_t message_id,
+                                             const std::string& data,
+                                             const std::string& first_name = "Client");
   // The Apps Script posts a submission, signed with the Google webhook secret.
   core::Result<http::HttpResponse> PostSubmission(int port, const nlohmann::json& submission,
                                                   const std::string& webhook_id);
@@ -87,6 +92,7 @@ class SandboxWorld {
   std::filesystem::path dir_;
   std::unique_ptr<http::HttpClient> http_;
   std::int64_t next_task_ = 2001;
+  std::int64_t presses_ = 0;
 };
 
 }  // namespace planfix_flow::app

@@ -24,10 +24,15 @@ enum class PlanfixBodyFormat { kJson, kForm };
 inline constexpr std::string_view kPlanfixIdFields[] = {"contact", "project", "status", "task",
                                                         "user"};
 inline constexpr std::size_t kPlanfixMaxJsonDepth = 4;
+inline constexpr std::size_t kPlanfixMaxAtBytes = 64;
 
 struct PlanfixWebhook {
   std::string event;                       // matches [a-z][a-z0-9_.]{0,63}
   std::map<std::string, std::string> ids;  // field -> decimal digits, no leading zeros
+  // Optional `at`: a value Planfix renders once per request (e.g. the current date and time),
+  // so a retry carries the same one and a new change another. Part of the content hash, not
+  // of the payload. At most kPlanfixMaxAtBytes printable characters.
+  std::string at;
 
   // {"event":"brief.send","contact":"45","task":"123"}: what the workflow reads.
   std::string ToPayloadJson() const;
@@ -39,8 +44,8 @@ struct PlanfixWebhook {
 // An id that is empty or null counts as absent (Planfix substitutes "" for an empty variable).
 core::Result<PlanfixWebhook> ParsePlanfixWebhook(std::string_view body, PlanfixBodyFormat format);
 
-// SHA-256 (hex) over the event and its ids: equal for every retry of one body, whatever the
-// field order, formatting or body format.
+// SHA-256 (hex) over the event, its ids and `at`: equal for every retry of one body, whatever
+// the field order, formatting or body format.
 std::string PlanfixContentHash(const PlanfixWebhook& webhook);
 
 // Turns a content hash into a dedupe key "<hash>:<bucket>", where the bucket is the window
@@ -49,6 +54,7 @@ std::string PlanfixContentHash(const PlanfixWebhook& webhook);
 // a new sighting whose bucket is necessarily different (a deliberate second press is a new
 // event). Sightings are kept in memory only; after a restart the bucket of the current time
 // is used, which matches the stored key unless the first sighting was in an earlier bucket.
+// A body with `at` gets "<hash>:at" instead: the same `at` is a duplicate whenever it comes.
 class PlanfixDedupe {
  public:
   explicit PlanfixDedupe(std::chrono::seconds window, std::size_t max_entries = 100000);

@@ -28,7 +28,7 @@ struct TaskFacts {
   std::int64_t number = 0;
   std::string name;
   std::optional<std::int64_t> contact;  // the counterparty, when it is a contact
-  std::optional<std::int64_t> status;  // the current status id, when Planfix gives one
+  std::optional<std::int64_t> status;   // the current status id, when Planfix gives one
   std::optional<std::int64_t> project;
   std::string assigner;                // "user:1"; empty when none
   std::vector<std::string> assignees;  // "user:5", ...
