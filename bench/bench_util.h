@@ -60,13 +60,13 @@ inline double Percentile(std::vector<double>& values, double q) {
   return values[std::min(index, values.size() - 1)];
 }
 
-// VmRSS of `pid` ("self" for this process) in MiB, from /proc/<pid>/status; 0 if unknown.
-inline double ResidentMiB(const std::string& pid = "self") {
+// A "Vm...:" figure of /proc/<pid>/status ("self": this process) in MiB; 0 if unknown.
+inline double StatusMiB(const std::string& field, const std::string& pid) {
   std::ifstream in("/proc/" + pid + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      std::istringstream fields(line.substr(6));
+    if (line.rfind(field + ":", 0) == 0) {
+      std::istringstream fields(line.substr(field.size() + 1));
       double kib = 0;
       fields >> kib;
       return kib / 1024.0;
@@ -74,6 +74,10 @@ inline double ResidentMiB(const std::string& pid = "self") {
   }
   return 0.0;
 }
+
+// Resident memory now (VmRSS) and its peak so far (VmHWM), in MiB.
+inline double ResidentMiB(const std::string& pid = "self") { return StatusMiB("VmRSS", pid); }
+inline double PeakResidentMiB(const std::string& pid = "self") { return StatusMiB("VmHWM", pid); }
 
 inline std::string Fixed(double value, int decimals = 1) {
   char text[64];

@@ -9,6 +9,8 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +26,7 @@
 
 #include "bench_util.h"
 #include "planfix_flow/core/clock.h"
+#include "planfix_flow/core/log.h"
 #include "planfix_flow/core/metrics.h"
 #include "planfix_flow/http/ingress_server.h"
 #include "planfix_flow/storage/database.h"
@@ -49,6 +52,7 @@ struct LoadResult {
   std::uint64_t non_200 = 0;
   std::uint64_t errors = 0;  // connection failures or unanswered requests
   double seconds = 0;
+  double cpu_cores = 0;  // this process's CPU time (user + system) / wall time, measured window
   std::vector<double> latencies_ms;        // of the measured 200s
   std::vector<std::uint64_t> acked_tasks;  // every task number answered 200, all phases
 };
@@ -76,18 +80,17 @@ class Connection {
     if (head.size() > 12) status = std::atoi(head.c_str() + 9);
     std::size_t length = 0;
     bool close = false;
-    std::size_t line = head.find("\r\n");
-    while (line != std::string::npos) {
-      const std::size_t next = head.find("\r\n", line + 2);
-      std::string field =
-          head.substr(line + 2, next == std::string::npos ? std::string::npos : next - line - 2);
-      for (auto& ch : field) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      if (field.rfind("content-length:", 0) == 0) {
-        length = static_cast<std::size_t>(std::strtoull(field.c_str() + 15, nullptr, 10));
-      } else if (field.rfind("connection:", 0) == 0 && field.find("close") != std::string::npos) {
-        close = true;
+    // Header names compared without case, in place (no copies on the hot path).
+    for (std::size_t line = head.find("\r\n"); line != std::string::npos;) {
+      const char* field = head.c_str() + line + 2;
+      if (::strncasecmp(field, "content-length:", 15) == 0) {
+        length = static_cast<std::size_t>(std::strtoull(field + 15, nullptr, 10));
+      } else if (::strncasecmp(field, "connection:", 11) == 0) {
+        const std::size_t end = head.find("\r\n", line + 2);
+        close = head.substr(line + 2, end == std::string::npos ? std::string::npos : end - line - 2)
+                    .find("close") != std::string::npos;
       }
-      line = next;
+      line = head.find("\r\n", line + 2);
     }
     while (buffer_.size() < header_end + 4 + length) {
       if (!Receive()) return -1;
@@ -146,6 +149,16 @@ class Connection {
   std::string buffer_;
 };
 
+// User plus system CPU seconds of this process so far (server and generator together).
+double CpuSeconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 std::string PlanfixRequest(std::uint64_t task) {
   const std::string body = R"({"event":"ping","task":")" + std::to_string(task) + R"("})";
   return "POST /webhooks/planfix HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
@@ -194,15 +207,18 @@ LoadResult RunLoad(const LoadOptions& options) {
     });
   }
   std::this_thread::sleep_for(options.warmup);
+  const double cpu_start = CpuSeconds();
   const auto start = Clock::now();
   phase = 1;
   std::this_thread::sleep_for(options.duration);
   phase = 2;
   const auto end = Clock::now();
+  const double cpu_end = CpuSeconds();
   for (auto& thread : threads) thread.join();
 
   LoadResult result;
   result.seconds = Seconds(end - start);
+  result.cpu_cores = (cpu_end - cpu_start) / result.seconds;
   for (auto& mine : per_thread) {
     result.acked += mine.acked;
     result.sent += mine.sent;
@@ -263,6 +279,7 @@ void Report(Output& out, const std::string& name, LoadResult& load) {
   out.Row(name, "ack latency p50 / p99 (ms)",
           Fixed(Percentile(load.latencies_ms, 0.50), 2) + " / " +
               Fixed(Percentile(load.latencies_ms, 0.99), 2));
+  out.Row(name, "CPU cores busy (server + generator)", Fixed(load.cpu_cores, 2));
   if (load.non_200 + load.errors > 0) {
     out.Row(name, "non-200 answers / connection errors",
             std::to_string(load.non_200) + " / " + std::to_string(load.errors));
@@ -283,6 +300,12 @@ int Main(int argc, char** argv) {
   // 1. The bare endpoint: what loopback HTTP with this library and generator can do.
   Output::Note("ingest: bare cpp-httplib endpoint");
   http::ServerOptions server_options;  // the defaults serve uses: 64 threads, keep-alive 100
+  if (const char* threads = std::getenv("BENCH_SERVER_THREADS")) {
+    server_options.threads = static_cast<std::size_t>(std::atoi(threads));
+  }
+  // serve logs at the configured level, "info" in deploy/config.example.toml.
+  const char* log_level = std::getenv("BENCH_LOG_LEVEL");
+  core::SetLogLevel(log_level != nullptr ? log_level : "info");
   LoadResult bare;
   {
     BareServer server;
@@ -308,6 +331,12 @@ int Main(int argc, char** argv) {
     storage::DatabaseOptions db_options;
     db_options.path = db_path.string();
     db_options.synchronous = storage::Synchronous::kFull;
+    // Diagnosis only (not durable against power loss): BENCH_SYNCHRONOUS=normal.
+    if (const char* sync = std::getenv("BENCH_SYNCHRONOUS");
+        sync && std::string(sync) == "normal") {
+      db_options.synchronous = storage::Synchronous::kNormal;
+      out.Row("ingest: IngressServer", "DIAGNOSTIC RUN", "synchronous=NORMAL (not the target)");
+    }
     storage::Database database(db_options);
     core::Metrics metrics;
     core::SystemClock clock;

@@ -80,13 +80,20 @@ int Measure(const fs::path& db_path, const SteadyClock::time_point main_start) {
   const auto next = scheduler.NextDue();
   std::jthread runner([&](std::stop_token stop) { scheduler.Run(stop); });
   const double startup = Seconds(SteadyClock::now() - main_start);
+  // From posix_spawn in the parent (steady_clock is system-wide), so exec and loading count.
+  double from_spawn = startup;
+  if (const char* spawned = std::getenv("BENCH_SPAWNED_AT_NS")) {
+    const SteadyClock::time_point at{std::chrono::nanoseconds(std::atoll(spawned))};
+    from_spawn = Seconds(SteadyClock::now() - at);
+  }
   const double rss = ResidentMiB();
   const bool next_ok = next.has_value();
 
   out.Row("timers", "pending timers at start",
           std::to_string(database.CountPendingTimers()) + (next_ok ? "" : " (no next due!)"));
-  out.Row("timers", "start-up to scheduler ready (s)", Fixed(startup, 3), "<= 2",
-          Verdict(startup <= 2.0));
+  out.Row("timers", "start-up: spawn (main) to scheduler ready (s)",
+          Fixed(from_spawn, 3) + " (" + Fixed(startup, 3) + ")", "<= 2",
+          Verdict(from_spawn <= 2.0));
   out.Row("timers", "resident memory when ready (MiB)", Fixed(rss, 1), "<= 100",
           Verdict(rss <= 100.0));
 
@@ -132,8 +139,9 @@ int Measure(const fs::path& db_path, const SteadyClock::time_point main_start) {
   out.Row("timers", "firing lateness p50 (s)", Fixed(p50, 3));
   out.Row("timers", "firing lateness p99 (s)", Fixed(p99, 3), "<= 1",
           Verdict(fired == kBurst && p99 <= 1.0));
-  out.Row("timers", "peak resident memory, after the burst (MiB)", Fixed(ResidentMiB(), 1),
-          "<= 100", Verdict(ResidentMiB() <= 100.0));
+  const double peak = PeakResidentMiB();
+  out.Row("timers", "peak resident memory (VmHWM), after the burst (MiB)", Fixed(peak, 1), "<= 100",
+          Verdict(peak <= 100.0));
   return fired == kBurst ? 0 : 1;
 }
 
@@ -171,8 +179,17 @@ int Main(int argc, char** argv) {
     std::string phase = mode;
     std::string path = db_path;
     std::vector<char*> child_argv{self.data(), phase.data(), path.data(), nullptr};
+    std::vector<std::string> env_text;
+    for (char** entry = environ; *entry != nullptr; ++entry) env_text.emplace_back(*entry);
+    env_text.push_back("BENCH_SPAWNED_AT_NS=" +
+                       std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          SteadyClock::now().time_since_epoch())
+                                          .count()));
+    std::vector<char*> envp;
+    for (auto& entry : env_text) envp.push_back(entry.data());
+    envp.push_back(nullptr);
     pid_t pid = 0;
-    if (::posix_spawn(&pid, self.c_str(), nullptr, nullptr, child_argv.data(), environ) != 0) {
+    if (::posix_spawn(&pid, self.c_str(), nullptr, nullptr, child_argv.data(), envp.data()) != 0) {
       return 1;
     }
     int child = 0;
