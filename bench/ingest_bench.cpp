@@ -52,7 +52,9 @@ struct LoadResult {
   std::uint64_t non_200 = 0;
   std::uint64_t errors = 0;  // connection failures or unanswered requests
   double seconds = 0;
-  double cpu_cores = 0;  // this process's CPU time (user + system) / wall time, measured window
+  double cpu_cores = 0;
+  double switches = 0;  // context switches of this process in the measured window  // this
+                        // process's CPU time (user + system) / wall time, measured window
   std::vector<double> latencies_ms;        // of the measured 200s
   std::vector<std::uint64_t> acked_tasks;  // every task number answered 200, all phases
 };
@@ -150,6 +152,13 @@ class Connection {
 };
 
 // User plus system CPU seconds of this process so far (server and generator together).
+// Context switches (voluntary + involuntary) of this process so far.
+double ContextSwitches() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_nvcsw + usage.ru_nivcsw);
+}
+
 double CpuSeconds() {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
@@ -208,17 +217,20 @@ LoadResult RunLoad(const LoadOptions& options) {
   }
   std::this_thread::sleep_for(options.warmup);
   const double cpu_start = CpuSeconds();
+  const double switches_start = ContextSwitches();
   const auto start = Clock::now();
   phase = 1;
   std::this_thread::sleep_for(options.duration);
   phase = 2;
   const auto end = Clock::now();
   const double cpu_end = CpuSeconds();
+  const double switches_end = ContextSwitches();
   for (auto& thread : threads) thread.join();
 
   LoadResult result;
   result.seconds = Seconds(end - start);
   result.cpu_cores = (cpu_end - cpu_start) / result.seconds;
+  result.switches = switches_end - switches_start;
   for (auto& mine : per_thread) {
     result.acked += mine.acked;
     result.sent += mine.sent;
@@ -280,6 +292,8 @@ void Report(Output& out, const std::string& name, LoadResult& load) {
           Fixed(Percentile(load.latencies_ms, 0.50), 2) + " / " +
               Fixed(Percentile(load.latencies_ms, 0.99), 2));
   out.Row(name, "CPU cores busy (server + generator)", Fixed(load.cpu_cores, 2));
+  out.Row(name, "context switches per ack",
+          Fixed(load.switches / static_cast<double>(std::max<std::uint64_t>(load.acked, 1)), 1));
   if (load.non_200 + load.errors > 0) {
     out.Row(name, "non-200 answers / connection errors",
             std::to_string(load.non_200) + " / " + std::to_string(load.errors));
