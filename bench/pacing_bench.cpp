@@ -54,13 +54,19 @@ int Main() {
     options.base_url = planfix.rest_url();
     options.token = "sandbox-token";
     planfix::PlanfixClient client(http, clock, options);
-    SteadyClock::time_point first;
+    // Every call of the backlog is made as soon as the client lets it go; the rate is that
+    // of the answered calls, from the first answer to the last.
+    SteadyClock::time_point first, last;
     for (int i = 0; i < kPlanfixCalls; ++i) {
       auto task = client.GetTask(42);
-      if (i == 0) first = SteadyClock::now();
-      (task ? planfix_ok : planfix_failed)++;
+      if (!task) {
+        ++planfix_failed;
+        continue;
+      }
+      last = SteadyClock::now();
+      if (planfix_ok++ == 0) first = last;
     }
-    planfix_seconds = Seconds(SteadyClock::now() - first);
+    planfix_seconds = Seconds(last - first);
   });
 
   http::CurlHttpClient http;
@@ -94,15 +100,16 @@ int Main() {
   out.Row("pacing: telegram", "total time (s) / minimum the limits allow (s)",
           Fixed(seconds, 2) + " / " + Fixed(minimum, 0) + " = " + Fixed(seconds / minimum, 3),
           "<= 1.10", Verdict(seconds / minimum <= 1.10));
-  // kPlanfixCalls calls at 1/s span kPlanfixCalls - 1 seconds from the first to the last.
-  const double rate = static_cast<double>(kPlanfixCalls - 1) / planfix_seconds;
+  // n answered calls at 1/s span n - 1 seconds from the first to the last.
+  const double rate =
+      planfix_seconds > 0 ? static_cast<double>(planfix_ok - 1) / planfix_seconds : 0.0;
   const int planfix_refused = planfix.rate_limited_count();
   out.Row("pacing: planfix", "calls ok / failed, 429s from the fake",
           std::to_string(planfix_ok) + " / " + std::to_string(planfix_failed) + ", " +
               std::to_string(planfix_refused),
           std::to_string(kPlanfixCalls) + " / 0, 0",
           Verdict(planfix_failed == 0 && planfix_refused == 0));
-  out.Row("pacing: planfix", "backlog rate (calls/s), fraction of 1/s", Fixed(rate, 3),
+  out.Row("pacing: planfix", "answered calls/s in the backlog (of 1/s)", Fixed(rate, 3),
           "0.90..1.00", Verdict(rate >= 0.90 && rate <= 1.0 + 1e-3));
   telegram.Stop();
   planfix.Stop();
