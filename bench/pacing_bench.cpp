@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -53,6 +54,11 @@ int Main() {
     planfix::PlanfixOptions options;
     options.base_url = planfix.rest_url();
     options.token = "sandbox-token";
+    // Diagnostic: BENCH_PLANFIX_INTERVAL_MS paces the client at another interval than the
+    // 1,000 ms serve uses (the fake still allows 1 request per 1,000 ms).
+    if (const char* interval = std::getenv("BENCH_PLANFIX_INTERVAL_MS")) {
+      options.min_interval = std::chrono::milliseconds(std::atoi(interval));
+    }
     planfix::PlanfixClient client(http, clock, options);
     // Every call of the backlog is made as soon as the client lets it go; the rate is that
     // of the answered calls, from the first answer to the last.
@@ -104,6 +110,10 @@ int Main() {
   const double rate =
       planfix_seconds > 0 ? static_cast<double>(planfix_ok - 1) / planfix_seconds : 0.0;
   const int planfix_refused = planfix.rate_limited_count();
+  if (const char* interval = std::getenv("BENCH_PLANFIX_INTERVAL_MS")) {
+    out.Row("pacing: planfix", "DIAGNOSTIC RUN",
+            std::string("client paced at ") + interval + " ms (serve: 1000)");
+  }
   out.Row("pacing: planfix", "calls ok / failed, 429s from the fake",
           std::to_string(planfix_ok) + " / " + std::to_string(planfix_failed) + ", " +
               std::to_string(planfix_refused),
