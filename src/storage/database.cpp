@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <stdexcept>
 #include <utility>
 
@@ -19,6 +20,10 @@ using internal::ToMillis;
 struct Database::PendingAppend {
   const NewEvent* event = nullptr;
   std::optional<core::Result<AppendResult>> result;
+  // Notified (under queue_mutex_) when `result` is set, or when this append is first in the
+  // queue and no leader is active, so it should lead. One per waiter: waking only the
+  // appends concerned avoids a convoy of every waiter through queue_mutex_ at each commit.
+  std::condition_variable wake;
 };
 
 namespace {
@@ -172,7 +177,7 @@ core::Result<AppendResult> Database::AppendEvent(const NewEvent& event) {
   queue_.push_back(&pending);
   while (!pending.result) {
     if (leader_active_) {
-      queue_cv_.wait(lock);
+      pending.wake.wait(lock);
       continue;
     }
     // Become the leader: commit everyone queued so far (up to max_batch) in one transaction.
@@ -192,7 +197,13 @@ core::Result<AppendResult> Database::AppendEvent(const NewEvent& event) {
     }
     if (committed) ++append_commits_;
     leader_active_ = false;
-    queue_cv_.notify_all();
+    // Under the lock, so no waiter can see its result and leave (destroying `wake`) before
+    // it is notified. The first still queued leads next; any arrival may lead first instead,
+    // and whoever leads wakes the then first when done, so the queue never stalls.
+    for (PendingAppend* done : batch) {
+      if (done != &pending) done->wake.notify_one();
+    }
+    if (!queue_.empty()) queue_.front()->wake.notify_one();
   }
   auto result = std::move(*pending.result);
   lock.unlock();

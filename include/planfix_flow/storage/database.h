@@ -176,9 +176,9 @@ class Database final : public Inbox, public FlowReader {
   std::unique_ptr<SQLite::Database> reader_;  // null for :memory: (reads use the writer)
   mutable std::mutex reader_mutex_;
 
-  // Group commit: callers queue, one of them (the leader) commits everyone queued.
+  // Group commit: callers queue, one of them (the leader) commits everyone queued and wakes
+  // just those, then the next queued one to lead (each waiter has its own condition).
   mutable std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
   std::vector<PendingAppend*> queue_;
   bool leader_active_ = false;
   std::uint64_t append_commits_ = 0;
