@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bench_util.h"
+#include "planfix_flow/config/config.h"
 #include "planfix_flow/core/clock.h"
 #include "planfix_flow/http/curl_http_client.h"
 #include "planfix_flow/planfix/planfix_client.h"
@@ -54,8 +55,10 @@ int Main() {
     planfix::PlanfixOptions options;
     options.base_url = planfix.rest_url();
     options.token = "sandbox-token";
+    // Paced as serve paces it by default (config::PlanfixConfig::min_interval_ms).
+    options.min_interval = std::chrono::milliseconds(config::PlanfixConfig{}.min_interval_ms);
     // Diagnostic: BENCH_PLANFIX_INTERVAL_MS paces the client at another interval than the
-    // 1,000 ms serve uses (the fake still allows 1 request per 1,000 ms).
+    // one serve uses (the fake still allows 1 request per 1,000 ms).
     if (const char* interval = std::getenv("BENCH_PLANFIX_INTERVAL_MS")) {
       options.min_interval = std::chrono::milliseconds(std::atoi(interval));
     }
@@ -112,7 +115,8 @@ int Main() {
   const int planfix_refused = planfix.rate_limited_count();
   if (const char* interval = std::getenv("BENCH_PLANFIX_INTERVAL_MS")) {
     out.Row("pacing: planfix", "DIAGNOSTIC RUN",
-            std::string("client paced at ") + interval + " ms (serve: 1000)");
+            std::string("client paced at ") + interval + " ms (serve: " +
+                std::to_string(config::PlanfixConfig{}.min_interval_ms) + ")");
   }
   out.Row("pacing: planfix", "calls ok / failed, 429s from the fake",
           std::to_string(planfix_ok) + " / " + std::to_string(planfix_failed) + ", " +
