@@ -115,8 +115,8 @@ int Main() {
   const int planfix_refused = planfix.rate_limited_count();
   if (const char* interval = std::getenv("BENCH_PLANFIX_INTERVAL_MS")) {
     out.Row("pacing: planfix", "DIAGNOSTIC RUN",
-            std::string("client paced at ") + interval + " ms (serve: " +
-                std::to_string(config::PlanfixConfig{}.min_interval_ms) + ")");
+            std::string("client paced at ") + interval +
+                " ms (serve: " + std::to_string(config::PlanfixConfig{}.min_interval_ms) + ")");
   }
   out.Row("pacing: planfix", "calls ok / failed, 429s from the fake",
           std::to_string(planfix_ok) + " / " + std::to_string(planfix_failed) + ", " +

@@ -172,7 +172,9 @@ struct TemplatesConfig {
 };
 
 struct LimitsConfig {
-  int job_max_attempts = 8;
+  // With the 5 s base doubling up to an hour, 12 attempts keep retrying for about 2.4 hours:
+  // an hour's outage of Planfix or Telegram is ridden out.
+  int job_max_attempts = 12;
   int backoff_base_seconds = 5;
   int backoff_max_seconds = 3600;
 };
