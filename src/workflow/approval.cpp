@@ -15,12 +15,16 @@ using core::Fail;
 using core::Result;
 using nlohmann::json;
 
+using detail::EventKey;
+using detail::Hex;
+using detail::OptionalInt;
+using detail::ParsePositive;
+
 namespace {
 
 constexpr std::string_view kDataPrefix = "ap:";
 constexpr std::size_t kMacHexChars = 16;
 constexpr std::size_t kMaxDataBytes = 64;  // Telegram's limit on callback_data
-constexpr std::size_t kMaxIdDigits = 18;
 // What a client's message may add to the thank-you echo (the whole text goes to the task).
 constexpr std::size_t kMaxEchoBytes = 1000;
 
@@ -31,45 +35,12 @@ constexpr char kUnreachable[] = "unreachable";
 constexpr char kCaptured[] = "captured";
 constexpr char kExpired[] = "expired";
 
-std::string Hex(std::string_view bytes, std::size_t chars) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char byte : bytes) {
-    if (out.size() >= chars) break;
-    out.push_back(kDigits[byte >> 4]);
-    out.push_back(kDigits[byte & 0xf]);
-  }
-  out.resize(std::min(out.size(), chars));
-  return out;
-}
-
 char ChoiceLetter(ApprovalChoice choice) { return choice == ApprovalChoice::kApprove ? 'a' : 'r'; }
 
 std::string Mac(std::string_view key, std::int64_t task, std::int64_t nonce, char choice) {
   return Hex(
       http::HmacSha256(key, fmt::format("planfix-flow approval v1:{}:{}:{}", task, nonce, choice)),
       kMacHexChars);
-}
-
-std::optional<std::int64_t> ParsePositive(std::string_view text) {
-  if (text.empty() || text.size() > kMaxIdDigits) return std::nullopt;
-  std::int64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  if (value <= 0) return std::nullopt;
-  return value;
-}
-
-std::optional<std::int64_t> OptionalInt(const json& object, const char* name) {
-  const auto it = object.find(name);
-  if (it == object.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<std::int64_t>();
-}
-
-std::string EventKey(const engine::StoredEvent& event, std::string_view purpose) {
-  return fmt::format("event:{}:{}", event.id, purpose);
 }
 
 std::string Trimmed(std::string text) {

@@ -18,22 +18,15 @@ using core::Fail;
 using core::Result;
 using nlohmann::json;
 
+using detail::EventKey;
+using detail::Hex;
+using detail::OptionalInt;
+using detail::ParsePositive;
+
 namespace {
 
 constexpr std::size_t kCodeHexChars = 10;
 constexpr std::size_t kTokenHexChars = 16;
-
-std::string Hex(std::string_view bytes, std::size_t chars) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char byte : bytes) {
-    if (out.size() >= chars) break;
-    out.push_back(kDigits[byte >> 4]);
-    out.push_back(kDigits[byte & 0xf]);
-  }
-  out.resize(std::min(out.size(), chars));
-  return out;
-}
 
 // Distinct labels keep a brief code from ever being valid as a bind token and vice versa.
 std::string Mac(std::string_view secret, std::string_view label, std::int64_t task,
@@ -41,21 +34,6 @@ std::string Mac(std::string_view secret, std::string_view label, std::int64_t ta
   return Hex(
       http::HmacSha256(secret, fmt::format("planfix-flow {} v1:{}:{}", label, task, contact)),
       chars);
-}
-
-std::optional<std::int64_t> ParsePositive(std::string_view text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  std::int64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  if (value <= 0) return std::nullopt;
-  return value;
-}
-
-std::string EventKey(const engine::StoredEvent& event, std::string_view purpose) {
-  return fmt::format("event:{}:{}", event.id, purpose);
 }
 
 std::string ReminderTimerKey(std::int64_t task) {
@@ -149,12 +127,6 @@ Result<engine::Plan> SendBrief(const engine::StoredEvent& event, BriefState stat
   plan.summary = fmt::format("brief for task {} sent to contact {} (deadline {})", state.task,
                              state.contact, storage::FormatTime(deadline));
   return plan;
-}
-
-std::optional<std::int64_t> OptionalInt(const json& object, const char* name) {
-  const auto it = object.find(name);
-  if (it == object.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<std::int64_t>();
 }
 
 std::optional<core::TimePoint> OptionalTime(const json& object, const char* name) {

@@ -12,11 +12,9 @@ using core::Fail;
 using core::Result;
 using nlohmann::json;
 
-namespace {
+using detail::EventKey;
 
-std::string EventKey(const engine::StoredEvent& event, std::string_view purpose) {
-  return fmt::format("event:{}:{}", event.id, purpose);
-}
+namespace {
 
 // A label in the config's default language (the comment is read by staff).
 std::string Label(const RuleContext& context, const char* uk, const char* en) {
@@ -63,6 +61,35 @@ bool AmountPositive(const TaskFacts& task, std::int64_t field) {
     }
   }
   return false;
+}
+
+// Sends the client `message_template` and notes it on the task (comment_client_notified with
+// `comment_values`); without a bound chat, the task gets a comment that the client could not
+// be told.
+core::Status TellClient(const engine::StoredEvent& event, const TaskFacts& task,
+                        const std::optional<ContactFacts>& client,
+                        std::string_view message_template, const templates::Values& message_values,
+                        const templates::Values& comment_values, const RuleContext& context,
+                        engine::Plan& plan) {
+  const std::string client_name = client ? client->name : std::string();
+  Result<std::string> comment = std::string();
+  if (client && client->telegram_chat_id) {
+    auto message = detail::Render(context, message_template, message_values);
+    if (!message) return Fail(message.error());
+    plan.effects.push_back(
+        detail::ClientMessage(*client->telegram_chat_id, *message, EventKey(event, "client"),
+                              detail::ClientReport{task.number, client->id, client_name}));
+    comment = detail::Render(context, "comment_client_notified", comment_values);
+  } else {
+    comment =
+        detail::Render(context, "comment_delivery_failed",
+                       {{"client_name", client_name},
+                        {"reason", Label(context, "у клієнта немає підключеного Telegram-чату",
+                                         "the client has no bound Telegram chat")}});
+  }
+  if (!comment) return Fail(comment.error());
+  plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
+  return core::Ok();
 }
 
 }  // namespace
@@ -240,30 +267,14 @@ Result<engine::Plan> DecideGate(const engine::StoredEvent& event, const TaskFact
     return plan;
   }
   const std::string client_name = client ? client->name : std::string();
-  if (client && client->telegram_chat_id) {
-    auto message = detail::Render(
-        context, "work_started",
-        {{"client_name", client_name}, {"project_name", ""}, {"task_name", task.name}});
-    if (!message) return Fail(message.error());
-    plan.effects.push_back(
-        detail::ClientMessage(*client->telegram_chat_id, *message, EventKey(event, "client"),
-                              detail::ClientReport{task.number, client->id, client_name}));
-    auto comment =
-        detail::Render(context, "comment_client_notified",
-                       {{"client_name", client_name},
-                        {"stage_name", ""},
-                        {"message_kind", Label(context, "роботу розпочато", "work started")}});
-    if (!comment) return Fail(comment.error());
-    plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
-  } else {
-    auto comment =
-        detail::Render(context, "comment_delivery_failed",
-                       {{"client_name", client_name},
-                        {"reason", Label(context, "у клієнта немає підключеного Telegram-чату",
-                                         "the client has no bound Telegram chat")}});
-    if (!comment) return Fail(comment.error());
-    plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
-  }
+  auto told =
+      TellClient(event, task, client, "work_started",
+                 {{"client_name", client_name}, {"project_name", ""}, {"task_name", task.name}},
+                 {{"client_name", client_name},
+                  {"stage_name", ""},
+                  {"message_kind", Label(context, "роботу розпочато", "work started")}},
+                 context, plan);
+  if (!told) return Fail(told.error());
   plan.flows.push_back(engine::FlowChange{flow_key, "gate", task.number, contact, "passed", "{}"});
   plan.summary = fmt::format("production gate of task {} passed", task.number);
   return plan;
@@ -282,28 +293,12 @@ Result<engine::Plan> DecideStage(const engine::StoredEvent& event, const TaskFac
     return plan;
   }
   const std::string client_name = client ? client->name : std::string();
-  if (client && client->telegram_chat_id) {
-    auto message = detail::Render(
-        context, stage.template_name,
-        {{"client_name", client_name}, {"task_name", task.name}, {"stage_name", stage.name}});
-    if (!message) return Fail(message.error());
-    plan.effects.push_back(
-        detail::ClientMessage(*client->telegram_chat_id, *message, EventKey(event, "client"),
-                              detail::ClientReport{task.number, client->id, client_name}));
-    auto comment = detail::Render(
-        context, "comment_client_notified",
-        {{"client_name", client_name}, {"stage_name", stage.name}, {"message_kind", ""}});
-    if (!comment) return Fail(comment.error());
-    plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
-  } else {
-    auto comment =
-        detail::Render(context, "comment_delivery_failed",
-                       {{"client_name", client_name},
-                        {"reason", Label(context, "у клієнта немає підключеного Telegram-чату",
-                                         "the client has no bound Telegram chat")}});
-    if (!comment) return Fail(comment.error());
-    plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
-  }
+  auto told = TellClient(
+      event, task, client, stage.template_name,
+      {{"client_name", client_name}, {"task_name", task.name}, {"stage_name", stage.name}},
+      {{"client_name", client_name}, {"stage_name", stage.name}, {"message_kind", ""}}, context,
+      plan);
+  if (!told) return Fail(told.error());
   plan.flows.push_back(engine::FlowChange{fmt::format("stage:task:{}", task.number), "stage",
                                           task.number,
                                           client ? std::optional(client->id) : std::nullopt,

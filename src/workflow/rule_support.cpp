@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace planfix_flow::workflow::detail {
 
 using core::ErrorCode;
@@ -34,6 +36,40 @@ Result<std::int64_t> IdField(const json& payload, const char* name) {
     }
   }
   return Fail(ErrorCode::kInvalidInput, fmt::format("{} id is not a positive integer", name));
+}
+
+std::string Hex(std::string_view bytes, std::size_t chars) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char byte : bytes) {
+    if (out.size() >= chars) break;
+    out.push_back(kDigits[byte >> 4]);
+    out.push_back(kDigits[byte & 0xf]);
+  }
+  out.resize(std::min(out.size(), chars));
+  return out;
+}
+
+std::optional<std::int64_t> ParsePositive(std::string_view text) {
+  constexpr std::size_t kMaxIdDigits = 18;
+  if (text.empty() || text.size() > kMaxIdDigits) return std::nullopt;
+  std::int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  if (value <= 0) return std::nullopt;
+  return value;
+}
+
+std::optional<std::int64_t> OptionalInt(const json& object, const char* name) {
+  const auto it = object.find(name);
+  if (it == object.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+std::string EventKey(const engine::StoredEvent& event, std::string_view purpose) {
+  return fmt::format("event:{}:{}", event.id, purpose);
 }
 
 Result<std::string> Render(const RuleContext& context, std::string_view name,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,18 @@ core::Result<nlohmann::json> ParsePayload(const engine::StoredEvent& event);
 
 // A positive id given as a JSON integer or a decimal string.
 core::Result<std::int64_t> IdField(const nlohmann::json& payload, const char* name);
+
+// The first `chars` lowercase hex digits of `bytes` (for MACs in codes and tokens).
+std::string Hex(std::string_view bytes, std::size_t chars);
+
+// A positive decimal id of at most 18 digits, nothing else (no sign, no spaces).
+std::optional<std::int64_t> ParsePositive(std::string_view text);
+
+// An integer member of a JSON object; nullopt when absent or of another type.
+std::optional<std::int64_t> OptionalInt(const nlohmann::json& object, const char* name);
+
+// The idempotency key of one effect of an event's plan: "event:<id>:<purpose>".
+std::string EventKey(const engine::StoredEvent& event, std::string_view purpose);
 
 // Renders a template in the default language.
 core::Result<std::string> Render(const RuleContext& context, std::string_view name,

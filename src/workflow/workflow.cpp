@@ -104,6 +104,18 @@ engine::Plan Workflow::Ignore(const engine::StoredEvent& event, std::string_view
   return plan;
 }
 
+// The client contact `id` names; nullopt when none is named or Planfix has no such contact
+// (a business problem the rules report, not a reason to retry).
+Result<std::optional<ContactFacts>> Workflow::LoadClient(std::optional<std::int64_t> id) {
+  if (!id) return std::optional<ContactFacts>();
+  auto loaded = facts_.GetContact(*id);
+  if (!loaded) {
+    if (loaded.error().code == ErrorCode::kNotFound) return std::optional<ContactFacts>();
+    return Fail(loaded.error());
+  }
+  return std::optional<ContactFacts>(std::move(*loaded));
+}
+
 Result<engine::Plan> Workflow::HandlePing(const engine::StoredEvent& event, core::TimePoint now) {
   auto payload = ParsePayload(event);
   if (!payload) return Ignore(event, payload.error().message);
@@ -134,13 +146,9 @@ Result<engine::Plan> Workflow::HandleBriefSend(const engine::StoredEvent& event,
   if (!contact_id) {
     if (auto from_payload = IdField(*payload, "contact")) contact_id = *from_payload;
   }
-  std::optional<ContactFacts> contact;
-  if (contact_id) {
-    auto loaded = facts_.GetContact(*contact_id);
-    if (!loaded && loaded.error().code != ErrorCode::kNotFound) return Fail(loaded.error());
-    if (loaded) contact = std::move(*loaded);
-  }
-  return DecideBriefSend(event, *task, contact, context_, now);
+  auto contact = LoadClient(contact_id);
+  if (!contact) return Fail(contact.error());
+  return DecideBriefSend(event, *task, *contact, context_, now);
 }
 
 Result<engine::Plan> Workflow::HandleTelegramUpdate(const engine::StoredEvent& event,
@@ -295,12 +303,9 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
     if (task.error().code == ErrorCode::kNotFound) return Ignore(event, "unknown task");
     return Fail(task.error());
   }
-  std::optional<ContactFacts> client;
-  if (task->contact) {
-    auto loaded = facts_.GetContact(*task->contact);
-    if (!loaded && loaded.error().code != ErrorCode::kNotFound) return Fail(loaded.error());
-    if (loaded) client = std::move(*loaded);
-  }
+  auto loaded_client = LoadClient(task->contact);
+  if (!loaded_client) return Fail(loaded_client.error());
+  const std::optional<ContactFacts>& client = *loaded_client;
   // The status before this one, as last seen, for a gate that sends the task back.
   std::optional<std::int64_t> previous;
   if (const auto seen = facts_.GetFlow(fmt::format("task.status:{}", *number))) {
@@ -362,13 +367,9 @@ Result<engine::Plan> Workflow::HandleApprovalStatus(const engine::StoredEvent& e
     if (task.error().code == ErrorCode::kNotFound) return Ignore(event, "unknown task");
     return Fail(task.error());
   }
-  std::optional<ContactFacts> contact;
-  if (task->contact) {
-    auto loaded = facts_.GetContact(*task->contact);
-    if (!loaded && loaded.error().code != ErrorCode::kNotFound) return Fail(loaded.error());
-    if (loaded) contact = std::move(*loaded);
-  }
-  return DecideApprovalRequest(event, *task, contact, context_);
+  auto contact = LoadClient(task->contact);
+  if (!contact) return Fail(contact.error());
+  return DecideApprovalRequest(event, *task, *contact, context_);
 }
 
 Result<engine::Plan> Workflow::HandleApprovalPress(const engine::StoredEvent& event,

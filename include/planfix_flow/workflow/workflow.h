@@ -109,6 +109,7 @@ class Workflow final : public engine::EventHandler {
 
  private:
   engine::Plan Ignore(const engine::StoredEvent& event, std::string_view reason) const;
+  core::Result<std::optional<ContactFacts>> LoadClient(std::optional<std::int64_t> id);
   core::Result<engine::Plan> HandlePing(const engine::StoredEvent& event, core::TimePoint now);
   core::Result<engine::Plan> HandleBriefSend(const engine::StoredEvent& event, core::TimePoint now);
   core::Result<engine::Plan> HandleTelegramUpdate(const engine::StoredEvent& event,
