@@ -104,6 +104,17 @@ engine::Plan Workflow::Ignore(const engine::StoredEvent& event, std::string_view
   return plan;
 }
 
+// The task with this number; nullopt when Planfix has none (a business problem, not a reason
+// to retry).
+Result<std::optional<TaskFacts>> Workflow::LoadTask(std::int64_t number) {
+  auto task = facts_.GetTask(number);
+  if (!task) {
+    if (task.error().code == ErrorCode::kNotFound) return std::optional<TaskFacts>();
+    return Fail(task.error());
+  }
+  return std::optional<TaskFacts>(std::move(*task));
+}
+
 // The client contact `id` names; nullopt when none is named or Planfix has no such contact
 // (a business problem the rules report, not a reason to retry).
 Result<std::optional<ContactFacts>> Workflow::LoadClient(std::optional<std::int64_t> id) {
@@ -121,12 +132,10 @@ Result<engine::Plan> Workflow::HandlePing(const engine::StoredEvent& event, core
   if (!payload) return Ignore(event, payload.error().message);
   auto number = IdField(*payload, "task");
   if (!number) return Ignore(event, number.error().message);
-  auto task = facts_.GetTask(*number);
-  if (!task) {
-    // A task that does not exist is a business problem, not a reason to retry.
-    if (task.error().code == ErrorCode::kNotFound) return Ignore(event, "unknown task");
-    return Fail(task.error());
-  }
+  auto loaded_task = LoadTask(*number);
+  if (!loaded_task) return Fail(loaded_task.error());
+  if (!*loaded_task) return Ignore(event, "unknown task");
+  const auto& task = *loaded_task;
   return DecidePing(event, *task, context_, now);
 }
 
@@ -136,11 +145,10 @@ Result<engine::Plan> Workflow::HandleBriefSend(const engine::StoredEvent& event,
   if (!payload) return Ignore(event, payload.error().message);
   auto number = IdField(*payload, "task");
   if (!number) return Ignore(event, number.error().message);
-  auto task = facts_.GetTask(*number);
-  if (!task) {
-    if (task.error().code == ErrorCode::kNotFound) return Ignore(event, "unknown task");
-    return Fail(task.error());
-  }
+  auto loaded_task = LoadTask(*number);
+  if (!loaded_task) return Fail(loaded_task.error());
+  if (!*loaded_task) return Ignore(event, "unknown task");
+  const auto& task = *loaded_task;
   // The task's counterparty is the client; the button may name one when the task has none.
   std::optional<std::int64_t> contact_id = task->contact;
   if (!contact_id) {
@@ -268,7 +276,7 @@ Result<engine::Plan> Workflow::HandleFormSubmitted(const engine::StoredEvent& ev
 // task.status_changed (and the deal.handoff button): the handoff, the production gate, the
 // approval request and stage messages, by the status the task reached.
 Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& event,
-                                                   core::TimePoint now) {
+                                                   core::TimePoint /*now*/) {
   auto payload = ParsePayload(event);
   if (!payload) return Ignore(event, payload.error().message);
   auto number = IdField(*payload, "task");
@@ -287,7 +295,7 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
   const bool gate = !handoff && status && *status == statuses.in_production;
   if (!handoff && status && statuses.awaiting_approval > 0 &&
       *status == statuses.awaiting_approval) {
-    auto plan = HandleApprovalStatus(event, now);
+    auto plan = HandleApprovalStatus(event, *number);
     if (plan) plan->flows.push_back(StatusSeen(*number, *status, std::nullopt));
     return plan;
   }
@@ -298,11 +306,10 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
     return plan;
   }
 
-  auto task = facts_.GetTask(*number);
-  if (!task) {
-    if (task.error().code == ErrorCode::kNotFound) return Ignore(event, "unknown task");
-    return Fail(task.error());
-  }
+  auto loaded_task = LoadTask(*number);
+  if (!loaded_task) return Fail(loaded_task.error());
+  if (!*loaded_task) return Ignore(event, "unknown task");
+  const auto& task = *loaded_task;
   auto loaded_client = LoadClient(task->contact);
   if (!loaded_client) return Fail(loaded_client.error());
   const std::optional<ContactFacts>& client = *loaded_client;
@@ -357,16 +364,11 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
 // ---- Approval ----
 
 Result<engine::Plan> Workflow::HandleApprovalStatus(const engine::StoredEvent& event,
-                                                    core::TimePoint /*now*/) {
-  auto payload = ParsePayload(event);
-  if (!payload) return Ignore(event, payload.error().message);
-  auto number = IdField(*payload, "task");
-  if (!number) return Ignore(event, number.error().message);
-  auto task = facts_.GetTask(*number);
-  if (!task) {
-    if (task.error().code == ErrorCode::kNotFound) return Ignore(event, "unknown task");
-    return Fail(task.error());
-  }
+                                                    std::int64_t number) {
+  auto loaded_task = LoadTask(number);
+  if (!loaded_task) return Fail(loaded_task.error());
+  if (!*loaded_task) return Ignore(event, "unknown task");
+  const auto& task = *loaded_task;
   auto contact = LoadClient(task->contact);
   if (!contact) return Fail(contact.error());
   return DecideApprovalRequest(event, *task, *contact, context_);

@@ -109,6 +109,7 @@ class Workflow final : public engine::EventHandler {
 
  private:
   engine::Plan Ignore(const engine::StoredEvent& event, std::string_view reason) const;
+  core::Result<std::optional<TaskFacts>> LoadTask(std::int64_t number);
   core::Result<std::optional<ContactFacts>> LoadClient(std::optional<std::int64_t> id);
   core::Result<engine::Plan> HandlePing(const engine::StoredEvent& event, core::TimePoint now);
   core::Result<engine::Plan> HandleBriefSend(const engine::StoredEvent& event, core::TimePoint now);
@@ -119,8 +120,9 @@ class Workflow final : public engine::EventHandler {
   core::Result<engine::Plan> HandleStatusChanged(const engine::StoredEvent& event,
                                                  core::TimePoint now);
   // Approval (approval.h).
+  // `number`: the task, already read from the event by HandleStatusChanged.
   core::Result<engine::Plan> HandleApprovalStatus(const engine::StoredEvent& event,
-                                                  core::TimePoint now);
+                                                  std::int64_t number);
   core::Result<engine::Plan> HandleApprovalPress(const engine::StoredEvent& event,
                                                  const telegram::CallbackQuery& query);
   // nullopt when no changes are awaited in the message's chat (the update goes on to the
