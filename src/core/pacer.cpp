@@ -73,4 +73,21 @@ void Pacer::Pause(const std::string& key, TimePoint until) {
   paused = std::max(paused, until);
 }
 
+Pacer::Turn Pacer::TakeTurn(const std::string& key, Duration interval) {
+  std::mutex* lane = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    auto& entry = lanes_[key];
+    if (!entry) entry = std::make_unique<std::mutex>();
+    lane = entry.get();  // lanes are never erased, so the pointer stays valid
+  }
+  std::unique_lock turn(*lane);
+  Acquire({Scope{RateLimit{1, interval}, key}});
+  return Turn(*this, key, interval, std::move(turn));
+}
+
+Pacer::Turn::~Turn() {
+  if (lane_.owns_lock()) pacer_->Pause(key_, pacer_->clock_.Now() + interval_);
+}
+
 }  // namespace planfix_flow::core

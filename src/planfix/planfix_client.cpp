@@ -337,8 +337,11 @@ PlanfixClient::PlanfixClient(http::HttpClient& http, core::Clock& clock, Planfix
 
 core::Result<PlanfixClient::Answer> PlanfixClient::Perform(const Call& call) {
   const std::string pacer_key = "planfix:" + base_url_;
+  // Planfix counts requests as they arrive: one call at a time, each `min_interval` after the
+  // previous answer (see Pacer::Turn), so jitter never brings two closer than the limit.
+  std::optional<core::Pacer::Turn> turn;
   if (options_.min_interval.count() > 0) {
-    pacer_->Acquire({core::Pacer::Scope{core::RateLimit{1, options_.min_interval}, pacer_key}});
+    turn.emplace(pacer_->TakeTurn(pacer_key, options_.min_interval));
   }
   http::HttpRequest request;
   request.method = call.method;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <thread>
+
 namespace planfix_flow::core {
 namespace {
 
@@ -57,6 +60,41 @@ TEST(Pacer, AcquireSleepsOnTheClock) {
   pacer.Acquire(scope);
   pacer.Acquire(scope);
   EXPECT_EQ(clock.Now(), kStart + milliseconds(500));
+}
+
+TEST(Pacer, ATurnStartsAnIntervalAfterThePreviousAnswer) {
+  FakeClock clock(kStart);
+  Pacer pacer(clock);
+  {
+    auto turn = pacer.TakeTurn("planfix", seconds(1));
+    EXPECT_EQ(clock.Now(), kStart);
+    clock.Advance(milliseconds(300));  // the answer takes 300 ms
+  }
+  {
+    auto turn = pacer.TakeTurn("planfix", seconds(1));
+    EXPECT_EQ(clock.Now(), kStart + milliseconds(1300));  // a second after the answer
+  }
+  {
+    auto turn = pacer.TakeTurn("planfix", seconds(1));  // an instant answer: a second later
+    EXPECT_EQ(clock.Now(), kStart + milliseconds(2300));
+  }
+  auto other = pacer.TakeTurn("other", seconds(1));  // another account is not held back
+  EXPECT_EQ(clock.Now(), kStart + milliseconds(2300));
+}
+
+TEST(Pacer, ASecondCallerWaitsForTheTurnInUseAndItsAnswer) {
+  FakeClock clock(kStart);
+  Pacer pacer(clock);
+  std::optional<Pacer::Turn> first(pacer.TakeTurn("planfix", seconds(1)));
+  TimePoint second_started{};
+  std::thread second([&] {
+    auto turn = pacer.TakeTurn("planfix", seconds(1));
+    second_started = clock.Now();
+  });
+  clock.Advance(milliseconds(400));  // the first call is still waiting for its answer
+  first.reset();                     // ... which comes now
+  second.join();
+  EXPECT_EQ(second_started, kStart + milliseconds(1400));
 }
 
 }  // namespace

@@ -609,6 +609,39 @@ TEST_F(PlanfixPacingTest, AClientThatDoesNotPaceIsRefusedWithRetryAfter) {
   EXPECT_EQ(fake_.rate_limited_count(), 1);
 }
 
+// A request that spends `delay` on the way to the fake (a slow network or a descheduled
+// thread): the clock moves before the fake sees it.
+class DelayedTransit final : public http::HttpClient {
+ public:
+  DelayedTransit(http::HttpClient& inner, core::FakeClock& clock) : inner_(inner), clock_(clock) {}
+  core::Result<http::HttpResponse> Send(const http::HttpRequest& request) override {
+    clock_.Advance(delays_.empty() ? core::Duration::zero() : delays_.front());
+    if (!delays_.empty()) delays_.erase(delays_.begin());
+    return inner_.Send(request);
+  }
+  std::vector<core::Duration> delays_;
+
+ private:
+  http::HttpClient& inner_;
+  core::FakeClock& clock_;
+};
+
+TEST_F(PlanfixPacingTest, ARequestDelayedOnTheWayStillArrivesAFullIntervalAfterTheLast) {
+  fake_.SetMinInterval(50ms);
+  DelayedTransit transit(http_, clock_);
+  PlanfixClient client(transit, clock_, ClientOptions(50ms));
+  // The first request arrives 40 ms late. Paced by send times alone, the second would go at
+  // 50 ms and arrive 10 ms after the first: refused. Paced after the answer, it goes at 90 ms.
+  transit.delays_ = {40ms, 0ms, 30ms, 0ms};
+  const auto start = clock_.Now();
+  for (int i = 0; i < 4; ++i) {
+    auto status = client.Ping();
+    ASSERT_TRUE(status) << "call " << i << ": " << status.error().ToString();
+  }
+  EXPECT_EQ(fake_.rate_limited_count(), 0);
+  EXPECT_EQ(clock_.Now() - start, 40ms + 50ms + 50ms + 30ms + 50ms);
+}
+
 TEST_F(PlanfixPacingTest, SharesOnePacerBetweenClientsOfOneAccount) {
   core::Pacer pacer(clock_);
   PlanfixOptions options = ClientOptions(50ms);

@@ -1,6 +1,7 @@
 // PlanfixClient: the Planfix REST API v2 calls the service needs (tasks, contacts, comments,
 // custom field catalogue, data tags), with Planfix's errors mapped into core::Error and every
-// request paced to at most one per `min_interval` per account. Thread-safe if the HttpClient is.
+// request paced one at a time, each `min_interval` after the previous answer (Pacer::Turn).
+// Thread-safe if the HttpClient is.
 #pragma once
 
 #include <chrono>
