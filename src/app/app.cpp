@@ -363,8 +363,12 @@ struct App::Impl {
     workflow = std::make_unique<workflow::Workflow>(
         workflow::RuleContext{&config, templates.get(), &calendar}, facts);
 
+    // An event whose facts cannot be read (Planfix down) waits out an outage like a job does.
     engine::EventProcessorOptions processor_options;
     processor_options.seed = options.seed;
+    processor_options.max_attempts = config.limits.job_max_attempts;
+    processor_options.backoff.base = std::chrono::seconds(config.limits.backoff_base_seconds);
+    processor_options.backoff.max = std::chrono::seconds(config.limits.backoff_max_seconds);
     processor = std::make_unique<engine::EventProcessor>(*database, *workflow, clock,
                                                          processor_options, &metrics);
     engine::EffectExecutorOptions executor_options;

@@ -1,5 +1,6 @@
 #include "planfix_flow/engine/event_processor.h"
 
+#include <algorithm>
 #include <random>
 
 #include "engine/wake.h"
@@ -51,6 +52,10 @@ ProcessOutcome EventProcessor::RunOnce() {
 
   std::string failure;
   std::optional<Plan> plan;
+  // A refusal that no retry can change (a bad payload, a task that does not exist, an invalid
+  // plan) is dead at once; an outage or a rate limit is retried, no sooner than retry_after.
+  bool permanent = false;
+  core::Duration retry_after{};
   try {
     auto handled = handler_.Handle(*event, now);
     if (handled) {
@@ -59,9 +64,13 @@ ProcessOutcome EventProcessor::RunOnce() {
         plan = std::move(*handled);
       } else {
         failure = "invalid plan: " + failure;
+        permanent = true;
       }
     } else {
       failure = handled.error().ToString();
+      const auto code = handled.error().code;
+      permanent = !core::IsRetryable(code) && code != core::ErrorCode::kQuotaExhausted;
+      if (handled.error().retry_after) retry_after = *handled.error().retry_after;
     }
   } catch (const std::exception& error) {
     failure = std::string("handler threw: ") + error.what();
@@ -87,8 +96,9 @@ ProcessOutcome EventProcessor::RunOnce() {
   }
 
   const int attempts = event->attempts + 1;
-  const bool dead = attempts >= options_.max_attempts;
-  const auto next_attempt = dead ? done_at : done_at + backoff_.Delay(attempts);
+  const bool dead = permanent || attempts >= options_.max_attempts;
+  const auto next_attempt =
+      dead ? done_at : done_at + std::max<core::Duration>(backoff_.Delay(attempts), retry_after);
   database_.FailEvent(event->id, failure,
                       dead ? storage::FailureOutcome::kDead : storage::FailureOutcome::kRetry,
                       next_attempt, done_at);

@@ -1,11 +1,12 @@
-// Issue 6, "Outages": Telegram down for a simulated hour (500s, then a 429 with retry_after)
-// while a brief goes out: the message is delivered once after recovery, backoff and
-// retry_after are honoured with no hot loop; a permanent refusal is dead-lettered at once
-// with its reason and delivered after a replay. The real App and fakes, simulated clock, the
-// production retry settings.
+// Issue 6, "Outages": Telegram or Planfix down for a simulated hour (500s, time-outs, then a
+// 429 with retry_after) while a brief goes out: everything is delivered once after recovery,
+// backoff and retry_after are honoured with no hot loop; a permanent refusal is dead-lettered
+// at once with its reason and delivered after a replay. The real App and fakes, simulated
+// clock, the production retry settings.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "google/google_test_support.h"
@@ -30,6 +31,7 @@ class Outage : public ::testing::Test {
     world_ = std::make_unique<SandboxWorld>(*clock_, dir_.path());
     // What serve runs with (the sandbox default retries faster).
     world_->config.limits = config::LimitsConfig{};
+    world_->config.planfix.request_timeout_seconds = 1;  // a hung Planfix costs 1 s of real time
     std::vector<config::Problem> problems;
     auto loaded = config::LoadTemplates(world_->config, problems);
     ASSERT_TRUE(loaded.set);
@@ -57,6 +59,19 @@ class Outage : public ::testing::Test {
     std::size_t count = 0;
     for (const auto& message : world_->telegram.Messages(kChat)) count += message.from_bot ? 1 : 0;
     return count;
+  }
+  std::optional<storage::StoredEvent> BriefEvent() const {
+    for (const auto& event : app_->database().ListEvents(std::nullopt, 100)) {
+      if (event.kind == "brief.send") return event;
+    }
+    return std::nullopt;
+  }
+  // Advances the clock a minute at a time, running the service, until `done` or `limit`.
+  void RunMinutesUntil(int limit, const std::function<bool()>& done) {
+    for (int minute = 1; minute <= limit && !done(); ++minute) {
+      clock_->Advance(minutes(1));
+      app_->RunUntilIdle();
+    }
   }
   std::optional<storage::Job> SendJob() const {
     storage::JobFilter filter;
@@ -134,6 +149,78 @@ TEST_F(Outage, APermanentRefusalIsDeadAtOnceWithItsReasonAndReplayable) {
   app_->RunUntilIdle();
   EXPECT_EQ(SendJob()->state, storage::JobState::kDone);
   EXPECT_EQ(BotMessages(), 1u);
+}
+
+TEST_F(Outage, AnHourOfPlanfixRateLimitsErrorsAndTimeOutsDelaysTheBriefButLosesNothing) {
+  auto& planfix = world_->planfix;
+  // First Planfix refuses with 429 and Retry-After: its limit is set to one call per
+  // 15 minutes, so the event's second read is refused and the event waits that long.
+  planfix.SetMinInterval(minutes(15));
+  const core::TimePoint pressed_at = clock_->Now();
+  PressSendBrief();  // acknowledged: stored; handling it needs the task from Planfix
+  ASSERT_EQ(planfix.rate_limited_count(), 1);
+  ASSERT_TRUE(BriefEvent());
+  EXPECT_EQ(BriefEvent()->state, storage::EventState::kPending);
+  EXPECT_GE(BriefEvent()->next_attempt_at, pressed_at + seconds(890)) << BriefEvent()->last_error;
+  const std::size_t refused = planfix.request_count();
+  clock_->Advance(seconds(880));
+  app_->RunUntilIdle();
+  EXPECT_EQ(planfix.request_count(), refused);  // not before Retry-After
+
+  // Then it answers 500 for ten minutes: the event backs off from 5 s, no hot loop.
+  planfix.SetMinInterval(std::chrono::milliseconds(0));
+  planfix.FailNext(100000, 500, R"({"result":"fail","code":0,"error":"Internal Server Error"})");
+  RunMinutesUntil(10, [] { return false; });
+  const std::size_t errors = planfix.request_count() - refused;
+  EXPECT_GE(errors, 4u);
+  EXPECT_LE(errors, 8u);
+  EXPECT_EQ(BriefEvent()->state, storage::EventState::kPending) << BriefEvent()->last_error;
+  EXPECT_EQ(SendAttempts(), 0u);
+
+  // Then it hangs: the next read times out (the client waits 1 s here).
+  planfix.ClearFaults();
+  planfix.DelayNext(1, std::chrono::milliseconds(1500));
+  RunMinutesUntil(60,
+                  [&] { return BriefEvent()->last_error.find("timeout") != std::string::npos; });
+  EXPECT_NE(BriefEvent()->last_error.find("timeout"), std::string::npos)
+      << BriefEvent()->last_error;
+  EXPECT_EQ(BriefEvent()->state, storage::EventState::kPending);
+  EXPECT_EQ(SendAttempts(), 0u);
+
+  // Recovery: the brief goes out once, the task gets its comment, nothing twice.
+  RunMinutesUntil(60, [&] { return BotMessages() > 0; });
+  EXPECT_EQ(BotMessages(), 1u);
+  EXPECT_EQ(BriefEvent()->state, storage::EventState::kDone);
+  EXPECT_EQ(planfix.comments(client_.task).size(), 1u);
+  RunMinutesUntil(10, [] { return false; });
+  EXPECT_EQ(BotMessages(), 1u);
+  EXPECT_EQ(planfix.comments(client_.task).size(), 1u);
+  EXPECT_LT(BriefEvent()->attempts, world_->config.limits.job_max_attempts);
+  EXPECT_LE(clock_->Now() - pressed_at, std::chrono::hours(2));
+  for (const auto& job : app_->database().ListJobs(storage::JobFilter{})) {
+    EXPECT_EQ(job.state, storage::JobState::kDone) << job.kind << ": " << job.last_error;
+  }
+}
+
+TEST_F(Outage, APlanfixRefusalIsDeadAtOnceWithItsReasonAndReplayable) {
+  // The robot's token may not read tasks (Planfix code 6): no retry can change that.
+  world_->planfix.FailNext(1, 400, R"({"result":"fail","code":6,"error":"No access to task"})");
+  PressSendBrief();
+  auto event = BriefEvent();
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->state, storage::EventState::kDead);
+  EXPECT_EQ(event->attempts, 1);
+  EXPECT_NE(event->last_error.find("No access to task"), std::string::npos) << event->last_error;
+  EXPECT_EQ(world_->planfix.request_count(), 1u);
+  EXPECT_EQ(SendAttempts(), 0u);
+
+  // The access is granted; the operator replays the event and the brief goes out.
+  auto replayed = app_->database().ReplayEvent(event->id, clock_->Now());
+  ASSERT_TRUE(replayed) << replayed.error().ToString();
+  app_->RunUntilIdle();
+  EXPECT_EQ(BriefEvent()->state, storage::EventState::kDone);
+  EXPECT_EQ(BotMessages(), 1u);
+  EXPECT_EQ(world_->planfix.comments(client_.task).size(), 1u);
 }
 
 }  // namespace

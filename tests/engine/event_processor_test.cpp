@@ -145,9 +145,43 @@ TEST_F(EventProcessorTest, AnInvalidPlanFailsTheEventAndStoresNothingOfIt) {
     plan.effects = {MakeEffect("send:1"), MakeEffect("")};
     return core::Result<Plan>(plan);
   };
-  EXPECT_EQ(processor.RunOnce(), ProcessOutcome::kRetry);
+  // A retry would build the same plan: dead at once, with the reason.
+  EXPECT_EQ(processor.RunOnce(), ProcessOutcome::kDead);
   EXPECT_TRUE(db_.ListJobs({}).empty());
   EXPECT_NE(db_.GetEvent(event->event_id)->last_error.find("idempotency key"), std::string::npos);
+}
+
+TEST_F(EventProcessorTest, ARefusalNoRetryCanChangeIsDeadAtOnceWithItsReason) {
+  EventProcessor processor(db_, handler_, clock_, NoJitter(5));
+  auto event = db_.AppendEvent(MakeEvent("a"));
+  ASSERT_TRUE(event);
+  handler_.answer = [](const StoredEvent&) -> core::Result<Plan> {
+    return core::Fail(core::ErrorCode::kNotFound, "task 404 not found");
+  };
+  EXPECT_EQ(processor.RunOnce(), ProcessOutcome::kDead);
+  auto stored = db_.GetEvent(event->event_id);
+  EXPECT_EQ(stored->state, storage::EventState::kDead);
+  EXPECT_EQ(stored->attempts, 1);
+  EXPECT_NE(stored->last_error.find("task 404 not found"), std::string::npos);
+  // Replayable once the cause is fixed.
+  ASSERT_TRUE(db_.ReplayEvent(event->event_id, clock_.Now()));
+  handler_.answer = [](const StoredEvent&) { return core::Result<Plan>(Plan{}); };
+  EXPECT_EQ(processor.RunOnce(), ProcessOutcome::kDone);
+}
+
+TEST_F(EventProcessorTest, ARateLimitedHandlerIsRetriedNoSoonerThanRetryAfter) {
+  EventProcessor processor(db_, handler_, clock_, NoJitter(5));
+  auto event = db_.AppendEvent(MakeEvent("a"));
+  ASSERT_TRUE(event);
+  handler_.answer = [](const StoredEvent&) -> core::Result<Plan> {
+    core::Error error{core::ErrorCode::kRateLimited, "Planfix: too many requests"};
+    error.retry_after = seconds(900);
+    return core::Fail(std::move(error));
+  };
+  EXPECT_EQ(processor.RunOnce(), ProcessOutcome::kRetry);
+  EXPECT_EQ(db_.GetEvent(event->event_id)->next_attempt_at, kStart + seconds(900));  // not 10 s
+  clock_.Advance(seconds(899));
+  EXPECT_EQ(processor.RunOnce(), ProcessOutcome::kIdle);
 }
 
 TEST_F(EventProcessorTest, AReplayedEventAddsNoDuplicateJobs) {
