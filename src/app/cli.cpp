@@ -154,6 +154,63 @@ int RunJobsReplay(const JobsOptions& options, std::ostream& out, std::ostream& e
   return kExitOk;
 }
 
+// Events (what came in): a dead one failed for a reason no retry could change, or ran out of
+// attempts; replaying it handles it again, adding no job that already exists.
+int RunEventsList(const JobsOptions& options, std::ostream& out, std::ostream& err) {
+  std::optional<storage::EventState> state;
+  if (!options.state.empty()) {
+    state = storage::ParseEventState(options.state);
+    if (!state) {
+      err << "events list: unknown state '" << options.state << "' (pending, done or dead)\n";
+      return kExitUsage;
+    }
+  }
+  auto db = OpenExistingDatabase(options, err);
+  if (!db) return kExitFailure;
+  const auto events = db->ListEvents(state, options.limit);
+  if (options.json) {
+    auto array = nlohmann::json::array();
+    for (const auto& event : events) array.push_back(storage::ToJson(event));
+    out << array.dump(2) << "\n";
+    return kExitOk;
+  }
+  out << fmt::format("{:>8}  {:<8}  {:<24}  {:>8}  {:<24}  {}\n", "ID", "STATE", "KIND", "ATTEMPTS",
+                     "RECEIVED", "LAST ERROR");
+  for (const auto& event : events) {
+    out << fmt::format("{:>8}  {:<8}  {:<24}  {:>8}  {:<24}  {}\n", event.id,
+                       storage::ToString(event.state), event.kind, event.attempts,
+                       storage::FormatTime(event.received_at), OneLine(event.last_error, 100));
+  }
+  if (events.empty()) out << "(no events)\n";
+  return kExitOk;
+}
+
+int RunEventsShow(const JobsOptions& options, std::ostream& out, std::ostream& err) {
+  auto db = OpenExistingDatabase(options, err);
+  if (!db) return kExitFailure;
+  const auto event = db->GetEvent(options.job_id);
+  if (!event) {
+    err << "events show: no event " << options.job_id << "\n";
+    return kExitFailure;
+  }
+  out << storage::ToJson(*event).dump(2) << "\n";
+  return kExitOk;
+}
+
+int RunEventsReplay(const JobsOptions& options, std::ostream& out, std::ostream& err) {
+  auto db = OpenExistingDatabase(options, err);
+  if (!db) return kExitFailure;
+  core::SystemClock clock;
+  auto replayed = db->ReplayEvent(options.job_id, clock.Now());
+  if (!replayed) {
+    err << "events replay: " << replayed.error().message << "\n";
+    return kExitFailure;
+  }
+  // A running service picks the event up at its next check of the inbox.
+  out << "event " << options.job_id << " replayed: pending, due now\n";
+  return kExitOk;
+}
+
 // Form responses no client could be matched to: what the staff chat was told, kept until a
 // person copies the answers by hand.
 int RunBriefsUnmatched(const JobsOptions& options, std::ostream& out, std::ostream& err) {
@@ -226,20 +283,36 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
         ->excludes(database);
     // One of the two is required: checked after parsing, with a message naming both.
   };
-  auto* jobs_list = jobs->add_subcommand("list", "List jobs, newest first.");
-  add_database(jobs_list);
-  jobs_list->add_option("-s,--state", jobs_options.state,
-                        "Only jobs in this state: pending, running, done or dead");
-  jobs_list->add_option("-n,--limit", jobs_options.limit, "At most this many jobs")
-      ->check(CLI::Range(1, 100000));
-  jobs_list->add_flag("--json", jobs_options.json, "Print JSON instead of a table");
-  auto* jobs_show = jobs->add_subcommand("show", "Show one job in full (JSON).");
-  add_database(jobs_show);
-  jobs_show->add_option("id", jobs_options.job_id, "Job id")->required();
-  auto* jobs_replay =
-      jobs->add_subcommand("replay", "Move a dead job back to pending so it runs again.");
-  add_database(jobs_replay);
-  jobs_replay->add_option("id", jobs_options.job_id, "Job id")->required();
+  // list / show / replay of one kind of record (jobs, events).
+  struct RecordCommands {
+    CLI::App* list;
+    CLI::App* show;
+    CLI::App* replay;
+  };
+  const auto add_record_commands = [&](CLI::App* group, const std::string& noun,
+                                       const std::string& states) {
+    RecordCommands commands{};
+    commands.list = group->add_subcommand("list", "List " + noun + "s, newest first.");
+    add_database(commands.list);
+    commands.list->add_option("-s,--state", jobs_options.state,
+                              "Only " + noun + "s in this state: " + states);
+    commands.list->add_option("-n,--limit", jobs_options.limit, "At most this many " + noun + "s")
+        ->check(CLI::Range(1, 100000));
+    commands.list->add_flag("--json", jobs_options.json, "Print JSON instead of a table");
+    commands.show = group->add_subcommand("show", "Show one " + noun + " in full (JSON).");
+    add_database(commands.show);
+    commands.show->add_option("id", jobs_options.job_id, "Id of the " + noun)->required();
+    commands.replay = group->add_subcommand(
+        "replay", "Move a dead " + noun + " back to pending so it runs again.");
+    add_database(commands.replay);
+    commands.replay->add_option("id", jobs_options.job_id, "Id of the " + noun)->required();
+    return commands;
+  };
+  const auto job_commands = add_record_commands(jobs, "job", "pending, running, done or dead");
+  auto* events = cli.add_subcommand(
+      "events", "See incoming events (webhooks, fired timers) and replay dead ones.");
+  events->require_subcommand(1);
+  const auto event_commands = add_record_commands(events, "event", "pending, done or dead");
 
   auto* briefs = cli.add_subcommand("briefs", "See brief responses that need a person.");
   briefs->require_subcommand(1);
@@ -266,16 +339,19 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (serve->parsed()) return RunServe(options, out, err);
   if (check->parsed()) return RunCheckConfig(options, out, err);
   if (demo->parsed()) return RunDemo(out, err) == 0 ? kExitOk : kExitFailure;
-  if ((jobs->parsed() || briefs->parsed()) && jobs_options.database_path.empty() &&
-      jobs_options.config_path.empty()) {
-    err << "planfix-flow: " << (jobs->parsed() ? "jobs" : "briefs")
-        << " needs --database FILE or --config FILE\n";
-    return kExitUsage;
+  for (const auto* group : {jobs, events, briefs}) {
+    if (group->parsed() && jobs_options.database_path.empty() && jobs_options.config_path.empty()) {
+      err << "planfix-flow: " << group->get_name() << " needs --database FILE or --config FILE\n";
+      return kExitUsage;
+    }
   }
   if (briefs_unmatched->parsed()) return RunBriefsUnmatched(jobs_options, out, err);
-  if (jobs_list->parsed()) return RunJobsList(jobs_options, out, err);
-  if (jobs_show->parsed()) return RunJobsShow(jobs_options, out, err);
-  if (jobs_replay->parsed()) return RunJobsReplay(jobs_options, out, err);
+  if (job_commands.list->parsed()) return RunJobsList(jobs_options, out, err);
+  if (job_commands.show->parsed()) return RunJobsShow(jobs_options, out, err);
+  if (job_commands.replay->parsed()) return RunJobsReplay(jobs_options, out, err);
+  if (event_commands.list->parsed()) return RunEventsList(jobs_options, out, err);
+  if (event_commands.show->parsed()) return RunEventsShow(jobs_options, out, err);
+  if (event_commands.replay->parsed()) return RunEventsReplay(jobs_options, out, err);
   return kExitUsage;
 }
 

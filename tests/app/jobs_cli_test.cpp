@@ -113,6 +113,56 @@ TEST_F(JobsCliTest, ReplayMovesADeadJobBackToPendingOnce) {
   EXPECT_NE(again.err.find("not dead"), std::string::npos) << again.err;
 }
 
+TEST_F(JobsCliTest, EventsListShowsADeadEventWithItsReasonAndReplayRevivesItOnce) {
+  std::int64_t dead_event = 0;
+  {
+    storage::Database db(storage::DatabaseOptions{path_});
+    storage::NewEvent event;
+    event.source = storage::EventSource::kPlanfix;
+    event.dedupe_key = "hook-2";
+    event.kind = "brief.send";
+    event.received_at = kStart;
+    auto stored = db.AppendEvent(event);
+    ASSERT_TRUE(stored);
+    dead_event = stored->event_id;
+    db.FailEvent(dead_event, "permanent: Planfix get task 7: No access to task",
+                 storage::FailureOutcome::kDead, kStart, kStart);
+  }
+  const std::string id = std::to_string(dead_event);
+  auto list = RunWith({"events", "list", "--database", path_, "--state", "dead"});
+  EXPECT_EQ(list.code, kExitOk) << list.err;
+  EXPECT_NE(list.out.find("No access to task"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find("done"), std::string::npos) << list.out;  // the processed one is not
+
+  auto show = RunWith({"events", "show", id, "--database", path_});
+  EXPECT_EQ(show.code, kExitOk) << show.err;
+  auto json = nlohmann::json::parse(show.out);
+  EXPECT_EQ(json["state"], "dead");
+  EXPECT_EQ(json["kind"], "brief.send");
+
+  auto replay = RunWith({"events", "replay", id, "--database", path_});
+  EXPECT_EQ(replay.code, kExitOk) << replay.err;
+  EXPECT_NE(replay.out.find("replayed"), std::string::npos) << replay.out;
+  {
+    storage::Database db(storage::DatabaseOptions{path_});
+    auto event = db.GetEvent(dead_event);
+    EXPECT_EQ(event->state, storage::EventState::kPending);
+    EXPECT_EQ(event->attempts, 0);
+  }
+  auto again = RunWith({"events", "replay", id, "--database", path_});
+  EXPECT_EQ(again.code, kExitFailure);
+  EXPECT_NE(again.err.find("not dead"), std::string::npos) << again.err;
+
+  auto bad_state = RunWith({"events", "list", "--database", path_, "--state", "running"});
+  EXPECT_EQ(bad_state.code, kExitUsage);
+  EXPECT_NE(bad_state.err.find("unknown state 'running'"), std::string::npos) << bad_state.err;
+  auto no_database = RunWith({"events", "list"});
+  EXPECT_EQ(no_database.code, kExitUsage);
+  EXPECT_NE(no_database.err.find("events needs --database FILE or --config FILE"),
+            std::string::npos)
+      << no_database.err;
+}
+
 TEST_F(JobsCliTest, AMissingDatabaseIsAnErrorAndIsNotCreated) {
   const std::string missing = path_ + ".missing";
   auto run = RunWith({"jobs", "list", "--database", missing});
