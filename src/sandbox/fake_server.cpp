@@ -30,6 +30,8 @@ struct FakeServer::Impl {
 FakeServer::FakeServer(std::string name)
     : name_(std::move(name)), impl_(std::make_unique<Impl>()) {}
 
+// Only a last resort: by now the subclass's members and vptr are gone while server threads may
+// still call into them (a race TSan reports), so every subclass stops in its own destructor.
 FakeServer::~FakeServer() { Stop(); }
 
 void FakeServer::Route(std::string method, std::string path_regex, Handler handler) {
