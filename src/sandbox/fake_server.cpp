@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "http/httplib_tsan.h"
+
 namespace planfix_flow::sandbox {
 
 std::string FakeRequest::Header(const std::string& name) const {
@@ -105,6 +107,7 @@ FakeResponse FakeServer::Dispatch(FakeRequest& request, bool& drop) {
 
 void FakeServer::Start() {
   if (impl_->running) return;
+  http::internal::PrepareHttplibForTsan();
   auto& server = impl_->server;
   server.set_tcp_nodelay(true);
   server.set_keep_alive_timeout(5);
