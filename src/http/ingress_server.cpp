@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/httplib_tsan.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/http/google_form_webhook.h"
 #include "planfix_flow/http/planfix_webhook.h"
@@ -797,6 +798,7 @@ void IngressServer::Start() {
   Impl& impl = *impl_;
   if (impl.started) throw std::logic_error("IngressServer::Start called twice");
   impl.started = true;
+  internal::PrepareHttplibForTsan();
   const ServerOptions& options = impl.options;
   auto& server = impl.server;
   const std::size_t threads = options.threads;

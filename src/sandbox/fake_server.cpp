@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "http/httplib_tsan.h"
+
 namespace planfix_flow::sandbox {
 
 std::string FakeRequest::Header(const std::string& name) const {
@@ -30,6 +32,8 @@ struct FakeServer::Impl {
 FakeServer::FakeServer(std::string name)
     : name_(std::move(name)), impl_(std::make_unique<Impl>()) {}
 
+// Only a last resort: by now the subclass's members and vptr are gone while server threads may
+// still call into them (a race TSan reports), so every subclass stops in its own destructor.
 FakeServer::~FakeServer() { Stop(); }
 
 void FakeServer::Route(std::string method, std::string path_regex, Handler handler) {
@@ -103,6 +107,7 @@ FakeResponse FakeServer::Dispatch(FakeRequest& request, bool& drop) {
 
 void FakeServer::Start() {
   if (impl_->running) return;
+  http::internal::PrepareHttplibForTsan();
   auto& server = impl_->server;
   server.set_tcp_nodelay(true);
   server.set_keep_alive_timeout(5);

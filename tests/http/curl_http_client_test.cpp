@@ -24,6 +24,7 @@ class ProbeServer : public sandbox::FakeServer {
       return response;
     });
   }
+  ~ProbeServer() override { Stop(); }  // before the server threads can see this object go
 };
 
 TEST(CurlHttpClient, SendsHeadersAndBodyAndReadsStatusAndHeaders) {

@@ -15,6 +15,7 @@ class EchoServer : public FakeServer {
           200, R"({"id":")" + request.captures.at(0) + R"(","body":)" + request.body + "}"};
     });
   }
+  ~EchoServer() override { Stop(); }  // before the server threads can see this object go
 };
 
 class FakeServerTest : public ::testing::Test {

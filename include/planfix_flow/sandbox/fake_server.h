@@ -58,7 +58,7 @@ class FakeServer {
 
   // Binds 127.0.0.1 on a free port and serves on a background thread. Throws if it cannot bind.
   void Start();
-  // Stops serving; later connections are refused. Safe to call twice.
+  // Stops serving after requests in flight; idempotent. Subclasses call it in their destructor.
   void Stop();
   bool running() const;
 
