@@ -521,12 +521,16 @@ void App::Start() {
   if (impl_->started) return;
   auto log = core::Logger("app");
   impl_->Open();
+  // This process is the database's one executor: a job still leased was left by a process
+  // that ended during its call (kill -9), and runs again now instead of after its lease.
+  const std::size_t released = impl_->database->ReleaseAbandonedJobs(impl_->clock.Now());
   // Overdue timers fire once at start-up, before anything new comes in.
   const std::size_t fired = impl_->scheduler->RunDue();
   impl_->StartServer();
   impl_->started = true;
-  log->info("outcome=started port={} database={} timers_fired_at_start={}", port(),
-            impl_->config.storage.path, fired);
+  log->info(
+      "outcome=started port={} database={} timers_fired_at_start={} jobs_released_at_start={}",
+      port(), impl_->config.storage.path, fired, released);
   if (impl_->options.background_threads) {
     auto& impl = *impl_;
     impl.threads.emplace_back([&impl](std::stop_token stop) { impl.processor->Run(stop); });
