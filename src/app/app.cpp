@@ -360,12 +360,16 @@ struct App::Impl {
     database = std::make_unique<storage::Database>(database_options);
     metrics.AddCollector([db = database.get()](core::Metrics& m) { db->CollectMetrics(m); });
 
-    workflow = std::make_unique<workflow::Workflow>(
-        workflow::RuleContext{&config, templates.get(), &calendar}, facts);
+    if (options.make_handler) {
+      handler = options.make_handler();
+    } else {
+      handler = std::make_unique<workflow::Workflow>(
+          workflow::RuleContext{&config, templates.get(), &calendar}, facts);
+    }
 
     engine::EventProcessorOptions processor_options;
     processor_options.seed = options.seed;
-    processor = std::make_unique<engine::EventProcessor>(*database, *workflow, clock,
+    processor = std::make_unique<engine::EventProcessor>(*database, *handler, clock,
                                                          processor_options, &metrics);
     engine::EffectExecutorOptions executor_options;
     executor_options.seed = options.seed;
@@ -497,7 +501,7 @@ struct App::Impl {
   WorkflowFacts facts;
 
   std::unique_ptr<storage::Database> database;
-  std::unique_ptr<workflow::Workflow> workflow;
+  std::unique_ptr<engine::EventHandler> handler;  // the workflow, unless options replace it
   std::unique_ptr<engine::EventProcessor> processor;
   std::unique_ptr<engine::EffectExecutor> executor;
   std::unique_ptr<engine::Scheduler> scheduler;
@@ -562,7 +566,7 @@ void App::Stop() {
   impl_->scheduler.reset();
   impl_->executor.reset();
   impl_->processor.reset();
-  impl_->workflow.reset();
+  impl_->handler.reset();
   impl_->database.reset();  // closes the database cleanly
   impl_->started = false;
   core::Logger("app")->info("outcome=stopped");
@@ -588,7 +592,8 @@ std::size_t App::RunUntilIdle() {
 storage::Database& App::database() { return *impl_->database; }
 core::Metrics& App::metrics() { return impl_->metrics; }
 
-int Serve(config::Config config, std::shared_ptr<const templates::TemplateSet> templates) {
+int Serve(config::Config config, std::shared_ptr<const templates::TemplateSet> templates,
+          AppOptions options) {
   core::SetLogLevel(config.logging.level);
   // Block the stop signals in every thread (the ones started below inherit the mask) and
   // wait for them here, so shutdown runs on this thread and not in a signal handler.
@@ -600,7 +605,7 @@ int Serve(config::Config config, std::shared_ptr<const templates::TemplateSet> t
 
   core::SystemClock clock;
   http::CurlHttpClient http;
-  App app(std::move(config), std::move(templates), clock, http);
+  App app(std::move(config), std::move(templates), clock, http, std::move(options));
   app.Start();
   int received = 0;
   sigwait(&signals, &received);
