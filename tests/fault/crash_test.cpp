@@ -7,7 +7,7 @@
 // The service is planfix_flow_crash_harness (tests/fault/crash_harness.cpp): the real App
 // with a handler that plans one Telegram message and one timer due 1-3 s later for each
 // "/effect" update (see crash_load.h); the Telegram fake runs here, on loopback.
-// CRASH_TEST_SEED=<n> repeats a run's kill moments and event mix.
+// CRASH_TEST_SEED=<n> repeats a run's kill moments (the event mix is fixed by update id).
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
