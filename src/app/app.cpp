@@ -360,8 +360,12 @@ struct App::Impl {
     database = std::make_unique<storage::Database>(database_options);
     metrics.AddCollector([db = database.get()](core::Metrics& m) { db->CollectMetrics(m); });
 
-    workflow = std::make_unique<workflow::Workflow>(
-        workflow::RuleContext{&config, templates.get(), &calendar}, facts);
+    if (options.make_handler) {
+      handler = options.make_handler();
+    } else {
+      handler = std::make_unique<workflow::Workflow>(
+          workflow::RuleContext{&config, templates.get(), &calendar}, facts);
+    }
 
     // An event whose facts cannot be read (Planfix down) waits out an outage like a job does.
     engine::EventProcessorOptions processor_options;
@@ -369,7 +373,7 @@ struct App::Impl {
     processor_options.max_attempts = config.limits.job_max_attempts;
     processor_options.backoff.base = std::chrono::seconds(config.limits.backoff_base_seconds);
     processor_options.backoff.max = std::chrono::seconds(config.limits.backoff_max_seconds);
-    processor = std::make_unique<engine::EventProcessor>(*database, *workflow, clock,
+    processor = std::make_unique<engine::EventProcessor>(*database, *handler, clock,
                                                          processor_options, &metrics);
     engine::EffectExecutorOptions executor_options;
     executor_options.seed = options.seed;
@@ -501,7 +505,7 @@ struct App::Impl {
   WorkflowFacts facts;
 
   std::unique_ptr<storage::Database> database;
-  std::unique_ptr<workflow::Workflow> workflow;
+  std::unique_ptr<engine::EventHandler> handler;  // the workflow, unless options replace it
   std::unique_ptr<engine::EventProcessor> processor;
   std::unique_ptr<engine::EffectExecutor> executor;
   std::unique_ptr<engine::Scheduler> scheduler;
@@ -525,12 +529,16 @@ void App::Start() {
   if (impl_->started) return;
   auto log = core::Logger("app");
   impl_->Open();
+  // This process is the database's one executor: a job still leased was left by a process
+  // that ended during its call (kill -9), and runs again now instead of after its lease.
+  const std::size_t released = impl_->database->ReleaseAbandonedJobs(impl_->clock.Now());
   // Overdue timers fire once at start-up, before anything new comes in.
   const std::size_t fired = impl_->scheduler->RunDue();
   impl_->StartServer();
   impl_->started = true;
-  log->info("outcome=started port={} database={} timers_fired_at_start={}", port(),
-            impl_->config.storage.path, fired);
+  log->info(
+      "outcome=started port={} database={} timers_fired_at_start={} jobs_released_at_start={}",
+      port(), impl_->config.storage.path, fired, released);
   if (impl_->options.background_threads) {
     auto& impl = *impl_;
     impl.threads.emplace_back([&impl](std::stop_token stop) { impl.processor->Run(stop); });
@@ -562,7 +570,7 @@ void App::Stop() {
   impl_->scheduler.reset();
   impl_->executor.reset();
   impl_->processor.reset();
-  impl_->workflow.reset();
+  impl_->handler.reset();
   impl_->database.reset();  // closes the database cleanly
   impl_->started = false;
   core::Logger("app")->info("outcome=stopped");
@@ -588,7 +596,8 @@ std::size_t App::RunUntilIdle() {
 storage::Database& App::database() { return *impl_->database; }
 core::Metrics& App::metrics() { return impl_->metrics; }
 
-int Serve(config::Config config, std::shared_ptr<const templates::TemplateSet> templates) {
+int Serve(config::Config config, std::shared_ptr<const templates::TemplateSet> templates,
+          AppOptions options) {
   core::SetLogLevel(config.logging.level);
   // Block the stop signals in every thread (the ones started below inherit the mask) and
   // wait for them here, so shutdown runs on this thread and not in a signal handler.
@@ -600,7 +609,7 @@ int Serve(config::Config config, std::shared_ptr<const templates::TemplateSet> t
 
   core::SystemClock clock;
   http::CurlHttpClient http;
-  App app(std::move(config), std::move(templates), clock, http);
+  App app(std::move(config), std::move(templates), clock, http, std::move(options));
   app.Start();
   int received = 0;
   sigwait(&signals, &received);

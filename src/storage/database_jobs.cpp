@@ -113,6 +113,19 @@ bool Database::ReleaseJob(std::int64_t job_id, const std::string& worker, core::
   return updated;
 }
 
+std::size_t Database::ReleaseAbandonedJobs(core::TimePoint now) {
+  std::size_t released = 0;
+  Write([&](SQLite::Database& db) {
+    SQLite::Statement update(db,
+                             "UPDATE jobs SET state = 'pending', next_attempt_at = ?1,"
+                             " updated_at = ?1, lease_owner = '', lease_expires_at = NULL"
+                             " WHERE state = 'running'");
+    update.bind(1, ToMillis(now));
+    released = static_cast<std::size_t>(update.exec());
+  });
+  return released;
+}
+
 core::Result<Job> Database::ReplayJob(std::int64_t job_id, core::TimePoint now) {
   std::optional<core::Error> error;
   Job job;

@@ -346,6 +346,35 @@ TEST(Database, LeasesADueJobOnceUntilTheLeaseExpires) {
   EXPECT_EQ(done->done_at, kStart + minutes(6));
 }
 
+// A serve process killed during a job's call left it leased for minutes; the next process
+// released nothing and waited the whole lease (the crash test's jobs stayed undelivered).
+TEST(Database, ReleasesJobsLeftRunningByAProcessThatDiedAtOnce) {
+  Database db(DatabaseOptions{});
+  auto event = db.AppendEvent(MakeEvent("a"));
+  ASSERT_TRUE(event);
+  db.CompleteEvent(event->event_id, {MakeEffect("send:1")}, {}, {}, kStart);
+  auto abandoned = db.LeaseNextJob("executor-41", kStart, kStart + minutes(5));
+  ASSERT_TRUE(abandoned);
+
+  EXPECT_EQ(db.ReleaseAbandonedJobs(kStart + seconds(1)), 1u);
+  auto released = db.GetJob(abandoned->id);
+  EXPECT_EQ(released->state, JobState::kPending);
+  EXPECT_EQ(released->attempts, 1);  // the call may have reached the remote
+  EXPECT_EQ(released->lease_owner, "");
+  EXPECT_FALSE(released->lease_expires_at);
+  EXPECT_EQ(released->next_attempt_at, kStart + seconds(1));
+  // The next process takes it at once, long before the old lease would expire; the dead
+  // worker's late answer is not recorded.
+  auto retried = db.LeaseNextJob("executor-42", kStart + seconds(1), kStart + minutes(6));
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(retried->id, abandoned->id);
+  EXPECT_EQ(retried->attempts, 2);
+  EXPECT_FALSE(db.CompleteJob(abandoned->id, "executor-41", "{}", kStart + seconds(2)));
+  EXPECT_EQ(db.ReleaseAbandonedJobs(kStart + seconds(2)), 1u);  // the retry's, if it died too
+  EXPECT_EQ(db.ReleaseAbandonedJobs(kStart + seconds(2)), 0u);
+  EXPECT_EQ(db.GetJob(abandoned->id)->state, JobState::kPending);
+}
+
 TEST(Database, ReplayOnlyRevivesDeadJobs) {
   Database db(DatabaseOptions{});
   auto event = db.AppendEvent(MakeEvent("a"));

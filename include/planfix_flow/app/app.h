@@ -4,11 +4,15 @@
 // step by step against any Clock, so time can be simulated.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/core/clock.h"
 #include "planfix_flow/core/metrics.h"
+#include "planfix_flow/engine/event_handler.h"
 #include "planfix_flow/http/http_client.h"
 #include "planfix_flow/storage/database.h"
 #include "planfix_flow/templates/template_set.h"
@@ -21,6 +25,9 @@ struct AppOptions {
   bool background_threads = true;
   // Seeds the executor's and processor's jitter (tests); random when absent.
   std::optional<std::uint64_t> seed;
+  // Test seam: when set, builds the event handler used in place of the workflow (e.g. one
+  // that plans effects and timers due within seconds, for fault tests of the engine).
+  std::function<std::unique_ptr<engine::EventHandler>()> make_handler;
 };
 
 class App {
@@ -58,6 +65,7 @@ class App {
 
 // `serve`: runs the App on the system clock until SIGTERM or SIGINT, then stops it cleanly.
 // Returns the process exit code.
-int Serve(config::Config config, std::shared_ptr<const templates::TemplateSet> templates);
+int Serve(config::Config config, std::shared_ptr<const templates::TemplateSet> templates,
+          AppOptions options = {});
 
 }  // namespace planfix_flow::app

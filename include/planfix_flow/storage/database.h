@@ -127,6 +127,12 @@ class Database final : public Inbox, public FlowReader {
                bool refund_attempt = false);
   // Gives a leased job back untouched (the attempt is not counted), e.g. at shutdown.
   bool ReleaseJob(std::int64_t job_id, const std::string& worker, core::TimePoint now);
+  // At start-up, before this process's executor runs: every job still leased was left by a
+  // process that ended during its call (kill -9, power loss), so it goes back to pending, due
+  // at `now`, instead of waiting out a lease nobody holds. The attempt stays counted: the
+  // call may have reached the remote. Only for a database one process executes (serve).
+  // Returns how many jobs were released.
+  std::size_t ReleaseAbandonedJobs(core::TimePoint now);
   // A dead job back to pending, due now, attempts reset, replay recorded.
   // kNotFound for an unknown id, kConflict for a job that is not dead.
   core::Result<Job> ReplayJob(std::int64_t job_id, core::TimePoint now);
