@@ -84,7 +84,8 @@ core::Status SetAt(PlanfixWebhook& webhook, std::string_view raw) {
     return Fail(ErrorCode::kInvalidInput,
                 fmt::format("at is longer than {} bytes", kPlanfixMaxAtBytes));
   }
-  for (const unsigned char c : at) {
+  for (const char ch : at) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f)
       return Fail(ErrorCode::kInvalidInput, "at holds a control character");
   }

@@ -41,8 +41,9 @@ Result<std::int64_t> IdField(const json& payload, const char* name) {
 std::string Hex(std::string_view bytes, std::size_t chars) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char byte : bytes) {
+  for (const char ch : bytes) {
     if (out.size() >= chars) break;
+    const auto byte = static_cast<unsigned char>(ch);
     out.push_back(kDigits[byte >> 4]);
     out.push_back(kDigits[byte & 0xf]);
   }
