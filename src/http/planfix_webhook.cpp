@@ -109,7 +109,8 @@ Result<PlanfixWebhook> ParseJson(std::string_view body) {
                 fmt::format("JSON is nested deeper than {} levels", kPlanfixMaxJsonDepth));
   }
   nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
+  if (json.is_discarded() || HasNulByte(body))
+    return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
   if (!json.is_object()) return Fail(ErrorCode::kInvalidInput, "body must be a JSON object");
   PlanfixWebhook webhook;
   const auto event = json.find("event");
