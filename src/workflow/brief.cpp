@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "planfix_flow/core/utf8.h"
 #include "planfix_flow/http/http_client.h"
 #include "planfix_flow/http/standard_webhooks.h"
 #include "planfix_flow/planfix/custom_field_value.h"
@@ -337,10 +338,7 @@ std::string AnswersSummary(const Submission& submission, std::size_t max_chars) 
     if (!out.empty()) out += "\n";
     out += line;
     if (out.size() > max_chars) {
-      // Cut at a UTF-8 character boundary.
-      std::size_t cut = max_chars;
-      while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-      out.resize(cut);
+      out.resize(core::Utf8Prefix(out, max_chars).size());
       out += "…";
       break;
     }

@@ -260,6 +260,32 @@ TEST_F(BriefRules, FilledAnswersAreConvertedByTheCataloguesTypeAndProblemsReport
   EXPECT_EQ(plan->flows[1].key, "brief.response:r1");
 }
 
+// Found by fuzz_google_form: a long Cyrillic answer that did not convert was quoted in the
+// problem cut in the middle of a letter, and building the staff message threw.
+TEST_F(BriefRules, AnUnconvertibleLongAnswerIsReportedInValidUtf8) {
+  config_.brief.answers = {{"Термін", 504, config::FieldType::kDate}};
+  Submission submission;
+  submission.response_id = "r1";
+  std::string answer = "x";
+  for (int i = 0; i < 40; ++i) answer += "ж";
+  submission.answers = {{"Термін", {answer}}};
+  MatchedSubmission match;
+  match.brief = ParseBriefState(SentFlow().data).value();
+  match.flow_state = "sent";
+  match.contact = ContactFacts{7, "Олена", "", {}, 5001};
+  match.matched_by = "code";
+  match.fields = {{504, "Термін", planfix::FieldType::kDate, {}}};
+  auto plan = DecideBriefFilled(Event("form.submitted", json::object()), submission, match,
+                                context_, kFridayNoon);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  bool reported = false;
+  for (const auto& effect : plan->effects) {
+    const std::string text = effect.payload;
+    reported = reported || text.find("is not a date") != std::string::npos;
+  }
+  EXPECT_TRUE(reported);
+}
+
 TEST_F(BriefRules, AReminderWaitsForWorkingHoursAndTheLastOneSchedulesTheEscalation) {
   // The deadline timer fires on Tuesday at 20:00 Kyiv: the reminder waits for 09:00.
   const core::TimePoint tuesday_evening = kFridayNoon + hours(96 + 8);
