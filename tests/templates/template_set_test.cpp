@@ -229,6 +229,30 @@ TEST(TemplateSet, RejectsMarkupTelegramCannotParse) {
           .empty());
 }
 
+// Found by fuzz_templates: the tag check looked at tag names only, so `<a href\x02="...">`
+// passed check-config and every message rendered from it was refused by Telegram; and a text
+// that was not UTF-8 loaded, though no JSON request can carry it.
+TEST(TemplateSet, RejectsMarkupTelegramsParserRefusesAndInvalidUtf8) {
+  const TemplateSpec* stage = FindSpec("approval_request");
+  ASSERT_NE(stage, nullptr);
+  EXPECT_TRUE(
+      CheckTemplateText("{{#result_url}}<a href=\"{{result_url}}\">{{task_name}}</a>{{/result_url}}"
+                        "{{^result_url}}{{task_name}}{{/result_url}} {{stage_name}}",
+                        stage)
+          .empty());
+  for (const char* text :
+       {"<a href\x02=\"{{result_url}}\">{{task_name}}</a> {{stage_name}}",
+        "<a hr=ef>{{task_name}}</a> {{stage_name}}", "<b x=\"{{task_name}}>{{stage_name}}</b>"}) {
+    const auto problems = CheckTemplateText(text, stage);
+    ASSERT_EQ(problems.size(), 1u) << text;
+    EXPECT_NE(problems[0].find("Telegram would refuse the markup"), std::string::npos)
+        << problems[0];
+  }
+  EXPECT_EQ(CheckTemplateText("{{task_name}} \xd0 {{stage_name}}", stage),
+            std::vector<std::string>{"is not valid UTF-8"});
+  EXPECT_EQ(CheckTemplateText("\xff", nullptr), std::vector<std::string>{"is not valid UTF-8"});
+}
+
 TEST(TemplateSet, LoadNamesEveryBrokenMissingAndUnknownFile) {
   TemplateDir dir;
   dir.Write("uk/brief_request.mustache", "{{client_name}} {{form_ur}}");
