@@ -53,7 +53,8 @@ std::string Hex(std::string_view bytes, std::size_t chars) {
 
 std::optional<std::int64_t> ParsePositive(std::string_view text) {
   constexpr std::size_t kMaxIdDigits = 18;
-  if (text.empty() || text.size() > kMaxIdDigits) return std::nullopt;
+  // No leading zero: codes and callback data the service made verify in one spelling only.
+  if (text.empty() || text.size() > kMaxIdDigits || text.front() == '0') return std::nullopt;
   std::int64_t value = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;

@@ -80,6 +80,15 @@ class BriefRules : public ::testing::Test {
   RuleContext context_;
 };
 
+// The cause of ApprovalRules.CallbackDataWithLeadingZerosIsRefused (found by
+// fuzz_approval_callback) let "01042-77-<mac>" verify too.
+TEST(BriefCode, RefusesLeadingZeros) {
+  const std::string code = MakeBriefCode(kSecret, 1042, 77);
+  ASSERT_TRUE(VerifyBriefCode(kSecret, code));
+  EXPECT_FALSE(VerifyBriefCode(kSecret, "0" + code));
+  EXPECT_FALSE(VerifyBriefCode(kSecret, "1042-077-" + code.substr(code.rfind('-') + 1)));
+}
+
 TEST(BriefCode, RoundTripsAndRejectsAnyChange) {
   const std::string code = MakeBriefCode(kSecret, 1042, 77);
   EXPECT_TRUE(std::regex_match(code, std::regex(R"(1042-77-[0-9a-f]{10})"))) << code;
