@@ -331,6 +331,12 @@ Result<Submission> ParseSubmission(std::string_view payload_json) {
   return submission;
 }
 
+Result<json> EncodeBriefAnswer(const planfix::CustomFieldDefinition& field,
+                               const std::vector<std::string>& values) {
+  const json input = IsMultiValue(field.type) ? json(values) : json(Join(values, ", "));
+  return planfix::EncodeCustomFieldValue(field, input);
+}
+
 std::string AnswersSummary(const Submission& submission, std::size_t max_chars) {
   std::string out;
   for (const auto& [title, values] : submission.answers) {
@@ -367,9 +373,7 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
                                      mapping.question, mapping.field_id));
       continue;
     }
-    json input =
-        IsMultiValue(field->type) ? json(answer->second) : json(Join(answer->second, ", "));
-    auto value = planfix::EncodeCustomFieldValue(*field, input);
+    auto value = EncodeBriefAnswer(*field, answer->second);
     if (!value) {
       problems.push_back(
           fmt::format("«{}» → «{}»: {}", mapping.question, field->name, value.error().message));
