@@ -229,9 +229,10 @@ TEST(TemplateSet, RejectsMarkupTelegramCannotParse) {
           .empty());
 }
 
-// Found by fuzz_templates: the tag check looked at tag names only, so `<a href\x02="...">`
-// passed check-config and every message rendered from it was refused by Telegram; and a text
-// that was not UTF-8 loaded, though no JSON request can carry it.
+// Found by fuzz_templates: the tag check ended a tag at the first '>', even inside a quoted
+// attribute never closed (`<a href="{{task_url}}=>...`), and never looked at attribute syntax,
+// so check-config passed texts Telegram refuses every time; and a text that was not UTF-8
+// loaded, though no JSON request can carry it.
 TEST(TemplateSet, RejectsMarkupTelegramsParserRefusesAndInvalidUtf8) {
   const TemplateSpec* stage = FindSpec("approval_request");
   ASSERT_NE(stage, nullptr);
@@ -241,8 +242,8 @@ TEST(TemplateSet, RejectsMarkupTelegramsParserRefusesAndInvalidUtf8) {
                         stage)
           .empty());
   for (const char* text :
-       {"<a href\x02=\"{{result_url}}\">{{task_name}}</a> {{stage_name}}",
-        "<a hr=ef>{{task_name}}</a> {{stage_name}}", "<b x=\"{{task_name}}>{{stage_name}}</b>"}) {
+       {"<a href=\"{{result_url}}=>{{task_name}}</a> {{stage_name}}",
+        "<a href>{{task_name}}</a> {{stage_name}}", "<b =x>{{task_name}}</b> {{stage_name}}"}) {
     const auto problems = CheckTemplateText(text, stage);
     ASSERT_EQ(problems.size(), 1u) << text;
     EXPECT_NE(problems[0].find("Telegram would refuse the markup"), std::string::npos)
