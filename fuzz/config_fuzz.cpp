@@ -29,14 +29,17 @@ const config::Environment& Secrets() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::filesystem::path base_dir =
       std::filesystem::path(PLANFIX_FLOW_SOURCE_DIR) / "deploy";
-  const auto result =
-      config::ParseConfig(planfix_flow::fuzz::AsText(data, size), base_dir, Secrets());
+  const std::string_view text = planfix_flow::fuzz::AsText(data, size);
+  const auto result = config::ParseConfig(text, base_dir, Secrets());
   FUZZ_CHECK(result.ok() == result.problems.empty());
   FUZZ_CHECK(!result.ok() || result.templates != nullptr);
   for (const auto& problem : result.problems) {
-    const std::string text = problem.ToString();
+    const std::string shown = problem.ToString();
     for (const auto& [name, secret] : Secrets()) {
-      FUZZ_CHECK(text.find(secret) == std::string::npos);
+      // A problem may quote the file (an unknown key), which libFuzzer can fill with a secret
+      // it saw compared here; only a secret the file does not hold must never show.
+      if (text.find(secret) != std::string_view::npos) continue;
+      FUZZ_CHECK(shown.find(secret) == std::string::npos);
     }
   }
   return 0;
