@@ -11,6 +11,7 @@
 #include "planfix_flow/app/app.h"
 #include "planfix_flow/app/sandbox_world.h"
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/core/utf8.h"
 
 namespace planfix_flow::app {
 
@@ -48,11 +49,7 @@ std::string OneLine(std::string text, std::size_t max = 160) {
   for (char& c : text) {
     if (c == '\n') c = ' ';
   }
-  if (text.size() > max) {
-    std::size_t cut = max;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    text = text.substr(0, cut) + "…";
-  }
+  if (text.size() > max) text = std::string(core::Utf8Prefix(text, max)) + "…";
   return text;
 }
 

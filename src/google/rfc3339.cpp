@@ -72,9 +72,16 @@ std::optional<core::TimePoint> ParseRfc3339(std::string_view text) {
     return std::nullopt;
   }
   if (pos != text.size()) return std::nullopt;
-  const auto moment =
-      sys_days(date) + hours(*hour) + minutes(*minute) + seconds(*second) + fraction - offset;
-  return time_point_cast<core::Duration>(moment);
+  // In whole seconds first: years 0000-9999 fit, but a TimePoint (nanoseconds in 64 bits)
+  // only spans 1677-2262, and converting a moment outside that would overflow.
+  const sys_seconds moment =
+      sys_days(date) + hours(*hour) + minutes(*minute) + seconds(*second) - offset;
+  constexpr auto kEarliest = ceil<seconds>(core::TimePoint::min().time_since_epoch());
+  constexpr auto kLatest = floor<seconds>(core::TimePoint::max().time_since_epoch()) - seconds(1);
+  if (moment.time_since_epoch() < kEarliest || moment.time_since_epoch() > kLatest) {
+    return std::nullopt;
+  }
+  return time_point_cast<core::Duration>(moment) + duration_cast<core::Duration>(fraction);
 }
 
 std::string FormatRfc3339(core::TimePoint moment) {

@@ -41,6 +41,8 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+bool HasNulByte(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
 bool JsonDepthWithin(std::string_view text, std::size_t max_depth) {
   std::size_t depth = 0;
   bool in_string = false;

@@ -131,7 +131,8 @@ Result<GoogleFormSubmission> ParseGoogleFormSubmission(std::string_view body) {
                 fmt::format("JSON is nested deeper than {} levels", kGoogleFormMaxJsonDepth));
   }
   const json root = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
+  if (root.is_discarded() || HasNulByte(body))
+    return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
   if (!root.is_object()) return Fail(ErrorCode::kInvalidInput, "body must be a JSON object");
 
   GoogleFormSubmission submission;

@@ -84,7 +84,8 @@ core::Status SetAt(PlanfixWebhook& webhook, std::string_view raw) {
     return Fail(ErrorCode::kInvalidInput,
                 fmt::format("at is longer than {} bytes", kPlanfixMaxAtBytes));
   }
-  for (const unsigned char c : at) {
+  for (const char ch : at) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7f)
       return Fail(ErrorCode::kInvalidInput, "at holds a control character");
   }
@@ -108,7 +109,8 @@ Result<PlanfixWebhook> ParseJson(std::string_view body) {
                 fmt::format("JSON is nested deeper than {} levels", kPlanfixMaxJsonDepth));
   }
   nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
+  if (json.is_discarded() || HasNulByte(body))
+    return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
   if (!json.is_object()) return Fail(ErrorCode::kInvalidInput, "body must be a JSON object");
   PlanfixWebhook webhook;
   const auto event = json.find("event");

@@ -19,7 +19,8 @@ core::Result<TelegramWebhook> ParseTelegramWebhook(std::string_view body) {
                 fmt::format("JSON is nested deeper than {} levels", kTelegramMaxJsonDepth));
   }
   const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
+  if (json.is_discarded() || HasNulByte(body))
+    return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
   if (!json.is_object()) return Fail(ErrorCode::kInvalidInput, "body must be a JSON object");
   const auto update_id = json.find("update_id");
   if (update_id == json.end()) return Fail(ErrorCode::kInvalidInput, "missing update_id");

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "planfix_flow/core/utf8.h"
+
 namespace planfix_flow::planfix {
 
 namespace {
@@ -17,7 +19,7 @@ using nlohmann::json;
 // Input is echoed in messages so a PM can see what did not convert; keep it short.
 std::string Shown(const json& input) {
   std::string text = input.is_string() ? input.get<std::string>() : input.dump();
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  if (text.size() > 60) text = std::string(core::Utf8Prefix(text, 57)) + "...";
   return text;
 }
 
@@ -385,7 +387,7 @@ core::Result<std::string> ToPlanfixDate(std::string_view raw) {
   const std::string text = Trim(raw);
   const auto fail = [&](std::string_view why) {
     return core::Fail(core::ErrorCode::kInvalidInput,
-                      fmt::format("\"{}\" is not a date: {}", text.substr(0, 40), why));
+                      fmt::format("\"{}\" is not a date: {}", core::Utf8Prefix(text, 40), why));
   };
   const char separator = text.find('-') != std::string::npos   ? '-'
                          : text.find('.') != std::string::npos ? '.'
@@ -421,7 +423,7 @@ core::Result<std::string> ToPlanfixTime(std::string_view raw) {
   const auto parts = Split(text, ":");
   const auto fail = [&] {
     return core::Fail(core::ErrorCode::kInvalidInput,
-                      fmt::format("\"{}\" is not a time: use HH:mm", text.substr(0, 40)));
+                      fmt::format("\"{}\" is not a time: use HH:mm", core::Utf8Prefix(text, 40)));
   };
   if (parts.size() < 2 || parts.size() > 3) return fail();
   for (const auto& part : parts) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/core/utf8.h"
 
 namespace planfix_flow::planfix {
 
@@ -195,7 +196,7 @@ core::Result<std::string> ContactPathId(const std::string& id) {
       !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return core::Fail(
         core::ErrorCode::kInvalidInput,
-        fmt::format("\"{}\" is not a contact id (12 or contact:12)", id.substr(0, 40)));
+        fmt::format("\"{}\" is not a contact id (12 or contact:12)", core::Utf8Prefix(id, 40)));
   }
   return digits;
 }
@@ -257,9 +258,9 @@ core::Error MapPlanfixError(int http_status, const std::string& body, const std:
       code = parsed["code"].get<int>();
     text = StringField(parsed, "error");
   }
-  const std::string detail =
-      text.empty() ? fmt::format("HTTP {}", http_status)
-                   : fmt::format("HTTP {}, code {}: {}", http_status, code, text.substr(0, 300));
+  const std::string detail = text.empty() ? fmt::format("HTTP {}", http_status)
+                                          : fmt::format("HTTP {}, code {}: {}", http_status, code,
+                                                        core::Utf8Prefix(text, 300));
   const std::string lower = Lower(text);
   const bool mentions_rate = lower.find("rate limit") != std::string::npos ||
                              lower.find("too many requests") != std::string::npos ||

@@ -12,6 +12,8 @@
 #include <system_error>
 #include <utility>
 
+#include "planfix_flow/telegram/html.h"
+
 namespace planfix_flow::templates {
 
 namespace {
@@ -258,8 +260,28 @@ bool IsTelegramEntity(std::string_view rest) {
   return digits > 0 && digits < rest.size() && rest[digits] == ';';
 }
 
+// The template's static text with every value as "x" and every section tag removed: what
+// Telegram's parser must accept, whichever sections render (values are escaped text).
+std::string MarkupProbe(std::string_view text) {
+  std::string probe;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const auto open = text.find("{{", pos);
+    const auto close = open == std::string_view::npos ? open : text.find("}}", open + 2);
+    if (close == std::string_view::npos) {
+      probe += text.substr(pos);
+      break;
+    }
+    probe += text.substr(pos, open - pos);
+    const char sigil = open + 2 < text.size() ? text[open + 2] : '}';
+    if (sigil != '#' && sigil != '^' && sigil != '/' && sigil != '!') probe += 'x';
+    pos = close + 2;
+  }
+  return probe;
+}
+
 // Checks the template's own markup (values are escaped when rendered, so only the static text
-// matters): Telegram's tags only, properly nested, and no bare & or <.
+// matters): Telegram's tags only, properly nested, and no bare & or <; then the whole markup
+// with Telegram's own parser (attribute syntax and the rest).
 std::vector<std::string> CheckTelegramHtml(std::string_view text) {
   std::vector<std::string> problems;
   std::vector<std::string> open_tags;
@@ -311,6 +333,12 @@ std::vector<std::string> CheckTelegramHtml(std::string_view text) {
   }
   for (const auto& name : open_tags) {
     problems.push_back(fmt::format("<{}> is never closed", name));
+  }
+  if (problems.empty()) {
+    if (auto parsed = telegram::ParseHtml(MarkupProbe(text)); !parsed) {
+      problems.push_back(fmt::format("Telegram would refuse the markup: {} (each value as x)",
+                                     parsed.error().message));
+    }
   }
   return problems;
 }
@@ -368,6 +396,8 @@ std::string EscapeHtml(std::string_view text) {
 }
 
 std::vector<std::string> CheckTemplateText(std::string_view text, const TemplateSpec* spec) {
+  // Rendered texts travel in JSON requests, which must be UTF-8 (nlohmann throws otherwise).
+  if (!telegram::IsValidUtf8(text)) return {"is not valid UTF-8"};
   ScanResult scan = Scan(text);
   std::vector<std::string> problems = std::move(scan.problems);
   if (problems.empty()) {

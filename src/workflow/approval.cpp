@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "planfix_flow/core/utf8.h"
 #include "planfix_flow/http/standard_webhooks.h"
 #include "rule_support.h"
 
@@ -52,9 +53,7 @@ std::string Trimmed(std::string text) {
 // Cut at a UTF-8 character boundary.
 std::string Truncate(std::string text, std::size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
-  std::size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  text.resize(cut);
+  text.resize(core::Utf8Prefix(text, max_bytes).size());
   return text + "…";
 }
 

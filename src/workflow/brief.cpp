@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "planfix_flow/core/utf8.h"
 #include "planfix_flow/http/http_client.h"
 #include "planfix_flow/http/standard_webhooks.h"
 #include "planfix_flow/planfix/custom_field_value.h"
@@ -330,6 +331,12 @@ Result<Submission> ParseSubmission(std::string_view payload_json) {
   return submission;
 }
 
+Result<json> EncodeBriefAnswer(const planfix::CustomFieldDefinition& field,
+                               const std::vector<std::string>& values) {
+  const json input = IsMultiValue(field.type) ? json(values) : json(Join(values, ", "));
+  return planfix::EncodeCustomFieldValue(field, input);
+}
+
 std::string AnswersSummary(const Submission& submission, std::size_t max_chars) {
   std::string out;
   for (const auto& [title, values] : submission.answers) {
@@ -337,10 +344,7 @@ std::string AnswersSummary(const Submission& submission, std::size_t max_chars) 
     if (!out.empty()) out += "\n";
     out += line;
     if (out.size() > max_chars) {
-      // Cut at a UTF-8 character boundary.
-      std::size_t cut = max_chars;
-      while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-      out.resize(cut);
+      out.resize(core::Utf8Prefix(out, max_chars).size());
       out += "…";
       break;
     }
@@ -369,9 +373,7 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
                                      mapping.question, mapping.field_id));
       continue;
     }
-    json input =
-        IsMultiValue(field->type) ? json(answer->second) : json(Join(answer->second, ", "));
-    auto value = planfix::EncodeCustomFieldValue(*field, input);
+    auto value = EncodeBriefAnswer(*field, answer->second);
     if (!value) {
       problems.push_back(
           fmt::format("«{}» → «{}»: {}", mapping.question, field->name, value.error().message));

@@ -41,8 +41,9 @@ Result<std::int64_t> IdField(const json& payload, const char* name) {
 std::string Hex(std::string_view bytes, std::size_t chars) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char byte : bytes) {
+  for (const char ch : bytes) {
     if (out.size() >= chars) break;
+    const auto byte = static_cast<unsigned char>(ch);
     out.push_back(kDigits[byte >> 4]);
     out.push_back(kDigits[byte & 0xf]);
   }
@@ -52,7 +53,8 @@ std::string Hex(std::string_view bytes, std::size_t chars) {
 
 std::optional<std::int64_t> ParsePositive(std::string_view text) {
   constexpr std::size_t kMaxIdDigits = 18;
-  if (text.empty() || text.size() > kMaxIdDigits) return std::nullopt;
+  // No leading zero: codes and callback data the service made verify in one spelling only.
+  if (text.empty() || text.size() > kMaxIdDigits || text.front() == '0') return std::nullopt;
   std::int64_t value = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;

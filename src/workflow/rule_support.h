@@ -25,7 +25,8 @@ core::Result<std::int64_t> IdField(const nlohmann::json& payload, const char* na
 // The first `chars` lowercase hex digits of `bytes` (for MACs in codes and tokens).
 std::string Hex(std::string_view bytes, std::size_t chars);
 
-// A positive decimal id of at most 18 digits, nothing else (no sign, no spaces).
+// A positive decimal id of at most 18 digits as the service writes it, nothing else (no sign,
+// no spaces, no leading zero).
 std::optional<std::int64_t> ParsePositive(std::string_view text);
 
 // An integer member of a JSON object; nullopt when absent or of another type.

@@ -28,6 +28,18 @@ TEST(Rfc3339, AppliesNumericOffsets) {
   EXPECT_EQ(ParseRfc3339("2026-01-01t00:30:00+01:00"), Utc(2025, 12, 31, 23, 30, 0));
 }
 
+// Found by fuzz_rfc3339: years 0000-9999 are valid RFC 3339, but converting 0001-01-01 to
+// nanoseconds since 1970 overflowed (undefined behaviour).
+TEST(Rfc3339, RejectsMomentsOutsideWhatATimePointHolds) {
+  for (const char* text :
+       {"0001-01-01T00:00:00-23:59", "0000-01-01T00:00:00Z", "1677-09-21T00:12:43Z",
+        "2262-04-12T00:00:00Z", "9999-12-31T23:59:59.999999999Z"}) {
+    EXPECT_FALSE(ParseRfc3339(text)) << text;
+  }
+  EXPECT_EQ(ParseRfc3339("1677-09-22T00:00:00Z"), Utc(1677, 9, 22, 0, 0, 0));
+  EXPECT_EQ(ParseRfc3339("2262-04-11T00:00:00+01:00"), Utc(2262, 4, 10, 23, 0, 0));
+}
+
 TEST(Rfc3339, RejectsMalformedOrImpossibleTimes) {
   for (const char* text :
        {"", "2026-11-27", "2026-11-27T10:00:00", "2026-11-27 10:00:00Z", "2026-02-30T00:00:00Z",

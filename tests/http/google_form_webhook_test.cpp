@@ -114,6 +114,10 @@ TEST(GoogleFormWebhook, NamesTheProblemInEveryRejection) {
             "body is not valid UTF-8");
   EXPECT_EQ(ParseGoogleFormSubmission(R"({"a":[[[[[[[[["deep"]]]]]]]]]})").error().message,
             "JSON is nested deeper than 8 levels");
+  // Found by fuzz_body_checks: nlohmann stops at a NUL byte and ignored whatever followed.
+  EXPECT_EQ(
+      ParseGoogleFormSubmission(Minimal().dump() + std::string(1, '\0') + "junk").error().message,
+      "body is not valid JSON");
 }
 
 TEST(IsRfc3339Timestamp, AcceptsWhatAppsScriptAndTheFormsApiSend) {

@@ -101,6 +101,8 @@ TEST(PlanfixWebhook, NamesTheProblemInEveryRejection) {
   EXPECT_EQ(JsonError(""), "body is empty");
   EXPECT_EQ(JsonError("{\"event\":\"a\",\"note\":\"\xff\"}"), "body is not valid UTF-8");
   EXPECT_EQ(JsonError(R"({"event":"a","x":[[[[1]]]]})"), "JSON is nested deeper than 4 levels");
+  // Found by fuzz_body_checks: nlohmann stops at a NUL byte and ignored whatever followed.
+  EXPECT_EQ(JsonError(std::string(R"({"event":"a"})") + '\0' + "junk"), "body is not valid JSON");
   EXPECT_EQ(FormError("task=1"), "missing event");
   EXPECT_EQ(FormError("event=a&task=1&task=2"), "form field task is given twice");
   EXPECT_EQ(FormError("event=a&note=%FF"), "form field is not valid UTF-8 after decoding");

@@ -74,6 +74,20 @@ TEST(EncodeCustomFieldValue, RejectsDatesInUnknownFormatsOrNotOnTheCalendar) {
   ExpectRejected(FieldType::kDate, 20261127);
 }
 
+// Found by fuzz_google_form: messages quoted the input cut at a byte count, splitting a
+// Cyrillic letter in two; the invalid UTF-8 then made the staff message's JSON throw.
+TEST(EncodeCustomFieldValue, ShortensQuotedInputAtACharacterBoundary) {
+  std::string cyrillic;
+  for (int i = 0; i < 40; ++i) cyrillic += "ж";
+  for (const std::string& input : {cyrillic, "x" + cyrillic}) {
+    for (const auto type : {FieldType::kNumber, FieldType::kDate, FieldType::kTime}) {
+      auto encoded = EncodeCustomFieldValue(type, json(input));
+      ASSERT_FALSE(encoded);
+      EXPECT_NO_THROW((void)json(encoded.error().message).dump()) << encoded.error().message;
+    }
+  }
+}
+
 TEST(EncodeCustomFieldValue, NormalisesTimes) {
   EXPECT_EQ(Encode(FieldType::kTime, "9:05"), (json{{"time", "09:05"}}));
   EXPECT_EQ(Encode(FieldType::kTime, "17:55:30"), (json{{"time", "17:55"}}));

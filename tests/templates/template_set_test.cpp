@@ -229,6 +229,31 @@ TEST(TemplateSet, RejectsMarkupTelegramCannotParse) {
           .empty());
 }
 
+// Found by fuzz_templates: the tag check ended a tag at the first '>', even inside a quoted
+// attribute never closed (`<a href="{{task_url}}=>...`), and never looked at attribute syntax,
+// so check-config passed texts Telegram refuses every time; and a text that was not UTF-8
+// loaded, though no JSON request can carry it.
+TEST(TemplateSet, RejectsMarkupTelegramsParserRefusesAndInvalidUtf8) {
+  const TemplateSpec* stage = FindSpec("approval_request");
+  ASSERT_NE(stage, nullptr);
+  EXPECT_TRUE(
+      CheckTemplateText("{{#result_url}}<a href=\"{{result_url}}\">{{task_name}}</a>{{/result_url}}"
+                        "{{^result_url}}{{task_name}}{{/result_url}} {{stage_name}}",
+                        stage)
+          .empty());
+  for (const char* text :
+       {"<a href=\"{{result_url}}=>{{task_name}}</a> {{stage_name}}",
+        "<a href>{{task_name}}</a> {{stage_name}}", "<b =x>{{task_name}}</b> {{stage_name}}"}) {
+    const auto problems = CheckTemplateText(text, stage);
+    ASSERT_EQ(problems.size(), 1u) << text;
+    EXPECT_NE(problems[0].find("Telegram would refuse the markup"), std::string::npos)
+        << problems[0];
+  }
+  EXPECT_EQ(CheckTemplateText("{{task_name}} \xd0 {{stage_name}}", stage),
+            std::vector<std::string>{"is not valid UTF-8"});
+  EXPECT_EQ(CheckTemplateText("\xff", nullptr), std::vector<std::string>{"is not valid UTF-8"});
+}
+
 TEST(TemplateSet, LoadNamesEveryBrokenMissingAndUnknownFile) {
   TemplateDir dir;
   dir.Write("uk/brief_request.mustache", "{{client_name}} {{form_ur}}");

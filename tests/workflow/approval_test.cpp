@@ -168,6 +168,19 @@ TEST_F(ApprovalRules, CallbackDataRejectsTamperingOtherKeysAndJunk) {
   }
 }
 
+// Found by fuzz_approval_callback: "ap:042:..." verified as the button of task 42, so one
+// button had many spellings. Only the data the service made verifies.
+TEST_F(ApprovalRules, CallbackDataWithLeadingZerosIsRefused) {
+  const std::string data = MakeApprovalCallbackData(Key(), kTask, kNonce, ApprovalChoice::kApprove);
+  ASSERT_TRUE(VerifyApprovalCallbackData(Key(), data));
+  std::string zero_task = data;
+  zero_task.insert(3, "0");
+  EXPECT_FALSE(VerifyApprovalCallbackData(Key(), zero_task)) << zero_task;
+  std::string zero_nonce = data;
+  zero_nonce.insert(data.find(':', 3) + 1, "00");
+  EXPECT_FALSE(VerifyApprovalCallbackData(Key(), zero_nonce)) << zero_nonce;
+}
+
 TEST_F(ApprovalRules, RequestSendsSignedButtonsCommentsAndWaits) {
   TaskFacts task{kTask, "Landing", kContact, Awaiting()};
   ContactFacts contact;

@@ -80,6 +80,15 @@ class BriefRules : public ::testing::Test {
   RuleContext context_;
 };
 
+// The cause of ApprovalRules.CallbackDataWithLeadingZerosIsRefused (found by
+// fuzz_approval_callback) let "01042-77-<mac>" verify too.
+TEST(BriefCode, RefusesLeadingZeros) {
+  const std::string code = MakeBriefCode(kSecret, 1042, 77);
+  ASSERT_TRUE(VerifyBriefCode(kSecret, code));
+  EXPECT_FALSE(VerifyBriefCode(kSecret, "0" + code));
+  EXPECT_FALSE(VerifyBriefCode(kSecret, "1042-077-" + code.substr(code.rfind('-') + 1)));
+}
+
 TEST(BriefCode, RoundTripsAndRejectsAnyChange) {
   const std::string code = MakeBriefCode(kSecret, 1042, 77);
   EXPECT_TRUE(std::regex_match(code, std::regex(R"(1042-77-[0-9a-f]{10})"))) << code;
@@ -258,6 +267,32 @@ TEST_F(BriefRules, FilledAnswersAreConvertedByTheCataloguesTypeAndProblemsReport
   EXPECT_EQ(FindTimer(*plan, "brief.reminder:task:42")->action, engine::TimerAction::kCancel);
   EXPECT_EQ(plan->flows[0].state, "filled");
   EXPECT_EQ(plan->flows[1].key, "brief.response:r1");
+}
+
+// Found by fuzz_google_form: a long Cyrillic answer that did not convert was quoted in the
+// problem cut in the middle of a letter, and building the staff message threw.
+TEST_F(BriefRules, AnUnconvertibleLongAnswerIsReportedInValidUtf8) {
+  config_.brief.answers = {{"Термін", 504, config::FieldType::kDate}};
+  Submission submission;
+  submission.response_id = "r1";
+  std::string answer = "x";
+  for (int i = 0; i < 40; ++i) answer += "ж";
+  submission.answers = {{"Термін", {answer}}};
+  MatchedSubmission match;
+  match.brief = ParseBriefState(SentFlow().data).value();
+  match.flow_state = "sent";
+  match.contact = ContactFacts{7, "Олена", "", {}, 5001};
+  match.matched_by = "code";
+  match.fields = {{504, "Термін", planfix::FieldType::kDate, {}}};
+  auto plan = DecideBriefFilled(Event("form.submitted", json::object()), submission, match,
+                                context_, kFridayNoon);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  bool reported = false;
+  for (const auto& effect : plan->effects) {
+    const std::string text = effect.payload;
+    reported = reported || text.find("is not a date") != std::string::npos;
+  }
+  EXPECT_TRUE(reported);
 }
 
 TEST_F(BriefRules, AReminderWaitsForWorkingHoursAndTheLastOneSchedulesTheEscalation) {

@@ -12,7 +12,8 @@ namespace planfix_flow::google {
 
 // Accepts "YYYY-MM-DDTHH:MM:SS", an optional fraction of 1 to 9 digits, then "Z" or
 // "+HH:MM"/"-HH:MM" ('t' and 'z' in lower case too). Nullopt for anything else,
-// including impossible dates such as February 30.
+// including impossible dates such as February 30 and moments a TimePoint cannot hold
+// (before 1677-09-22 or after 2262-04-11).
 std::optional<core::TimePoint> ParseRfc3339(std::string_view text);
 
 // Always UTC with "Z"; the fraction is left out when zero, else written with 3, 6 or 9 digits.

@@ -52,7 +52,7 @@ struct TemplateProblem {
   std::string message;
 };
 
-// Checks one template text against its spec (pass nullptr to check syntax only): syntax,
+// Checks one template text against its spec (pass nullptr to check syntax only): UTF-8, syntax,
 // forbidden tags, variables outside the spec, unbalanced sections, must_use variables absent,
 // and for Telegram texts the static markup (only Telegram's tags, nested properly; no bare &,
 // < or >).

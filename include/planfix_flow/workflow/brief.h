@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "planfix_flow/core/result.h"
 #include "planfix_flow/engine/plan.h"
 #include "planfix_flow/planfix/planfix_types.h"
@@ -99,6 +101,12 @@ struct Submission {
   std::map<std::string, std::vector<std::string>> answers;
 };
 core::Result<Submission> ParseSubmission(std::string_view payload_json);
+
+// One answer's values as the wire value of a contact field: each value an option of a
+// multi-value field (set of values, directory values, users), otherwise joined with ", ".
+// kInvalidInput when they do not convert to the field's type (planfix::EncodeCustomFieldValue).
+core::Result<nlohmann::json> EncodeBriefAnswer(const planfix::CustomFieldDefinition& field,
+                                               const std::vector<std::string>& values);
 
 // A submission matched to its brief. `brief` is the stored state (a submission for a task
 // whose brief was never sent still gets its answers written); `contact` the current contact;

@@ -1,0 +1,14 @@
+// UTF-8 text helpers shared by every module that shortens outside text for a message.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace planfix_flow::core {
+
+// The longest prefix of `text` of at most `max_bytes` that does not cut a UTF-8 character in
+// two (a cut character would make the message invalid UTF-8, which JSON refuses).
+std::string_view Utf8Prefix(std::string_view text, std::size_t max_bytes);
+
+}  // namespace planfix_flow::core
