@@ -808,6 +808,7 @@ void IngressServer::Start() {
   if (impl.port <= 0) {
     throw std::runtime_error(fmt::format("ingress: cannot bind {}:{}", options.host, options.port));
   }
+  server.WidenBacklog();
   impl.thread = std::thread([&impl] {
     impl.server.listen_after_bind();
     impl.listen_returned = true;

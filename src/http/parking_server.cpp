@@ -229,7 +229,12 @@ class DeadlineStream final : public httplib::Stream {
     if (failure_ != StreamFailure::kNone) return -1;
     const std::string_view data(ptr, size);
     // httplib writes each response head in one piece; "Connection: close" there (asked for by
-    // the client or set by a handler) means the connection ends with this answer.
+    // the client or set by a handler) means the connection ends with this answer. So does a
+    // 400 or 414: httplib keeps the connection after a head it could not parse and would take
+    // the rest of it for the next request.
+    if (data.substr(0, 13) == "HTTP/1.1 400 " || data.substr(0, 13) == "HTTP/1.1 414 ") {
+      answered_close_ = true;
+    }
     if (data.substr(0, 9) == "HTTP/1.1 ") {
       const std::size_t head_end = data.find("\r\n\r\n");
       const std::string_view head =
@@ -304,6 +309,8 @@ void ParkingServer::Shutdown() {
   parked.clear();  // closes them
   stop();
 }
+
+void ParkingServer::WidenBacklog() { ::listen(svr_sock_, SOMAXCONN); }
 
 bool ParkingServer::process_and_close_socket(socket_t sock) {
   const std::size_t open = open_.fetch_add(1) + 1;

@@ -50,6 +50,9 @@ class ParkingServer final : public httplib::Server {
   // connections close. The thread running listen_after_bind() then returns. Idempotent.
   void Shutdown();
   std::size_t open_connections() const { return open_.load(); }
+  // After bind: httplib listens with a backlog of 5, so a burst of connections would see SYNs
+  // dropped and retried after a second or more. Listening again only widens the queue.
+  void WidenBacklog();
 
   struct Connection;
 
