@@ -474,7 +474,10 @@ struct App::Impl {
     server_options.body_limit_bytes = config.server.body_limit_bytes;
     server_options.threads = static_cast<std::size_t>(config.server.threads);
     server_options.keep_alive_timeout = std::chrono::seconds(config.server.keep_alive_seconds);
+    server_options.max_connections = static_cast<std::size_t>(config.server.max_connections);
+    // One setting for both: no single wait may outlast the whole request anyway.
     server_options.read_timeout = std::chrono::seconds(config.server.read_timeout_seconds);
+    server_options.request_deadline = server_options.read_timeout;
     server_options.planfix_dedupe_window =
         std::chrono::seconds(config.server.planfix_dedupe_window_seconds);
     server_options.google_timestamp_tolerance =

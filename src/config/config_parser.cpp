@@ -295,6 +295,7 @@ void ReadServer(Reader& reader, const Section& root, ServerConfig& server) {
   reader.Int(section, "port", Need::kOptional, server.port);
   reader.Int(section, "body_limit_bytes", Need::kOptional, server.body_limit_bytes);
   reader.Int(section, "threads", Need::kOptional, server.threads);
+  reader.Int(section, "max_connections", Need::kOptional, server.max_connections);
   reader.Int(section, "keep_alive_seconds", Need::kOptional, server.keep_alive_seconds);
   reader.Int(section, "read_timeout_seconds", Need::kOptional, server.read_timeout_seconds);
   reader.Int(section, "planfix_dedupe_window_seconds", Need::kOptional,

@@ -120,6 +120,7 @@ void CheckServer(Checker& check, const ServerConfig& server) {
   check.Range("server.body_limit_bytes", static_cast<long long>(server.body_limit_bytes), 1024,
               16 * 1024 * 1024);
   check.Range("server.threads", server.threads, 1, 64);
+  check.Range("server.max_connections", server.max_connections, 1, 1'000'000);
   check.Range("server.keep_alive_seconds", server.keep_alive_seconds, 0, 3600);
   check.Range("server.read_timeout_seconds", server.read_timeout_seconds, 1, 600);
   check.Range("server.planfix_dedupe_window_seconds", server.planfix_dedupe_window_seconds, 60,

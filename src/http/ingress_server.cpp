@@ -8,8 +8,6 @@
 #include <array>
 #include <atomic>
 #include <charconv>
-#include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "http/httplib_tsan.h"
+#include "http/parking_server.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/http/google_form_webhook.h"
 #include "planfix_flow/http/planfix_webhook.h"
@@ -32,57 +31,8 @@ using storage::EventSource;
 namespace {
 
 constexpr char kJson[] = "application/json";
-
-// httplib's ThreadPool queues accepted connections without limit. This one makes the accept
-// loop wait when `max_queued` connections already wait for a worker.
-class BoundedThreadPool final : public httplib::TaskQueue {
- public:
-  BoundedThreadPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
-    workers_.reserve(threads);
-    for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
-  }
-
-  void enqueue(std::function<void()> fn) override {
-    std::unique_lock lock(mutex_);
-    not_full_.wait(lock, [&] { return jobs_.size() < max_queued_ || shutdown_; });
-    jobs_.push_back(std::move(fn));
-    not_empty_.notify_one();
-  }
-
-  void shutdown() override {
-    {
-      std::lock_guard lock(mutex_);
-      shutdown_ = true;
-    }
-    not_empty_.notify_all();
-    not_full_.notify_all();
-    for (auto& worker : workers_) worker.join();
-  }
-
- private:
-  void Work() {
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock lock(mutex_);
-        not_empty_.wait(lock, [&] { return !jobs_.empty() || shutdown_; });
-        if (jobs_.empty()) return;  // shut down and drained
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-        not_full_.notify_one();
-      }
-      job();
-    }
-  }
-
-  const std::size_t max_queued_;
-  std::mutex mutex_;
-  std::condition_variable not_empty_;
-  std::condition_variable not_full_;
-  std::deque<std::function<void()>> jobs_;
-  std::vector<std::thread> workers_;
-  bool shutdown_ = false;
-};
+// A request line and headers may take this much beyond the body limit.
+constexpr std::size_t kMaxRequestHeadBytes = 64 * 1024;
 
 enum class Outcome {
   kStored,
@@ -132,6 +82,8 @@ std::string_view ErrorNameFor(int status) {
       return "not_found";
     case 405:
       return "method_not_allowed";
+    case 408:
+      return "request_timeout";
     case 409:
       return "conflict";
     case 413:
@@ -158,10 +110,39 @@ void WriteJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.set_content(body.dump(), kJson);
 }
 
+nlohmann::json ErrorBody(int status, std::string_view detail) {
+  return nlohmann::json{{"error", std::string(ErrorNameFor(status))},
+                        {"detail", std::string(detail)}};
+}
+
 void WriteError(httplib::Response& res, int status, std::string_view detail) {
-  WriteJson(res, status,
-            nlohmann::json{{"error", std::string(ErrorNameFor(status))},
-                           {"detail", std::string(detail)}});
+  WriteJson(res, status, ErrorBody(status, detail));
+}
+
+ConnectionLimits LimitsFor(const ServerOptions& options, core::Metrics& metrics) {
+  ConnectionLimits limits;
+  limits.server = options;
+  limits.max_request_bytes = options.body_limit_bytes + kMaxRequestHeadBytes;
+  limits.timeout_body =
+      ErrorBody(408, fmt::format("the request did not arrive in time ({} s at most between "
+                                 "bytes, {} s in all)",
+                                 options.read_timeout.count(), options.request_deadline.count()))
+          .dump();
+  limits.too_large_body =
+      ErrorBody(413, fmt::format("the request is larger than {} bytes", limits.max_request_bytes))
+          .dump();
+  limits.overload_body = ErrorBody(503, fmt::format("more than {} open connections; retry later",
+                                                    options.max_connections))
+                             .dump();
+  limits.open_connections = &metrics.GetGauge("planfix_flow_http_open_connections",
+                                              "HTTP connections open now, idle ones included.");
+  limits.timed_out =
+      &metrics.GetCounter("planfix_flow_http_requests_timed_out_total",
+                          "Requests answered 408 because they did not arrive within the deadline.");
+  limits.refused =
+      &metrics.GetCounter("planfix_flow_http_connections_refused_total",
+                          "Connections answered 503 and closed because max_connections were open.");
+  return limits;
 }
 
 std::string Lowercase(std::string_view text) {
@@ -270,7 +251,8 @@ struct IngressServer::Impl {
         secrets(std::move(secrets_in)),
         hooks(std::move(hooks_in)),
         dedupe(options.planfix_dedupe_window),
-        log(core::Logger("ingress")) {}
+        log(core::Logger("ingress")),
+        server(LimitsFor(options, metrics)) {}
 
   void Validate();
   void RegisterMetrics();
@@ -316,7 +298,7 @@ struct IngressServer::Impl {
   std::array<std::array<core::Counter*, kOutcomes.size()>, kSources.size()> received{};
   std::vector<KnownPath> known_paths;
 
-  httplib::Server server;
+  ParkingServer server;
   std::thread thread;
   std::atomic<bool> listen_returned{false};
   bool started = false;
@@ -334,6 +316,10 @@ void IngressServer::Impl::Validate() {
   }
   if (options.keep_alive_max_count == 0) {
     throw std::invalid_argument("keep_alive_max_count must be > 0");
+  }
+  if (options.max_connections == 0) throw std::invalid_argument("max_connections must be > 0");
+  if (options.read_timeout.count() <= 0 || options.request_deadline.count() <= 0) {
+    throw std::invalid_argument("read_timeout and request_deadline must be > 0");
   }
   if (!secrets.google_webhook_secret.empty()) {
     auto key = StandardWebhookKey(secrets.google_webhook_secret);
@@ -801,11 +787,6 @@ void IngressServer::Start() {
   internal::PrepareHttplibForTsan();
   const ServerOptions& options = impl.options;
   auto& server = impl.server;
-  const std::size_t threads = options.threads;
-  const std::size_t max_queued = options.max_queued_connections;
-  server.new_task_queue = [threads, max_queued] {
-    return new BoundedThreadPool(threads, max_queued);
-  };
   server.set_tcp_nodelay(true);
   // httplib's default also sets SO_REUSEPORT, which would let a second instance bind the same
   // port and silently take part of the traffic.
@@ -829,6 +810,7 @@ void IngressServer::Start() {
   if (impl.port <= 0) {
     throw std::runtime_error(fmt::format("ingress: cannot bind {}:{}", options.host, options.port));
   }
+  server.WidenBacklog();
   impl.thread = std::thread([&impl] {
     impl.server.listen_after_bind();
     impl.listen_returned = true;
@@ -848,7 +830,7 @@ void IngressServer::Stop() {
   Impl& impl = *impl_;
   if (!impl.started || impl.stopped) return;
   impl.stopped = true;
-  impl.server.stop();
+  impl.server.Shutdown();
   if (impl.thread.joinable()) impl.thread.join();
   impl.log->info("stopped port={}", impl.port);
 }

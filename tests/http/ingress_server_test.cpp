@@ -1,19 +1,13 @@
 #include "planfix_flow/http/ingress_server.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include <condition_variable>
 #include <cstring>
 #include <future>
-#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "http/ingress_test_support.h"
 #include "planfix_flow/http/curl_http_client.h"
 #include "planfix_flow/http/standard_webhooks.h"
 
@@ -29,138 +23,16 @@ using storage::AppendOutcome;
 using storage::AppendResult;
 using storage::EventSource;
 using storage::NewEvent;
-
-constexpr char kPlanfixSecret[] = "pf-secret-123";
-constexpr char kGoogleSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-constexpr char kTelegramSecret[] = "tg_Secret-42";
-constexpr char kAdminToken[] = "admin-token-9";
-constexpr long long kStart = 1764237600;  // 2026-11-27 10:00:00 UTC
-
-// Stores events once per (source, dedupe_key) like the real inbox; can hold appends until
-// released, and can be made to fail or throw.
-class FakeInbox final : public storage::Inbox {
- public:
-  core::Result<AppendResult> AppendEvent(const NewEvent& event) override {
-    std::unique_lock lock(mutex_);
-    ++entered_;
-    changed_.notify_all();
-    changed_.wait(lock, [&] { return !holding_; });
-    if (throw_) throw std::runtime_error("secret internals: /var/lib/db");
-    if (fail_) return core::Fail(ErrorCode::kUnavailable, "database is locked");
-    const auto key = std::make_pair(event.source, event.dedupe_key);
-    if (const auto it = keys_.find(key); it != keys_.end()) {
-      return AppendResult{AppendOutcome::kDuplicate, it->second};
-    }
-    events_.push_back(event);
-    const auto id = static_cast<std::int64_t>(events_.size());
-    keys_.emplace(key, id);
-    return AppendResult{AppendOutcome::kStored, id};
-  }
-
-  void Hold() {
-    std::lock_guard lock(mutex_);
-    holding_ = true;
-  }
-  void Release() {
-    std::lock_guard lock(mutex_);
-    holding_ = false;
-    changed_.notify_all();
-  }
-  bool WaitUntilEntered(int count) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, seconds(10), [&] { return entered_ >= count; });
-  }
-  void SetFailing(bool fail) {
-    std::lock_guard lock(mutex_);
-    fail_ = fail;
-  }
-  void SetThrowing(bool value) {
-    std::lock_guard lock(mutex_);
-    throw_ = value;
-  }
-  std::vector<NewEvent> events() const {
-    std::lock_guard lock(mutex_);
-    return events_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  bool holding_ = false;
-  bool fail_ = false;
-  bool throw_ = false;
-  int entered_ = 0;
-  std::vector<NewEvent> events_;
-  std::map<std::pair<EventSource, std::string>, std::int64_t> keys_;
-};
-
-class FakeJobAdmin final : public JobAdmin {
- public:
-  core::Result<std::string> ListJobs(const std::string& state, int limit) override {
-    std::lock_guard lock(mutex_);
-    calls.push_back("list " + state + " " + std::to_string(limit));
-    return std::string(R"([{"id":7,"state":"dead"}])");
-  }
-  core::Result<std::string> ShowJob(std::int64_t id) override {
-    std::lock_guard lock(mutex_);
-    calls.push_back("show " + std::to_string(id));
-    if (id != 7) return core::Fail(ErrorCode::kNotFound, "job 8 does not exist");
-    return std::string(R"({"id":7,"state":"dead"})");
-  }
-  core::Result<std::string> ReplayJob(std::int64_t id) override {
-    std::lock_guard lock(mutex_);
-    calls.push_back("replay " + std::to_string(id));
-    if (id == 9) return core::Fail(ErrorCode::kConflict, "job 9 is not dead");
-    return std::string(R"({"id":7,"state":"queued"})");
-  }
-  std::mutex mutex_;
-  std::vector<std::string> calls;
-};
-
-Secrets AllSecrets() {
-  return Secrets{kPlanfixSecret, kGoogleSecret, kTelegramSecret, kAdminToken};
-}
-
-// Sends raw bytes on a new connection and reads until the server closes it or `wait` passes.
-struct RawAnswer {
-  std::string text;
-  bool closed = false;
-};
-
-RawAnswer RawExchange(int port, const std::string& request, std::chrono::milliseconds wait) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  RawAnswer answer;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return answer;
-  }
-  timeval timeout{};
-  timeout.tv_sec = static_cast<time_t>(wait.count() / 1000);
-  timeout.tv_usec = static_cast<suseconds_t>((wait.count() % 1000) * 1000);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  std::size_t sent = 0;
-  while (sent < request.size()) {
-    const auto n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may close early, e.g. after refusing an oversize body
-    sent += static_cast<std::size_t>(n);
-  }
-  char buffer[4096];
-  for (;;) {
-    const auto n = ::recv(fd, buffer, sizeof(buffer), 0);
-    if (n == 0) {
-      answer.closed = true;
-      break;
-    }
-    if (n < 0) break;  // timeout (or reset)
-    answer.text.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return answer;
-}
+using test_support::AllSecrets;
+using test_support::FakeInbox;
+using test_support::FakeJobAdmin;
+using test_support::kAdminToken;
+using test_support::kGoogleSecret;
+using test_support::kPlanfixSecret;
+using test_support::kStart;
+using test_support::kTelegramSecret;
+using test_support::RawAnswer;
+using test_support::RawExchange;
 
 class IngressServerTest : public ::testing::Test {
  protected:

@@ -39,11 +39,13 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;
   std::size_t body_limit_bytes = 64 * 1024;
-  // Each worker serves one connection at a time, keep-alive included (issue 3 measured
-  // 18,000 req/s on loopback with 64).
+  // Each worker serves one request at a time; idle connections cost no worker (issue 3
+  // measured 18,000 req/s on loopback with 64).
   int threads = 64;
-  // Also bounds how long Stop waits for idle keep-alive connections.
+  // Open connections at once, idle ones included; one more is answered 503.
+  int max_connections = 4096;
   int keep_alive_seconds = 2;
+  // A request must arrive whole (head and body) within this, or it is answered 408.
   int read_timeout_seconds = 10;
   // A Planfix webhook body repeated within this window is a retry: stored once.
   int planfix_dedupe_window_seconds = 24 * 60 * 60;

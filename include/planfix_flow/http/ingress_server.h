@@ -22,18 +22,28 @@ namespace planfix_flow::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port; port() reports the bound one
+  // Larger bodies get 413. The request line and headers may add 64 KiB to it; a request larger
+  // than both together gets 413 and the connection is closed.
   std::size_t body_limit_bytes = 64 * 1024;
-  // Worker threads; each serves one connection at a time (keep-alive included), so size it
-  // for the expected concurrent connections.
+  // Worker threads. A worker serves one request at a time; connections idle between requests
+  // (or not yet sending) wait in one poll thread instead, so idle clients cost no worker.
   std::size_t threads = 64;
-  // Accepted connections waiting for a worker; when full, the accept loop waits (the kernel
-  // backlog then holds or refuses new connections) instead of queueing without bound.
+  // Connections ready for a worker and waiting for one; when full, the accept loop and the
+  // poll thread wait instead of queueing without bound.
   std::size_t max_queued_connections = 256;
+  // Open connections at once (idle ones included). One more is answered 503 (Retry-After: 1)
+  // and closed. Keep it under the process's open-file limit (RLIMIT_NOFILE).
+  std::size_t max_connections = 4096;
   std::size_t keep_alive_max_count = 100;
-  // Stop waits for idle keep-alive connections to time out (cpp-httplib 0.11 checks for
-  // shutdown only between requests), so this bounds how long stopping takes.
+  // How long a connection may stay idle between keep-alive requests before it is closed; a
+  // new connection has max(keep_alive_timeout, read_timeout) to begin its first request.
   std::chrono::seconds keep_alive_timeout{2};
+  // The longest single wait for the next bytes of a request that has begun; and the whole
+  // request (head and body) must arrive within request_deadline of its first byte. Either
+  // exceeded: 408 and the connection is closed, so a client sending one byte a second holds a
+  // worker for request_deadline at most.
   std::chrono::seconds read_timeout{5};
+  std::chrono::seconds request_deadline{10};
   std::chrono::seconds write_timeout{5};
   // Identical Planfix bodies within this window of the first are one event.
   std::chrono::seconds planfix_dedupe_window{600};
@@ -88,7 +98,8 @@ class IngressServer {
   // Binds and serves on a background thread; returns once the server accepts connections.
   // Throws std::runtime_error if it cannot bind. Once only.
   void Start();
-  // Stops accepting, finishes requests in flight and joins the threads. Idempotent.
+  // Stops accepting, closes idle connections, finishes requests in flight and joins the
+  // threads. Idempotent.
   void Stop();
   bool running() const;
   int port() const;
