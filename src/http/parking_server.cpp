@@ -33,6 +33,10 @@ constexpr milliseconds kSweepInterval{100};
 // How long a connection closed after an answer keeps discarding what the client still sends.
 // Closing with unread bytes would reset the connection, and the client could lose the answer.
 constexpr milliseconds kLinger{1000};
+// How long a worker waits for a keep-alive client's next request before parking it. A busy
+// client sends its next request within a round trip; serving it on the same worker saves
+// the trip through the poller (two wake-ups), which cost a tenth of the ingest rate.
+constexpr milliseconds kNextRequestGrace{2};
 constexpr std::size_t kDrainPerWakeup = 64 * 1024;
 constexpr std::size_t kReadChunk = 4096;
 
@@ -359,7 +363,8 @@ void ParkingServer::Serve(std::shared_ptr<Connection> connection) {
     }
     if (!ok) return;  // the client is gone, or did not take the answer
     if (closed_by_client || last || stream.answered_close()) return Linger(std::move(connection));
-  } while (connection->HasBuffered());
+  } while (connection->HasBuffered() ||
+           WaitFor(connection->fd, POLLIN, Clock::now() + kNextRequestGrace));
   connection->idle_deadline = Clock::now() + limits_.server.keep_alive_timeout;
   Park(std::move(connection));
 }
