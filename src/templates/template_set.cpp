@@ -260,9 +260,9 @@ bool IsTelegramEntity(std::string_view rest) {
   return digits > 0 && digits < rest.size() && rest[digits] == ';';
 }
 
-// The template's static text with every value as "x" and every section tag removed: what
+// The template's static text with every value as `value` and every section tag removed: what
 // Telegram's parser must accept, whichever sections render (values are escaped text).
-std::string MarkupProbe(std::string_view text) {
+std::string MarkupProbe(std::string_view text, std::string_view value) {
   std::string probe;
   for (std::size_t pos = 0; pos < text.size();) {
     const auto open = text.find("{{", pos);
@@ -273,7 +273,7 @@ std::string MarkupProbe(std::string_view text) {
     }
     probe += text.substr(pos, open - pos);
     const char sigil = open + 2 < text.size() ? text[open + 2] : '}';
-    if (sigil != '#' && sigil != '^' && sigil != '/' && sigil != '!') probe += 'x';
+    if (sigil != '#' && sigil != '^' && sigil != '/' && sigil != '!') probe += value;
     pos = close + 2;
   }
   return probe;
@@ -335,9 +335,16 @@ std::vector<std::string> CheckTelegramHtml(std::string_view text) {
     problems.push_back(fmt::format("<{}> is never closed", name));
   }
   if (problems.empty()) {
-    if (auto parsed = telegram::ParseHtml(MarkupProbe(text)); !parsed) {
-      problems.push_back(fmt::format("Telegram would refuse the markup: {} (each value as x)",
-                                     parsed.error().message));
+    // A value is escaped text, but inside a tag it is part of the attribute syntax, so the
+    // markup must also parse when a value holds spaces, quotes, '=' and entities.
+    const std::string markup_value = EscapeHtml("<b x=\"1\">Ім'я & </b>");
+    for (const auto& [value, label] : {std::pair<std::string_view, std::string_view>{"x", "x"},
+                                       {markup_value, "text with markup in it"}}) {
+      if (auto parsed = telegram::ParseHtml(MarkupProbe(text, value)); !parsed) {
+        problems.push_back(fmt::format("Telegram would refuse the markup: {} (each value as {})",
+                                       parsed.error().message, label));
+        break;
+      }
     }
   }
   return problems;

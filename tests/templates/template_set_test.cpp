@@ -249,6 +249,13 @@ TEST(TemplateSet, RejectsMarkupTelegramsParserRefusesAndInvalidUtf8) {
     EXPECT_NE(problems[0].find("Telegram would refuse the markup"), std::string::npos)
         << problems[0];
   }
+  // Fine while a value is "x", refused because a value with spaces or quotes (a client's
+  // name) would end the unquoted attribute (found by fuzz_templates).
+  const auto unquoted =
+      CheckTemplateText("<a href={{result_url}}>{{task_name}}</a> {{stage_name}}", stage);
+  ASSERT_EQ(unquoted.size(), 1u);
+  EXPECT_NE(unquoted[0].find("each value as text with markup in it"), std::string::npos)
+      << unquoted[0];
   EXPECT_EQ(CheckTemplateText("{{task_name}} \xd0 {{stage_name}}", stage),
             std::vector<std::string>{"is not valid UTF-8"});
   EXPECT_EQ(CheckTemplateText("\xff", nullptr), std::vector<std::string>{"is not valid UTF-8"});
