@@ -49,6 +49,18 @@ std::string QuestionId(std::string_view title) {
   return "q-brief-code";
 }
 
+// Posts `update` as Telegram's webhook POST does, with the secret token header.
+core::Result<http::HttpResponse> PostTelegramUpdate(http::HttpClient& http, int port,
+                                                    const std::string& secret, const json& update) {
+  http::HttpRequest request;
+  request.method = "POST";
+  request.url = fmt::format("http://127.0.0.1:{}/webhooks/telegram", port);
+  request.headers["Content-Type"] = "application/json";
+  request.headers["X-Telegram-Bot-Api-Secret-Token"] = secret;
+  request.body = update.dump();
+  return http.Send(request);
+}
+
 }  // namespace
 
 SandboxWorld::SandboxWorld(core::FakeClock& clock, std::filesystem::path dir)
@@ -195,13 +207,7 @@ core::Result<http::HttpResponse> SandboxWorld::PostStart(int port, std::int64_t 
         {"from", {{"id", user}, {"is_bot", false}, {"first_name", "Client"}}},
         {"text", "/start " + token},
         {"entities", json::array({{{"type", "bot_command"}, {"offset", 0}, {"length", 6}}})}}}};
-  http::HttpRequest request;
-  request.method = "POST";
-  request.url = fmt::format("http://127.0.0.1:{}/webhooks/telegram", port);
-  request.headers["Content-Type"] = "application/json";
-  request.headers["X-Telegram-Bot-Api-Secret-Token"] = config.secrets.telegram_webhook_secret;
-  request.body = update.dump();
-  return http_->Send(request);
+  return PostTelegramUpdate(*http_, port, config.secrets.telegram_webhook_secret, update);
 }
 
 core::Result<http::HttpResponse> SandboxWorld::PostPress(int port, std::int64_t chat,
@@ -220,13 +226,7 @@ core::Result<http::HttpResponse> SandboxWorld::PostPress(int port, std::int64_t 
                         {"text", "…"}}},
                       {"chat_instance", "1"},
                       {"data", data}}}};
-  http::HttpRequest request;
-  request.method = "POST";
-  request.url = fmt::format("http://127.0.0.1:{}/webhooks/telegram", port);
-  request.headers["Content-Type"] = "application/json";
-  request.headers["X-Telegram-Bot-Api-Secret-Token"] = config.secrets.telegram_webhook_secret;
-  request.body = update.dump();
-  return http_->Send(request);
+  return PostTelegramUpdate(*http_, port, config.secrets.telegram_webhook_secret, update);
 }
 
 core::Result<http::HttpResponse> SandboxWorld::PostSubmission(int port, const json& submission,
