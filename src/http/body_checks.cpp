@@ -1,6 +1,18 @@
 #include "http/body_checks.h"
 
+#include <fmt/format.h>
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "planfix_flow/core/utf8.h"
+
 namespace planfix_flow::http {
+
+using core::ErrorCode;
+using core::Fail;
 
 bool IsValidUtf8(std::string_view text) {
   std::size_t i = 0;
@@ -67,6 +79,43 @@ bool JsonDepthWithin(std::string_view text, std::size_t max_depth) {
     }
   }
   return true;
+}
+
+core::Result<nlohmann::json> ParseJsonBody(std::string_view body, std::size_t max_depth) {
+  if (!IsValidUtf8(body)) return Fail(ErrorCode::kInvalidInput, "body is not valid UTF-8");
+  if (!JsonDepthWithin(body, max_depth)) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("JSON is nested deeper than {} levels", max_depth));
+  }
+  if (HasNulByte(body)) return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
+  // The keys seen so far in each object being parsed, innermost last.
+  std::vector<std::set<std::string>> open_objects;
+  std::optional<std::string> duplicate;
+  const nlohmann::json::parser_callback_t track_keys =
+      [&](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        using Event = nlohmann::json::parse_event_t;
+        if (event == Event::object_start) {
+          open_objects.emplace_back();
+        } else if (event == Event::object_end) {
+          if (!open_objects.empty()) open_objects.pop_back();
+        } else if (event == Event::key && !open_objects.empty() && !duplicate) {
+          auto key = parsed.get<std::string>();
+          if (open_objects.back().count(key) > 0)
+            duplicate = std::move(key);
+          else
+            open_objects.back().insert(std::move(key));
+        }
+        return true;
+      };
+  nlohmann::json json = nlohmann::json::parse(body, track_keys, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
+  if (duplicate) {
+    // Quoted and escaped as JSON, so a key with a quote or a newline reads as one token.
+    const std::string key(core::Utf8Prefix(*duplicate, 64));
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("JSON object has the key {} twice", nlohmann::json(key).dump()));
+  }
+  return json;
 }
 
 }  // namespace planfix_flow::http

@@ -125,14 +125,9 @@ bool IsRfc3339Timestamp(std::string_view text) {
 }
 
 Result<GoogleFormSubmission> ParseGoogleFormSubmission(std::string_view body) {
-  if (!IsValidUtf8(body)) return Fail(ErrorCode::kInvalidInput, "body is not valid UTF-8");
-  if (!JsonDepthWithin(body, kGoogleFormMaxJsonDepth)) {
-    return Fail(ErrorCode::kInvalidInput,
-                fmt::format("JSON is nested deeper than {} levels", kGoogleFormMaxJsonDepth));
-  }
-  const json root = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded() || HasNulByte(body))
-    return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
+  auto body_json = ParseJsonBody(body, kGoogleFormMaxJsonDepth);
+  if (!body_json) return Fail(body_json.error());
+  const json& root = *body_json;
   if (!root.is_object()) return Fail(ErrorCode::kInvalidInput, "body must be a JSON object");
 
   GoogleFormSubmission submission;

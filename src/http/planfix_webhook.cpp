@@ -104,13 +104,9 @@ core::Status SetEvent(PlanfixWebhook& webhook, std::string_view raw) {
 }
 
 Result<PlanfixWebhook> ParseJson(std::string_view body) {
-  if (!JsonDepthWithin(body, kPlanfixMaxJsonDepth)) {
-    return Fail(ErrorCode::kInvalidInput,
-                fmt::format("JSON is nested deeper than {} levels", kPlanfixMaxJsonDepth));
-  }
-  nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || HasNulByte(body))
-    return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
+  auto parsed = ParseJsonBody(body, kPlanfixMaxJsonDepth);
+  if (!parsed) return Fail(parsed.error());
+  const nlohmann::json& json = *parsed;
   if (!json.is_object()) return Fail(ErrorCode::kInvalidInput, "body must be a JSON object");
   PlanfixWebhook webhook;
   const auto event = json.find("event");

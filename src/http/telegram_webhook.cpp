@@ -1,7 +1,5 @@
 #include "planfix_flow/http/telegram_webhook.h"
 
-#include <fmt/format.h>
-
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -13,14 +11,9 @@ using core::ErrorCode;
 using core::Fail;
 
 core::Result<TelegramWebhook> ParseTelegramWebhook(std::string_view body) {
-  if (!IsValidUtf8(body)) return Fail(ErrorCode::kInvalidInput, "body is not valid UTF-8");
-  if (!JsonDepthWithin(body, kTelegramMaxJsonDepth)) {
-    return Fail(ErrorCode::kInvalidInput,
-                fmt::format("JSON is nested deeper than {} levels", kTelegramMaxJsonDepth));
-  }
-  const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || HasNulByte(body))
-    return Fail(ErrorCode::kInvalidInput, "body is not valid JSON");
+  auto parsed = ParseJsonBody(body, kTelegramMaxJsonDepth);
+  if (!parsed) return Fail(parsed.error());
+  const nlohmann::json& json = *parsed;
   if (!json.is_object()) return Fail(ErrorCode::kInvalidInput, "body must be a JSON object");
   const auto update_id = json.find("update_id");
   if (update_id == json.end()) return Fail(ErrorCode::kInvalidInput, "missing update_id");

@@ -191,6 +191,18 @@ std::vector<HostileCase> Cases() {
            "{\"responseId\":\"r3\",\"formId\":\"f1\",\"timestamp\":\"2026-11-27T09:59:00Z\","
            "\"answers\":[{\"title\":\"\xFF\",\"value\":[]}]}"),
        400},
+      // The fuzzer's duplicate-key input: a reader keeping the first "c" sees other data.
+      {"planfix duplicate key", Planfix(R"({"event":"brief.send","task":"123","task":"124"})"),
+       400},
+      {"planfix duplicate key, nested",
+       Planfix(R"({"event":"ping","task":"5","x":{"c":[{"b":"[{\"]N"}],"c":"\\"}})"), 400},
+      {"telegram duplicate key", Telegram(R"({"update_id":7,"update_id":8})"), 400},
+      {"telegram duplicate key inside the message",
+       Telegram(R"({"update_id":9,"message":{"text":"/start a","text":"/start b"}})"), 400},
+      {"google duplicate key",
+       SignedGoogle(R"({"responseId":"r4","responseId":"r5","formId":"f1",)"
+                    R"("timestamp":"2026-11-27T09:59:00Z","answers":[]})"),
+       400},
       {"planfix 100,000 nested [", Planfix(nested), 400},
       {"telegram 100,000 nested [", Telegram(nested), 400},
       {"google 100,000 nested [", SignedGoogle(nested), 400},

@@ -401,6 +401,37 @@ TEST_F(IngressServerTest, RefusesAMalformedGoogleSubmissionEvenWhenSigned) {
   EXPECT_EQ(Send("POST", "/webhooks/google-forms", body, text).status, 415);
 }
 
+// Found by fuzz_body_checks: with "last one wins" the service would act on a value that a
+// reader keeping the first key (or a person reading the body) does not see.
+TEST_F(IngressServerTest, RefusesABodyWithADuplicateKeyOnEveryWebhookNamingTheKey) {
+  StartServer();
+  const auto planfix = PostPlanfix(R"({"event":"brief.send","task":"12","task":"13"})");
+  EXPECT_EQ(planfix.status, 400);
+  EXPECT_EQ(BodyJson(planfix),
+            json({{"error", "malformed"}, {"detail", R"(JSON object has the key "task" twice)"}}));
+
+  const auto telegram =
+      PostTelegram(R"({"update_id":5,"message":{"chat":{"id":1},"chat":{"id":2}}})");
+  EXPECT_EQ(telegram.status, 400);
+  EXPECT_EQ(BodyJson(telegram)["detail"], R"(JSON object has the key "chat" twice)");
+
+  const std::string form =
+      R"({"responseId":"r1","formId":"f1","timestamp":"2026-11-27T09:59:00Z","answers":[)"
+      R"({"title":"Budget","title":"Бюджет","value":"10"}]})";
+  const auto google =
+      Send("POST", "/webhooks/google-forms", form, GoogleHeaders("r1", kStart, form));
+  EXPECT_EQ(google.status, 400);
+  EXPECT_EQ(BodyJson(google)["detail"], R"(JSON object has the key "title" twice)");
+
+  // The same key in two different objects is no duplicate.
+  EXPECT_EQ(PostTelegram(R"({"update_id":6,"message":{"chat":{"id":1},"from":{"id":1}}})").status,
+            200);
+  ASSERT_EQ(inbox_.events().size(), 1u);
+  EXPECT_EQ(Received("planfix", "malformed"), 1.0);
+  EXPECT_EQ(Received("telegram", "malformed"), 1.0);
+  EXPECT_EQ(Received("google", "malformed"), 1.0);
+}
+
 TEST_F(IngressServerTest, StoresATelegramUpdateOnceKeyedByUpdateId) {
   StartServer();
   const std::string update = R"({"update_id":4242,"message":{"text":"hi"}})";
