@@ -602,6 +602,10 @@ core::Metrics& App::metrics() { return impl_->metrics; }
 int Serve(config::Config config, std::shared_ptr<const templates::TemplateSet> templates,
           AppOptions options) {
   core::SetLogLevel(config.logging.level);
+  for (const auto& warning : config::ConfigWarnings(config)) {
+    core::Logger("app")->warn("event=config_warning key={} message=\"{}\"", warning.key_path,
+                              warning.message);
+  }
   // Block the stop signals in every thread (the ones started below inherit the mask) and
   // wait for them here, so shutdown runs on this thread and not in a signal handler.
   sigset_t signals;

@@ -57,6 +57,10 @@ int RunServe(const Options& options, std::ostream& /*out*/, std::ostream& err) {
 int RunCheckConfig(const Options& options, std::ostream& out, std::ostream& err) {
   const auto loaded = LoadConfigOrReport(options, err);
   if (!loaded) return kExitFailure;
+  // Legal, so the exit code stays 0; `serve` logs the same warnings at start.
+  for (const auto& warning : config::ConfigWarnings(*loaded->config)) {
+    err << "warning: " << warning.ToString() << "\n";
+  }
   out << config::Summarize(*loaded->config, loaded->templates.get());
   return kExitOk;
 }

@@ -104,11 +104,8 @@ Config DefaultSandboxConfig() {
                                      .approved = 107,
                                      .rework = 108,
                                      .completed = 109};
-  planfix.task_fields = PlanfixTaskFields{.work_type = 201,
-                                          .amount = 202,
-                                          .payment_received = 203,
-                                          .access_granted = 204,
-                                          .communication_minutes = 205};
+  planfix.task_fields = PlanfixTaskFields{
+      .work_type = 201, .amount = 202, .payment_received = 203, .access_granted = 204};
   planfix.contact_fields = PlanfixContactFields{.telegram_chat_id = 301, .language = 302};
 
   auto& telegram = config.telegram;

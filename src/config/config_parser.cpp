@@ -337,7 +337,6 @@ void ReadPlanfix(Reader& reader, const Section& root, PlanfixConfig& planfix) {
   reader.Int(task_fields, "amount", Need::kRequired, t.amount);
   reader.Int(task_fields, "payment_received", Need::kRequired, t.payment_received);
   reader.Int(task_fields, "access_granted", Need::kRequired, t.access_granted);
-  reader.Int(task_fields, "communication_minutes", Need::kOptional, t.communication_minutes);
 
   const Section contact_fields = reader.Table(section, "contact_fields", Need::kRequired);
   auto& c = planfix.contact_fields;

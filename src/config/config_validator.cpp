@@ -10,6 +10,8 @@
 #include <set>
 #include <system_error>
 
+#include <unistd.h>
+
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/google/service_account.h"
 
@@ -18,6 +20,44 @@ namespace planfix_flow::config {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The host of "host[:port][/path]" (an IPv6 address in brackets), lowercased.
+std::string UrlHost(std::string_view rest) {
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  std::string_view host = authority.substr(authority.rfind('@') + 1);
+  if (host.starts_with('[')) {
+    host =
+        host.substr(1, host.find(']') == std::string_view::npos ? host.size() : host.find(']') - 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  std::string lower(host);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return lower;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8 written as four decimal numbers.
+  if (!host.starts_with("127.")) return false;
+  int parts = 0;
+  std::size_t start = 0;
+  while (start <= host.size()) {
+    const std::size_t end = std::min(host.find('.', start), host.size());
+    const std::string_view part = std::string_view(host).substr(start, end - start);
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(), [](unsigned char ch) { return std::isdigit(ch); }) ||
+        std::stoi(std::string(part)) > 255) {
+      return false;
+    }
+    ++parts;
+    start = end + 1;
+  }
+  return parts == 4;
+}
+
+bool IsLoopbackUrlHost(std::string_view rest) { return IsLoopbackHost(UrlHost(rest)); }
 
 class Checker {
  public:
@@ -42,7 +82,9 @@ class Checker {
       Add(std::string(key_path), fmt::format("{} is not a valid id (must be > 0)", value));
   }
 
-  // http(s)://host[...]; `https_only` for URLs that must be public HTTPS.
+  // https://host[...], or http:// to a loopback host (the sandbox and tests): tokens and
+  // client data must not cross a network in clear text. `https_only` refuses even loopback
+  // http:// (URLs Telegram itself must reach).
   void Url(std::string_view key_path, const std::string& value, bool https_only = false) {
     if (value.empty()) {
       Add(std::string(key_path), "must not be empty");
@@ -57,7 +99,14 @@ class Checker {
       Add(std::string(key_path), fmt::format("\"{}\" is not an http(s) URL", value));
       return;
     }
-    if (https_only && !https) Add(std::string(key_path), "must be an https:// URL");
+    if (https_only && !https) {
+      Add(std::string(key_path), "must be an https:// URL");
+    } else if (http && !IsLoopbackUrlHost(value.substr(host_start))) {
+      Add(std::string(key_path),
+          fmt::format("\"{}\" is plain http:// to a host that is not loopback; use https:// "
+                      "(tokens and client data would travel in clear text)",
+                      value));
+    }
   }
 
  private:
@@ -127,6 +176,38 @@ void CheckServer(Checker& check, const ServerConfig& server) {
               30 * 24 * 60 * 60);
 }
 
+// The database's directory must exist and take new files (SQLite also writes the -wal and
+// -shm files beside it); otherwise `serve` fails at start with SQLite's "unable to open
+// database file", which does not say where.
+void CheckStorage(Checker& check, const StorageConfig& storage) {
+  check.NotEmpty("storage.path", storage.path);
+  if (storage.path.empty() || storage.path == ":memory:" || storage.path.starts_with("file:")) {
+    return;
+  }
+  const fs::path file(storage.path);
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) {
+    check.Add("storage.path",
+              fmt::format("the directory {} does not exist (create it, owned by the service's "
+                          "user; the systemd unit's StateDirectory= does this for "
+                          "/var/lib/planfix-flow)",
+                          dir.string()));
+    return;
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    check.Add("storage.path",
+              fmt::format("the directory {} is not writable by this user (SQLite creates the "
+                          "database and its -wal and -shm files there)",
+                          dir.string()));
+    return;
+  }
+  if (fs::exists(file, error) && ::access(file.c_str(), R_OK | W_OK) != 0) {
+    check.Add("storage.path", fmt::format("{} exists but is not readable and writable by this user",
+                                          file.string()));
+  }
+}
+
 void CheckPlanfix(Checker& check, const PlanfixConfig& planfix) {
   check.Url("planfix.base_url", planfix.base_url);
   check.Url("planfix.web_url", planfix.web_url);
@@ -164,9 +245,6 @@ void CheckPlanfix(Checker& check, const PlanfixConfig& planfix) {
   check.Id("planfix.task_fields.amount", t.amount);
   check.Id("planfix.task_fields.payment_received", t.payment_received);
   check.Id("planfix.task_fields.access_granted", t.access_granted);
-  if (t.communication_minutes < 0) {
-    check.Add("planfix.task_fields.communication_minutes", "must be 0 (not tracked) or an id");
-  }
   check.Id("planfix.contact_fields.telegram_chat_id", planfix.contact_fields.telegram_chat_id);
   if (planfix.contact_fields.language < 0) {
     check.Add("planfix.contact_fields.language", "must be 0 (not used) or an id");
@@ -266,7 +344,15 @@ void CheckBrief(Checker& check, const BriefConfig& brief) {
   }
 }
 
-void CheckStages(Checker& check, const std::vector<StageNotice>& stages) {
+void CheckStages(Checker& check, const std::vector<StageNotice>& stages,
+                 const PlanfixStatuses& statuses) {
+  // A status with a rule of its own never reaches the stage messages: its stage would be
+  // accepted and silently never sent.
+  const std::vector<std::pair<std::int64_t, std::string_view>> own_rules = {
+      {statuses.handed_to_production, "handed_to_production (the handoff)"},
+      {statuses.in_production, "in_production (the production gate)"},
+      {statuses.awaiting_approval, "awaiting_approval (the approval request)"},
+  };
   std::map<std::int64_t, std::size_t> seen;
   for (std::size_t index = 0; index < stages.size(); ++index) {
     const auto& stage = stages[index];
@@ -280,6 +366,14 @@ void CheckStages(Checker& check, const std::vector<StageNotice>& stages) {
       check.Add(path + ".template",
                 fmt::format("\"{}\" is not a client message template with stage_name",
                             stage.template_name));
+    }
+    for (const auto& [status, rule] : own_rules) {
+      if (stage.status > 0 && stage.status == status) {
+        check.Add(path + ".status",
+                  fmt::format("{} is planfix.statuses.{}, which has its own message; this "
+                              "stage's message would never be sent",
+                              stage.status, rule));
+      }
     }
     const auto [it, inserted] = seen.emplace(stage.status, index);
     if (!inserted) {
@@ -386,18 +480,32 @@ std::vector<Problem> ValidateConfig(const Config& config) {
   std::vector<Problem> problems;
   Checker check(problems);
   CheckServer(check, config.server);
-  check.NotEmpty("storage.path", config.storage.path);
+  CheckStorage(check, config.storage);
   CheckPlanfix(check, config.planfix);
   CheckTelegram(check, config.telegram);
   CheckGoogle(check, config.google);
   CheckBrief(check, config.brief);
-  CheckStages(check, config.stages);
+  CheckStages(check, config.stages, config.planfix.statuses);
   CheckCalendar(check, config.calendar);
   CheckTemplates(check, config.templates);
   CheckLimits(check, config.limits);
   CheckLogging(check, config.logging);
   CheckSecrets(check, config);
   return problems;
+}
+
+std::vector<Problem> ConfigWarnings(const Config& config) {
+  std::vector<Problem> warnings;
+  if (!IsLoopbackHost(config.server.host)) {
+    warnings.push_back(
+        {"server.host",
+         fmt::format("\"{}\" is not a loopback address: the service then answers every "
+                     "network it is on in plain HTTP, /metrics and /admin included. Keep it on "
+                     "127.0.0.1 behind a TLS reverse proxy (README, \"Production\"), unless a "
+                     "firewall and a proxy on another host stand in front of it",
+                     config.server.host)});
+  }
+  return warnings;
 }
 
 templates::TemplateLoadResult LoadTemplates(const Config& config, std::vector<Problem>& problems) {

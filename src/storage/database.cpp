@@ -1,6 +1,7 @@
 #include "planfix_flow/storage/database.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -40,8 +41,16 @@ Database::Database(DatabaseOptions options) : options_(std::move(options)) {
   if (options_.path.empty()) options_.path = ":memory:";
   if (options_.max_batch == 0) options_.max_batch = 1;
   const int timeout_ms = static_cast<int>(options_.busy_timeout.count());
-  writer_ = std::make_unique<SQLite::Database>(
-      options_.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_URI, timeout_ms);
+  try {
+    writer_ = std::make_unique<SQLite::Database>(
+        options_.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_URI, timeout_ms);
+  } catch (const SQLite::Exception& error) {
+    // SQLite's "unable to open database file" does not say which file, nor why.
+    throw std::runtime_error(
+        fmt::format("storage: cannot open the database {}: {} (does its directory exist, and "
+                    "may this user write there?)",
+                    options_.path, error.what()));
+  }
   const bool in_memory = IsInMemory(options_.path);
   if (!in_memory) {
     const std::string mode = writer_->execAndGet("PRAGMA journal_mode = WAL").getString();

@@ -15,6 +15,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "planfix_flow/app/cli.h"
@@ -87,16 +88,20 @@ class ConfigTest : public testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  // The example config with its templates.dir pointing back at the repository, written into
-  // the scratch directory after `edit`.
+  // The example config as an installation has it, written into the scratch directory after
+  // `edit`: templates.dir points back at the repository, and /var/lib/planfix-flow (which the
+  // systemd unit's StateDirectory= creates) is stood in for by the scratch directory.
   fs::path WriteConfig(const std::function<std::string(std::string)>& edit = nullptr) {
     std::string text = ReplaceLine(
         ReadText(kExample), "dir = ", "dir = \"" + (kSourceDir / "templates").string() + "\"");
+    text = ReplaceLine(text, "path = ", "path = \"" + (dir_ / "planfix-flow.db").string() + "\"");
     if (edit) text = edit(text);
     const fs::path path = dir_ / "config.toml";
     WriteText(path, text);
     return path;
   }
+
+  fs::path InstalledExample() { return WriteConfig(); }
 
   static std::string AllProblems(const ConfigLoadResult& result) {
     std::string all;
@@ -114,7 +119,7 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 }
 
 TEST_F(ConfigTest, ShippedExampleConfigPassesWithTheSecretsSet) {
-  auto result = LoadConfig(kExample, env_);
+  auto result = LoadConfig(InstalledExample(), env_);
   ASSERT_TRUE(result.ok()) << AllProblems(result);
   const Config& config = *result.config;
   EXPECT_EQ(config.server.port, 8080);
@@ -135,7 +140,7 @@ TEST_F(ConfigTest, ShippedExampleConfigPassesWithTheSecretsSet) {
 }
 
 TEST_F(ConfigTest, ExampleConfigWithoutSecretsNamesEveryMissingVariable) {
-  auto result = LoadConfig(kExample, {});
+  auto result = LoadConfig(InstalledExample(), {});
   ASSERT_FALSE(result.ok());
   const std::string all = AllProblems(result);
   for (std::string_view name :
@@ -323,6 +328,104 @@ TEST_F(ConfigTest, RejectsAWebhookUrlTelegramCannotDeliverTo) {
       << AllProblems(result);
 }
 
+TEST_F(ConfigTest, RefusesAStageOnAStatusThatHasItsOwnRule) {
+  auto result = LoadConfig(
+      WriteConfig([](std::string text) { return ReplaceLine(text, "status = 12", "status = 8"); }),
+      env_);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(Contains(AllProblems(result),
+                       "stages[0].status: 8 is planfix.statuses.awaiting_approval (the approval "
+                       "request), which has its own message; this stage's message would never "
+                       "be sent"))
+      << AllProblems(result);
+  result = LoadConfig(
+      WriteConfig([](std::string text) { return ReplaceLine(text, "status = 13", "status = 3"); }),
+      env_);
+  EXPECT_TRUE(
+      Contains(AllProblems(result), "stages[1].status: 3 is planfix.statuses.handed_to_production"))
+      << AllProblems(result);
+  result = LoadConfig(
+      WriteConfig([](std::string text) { return ReplaceLine(text, "status = 13", "status = 5"); }),
+      env_);
+  EXPECT_TRUE(
+      Contains(AllProblems(result), "stages[1].status: 5 is planfix.statuses.in_production"))
+      << AllProblems(result);
+}
+
+TEST_F(ConfigTest, RefusesPlainHttpUrlsExceptToALoopbackHost) {
+  const auto with = [this](const std::string& line_start, const std::string& line) {
+    return LoadConfig(
+        WriteConfig([&](std::string text) { return ReplaceLine(text, line_start, line); }), env_);
+  };
+  for (const auto& [line_start, line, key] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"base_url = \"https://agency", "base_url = \"http://agency.planfix.com/rest/\"",
+            "planfix.base_url"},
+           {"base_url = \"https://api.telegram", "base_url = \"http://api.telegram.org\"",
+            "telegram.base_url"},
+           {"token_url = ", "token_url = \"http://oauth2.googleapis.com/token\"",
+            "google.token_url"},
+           {"forms_base_url = ", "forms_base_url = \"http://127.0.0.1.example.com\"",
+            "google.forms_base_url"},
+           {"web_url = ", "web_url = \"http://agency.planfix.com\"", "planfix.web_url"},
+       }) {
+    const auto result = with(line_start, line);
+    EXPECT_TRUE(Contains(AllProblems(result), key + ": \"http://")) << line << "\n"
+                                                                    << AllProblems(result);
+    EXPECT_TRUE(Contains(AllProblems(result), "is plain http:// to a host that is not loopback"))
+        << AllProblems(result);
+  }
+  for (const std::string loopback : {"http://127.0.0.1:9000/rest/", "http://localhost/rest/",
+                                     "http://127.1.2.3/rest/", "http://[::1]:8/rest/"}) {
+    const auto result = with("base_url = \"https://agency", "base_url = \"" + loopback + "\"");
+    EXPECT_FALSE(Contains(AllProblems(result), "planfix.base_url")) << AllProblems(result);
+  }
+}
+
+TEST_F(ConfigTest, NamesTheDatabaseDirectoryWhenItIsMissing) {
+  const fs::path missing = dir_ / "no-such-dir";
+  auto result = LoadConfig(
+      WriteConfig([&](std::string text) {
+        return ReplaceLine(text, "path = ", "path = \"" + (missing / "flow.db").string() + "\"");
+      }),
+      env_);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(Contains(AllProblems(result),
+                       "storage.path: the directory " + missing.string() + " does not exist"))
+      << AllProblems(result);
+}
+
+TEST_F(ConfigTest, NamesTheDatabaseDirectoryWhenItIsNotWritable) {
+  const fs::path read_only = dir_ / "read-only";
+  fs::create_directories(read_only);
+  fs::permissions(read_only, fs::perms::owner_read | fs::perms::owner_exec);
+  if (::access(read_only.c_str(), W_OK) == 0) {
+    fs::permissions(read_only, fs::perms::owner_all);
+    GTEST_SKIP() << "root may write into a read-only directory: run as another user to check this";
+  }
+  auto result = LoadConfig(
+      WriteConfig([&](std::string text) {
+        return ReplaceLine(text, "path = ", "path = \"" + (read_only / "flow.db").string() + "\"");
+      }),
+      env_);
+  fs::permissions(read_only, fs::perms::owner_all);
+  EXPECT_TRUE(Contains(AllProblems(result),
+                       "storage.path: the directory " + read_only.string() + " is not writable"))
+      << AllProblems(result);
+}
+
+TEST_F(ConfigTest, CommunicationMinutesIsGoneUntilTimeTrackingUsesIt) {
+  auto result = LoadConfig(
+      WriteConfig([](std::string text) {
+        return ReplaceLine(
+            text, "access_granted = ", "access_granted = 104\ncommunication_minutes = 105");
+      }),
+      env_);
+  EXPECT_TRUE(
+      Contains(AllProblems(result), "planfix.task_fields.communication_minutes: unknown key"))
+      << AllProblems(result);
+}
+
 TEST_F(ConfigTest, AcceptsBareTomlDatesAndMovedWorkingDays) {
   auto result = LoadConfig(
       WriteConfig([](std::string text) {
@@ -407,7 +510,7 @@ CliRun RunCheckConfig(const fs::path& path, const Environment& env) {
 }
 
 TEST_F(ConfigTest, CheckConfigPrintsASummaryWithoutSecretsForAGoodConfig) {
-  auto run = RunCheckConfig(kExample, env_);
+  auto run = RunCheckConfig(InstalledExample(), env_);
   EXPECT_EQ(run.code, app::kExitOk) << run.err;
   EXPECT_TRUE(run.err.empty()) << run.err;
   EXPECT_TRUE(Contains(run.out, "is valid")) << run.out;
@@ -418,6 +521,17 @@ TEST_F(ConfigTest, CheckConfigPrintsASummaryWithoutSecretsForAGoodConfig) {
   EXPECT_TRUE(Contains(run.out, "PLANFIX_FLOW_PLANFIX_TOKEN")) << run.out;
   EXPECT_FALSE(Contains(run.out, "missing")) << run.out;
   EXPECT_FALSE(Contains(run.out, "s3cr3t")) << run.out;
+}
+
+TEST_F(ConfigTest, CheckConfigWarnsButPassesWhenTheServerListensBeyondLoopback) {
+  const auto path = WriteConfig(
+      [](std::string text) { return ReplaceLine(text, "host = ", "host = \"0.0.0.0\""); });
+  auto run = RunCheckConfig(path, env_);
+  EXPECT_EQ(run.code, app::kExitOk) << run.err;
+  EXPECT_TRUE(Contains(run.err, "warning: server.host: \"0.0.0.0\" is not a loopback address"))
+      << run.err;
+  EXPECT_TRUE(Contains(run.err, "behind a TLS reverse proxy")) << run.err;
+  EXPECT_TRUE(Contains(run.out, "is valid")) << run.out;
 }
 
 TEST_F(ConfigTest, CheckConfigListsEveryProblemAndExitsNonZero) {
@@ -478,7 +592,7 @@ CliRun RunBinary(const fs::path& dir, const std::vector<std::string>& args,
 }
 
 TEST_F(ConfigTest, TheBinaryPassesTheShippedExampleWithSecretsFromItsEnvironment) {
-  auto run = RunBinary(dir_, {"check-config", "--config", kExample.string()}, env_);
+  auto run = RunBinary(dir_, {"check-config", "--config", InstalledExample().string()}, env_);
   EXPECT_EQ(run.code, app::kExitOk) << run.err;
   EXPECT_TRUE(Contains(run.out, "is valid")) << run.out;
   EXPECT_FALSE(Contains(run.out + run.err, "s3cr3t")) << run.out << run.err;

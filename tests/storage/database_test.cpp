@@ -128,6 +128,20 @@ TEST(Database, AnAcknowledgedEventSurvivesReopeningTheFile) {
   EXPECT_EQ(again->outcome, AppendOutcome::kDuplicate);
 }
 
+TEST(Database, AFileItCannotOpenIsNamedWithItsPath) {
+  const std::string path =
+      (std::filesystem::path(::testing::TempDir()) / "planfix-flow-no-such-dir" / "sub" / "flow.db")
+          .string();
+  try {
+    Database database(DatabaseOptions{path});
+    FAIL() << "opened a database in a directory that does not exist";
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("cannot open the database " + path), std::string::npos) << message;
+    EXPECT_NE(message.find("unable to open database file"), std::string::npos) << message;
+  }
+}
+
 TEST(Database, OpensFilesInWalMode) {
   TempDatabaseFile file;
   Database db(DatabaseOptions{file.path()});

@@ -75,11 +75,10 @@ struct PlanfixStatuses {
 
 // Custom field ids on tasks.
 struct PlanfixTaskFields {
-  std::int64_t work_type = 0;              // required for the handoff
-  std::int64_t amount = 0;                 // required for the handoff
-  std::int64_t payment_received = 0;       // checkbox: payment or prepayment received
-  std::int64_t access_granted = 0;         // checkbox: access to the client's accounts granted
-  std::int64_t communication_minutes = 0;  // 0 = not tracked
+  std::int64_t work_type = 0;         // required for the handoff
+  std::int64_t amount = 0;            // required for the handoff
+  std::int64_t payment_received = 0;  // checkbox: payment or prepayment received
+  std::int64_t access_granted = 0;    // checkbox: access to the client's accounts granted
 };
 
 // Custom field ids on contacts.
@@ -252,6 +251,10 @@ ConfigLoadResult ParseConfig(std::string_view toml_text, const std::filesystem::
 // The semantic checks LoadConfig runs after parsing (ranges, URLs, secrets, calendar, files),
 // for a Config built in code. Does not load templates.
 std::vector<Problem> ValidateConfig(const Config& config);
+
+// What is legal but probably not meant (e.g. server.host on every interface), for check-config
+// and the start-up log to show; never a reason to refuse the config.
+std::vector<Problem> ConfigWarnings(const Config& config);
 
 // Loads and checks the templates a config names, reporting problems like LoadConfig does.
 templates::TemplateLoadResult LoadTemplates(const Config& config, std::vector<Problem>& problems);
