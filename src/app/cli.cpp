@@ -12,6 +12,7 @@
 #include "planfix_flow/app/app.h"
 #include "planfix_flow/app/demo.h"
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/core/utf8.h"
 #include "planfix_flow/storage/database.h"
 
 namespace planfix_flow::app {
@@ -92,12 +93,27 @@ std::unique_ptr<storage::Database> OpenExistingDatabase(const JobsOptions& optio
   }
 }
 
-std::string OneLine(std::string text, std::size_t max) {
+// A table cell: one line, at most `max` bytes, cut at a character boundary; `cut` is set when
+// something was left out, so the table can say where the whole text is.
+std::string OneLine(std::string text, std::size_t max, bool* cut = nullptr) {
   for (char& c : text) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
-  if (text.size() > max) text = text.substr(0, max - 3) + "...";
+  if (text.size() > max) {
+    text = std::string(core::Utf8Prefix(text, max - 3)) + "...";
+    if (cut != nullptr) *cut = true;
+  }
   return text;
+}
+
+constexpr std::size_t kErrorColumnBytes = 100;
+
+// What `list` prints under a table whose LAST ERROR column cut a text.
+void SayWhereTheWholeErrorIs(bool cut, std::string_view noun, std::ostream& out) {
+  if (!cut) return;
+  out << fmt::format(
+      "(errors are cut at {} characters: `{} show <id>` or `{} list --json` print them whole)\n",
+      kErrorColumnBytes, noun, noun);
 }
 
 int RunJobsList(const JobsOptions& options, std::ostream& out, std::ostream& err) {
@@ -122,13 +138,16 @@ int RunJobsList(const JobsOptions& options, std::ostream& out, std::ostream& err
   }
   out << fmt::format("{:>8}  {:<8}  {:<24}  {:<24}  {:>8}  {:<24}  {}\n", "ID", "STATE", "KIND",
                      "DESTINATION", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR");
+  bool cut = false;
   for (const auto& job : jobs) {
     out << fmt::format("{:>8}  {:<8}  {:<24}  {:<24}  {:>8}  {:<24}  {}\n", job.id,
                        storage::ToString(job.state), job.kind, job.destination,
                        std::to_string(job.attempts) + "/" + std::to_string(job.max_attempts),
-                       storage::FormatTime(job.next_attempt_at), OneLine(job.last_error, 100));
+                       storage::FormatTime(job.next_attempt_at),
+                       OneLine(job.last_error, kErrorColumnBytes, &cut));
   }
   if (jobs.empty()) out << "(no jobs)\n";
+  SayWhereTheWholeErrorIs(cut, "jobs", out);
   return kExitOk;
 }
 
@@ -180,12 +199,15 @@ int RunEventsList(const JobsOptions& options, std::ostream& out, std::ostream& e
   }
   out << fmt::format("{:>8}  {:<8}  {:<24}  {:>8}  {:<24}  {}\n", "ID", "STATE", "KIND", "ATTEMPTS",
                      "RECEIVED", "LAST ERROR");
+  bool cut = false;
   for (const auto& event : events) {
     out << fmt::format("{:>8}  {:<8}  {:<24}  {:>8}  {:<24}  {}\n", event.id,
                        storage::ToString(event.state), event.kind, event.attempts,
-                       storage::FormatTime(event.received_at), OneLine(event.last_error, 100));
+                       storage::FormatTime(event.received_at),
+                       OneLine(event.last_error, kErrorColumnBytes, &cut));
   }
   if (events.empty()) out << "(no events)\n";
+  SayWhereTheWholeErrorIs(cut, "events", out);
   return kExitOk;
 }
 

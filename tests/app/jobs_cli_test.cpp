@@ -84,6 +84,33 @@ TEST_F(JobsCliTest, ListShowsDeadJobsWithTheirReason) {
   EXPECT_EQ(json[0]["state"], "pending");
 }
 
+TEST_F(JobsCliTest, ListSaysWhereAnErrorItCutIsPrintedWhole) {
+  const auto list = [&] { return RunWith({"jobs", "list", "--database", path_}); };
+  EXPECT_EQ(list().out.find("errors are cut"), std::string::npos) << list().out;
+  {
+    storage::Database db(storage::DatabaseOptions{path_});
+    ASSERT_TRUE(db.ReplayJob(dead_id_, kStart));
+    auto leased = db.LeaseNextJob("w", kStart, kStart + std::chrono::minutes(5));
+    ASSERT_TRUE(leased);
+    // A long Planfix error in Ukrainian: the cut must not split a letter.
+    std::string error = "permanent: planfix: ";
+    for (int i = 0; i < 40; ++i) error += "поле ";
+    db.FailJob(leased->id, "w", error, storage::FailureOutcome::kDead, kStart, kStart);
+  }
+  const auto run = list();
+  EXPECT_EQ(run.code, kExitOk) << run.err;
+  EXPECT_NE(run.out.find("(errors are cut at 100 characters: `jobs show <id>` or `jobs list "
+                         "--json` print them whole)"),
+            std::string::npos)
+      << run.out;
+  // 97 bytes and "...": 20 of "permanent: planfix: ", 8 x 9 of "поле ", then "по" (4 bytes);
+  // the 97th byte would have been half of "л".
+  std::string shown = "permanent: planfix: ";
+  for (int i = 0; i < 8; ++i) shown += "поле ";
+  EXPECT_NE(run.out.find(shown + "по...\n"), std::string::npos) << run.out;
+  EXPECT_NO_THROW((void)nlohmann::json(run.out).dump()) << "the table is not valid UTF-8";
+}
+
 TEST_F(JobsCliTest, ShowPrintsTheWholeJobAsJson) {
   auto run = RunWith({"jobs", "show", std::to_string(dead_id_), "--database", path_});
   EXPECT_EQ(run.code, kExitOk) << run.err;

@@ -233,6 +233,8 @@ TEST(PlanfixWebhookSamples, EverySampleBodyInTheIntegrationKitParses) {
     const auto parsed = ParsePlanfixWebhook(filled, format);
     ASSERT_TRUE(parsed) << name << ": " << parsed.error().message;
     EXPECT_EQ(parsed->ids.at("task"), "1042") << name;
+    // The README recommends `at` (a retry from a new press); every sample follows it.
+    EXPECT_FALSE(parsed->at.empty()) << name;
   }
 }
 
