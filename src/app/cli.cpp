@@ -11,6 +11,7 @@
 
 #include "planfix_flow/app/app.h"
 #include "planfix_flow/app/demo.h"
+#include "planfix_flow/app/version.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/core/utf8.h"
 #include "planfix_flow/storage/database.h"
@@ -21,6 +22,7 @@ namespace {
 
 struct Options {
   std::string config_path;
+  std::string env_file;  // check-config: read the secrets from this EnvironmentFile too
   const config::Environment* env = nullptr;
 };
 
@@ -28,7 +30,16 @@ struct Options {
 // and returns nullopt. What check-config runs, and what serve should run before starting.
 std::optional<config::ConfigLoadResult> LoadConfigOrReport(const Options& options,
                                                            std::ostream& err) {
-  config::ConfigLoadResult result = config::LoadConfig(options.config_path, *options.env);
+  config::Environment env = *options.env;
+  if (!options.env_file.empty()) {
+    const auto problems = config::ReadEnvironmentFile(options.env_file, env);
+    if (!problems.empty()) {
+      for (const auto& problem : problems) err << problem.ToString() << "\n";
+      err << options.env_file << ": cannot read the secrets\n";
+      return std::nullopt;
+    }
+  }
+  config::ConfigLoadResult result = config::LoadConfig(options.config_path, env);
   if (result.ok()) return result;
   for (const auto& problem : result.problems) err << problem.ToString() << "\n";
   err << options.config_path << ": " << result.problems.size()
@@ -285,6 +296,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       "planfix-flow runs an agency's client workflow around Planfix, Telegram and Google Forms.",
       "planfix-flow"};
   cli.require_subcommand(1);
+  cli.set_version_flag("--version", VersionText(), "Print the version, commit and build type");
   Options options;
   options.env = &env;
 
@@ -294,6 +306,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   auto* check = cli.add_subcommand(
       "check-config", "Validate a config file and the secrets it needs; list every problem.");
   check->add_option("-c,--config", options.config_path, "Path to the TOML config file")->required();
+  check->add_option("--env-file", options.env_file,
+                    "Read the secrets from this environment file too (the unit's "
+                    "EnvironmentFile=, e.g. /etc/planfix-flow/planfix-flow.env; root-only, so "
+                    "run with sudo); its values win over the process environment");
   auto* demo = cli.add_subcommand(
       "demo", "Run the whole story against the built-in sandbox (no accounts needed).");
 
@@ -356,6 +372,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     return kExitOk;
   } catch (const CLI::CallForAllHelp&) {
     out << cli.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::CallForVersion&) {
+    out << VersionText() << "\n";
     return kExitOk;
   } catch (const CLI::ParseError& error) {
     err << "planfix-flow: " << error.what() << "\n";

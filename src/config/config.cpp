@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <fstream>
 #include <sstream>
 
 extern char** environ;  // NOLINT: POSIX
@@ -37,6 +40,50 @@ Environment ProcessEnvironment() {
     env.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
   }
   return env;
+}
+
+std::vector<Problem> ReadEnvironmentFile(const std::filesystem::path& path, Environment& into) {
+  std::vector<Problem> problems;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    problems.push_back({path.string(), std::filesystem::exists(path)
+                                           ? "cannot be read by this user (run it with sudo)"
+                                           : "does not exist"});
+    return problems;
+  }
+  const auto trim = [](std::string_view text) {
+    const auto begin = text.find_first_not_of(" \t\r");
+    if (begin == std::string_view::npos) return std::string_view();
+    return text.substr(begin, text.find_last_not_of(" \t\r") - begin + 1);
+  };
+  Environment read;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const std::string_view text = trim(line);
+    if (text.empty() || text.front() == '#' || text.front() == ';') continue;
+    const auto equals = text.find('=');
+    const std::string_view name =
+        equals == std::string_view::npos ? text : trim(text.substr(0, equals));
+    const bool valid_name =
+        !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+          return std::isupper(ch) || std::isdigit(ch) || ch == '_';
+        });
+    if (equals == std::string_view::npos || !valid_name) {
+      problems.push_back({fmt::format("{}:{}", path.string(), number),
+                          "is not NAME=value (the line is not shown: it may hold a secret)"});
+      continue;
+    }
+    std::string_view value = trim(text.substr(equals + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (name.starts_with(kEnvPrefix)) read[std::string(name)] = std::string(value);
+  }
+  if (problems.empty()) {
+    for (auto& [name, value] : read) into[name] = std::move(value);
+  }
+  return problems;
 }
 
 std::string_view ToString(TelegramMode mode) {

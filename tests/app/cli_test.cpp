@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <sstream>
 #include <vector>
 
@@ -28,6 +29,16 @@ TEST(Cli, HelpDescribesEverySubcommand) {
   for (const char* command : {"serve", "check-config", "demo"}) {
     EXPECT_NE(run.out.find(command), std::string::npos) << command;
   }
+}
+
+TEST(Cli, VersionNamesTheVersionTheCommitAndTheBuildType) {
+  auto run = RunWith({"--version"});
+  EXPECT_EQ(run.code, kExitOk) << run.err;
+  // The commit is 12 hex digits (with "-dirty" for a tree with changes), or "unknown" outside
+  // git; the build type is CMake's.
+  const std::regex line(R"(planfix-flow \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown), )"
+                        R"((Debug|Release|RelWithDebInfo|MinSizeRel) build\)\n)");
+  EXPECT_TRUE(std::regex_match(run.out, line)) << run.out;
 }
 
 TEST(Cli, SubcommandHelpNamesItsOptions) {

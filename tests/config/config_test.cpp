@@ -610,5 +610,48 @@ TEST_F(ConfigTest, TheBinaryRefusesABrokenConfigNamingEachProblem) {
   EXPECT_TRUE(run.out.empty()) << run.out;
 }
 
+// What the docs tell an operator to type on the VPS: the secrets sit in the root-only env file
+// that systemd reads, not in the shell's environment.
+TEST_F(ConfigTest, TheBinaryReadsTheSecretsFromTheEnvFileAsSystemdWould) {
+  const fs::path env_file = dir_ / "planfix-flow.env";
+  std::string text =
+      "# planfix-flow secrets\n\n; a comment systemd also skips\n"
+      "UNRELATED=ignored\n";
+  for (const auto& [name, value] : env_) {
+    // Quoted and unquoted values, spaces around the line: as systemd reads them.
+    text += name == std::string(kEnvAdminToken) ? fmt::format("  {}=\"{}\"  \n", name, value)
+                                                : fmt::format("{}={}\n", name, value);
+  }
+  WriteText(env_file, text);
+  const auto config = InstalledExample();
+  auto run = RunBinary(
+      dir_, {"check-config", "--config", config.string(), "--env-file", env_file.string()}, {});
+  EXPECT_EQ(run.code, app::kExitOk) << run.err;
+  EXPECT_TRUE(Contains(run.out, "is valid")) << run.out;
+  EXPECT_FALSE(Contains(run.out + run.err, "s3cr3t")) << run.out << run.err;
+
+  // Without it, the same call names every secret as missing (what the docs used to lead to).
+  run = RunBinary(dir_, {"check-config", "--config", config.string()}, {});
+  EXPECT_EQ(run.code, app::kExitFailure);
+  EXPECT_TRUE(Contains(run.err, "PLANFIX_FLOW_PLANFIX_TOKEN: is not set")) << run.err;
+
+  // A broken line is named by its number, never shown: it may hold a secret.
+  WriteText(env_file, text + "PLANFIX_FLOW_ADMIN_TOKEN admin-token-s3cr3t-ffffffff\n");
+  run = RunBinary(
+      dir_, {"check-config", "--config", config.string(), "--env-file", env_file.string()}, {});
+  EXPECT_EQ(run.code, app::kExitFailure);
+  EXPECT_TRUE(Contains(run.err, env_file.string() + ":" + std::to_string(4 + env_.size() + 1) +
+                                    ": is not NAME=value"))
+      << run.err;
+  EXPECT_FALSE(Contains(run.out + run.err, "s3cr3t")) << run.err;
+
+  run = RunBinary(
+      dir_,
+      {"check-config", "--config", config.string(), "--env-file", (dir_ / "missing.env").string()},
+      {});
+  EXPECT_EQ(run.code, app::kExitFailure);
+  EXPECT_TRUE(Contains(run.err, "missing.env: does not exist")) << run.err;
+}
+
 }  // namespace
 }  // namespace planfix_flow::config

@@ -220,6 +220,13 @@ struct Problem {
   std::string ToString() const { return key_path + ": " + message; }
 };
 
+// Reads a systemd EnvironmentFile (what the unit's EnvironmentFile= gives `serve`): one
+// NAME=value per line, blank lines and lines starting with # or ; ignored, a value optionally in
+// matching single or double quotes. Only PLANFIX_FLOW_* names are kept; their values replace
+// those in `into`. Problems name the file and the line number, never the line (it may hold a
+// secret).
+std::vector<Problem> ReadEnvironmentFile(const std::filesystem::path& path, Environment& into);
+
 struct ConfigLoadResult {
   std::optional<Config> config;  // set only when there are no problems
   std::vector<Problem> problems;
