@@ -4,12 +4,14 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
 
 #include "planfix_flow/app/forms_reconciler.h"
 #include "planfix_flow/app/telegram_poller.h"
+#include "planfix_flow/app/telegram_setup.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/engine/effect_executor.h"
 #include "planfix_flow/engine/event_processor.h"
@@ -19,6 +21,7 @@
 #include "planfix_flow/http/ingress_server.h"
 #include "planfix_flow/planfix/planfix_client.h"
 #include "planfix_flow/telegram/telegram_client.h"
+#include "planfix_flow/workflow/service_notices.h"
 #include "planfix_flow/workflow/workflow.h"
 
 namespace planfix_flow::app {
@@ -251,16 +254,18 @@ struct App::Impl {
           auto payload = JobPayload(job);
           if (!payload) return Fail(payload.error());
           telegram::SendMessageRequest request;
-          request.chat_id = payload->value("chat_id", std::int64_t{0});
+          // A group that became a supergroup is written to under its new id at once.
+          request.chat_id = database->CurrentChatId(payload->value("chat_id", std::int64_t{0}));
           request.text = payload->value("text", "");
           auto keyboard = InlineKeyboardOf(*payload);
           if (!keyboard) return Fail(keyboard.error());
           request.keyboard = std::move(*keyboard);
           auto sent = telegram.SendMessage(request);
-          if (!sent && sent.error().migrate_to_chat_id) {
-            // The group became a supergroup: send there, and say so in the
-            // result so the workflow can store the new id.
-            request.chat_id = *sent.error().migrate_to_chat_id;
+          for (int hop = 0; hop < 3 && !sent && sent.error().migrate_to_chat_id; ++hop) {
+            // The group became a supergroup: remember it, and send there.
+            const telegram::ChatId to = *sent.error().migrate_to_chat_id;
+            NoteChatMigration(request.chat_id, to);
+            request.chat_id = to;
             sent = telegram.SendMessage(request);
           }
           if (!sent) return Fail(sent.error());
@@ -360,11 +365,18 @@ struct App::Impl {
     database = std::make_unique<storage::Database>(database_options);
     metrics.AddCollector([db = database.get()](core::Metrics& m) { db->CollectMetrics(m); });
 
+    staff_chat.store(database->CurrentChatId(config.telegram.staff_chat_id));
+    if (staff_chat.load() != config.telegram.staff_chat_id) {
+      core::Logger("app")->warn(
+          "event=staff_chat_migrated configured={} current={} action=\"set "
+          "telegram.staff_chat_id = {} in the config\"",
+          config.telegram.staff_chat_id, staff_chat.load(), staff_chat.load());
+    }
     if (options.make_handler) {
       handler = options.make_handler();
     } else {
       handler = std::make_unique<workflow::Workflow>(
-          workflow::RuleContext{&config, templates.get(), &calendar}, facts);
+          workflow::RuleContext{&config, templates.get(), &calendar, &staff_chat}, facts);
     }
 
     // An event whose facts cannot be read (Planfix down) waits out an outage like a job does.
@@ -398,10 +410,55 @@ struct App::Impl {
     facts.set_flows(database.get());
     OpenGoogle();
     job_admin = std::make_unique<DatabaseJobAdmin>(*database, *executor);
+    telegram_setup = std::make_unique<TelegramSetup>(telegram, *database, clock, metrics,
+                                                     TelegramSetupOptionsFor(config));
     if (config.telegram.mode == config::TelegramMode::kPolling) {
       TelegramPollerOptions poller_options;
       poller_options.poll_timeout = std::chrono::seconds(config.telegram.polling_timeout_seconds);
       poller = std::make_unique<TelegramPoller>(telegram, *database, clock, poller_options);
+    }
+  }
+
+  static TelegramSetupOptions TelegramSetupOptionsFor(const config::Config& config) {
+    TelegramSetupOptions setup;
+    setup.bot_username = config.telegram.bot_username;
+    if (config.telegram.mode == config::TelegramMode::kWebhook) {
+      setup.webhook_url = config.telegram.webhook_url;
+      setup.secret_token = config.secrets.telegram_webhook_secret;
+      setup.allowed_updates.assign(workflow::kTelegramUpdateTypes.begin(),
+                                   workflow::kTelegramUpdateTypes.end());
+      setup.check_interval = std::chrono::minutes(config.telegram.webhook_check_interval_minutes);
+    }
+    return setup;
+  }
+
+  // Telegram answered a send to `from` with "migrated to `to`" (a group became a supergroup).
+  // Stored, so every later message goes to `to` at once, also after a restart; the staff
+  // chat's own migration is announced once there (through an event, so it is said once).
+  void NoteChatMigration(telegram::ChatId from, telegram::ChatId to) {
+    const bool staff = database->CurrentChatId(config.telegram.staff_chat_id) == from;
+    auto log = core::Logger("app");
+    storage::NewEvent event;
+    event.source = storage::EventSource::kInternal;
+    event.dedupe_key = fmt::format("chat.migrated:{}:{}", from, to);
+    event.kind = workflow::kEventTelegramChatMigrated;
+    event.payload = workflow::ToJson(workflow::ChatMigration{from, to, staff});
+    event.received_at = clock.Now();
+    // The event first: should the process die before the mapping is stored, the next send
+    // learns the migration again and the notice is still said once.
+    if (auto appended = database->AppendEvent(event); !appended) {
+      log->error("event=chat_migration_not_reported from={} to={} error=\"{}\"", from, to,
+                 appended.error().ToString());
+    }
+    if (!database->RecordChatMigration(from, to, clock.Now())) return;
+    if (staff) {
+      staff_chat.store(to);
+      log->warn(
+          "event=staff_chat_migrated from={} to={} action=\"set telegram.staff_chat_id = {} in "
+          "the config\"",
+          from, to, to);
+    } else {
+      log->warn("event=chat_migrated from={} to={}", from, to);
     }
   }
 
@@ -489,7 +546,13 @@ struct App::Impl {
                               : std::string(),
                           config.secrets.admin_token};
     http::IngressHooks hooks;
-    hooks.is_ready = [db = database.get()] { return db->IsWritable(); };
+    hooks.readiness_problems = [this] {
+      std::vector<std::string> problems;
+      if (!database->IsWritable()) problems.emplace_back("the database is not writable");
+      if (auto telegram_problem = telegram_setup->Problem(); !telegram_problem.empty())
+        problems.push_back(std::move(telegram_problem));
+      return problems;
+    };
     hooks.job_admin = job_admin.get();
     server = std::make_unique<http::IngressServer>(server_options, *database, metrics, clock,
                                                    std::move(secrets), std::move(hooks));
@@ -517,6 +580,9 @@ struct App::Impl {
   std::unique_ptr<FormsReconciler> reconciler;
   std::unique_ptr<http::IngressServer> server;
   std::unique_ptr<TelegramPoller> poller;  // telegram.mode = "polling" only
+  std::unique_ptr<TelegramSetup> telegram_setup;
+  // The staff chat as Telegram knows it now (the rules read it; a migration updates it).
+  std::atomic<std::int64_t> staff_chat{0};
   std::vector<std::jthread> threads;
   bool started = false;
 };
@@ -550,6 +616,8 @@ void App::Start() {
     if (impl.reconciler) {
       impl.threads.emplace_back([&impl](std::stop_token stop) { impl.reconciler->Run(stop); });
     }
+    // Stop waits for a Telegram call in flight: up to its request timeout.
+    impl.threads.emplace_back([&impl](std::stop_token stop) { impl.telegram_setup->Run(stop); });
     // Stop waits for a getUpdates in flight: up to telegram.polling_timeout_seconds.
     if (impl.poller) {
       impl.threads.emplace_back([&impl](std::stop_token stop) { impl.poller->Run(stop); });
@@ -569,6 +637,7 @@ void App::Stop() {
   impl_->reconciler.reset();
   impl_->forms.reset();
   impl_->poller.reset();
+  impl_->telegram_setup.reset();
   impl_->job_admin.reset();
   impl_->scheduler.reset();
   impl_->executor.reset();
@@ -585,7 +654,7 @@ std::size_t App::RunUntilIdle() {
   if (!impl_->started) throw std::logic_error("RunUntilIdle before Start");
   std::size_t steps = 0;
   for (;;) {
-    std::size_t round = 0;
+    std::size_t round = impl_->telegram_setup->RunDue();
     if (impl_->poller) round += impl_->poller->PollOnce(std::chrono::seconds(0)).value_or(0);
     while (impl_->processor->RunOnce() != engine::ProcessOutcome::kIdle) ++round;
     round += impl_->scheduler->RunDue();

@@ -383,6 +383,8 @@ void ReadTelegram(Reader& reader, const Section& root, TelegramConfig& telegram)
                        {{"webhook", TelegramMode::kWebhook}, {"polling", TelegramMode::kPolling}},
                        telegram.mode);
   reader.String(section, "webhook_url", Need::kOptional, telegram.webhook_url);
+  reader.Int(section, "webhook_check_interval_minutes", Need::kOptional,
+             telegram.webhook_check_interval_minutes);
   reader.Int(section, "polling_timeout_seconds", Need::kOptional, telegram.polling_timeout_seconds);
   reader.Int(section, "per_chat_interval_ms", Need::kOptional, telegram.per_chat_interval_ms);
   reader.Int(section, "group_messages_per_minute", Need::kOptional,

@@ -1,6 +1,7 @@
 #include "planfix_flow/http/ingress_server.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <httplib.h>
 #include <sys/socket.h>
 
@@ -715,9 +716,12 @@ void IngressServer::Impl::RegisterRoutes() {
                WriteJson(res, 200, nlohmann::json{{"status", "ok"}});
              }));
   server.Get("/readyz", Timed("/readyz", [this](const Request&, Response& res) {
-               const bool ready = !hooks.is_ready || hooks.is_ready();
-               if (ready) return WriteJson(res, 200, nlohmann::json{{"status", "ready"}});
-               WriteError(res, 503, "not ready: the database is not writable");
+               const std::vector<std::string> problems = hooks.readiness_problems
+                                                             ? hooks.readiness_problems()
+                                                             : std::vector<std::string>{};
+               if (problems.empty())
+                 return WriteJson(res, 200, nlohmann::json{{"status", "ready"}});
+               WriteError(res, 503, fmt::format("not ready: {}", fmt::join(problems, "; ")));
              }));
   server.Get("/metrics", Timed("/metrics", [this](const Request&, Response& res) {
                res.status = 200;

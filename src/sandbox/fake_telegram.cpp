@@ -6,10 +6,13 @@
 #include <cctype>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
 #include <variant>
 
+#include "planfix_flow/http/curl_http_client.h"
 #include "planfix_flow/telegram/html.h"
+#include "planfix_flow/telegram/telegram_client.h"
 
 namespace planfix_flow::sandbox {
 
@@ -408,19 +411,20 @@ FakeResponse FakeTelegram::Handle(const FakeRequest& request) {
   }
   // Method names are case-insensitive in the Bot API.
   const std::string method = ToLower(request.captures[1]);
-  if (method == "getme") return GetMe();
+  if (method == "getme") return GetMe(params);
   if (method == "sendmessage") return SendMessage(params);
   if (method == "editmessagetext") return EditMessageText(params);
   if (method == "answercallbackquery") return AnswerCallbackQuery(params);
   if (method == "getupdates") return GetUpdates(params);
   if (method == "setwebhook") return SetWebhook(params);
   if (method == "deletewebhook") return DeleteWebhook(params);
-  if (method == "getwebhookinfo") return GetWebhookInfo();
+  if (method == "getwebhookinfo") return GetWebhookInfo(params);
   RecordFailure(fmt::format("fake-telegram: unknown method '{}'", request.captures[1]));
   return Err(404, "Not Found");
 }
 
-FakeResponse FakeTelegram::GetMe() {
+FakeResponse FakeTelegram::GetMe(const Params& params) {
+  if (auto refused = CheckParams("getMe", params, {})) return *refused;
   return Ok({{"id", options_.bot_id},
              {"is_bot", true},
              {"first_name", "Planfix Flow"},
@@ -712,14 +716,7 @@ FakeResponse FakeTelegram::GetUpdates(const Params& params) {
   const std::uint64_t generation = ++poll_generation_;
   updates_changed_.notify_all();
 
-  auto wanted = [this](const QueuedUpdate& update) {
-    if (!allowed_updates_ || allowed_updates_->empty()) {
-      return update.type != "chat_member" && update.type != "message_reaction" &&
-             update.type != "message_reaction_count";
-    }
-    return std::find(allowed_updates_->begin(), allowed_updates_->end(), update.type) !=
-           allowed_updates_->end();
-  };
+  auto wanted = [this](const QueuedUpdate& update) { return WantedLocked(update.type); };
   auto confirm_and_filter = [&] {
     if (offset < 0) {
       const auto keep = static_cast<std::size_t>(-offset);
@@ -768,26 +765,178 @@ FakeResponse FakeTelegram::GetUpdates(const Params& params) {
   return Ok(std::move(result));
 }
 
+bool FakeTelegram::WantedLocked(const std::string& update_type) const {
+  if (!allowed_updates_ || allowed_updates_->empty()) {
+    return update_type != "chat_member" && update_type != "message_reaction" &&
+           update_type != "message_reaction_count";
+  }
+  return std::find(allowed_updates_->begin(), allowed_updates_->end(), update_type) !=
+         allowed_updates_->end();
+}
+
+namespace {
+
+// The update types of the Bot API's Update object (its fields but update_id).
+const std::set<std::string>& UpdateTypes() {
+  static const std::set<std::string> types = {"message",
+                                              "edited_message",
+                                              "channel_post",
+                                              "edited_channel_post",
+                                              "business_connection",
+                                              "business_message",
+                                              "edited_business_message",
+                                              "deleted_business_messages",
+                                              "guest_message",
+                                              "message_reaction",
+                                              "message_reaction_count",
+                                              "inline_query",
+                                              "chosen_inline_result",
+                                              "callback_query",
+                                              "shipping_query",
+                                              "pre_checkout_query",
+                                              "purchased_paid_media",
+                                              "poll",
+                                              "poll_answer",
+                                              "my_chat_member",
+                                              "chat_member",
+                                              "chat_join_request",
+                                              "chat_boost",
+                                              "removed_chat_boost",
+                                              "managed_bot"};
+  return types;
+}
+
+// The reason phrase Telegram quotes in "Wrong response from the webhook: 404 Not Found".
+std::string_view StatusText(int status) {
+  switch (status) {
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
+  }
+}
+
+std::optional<bool> ParseBoolean(const json& value) {
+  if (value.is_boolean()) return value.get<bool>();
+  if (value.is_number_integer()) return value.get<std::int64_t>() != 0;
+  if (value.is_string()) {
+    const std::string text = ToLower(value.get<std::string>());
+    if (text == "true" || text == "1") return true;
+    if (text == "false" || text == "0") return false;
+  }
+  return std::nullopt;
+}
+
+// "https://host[:port]/..." with a port Telegram delivers to, else the Bot API's refusal.
+std::optional<FakeResponse> CheckHttpsWebhook(const std::string& url) {
+  if (!url.starts_with("https://")) {
+    return BadRequest("bad webhook: An HTTPS URL must be provided for webhook");
+  }
+  const std::string authority = url.substr(8, url.find_first_of("/?#", 8) - 8);
+  const std::string host_port = authority.substr(authority.find('@') + 1);
+  const auto bracket = host_port.rfind(']');
+  const auto colon = host_port.rfind(':');
+  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+    const std::string port = host_port.substr(colon + 1);
+    if (port != "443" && port != "80" && port != "88" && port != "8443") {
+      return BadRequest("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443");
+    }
+  }
+  const std::string host = host_port.substr(0, std::min(colon, host_port.size()));
+  if (host.empty())
+    return BadRequest("bad webhook: Failed to resolve host: Name or service not known");
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<FakeResponse> FakeTelegram::CheckParams(
+    const std::string& method, const Params& params,
+    const std::map<std::string, std::string>& spec) {
+  for (const auto& [name, value] : params.values.items()) {
+    const auto it = spec.find(name);
+    if (it == spec.end()) {
+      RecordFailure(fmt::format("fake-telegram: {} has no parameter '{}'", method, name));
+      continue;
+    }
+    if (value.is_null()) continue;
+    const std::string& type = it->second;
+    bool fits = true;
+    if (type == "String") {
+      fits = value.is_string();
+    } else if (type == "Integer") {
+      fits = params.Integer(name).has_value();
+    } else if (type == "Boolean") {
+      fits = ParseBoolean(value).has_value();
+    } else if (type == "Array of String") {
+      const json list = params.Object(name);
+      fits = list.is_array() && std::all_of(list.begin(), list.end(),
+                                            [](const json& item) { return item.is_string(); });
+      if (!fits) return BadRequest("can't parse allowed updates");
+    } else if (type == "InputFile") {
+      RecordFailure(fmt::format("fake-telegram: {}: the fake takes no '{}' upload", method, name));
+    }
+    if (!fits) {
+      return BadRequest(fmt::format("parameter \"{}\" must be of type {}", name, type));
+    }
+  }
+  return std::nullopt;
+}
+
 FakeResponse FakeTelegram::SetWebhook(const Params& params) {
+  if (auto refused = CheckParams("setWebhook", params,
+                                 {{"url", "String"},
+                                  {"certificate", "InputFile"},
+                                  {"ip_address", "String"},
+                                  {"max_connections", "Integer"},
+                                  {"allowed_updates", "Array of String"},
+                                  {"drop_pending_updates", "Boolean"},
+                                  {"secret_token", "String"}})) {
+    return *refused;
+  }
   const auto url = params.String("url");
   if (!url) return BadRequest("parameter \"url\" is required");
   const std::string secret = params.String("secret_token").value_or("");
+  const bool drop_pending = params.Has("drop_pending_updates") &&
+                            ParseBoolean(params.values.at("drop_pending_updates")).value_or(false);
   std::lock_guard lock(state_mutex_);
   if (url->empty()) {
     const bool had = !webhook_.url.empty();
     webhook_ = FakeWebhook{};
+    if (drop_pending) updates_.clear();
     return Ok(true, had ? "Webhook was deleted" : "Webhook is already deleted");
   }
-  if (url->rfind("https://", 0) != 0) {
-    return BadRequest("bad webhook: An HTTPS URL must be provided for webhook");
-  }
-  const std::string authority = url->substr(8, url->find('/', 8) - 8);
-  const auto colon = authority.rfind(':');
-  if (colon != std::string::npos) {
-    const std::string port = authority.substr(colon + 1);
-    if (port != "443" && port != "80" && port != "88" && port != "8443") {
-      return BadRequest("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443");
-    }
+  // The one deliberate difference from Telegram: http:// on loopback, for tests.
+  if (!telegram::IsLoopbackHttpUrl(*url)) {
+    if (auto refused = CheckHttpsWebhook(*url)) return *refused;
   }
   if (!secret.empty() || params.Has("secret_token")) {
     const bool valid =
@@ -797,35 +946,117 @@ FakeResponse FakeTelegram::SetWebhook(const Params& params) {
         });
     if (!valid) return BadRequest("secret token contains unallowed characters");
   }
-  if (params.Has("allowed_updates")) {
-    const json list = params.Object("allowed_updates");
-    if (!list.is_array()) return BadRequest("can't parse allowed updates");
-    webhook_.allowed_updates_json = list.dump();
+  std::optional<int> max_connections;
+  if (const auto wanted = params.Integer("max_connections")) {
+    if (*wanted < 1 || *wanted > 100) {
+      return BadRequest("bad webhook: max_connections must be between 1 and 100");
+    }
+    max_connections = static_cast<int>(*wanted);
   }
-  if (params.Bool("drop_pending_updates")) updates_.clear();
+  std::optional<std::vector<std::string>> allowed;
+  if (params.Has("allowed_updates")) {
+    allowed.emplace();
+    for (const auto& item : params.Object("allowed_updates")) {
+      const std::string type = item.get<std::string>();
+      if (!UpdateTypes().contains(type)) {
+        RecordFailure(fmt::format("fake-telegram: setWebhook: '{}' is not an update type", type));
+      }
+      allowed->push_back(type);
+    }
+  }
+  if (webhook_.url != *url) {
+    webhook_.last_error_date.reset();
+    webhook_.last_error_message.clear();
+  }
+  if (allowed) {
+    // One setting for the bot, as in the Bot API: getUpdates and the webhook share it.
+    allowed_updates_ = *allowed;
+    webhook_.allowed_updates_json = json(*allowed).dump();
+  }
+  if (drop_pending) updates_.clear();
   webhook_.url = *url;
   webhook_.secret_token = secret;
+  webhook_.max_connections = max_connections;
   updates_changed_.notify_all();  // a waiting poll ends
   return Ok(true, "Webhook was set");
 }
 
 FakeResponse FakeTelegram::DeleteWebhook(const Params& params) {
+  if (auto refused = CheckParams("deleteWebhook", params, {{"drop_pending_updates", "Boolean"}})) {
+    return *refused;
+  }
+  const bool drop_pending = params.Has("drop_pending_updates") &&
+                            ParseBoolean(params.values.at("drop_pending_updates")).value_or(false);
   std::lock_guard lock(state_mutex_);
   const bool had = !webhook_.url.empty();
   webhook_ = FakeWebhook{};
-  if (params.Bool("drop_pending_updates")) updates_.clear();
+  if (drop_pending) updates_.clear();
   return Ok(true, had ? "Webhook was deleted" : "Webhook is already deleted");
 }
 
-FakeResponse FakeTelegram::GetWebhookInfo() {
+FakeResponse FakeTelegram::GetWebhookInfo(const Params& params) {
+  if (auto refused = CheckParams("getWebhookInfo", params, {})) return *refused;
   std::lock_guard lock(state_mutex_);
-  json info = {{"url", webhook_.url},
-               {"has_custom_certificate", false},
-               {"pending_update_count", updates_.size()}};
-  if (!webhook_.allowed_updates_json.empty()) {
-    info["allowed_updates"] = json::parse(webhook_.allowed_updates_json);
+  std::size_t pending = 0;
+  for (const auto& update : updates_) pending += WantedLocked(update.type) ? 1 : 0;
+  json info = {
+      {"url", webhook_.url}, {"has_custom_certificate", false}, {"pending_update_count", pending}};
+  if (!webhook_.url.empty()) {
+    info["max_connections"] = webhook_.max_connections.value_or(40);
+    if (allowed_updates_ && !allowed_updates_->empty()) info["allowed_updates"] = *allowed_updates_;
+    if (webhook_.last_error_date) {
+      info["last_error_date"] = *webhook_.last_error_date;
+      info["last_error_message"] = webhook_.last_error_message;
+    }
   }
   return Ok(std::move(info));
+}
+
+std::size_t FakeTelegram::DeliverWebhookUpdates() {
+  http::CurlHttpClient http;
+  std::size_t delivered = 0;
+  for (;;) {
+    http::HttpRequest request;
+    std::int64_t update_id = 0;
+    {
+      std::lock_guard lock(state_mutex_);
+      if (webhook_.url.empty()) throw std::logic_error("DeliverWebhookUpdates: no webhook is set");
+      if (!telegram::IsLoopbackHttpUrl(webhook_.url)) {
+        throw std::logic_error("DeliverWebhookUpdates: the fake reaches only http:// loopback");
+      }
+      while (!updates_.empty() && !WantedLocked(updates_.front().type)) updates_.pop_front();
+      if (updates_.empty()) return delivered;
+      update_id = updates_.front().update_id;
+      request.method = "POST";
+      request.url = webhook_.url;
+      request.headers["Content-Type"] = "application/json";
+      if (!webhook_.secret_token.empty()) {
+        request.headers["X-Telegram-Bot-Api-Secret-Token"] = webhook_.secret_token;
+      }
+      request.body = updates_.front().json;
+      request.timeout = std::chrono::seconds(10);
+    }
+    const auto response = http.Send(request);  // not under the lock: the service may call us
+    std::lock_guard lock(state_mutex_);
+    if (response && response->status >= 200 && response->status < 300) {
+      const auto it = std::find_if(updates_.begin(), updates_.end(),
+                                   [&](const QueuedUpdate& u) { return u.update_id == update_id; });
+      if (it != updates_.end()) updates_.erase(it);
+      ++delivered;
+      continue;
+    }
+    std::string message;
+    if (!response) {
+      message = response.error().code == core::ErrorCode::kTimeout ? "Read timeout expired"
+                                                                   : "Connection refused";
+    } else {
+      message = fmt::format("Wrong response from the webhook: {} {}", response->status,
+                            StatusText(response->status));
+    }
+    webhook_.last_error_date = UnixSeconds(Now());
+    webhook_.last_error_message = std::move(message);
+    return delivered;
+  }
 }
 
 }  // namespace planfix_flow::sandbox

@@ -79,11 +79,29 @@ CREATE TABLE flows (
 CREATE INDEX flows_by_task ON flows (planfix_task);
 )sql";
 
+// Telegram group chats that became supergroups (old id -> new id), so every later message
+// goes to the new id at once; and small facts the service keeps about itself between runs
+// (e.g. which Telegram webhook problem the staff chat was already told about).
+constexpr std::string_view kTelegramState = R"sql(
+CREATE TABLE chat_migrations (
+  old_chat_id INTEGER PRIMARY KEY,
+  new_chat_id INTEGER NOT NULL,
+  migrated_at INTEGER NOT NULL
+);
+
+CREATE TABLE service_state (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> migrations = {
       {1, kInitialSchema},
+      {2, kTelegramState},
   };
   return migrations;
 }

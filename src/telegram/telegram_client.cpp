@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "planfix_flow/core/log.h"
@@ -73,6 +74,115 @@ Status ValidateSecretToken(std::string_view token) {
                 "telegram: secret_token may hold only A-Z, a-z, 0-9, _ and -");
   }
   return core::Ok();
+}
+
+namespace {
+
+struct Authority {
+  std::string host;  // lowercased; an IPv6 address keeps its brackets
+  std::string port;  // empty when the URL names none
+};
+
+// The authority of "<scheme>://<authority>[/?#...]" given what follows "://"; nullopt when
+// it is not a plain host[:port] (user info, an empty host, a port that is not a number).
+std::optional<Authority> ParseAuthority(std::string_view rest) {
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  Authority out;
+  std::string_view host = authority;
+  std::string_view port;
+  bool has_port = false;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = authority.substr(0, close + 1);
+    const std::string_view tail = authority.substr(close + 1);
+    if (!tail.empty()) {
+      if (tail.front() != ':') return std::nullopt;
+      port = tail.substr(1);
+      has_port = true;
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    has_port = true;
+  }
+  if (host.empty()) return std::nullopt;
+  if (has_port &&
+      (port.empty() || port.size() > 5 ||
+       !std::all_of(port.begin(), port.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))) {
+    return std::nullopt;
+  }
+  out.host.reserve(host.size());
+  for (const char ch : host) {
+    out.host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+  }
+  out.port = std::string(port);
+  return out;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "[::1]") return true;
+  // 127.0.0.0/8 written as four decimal parts.
+  if (!host.starts_with("127.")) return false;
+  int parts = 0;
+  std::size_t start = 0;
+  while (start <= host.size()) {
+    const auto dot = host.find('.', start);
+    const std::string_view part =
+        std::string_view(host).substr(start, dot == std::string::npos ? dot : dot - start);
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) ||
+        std::stoi(std::string(part)) > 255) {
+      return false;
+    }
+    ++parts;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return parts == 4;
+}
+
+bool HasSpaceOrControl(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char ch) {
+    const auto byte = static_cast<unsigned char>(ch);
+    return byte <= 0x20 || byte == 0x7f;
+  });
+}
+
+}  // namespace
+
+bool IsLoopbackHttpUrl(std::string_view url) {
+  if (!url.starts_with("http://") || HasSpaceOrControl(url)) return false;
+  const auto authority = ParseAuthority(url.substr(7));
+  return authority && IsLoopbackHost(authority->host);
+}
+
+Status ValidateWebhookUrl(std::string_view url) {
+  if (url.empty()) return Fail(ErrorCode::kInvalidInput, "telegram: webhook URL: is empty");
+  if (HasSpaceOrControl(url)) {
+    return Fail(ErrorCode::kInvalidInput,
+                "telegram: webhook URL: contains spaces or control characters");
+  }
+  if (url.starts_with("https://")) {
+    const auto authority = ParseAuthority(url.substr(8));
+    if (!authority) {
+      return Fail(ErrorCode::kInvalidInput,
+                  "telegram: webhook URL: has no valid host[:port] after https://");
+    }
+    const std::string& port = authority->port;
+    if (!port.empty() && port != "443" && port != "80" && port != "88" && port != "8443") {
+      return Fail(ErrorCode::kInvalidInput,
+                  fmt::format("telegram: webhook URL: port {} is not one Telegram delivers to "
+                              "(443, 80, 88, 8443)",
+                              port));
+    }
+    return core::Ok();
+  }
+  if (IsLoopbackHttpUrl(url)) return core::Ok();
+  return Fail(ErrorCode::kInvalidInput,
+              "telegram: webhook URL: must be an https:// URL (Telegram refuses anything else; "
+              "http:// is accepted only to a loopback host, for tests against the sandbox)");
 }
 
 namespace {
@@ -377,9 +487,9 @@ Result<std::vector<Update>> TelegramClient::GetUpdates(const GetUpdatesRequest& 
 }
 
 Status TelegramClient::SetWebhook(const SetWebhookRequest& request) {
-  if (request.url.rfind("https://", 0) != 0 && !request.url.empty()) {
-    // Telegram itself refuses non-HTTPS webhooks; an empty url removes the webhook.
-    return Fail(ErrorCode::kInvalidInput, "telegram setWebhook: url must be https://");
+  // An empty url removes the webhook.
+  if (!request.url.empty()) {
+    if (auto valid = ValidateWebhookUrl(request.url); !valid) return Fail(valid.error());
   }
   if (!request.secret_token.empty()) {
     if (auto valid = ValidateSecretToken(request.secret_token); !valid) {
@@ -408,6 +518,66 @@ Status TelegramClient::DeleteWebhook(PendingUpdates pending) {
   auto result = Invoke(call);
   if (!result) return Fail(result.error());
   return ExpectTrue(call.method, *result);
+}
+
+Result<WebhookInfo> TelegramClient::GetWebhookInfo() {
+  Call call;
+  call.method = "getWebhookInfo";
+  auto result = Invoke(call);
+  if (!result) return Fail(result.error());
+  const json object = json::parse(*result, nullptr, /*allow_exceptions=*/false);
+  auto unexpected = [](std::string_view what) {
+    return Fail(ErrorCode::kInternal,
+                fmt::format("telegram getWebhookInfo: unexpected result: {}", what));
+  };
+  if (!object.is_object()) return unexpected("not an object");
+  WebhookInfo info;
+  const auto url = object.find("url");
+  const auto certificate = object.find("has_custom_certificate");
+  const auto pending = object.find("pending_update_count");
+  if (url == object.end() || !url->is_string()) return unexpected("url");
+  if (certificate == object.end() || !certificate->is_boolean()) {
+    return unexpected("has_custom_certificate");
+  }
+  if (pending == object.end() || !pending->is_number_integer()) {
+    return unexpected("pending_update_count");
+  }
+  info.url = url->get<std::string>();
+  info.has_custom_certificate = certificate->get<bool>();
+  info.pending_update_count = pending->get<std::int64_t>();
+  auto optional_int = [&](const char* name, std::optional<std::int64_t>& out) {
+    const auto it = object.find(name);
+    if (it == object.end()) return true;
+    if (!it->is_number_integer()) return false;
+    out = it->get<std::int64_t>();
+    return true;
+  };
+  auto optional_string = [&](const char* name, std::string& out) {
+    const auto it = object.find(name);
+    if (it == object.end()) return true;
+    if (!it->is_string()) return false;
+    out = it->get<std::string>();
+    return true;
+  };
+  std::optional<std::int64_t> max_connections;
+  if (!optional_int("last_error_date", info.last_error_date)) return unexpected("last_error_date");
+  if (!optional_int("last_synchronization_error_date", info.last_synchronization_error_date)) {
+    return unexpected("last_synchronization_error_date");
+  }
+  if (!optional_int("max_connections", max_connections)) return unexpected("max_connections");
+  if (max_connections) info.max_connections = static_cast<int>(*max_connections);
+  if (!optional_string("last_error_message", info.last_error_message)) {
+    return unexpected("last_error_message");
+  }
+  if (!optional_string("ip_address", info.ip_address)) return unexpected("ip_address");
+  if (const auto it = object.find("allowed_updates"); it != object.end()) {
+    if (!it->is_array()) return unexpected("allowed_updates");
+    for (const auto& type : *it) {
+      if (!type.is_string()) return unexpected("allowed_updates");
+      info.allowed_updates.push_back(type.get<std::string>());
+    }
+  }
+  return info;
 }
 
 Result<User> TelegramClient::GetMe() {

@@ -281,8 +281,9 @@ Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
   }
   const std::int64_t chat = query.message->chat.id;
   const bool from_client = state.chat && chat == *state.chat;
-  const bool from_staff =
-      config.telegram.staff_chat_id != 0 && chat == config.telegram.staff_chat_id;
+  // The staff group may have become a supergroup since the config was written.
+  const bool from_staff = config.telegram.staff_chat_id != 0 &&
+                          (chat == config.telegram.staff_chat_id || chat == StaffChatId(context));
   if (!from_client && !from_staff) {
     return RefusePress(event, query, context,
                        fmt::format("this chat may not decide on task {}", state.task));

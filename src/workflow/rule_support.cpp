@@ -81,7 +81,7 @@ Result<std::string> Render(const RuleContext& context, std::string_view name,
 
 engine::Effect StaffMessage(const RuleContext& context, const std::string& text,
                             const std::string& idempotency_key) {
-  const auto chat = context.config->telegram.staff_chat_id;
+  const auto chat = StaffChatId(context);
   return engine::Effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat),
                         json{{"chat_id", chat}, {"text", text}}.dump(), idempotency_key};
 }

@@ -9,6 +9,7 @@
 #include "planfix_flow/workflow/approval.h"
 #include "planfix_flow/workflow/brief.h"
 #include "planfix_flow/workflow/production.h"
+#include "planfix_flow/workflow/service_notices.h"
 #include "rule_support.h"
 
 namespace planfix_flow::workflow {
@@ -22,6 +23,11 @@ using nlohmann::json;
 using detail::IdField;
 using detail::ParsePayload;
 using detail::StaffMessage;
+
+std::int64_t StaffChatId(const RuleContext& context) {
+  if (context.staff_chat != nullptr) return context.staff_chat->load(std::memory_order_relaxed);
+  return context.config->telegram.staff_chat_id;
+}
 
 Result<engine::Plan> DecidePing(const engine::StoredEvent& event, const TaskFacts& task,
                                 const RuleContext& context, core::TimePoint now) {
@@ -81,6 +87,8 @@ Result<engine::Plan> Workflow::Handle(const engine::StoredEvent& event, core::Ti
   if (event.kind == kEventStatusChanged || event.kind == kEventDealHandoff)
     return HandleStatusChanged(event, now);
   if (event.kind == kEventTaskCreated) return DecideHandoffCreated(event, context_);
+  if (event.kind == kEventTelegramWebhookProblem) return DecideWebhookProblem(event, context_);
+  if (event.kind == kEventTelegramChatMigrated) return DecideChatMigrated(event, context_);
   if (event.kind == kEventBriefReminder || event.kind == kEventBriefEscalate ||
       event.kind == kEventEffectFailed) {
     auto payload = ParsePayload(event);

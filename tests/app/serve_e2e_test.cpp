@@ -28,6 +28,7 @@ class ServeEndToEnd : public ::testing::Test {
   static sandbox::FakeTelegramOptions TelegramOptions(core::Clock& clock) {
     sandbox::FakeTelegramOptions options;
     options.clock = &clock;
+    options.bot_username = config::DefaultSandboxConfig().telegram.bot_username;
     return options;
   }
 
@@ -54,6 +55,7 @@ class ServeEndToEnd : public ::testing::Test {
     config_.telegram.base_url = telegram_.api_base_url();
     config_.telegram.staff_chat_id = kStaffChat;
     config_.telegram.mode = config::TelegramMode::kWebhook;
+    config_.telegram.webhook_url = "https://flow.e2e.test/webhooks/telegram";
     // App::Stop waits for idle keep-alive connections (the test's client keeps one open).
     config_.server.keep_alive_seconds = 1;
     config_.secrets.planfix_token = "e2e-planfix-token";
@@ -70,10 +72,12 @@ class ServeEndToEnd : public ::testing::Test {
     RemoveDatabase();
   }
 
+  // Started and set up with Telegram (getMe, setWebhook), so the tests' faults hit their calls.
   void StartApp() {
     app_ = std::make_unique<App>(config_, templates_, clock_, http_,
                                  AppOptions{.background_threads = false, .seed = 7});
     app_->Start();
+    app_->RunUntilIdle();
   }
 
   void RestartApp() {

@@ -26,9 +26,11 @@
 #include <thread>
 #include <vector>
 
+#include "app/loopback_port.h"
 #include "planfix_flow/google/service_account.h"
 #include "planfix_flow/http/curl_http_client.h"
 #include "planfix_flow/sandbox/fake_google.h"
+#include "planfix_flow/sandbox/fake_telegram.h"
 
 extern char** environ;
 
@@ -49,26 +51,9 @@ inline void ReplaceLine(std::string& text, const std::string& line_start, const 
   text.replace(at + 1, end - at - 1, line);
 }
 
-// A loopback port that was free a moment ago: bound to port 0, read back, released.
-inline int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 // deploy/config.example.toml for a service on loopback `port` with its database "flow.db"
-// beside the config file, Telegram at `telegram_base_url`, the repository's templates, and
+// beside the config file, Telegram at `telegram_base_url` (a FakeTelegram with its default
+// bot, which the service checks with getMe), the repository's templates, and
 // Planfix and Google unreachable (nothing listens on port 1: calls fail at once and are
 // retried later). Tests replace further lines with ReplaceLine.
 inline std::string LoopbackServeConfig(int port, const std::string& telegram_base_url) {
@@ -81,6 +66,8 @@ inline std::string LoopbackServeConfig(int port, const std::string& telegram_bas
               "base_url = \"http://127.0.0.1:1/rest/\"");
   ReplaceLine(text, "base_url = \"https://api.telegram.org\"",
               "base_url = \"" + telegram_base_url + "\"");
+  ReplaceLine(text, "bot_username = ",
+              "bot_username = \"" + sandbox::FakeTelegramOptions{}.bot_username + "\"");
   ReplaceLine(text, "forms_base_url = ", "forms_base_url = \"http://127.0.0.1:1\"");
   ReplaceLine(text, "token_url = ", "token_url = \"http://127.0.0.1:1/token\"");
   ReplaceLine(

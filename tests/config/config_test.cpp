@@ -423,6 +423,48 @@ TEST_F(ConfigTest, CommunicationMinutesIsGoneUntilTimeTrackingUsesIt) {
       env_);
   EXPECT_TRUE(
       Contains(AllProblems(result), "planfix.task_fields.communication_minutes: unknown key"))
+TEST_F(ConfigTest, TakesAnHttpWebhookUrlOnlyToALoopbackHost) {
+  auto result = LoadConfig(
+      WriteConfig([](std::string text) {
+        return ReplaceLine(
+            text, "webhook_url = ", "webhook_url = \"http://127.0.0.1:39001/webhooks/telegram\"");
+      }),
+      env_);
+  EXPECT_TRUE(result.ok()) << AllProblems(result);
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        return ReplaceLine(text, "webhook_url = ",
+                                           "webhook_url = \"http://10.0.0.5/webhooks/telegram\"");
+                      }),
+                      env_);
+  EXPECT_TRUE(Contains(AllProblems(result), "telegram.webhook_url: must be an https:// URL"))
+      << AllProblems(result);
+  // Polling mode does not need one at all.
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        text = ReplaceLine(text, "mode = ", "mode = \"polling\"");
+                        return ReplaceLine(text, "webhook_url = ", "webhook_url = \"\"");
+                      }),
+                      env_);
+  EXPECT_FALSE(Contains(AllProblems(result), "telegram.webhook_url")) << AllProblems(result);
+}
+
+TEST_F(ConfigTest, ReadsAndChecksTheWebhookCheckInterval) {
+  auto result = LoadConfig(WriteConfig(), env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_EQ(result.config->telegram.webhook_check_interval_minutes, 10);
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        return ReplaceLine(text, "webhook_check_interval_minutes = ",
+                                           "webhook_check_interval_minutes = 3");
+                      }),
+                      env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_EQ(result.config->telegram.webhook_check_interval_minutes, 3);
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        return ReplaceLine(text, "webhook_check_interval_minutes = ",
+                                           "webhook_check_interval_minutes = 0");
+                      }),
+                      env_);
+  EXPECT_TRUE(Contains(AllProblems(result),
+                       "telegram.webhook_check_interval_minutes: 0 is out of range 1..1440"))
       << AllProblems(result);
 }
 

@@ -462,7 +462,10 @@ TEST_F(IngressServerTest, RefusesTelegramRequestsWithoutTheSecretToken) {
 TEST_F(IngressServerTest, AnswersHealthReadinessAndMetrics) {
   std::atomic<bool> ready{true};
   IngressHooks hooks;
-  hooks.is_ready = [&] { return ready.load(); };
+  hooks.readiness_problems = [&] {
+    return ready.load() ? std::vector<std::string>{}
+                        : std::vector<std::string>{"the disk is full", "telegram: no webhook"};
+  };
   StartServer({}, AllSecrets(), hooks);
   const auto health = Send("GET", "/healthz");
   EXPECT_EQ(health.status, 200);
@@ -472,6 +475,7 @@ TEST_F(IngressServerTest, AnswersHealthReadinessAndMetrics) {
   const auto not_ready = Send("GET", "/readyz");
   EXPECT_EQ(not_ready.status, 503);
   EXPECT_EQ(BodyJson(not_ready)["error"], "unavailable");
+  EXPECT_EQ(BodyJson(not_ready)["detail"], "not ready: the disk is full; telegram: no webhook");
 
   PostPlanfix(kBriefSend);
   const auto scrape = Send("GET", "/metrics");

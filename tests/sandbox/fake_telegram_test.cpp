@@ -29,6 +29,16 @@ FakeTelegramOptions OnClock(core::Clock& clock) {
   return options;
 }
 
+// Stands in for the service's webhook endpoint: answers 200 to POST /hook, records requests.
+class WebhookReceiver : public FakeServer {
+ public:
+  WebhookReceiver() : FakeServer("webhook-receiver") {
+    Route("POST", "/hook", [](const FakeRequest&) { return FakeResponse{200, "{}"}; });
+    Start();
+  }
+  ~WebhookReceiver() override { Stop(); }
+};
+
 class FakeTelegramTest : public ::testing::Test {
  protected:
   FakeTelegramTest() : fake_(OnClock(clock_)) {}
@@ -420,6 +430,87 @@ TEST_F(FakeTelegramTest, RefusesBadWebhooks) {
   ExpectError(Call("setWebhook", json::object()), 400,
               "Bad Request: parameter \"url\" is required");
   EXPECT_TRUE(fake_.webhook().url.empty());
+}
+
+TEST_F(FakeTelegramTest, ChecksWebhookParametersAsTheBotApiDescribesThem) {
+  ExpectError(Call("setWebhook", {{"url", 12}}), 400,
+              "Bad Request: parameter \"url\" must be of type String");
+  ExpectError(Call("setWebhook", {{"url", "https://flow.test/hook"}, {"max_connections", "many"}}),
+              400, "Bad Request: parameter \"max_connections\" must be of type Integer");
+  ExpectError(Call("setWebhook", {{"url", "https://flow.test/hook"}, {"max_connections", 101}}),
+              400, "Bad Request: bad webhook: max_connections must be between 1 and 100");
+  ExpectError(Call("setWebhook",
+                   {{"url", "https://flow.test/hook"}, {"drop_pending_updates", "sometimes"}}),
+              400, "Bad Request: parameter \"drop_pending_updates\" must be of type Boolean");
+  ExpectError(Call("setWebhook", {{"url", "https://flow.test/hook"}, {"allowed_updates", "x"}}),
+              400, "Bad Request: can't parse allowed updates");
+  ExpectError(Call("deleteWebhook", {{"drop_pending_updates", json::array()}}), 400,
+              "Bad Request: parameter \"drop_pending_updates\" must be of type Boolean");
+  EXPECT_TRUE(fake_.webhook().url.empty());
+  EXPECT_TRUE(fake_.failures().empty());
+
+  // Telegram ignores what it does not know, so a typo would pass silently in production:
+  // the fake answers as Telegram does but records a failure for the test to see.
+  EXPECT_EQ(Call("setWebhook", {{"url", "https://flow.test/hook"}, {"secret", "abc"}}).status, 200);
+  EXPECT_EQ(Call("setWebhook", {{"url", "https://flow.test/hook"},
+                                {"allowed_updates", {"message", "callback_queries"}}})
+                .status,
+            200);
+  EXPECT_EQ(Call("getMe", {{"verbose", true}}).status, 200);
+  EXPECT_EQ(Call("getWebhookInfo", {{"url", "x"}}).status, 200);
+  const auto failures = fake_.failures();
+  ASSERT_EQ(failures.size(), 4u) << ::testing::PrintToString(failures);
+  EXPECT_EQ(failures[0], "fake-telegram: setWebhook has no parameter 'secret'");
+  EXPECT_EQ(failures[1], "fake-telegram: setWebhook: 'callback_queries' is not an update type");
+  EXPECT_EQ(failures[2], "fake-telegram: getMe has no parameter 'verbose'");
+  EXPECT_EQ(failures[3], "fake-telegram: getWebhookInfo has no parameter 'url'");
+}
+
+TEST_F(FakeTelegramTest, TakesAnHttpWebhookOnlyOnLoopbackAndKeepsPendingUpdatesUnlessAsked) {
+  fake_.SimulateUserMessage(kUser, kUser, "held");
+  ExpectError(Call("setWebhook", {{"url", "http://10.0.0.1/hook"}}), 400,
+              "Bad Request: bad webhook: An HTTPS URL must be provided for webhook");
+  EXPECT_EQ(Call("setWebhook", {{"url", "http://127.0.0.1:1/hook"}}).status, 200);
+  EXPECT_EQ(fake_.pending_update_count(), 1u);
+  EXPECT_EQ(Call("setWebhook", {{"url", "http://127.0.0.1:1/hook"}, {"drop_pending_updates", true}})
+                .status,
+            200);
+  EXPECT_EQ(fake_.pending_update_count(), 0u);
+}
+
+TEST_F(FakeTelegramTest, DeliversUpdatesToTheWebhookWithTheSecretAndRecordsFailures) {
+  // A loopback receiver that refuses the first delivery and takes the next ones.
+  WebhookReceiver receiver;
+  ASSERT_EQ(Call("setWebhook", {{"url", receiver.base_url() + "/hook"},
+                                {"secret_token", "abc_DEF-123"},
+                                {"allowed_updates", {"message"}}})
+                .status,
+            200);
+  fake_.SimulateUserMessage(kUser, kUser, "one");
+  fake_.PushUpdate(R"({"poll":{"id":"x"}})");  // not an allowed type: never delivered
+  fake_.SimulateUserMessage(kUser, kUser, "two");
+  receiver.FailNext(1, 502);
+  EXPECT_EQ(fake_.DeliverWebhookUpdates(), 0u);
+  auto info = Call("getWebhookInfo").body["result"];
+  EXPECT_EQ(info["last_error_message"], "Wrong response from the webhook: 502 Bad Gateway");
+  EXPECT_EQ(info["last_error_date"], core::ToUnixSeconds(clock_.Now()));
+  EXPECT_EQ(info["pending_update_count"], 2);
+
+  EXPECT_EQ(fake_.DeliverWebhookUpdates(), 2u);
+  const auto hooks = receiver.requests();
+  ASSERT_EQ(hooks.size(), 3u);
+  EXPECT_EQ(hooks[2].headers.at("X-Telegram-Bot-Api-Secret-Token"), "abc_DEF-123");
+  EXPECT_EQ(json::parse(hooks[1].body)["message"]["text"], "one");
+  EXPECT_EQ(json::parse(hooks[2].body)["message"]["text"], "two");
+  info = Call("getWebhookInfo").body["result"];
+  EXPECT_EQ(info["pending_update_count"], 0);
+  // Telegram keeps the last error after later deliveries succeed.
+  EXPECT_EQ(info["last_error_message"], "Wrong response from the webhook: 502 Bad Gateway");
+  // Re-registering the same URL keeps it; another URL starts clean.
+  Call("setWebhook", {{"url", receiver.base_url() + "/hook"}});
+  EXPECT_TRUE(Call("getWebhookInfo").body["result"].contains("last_error_date"));
+  Call("setWebhook", {{"url", receiver.base_url() + "/other"}});
+  EXPECT_FALSE(Call("getWebhookInfo").body["result"].contains("last_error_date"));
 }
 
 TEST_F(FakeTelegramTest, WaitForParkedPollReportsOnlyAPollThatWaits) {

@@ -165,6 +165,41 @@ TEST(Database, MigrationsAreAppliedOnceAndReopeningIsIdempotent) {
   EXPECT_EQ(probe.execAndGet("SELECT COUNT(*) FROM schema_version").getInt(), version);
 }
 
+TEST(Database, RemembersChatMigrationsAcrossAReopenAndFollowsThemToTheEnd) {
+  TempDatabaseFile file;
+  {
+    Database db(DatabaseOptions{file.path()});
+    EXPECT_EQ(db.CurrentChatId(-4001), -4001);  // never migrated
+    EXPECT_TRUE(db.RecordChatMigration(-4001, -1001000000002, kStart));
+    EXPECT_FALSE(db.RecordChatMigration(-4001, -1001000000002, kStart + minutes(1)));
+    EXPECT_EQ(db.CurrentChatId(-4001), -1001000000002);
+    // A chain (never seen from Telegram, but the data may hold one) is followed.
+    EXPECT_TRUE(db.RecordChatMigration(-1001000000002, -1001000000003, kStart));
+    EXPECT_EQ(db.CurrentChatId(-4001), -1001000000003);
+    // A loop in the data ends instead of spinning.
+    EXPECT_TRUE(db.RecordChatMigration(-1001000000003, -4001, kStart));
+    const std::int64_t looped = db.CurrentChatId(-4001);
+    EXPECT_TRUE(looped == -4001 || looped == -1001000000002 || looped == -1001000000003);
+    EXPECT_TRUE(db.RecordChatMigration(-1001000000003, -1001000000004, kStart));
+  }
+  Database db(DatabaseOptions{file.path()});
+  EXPECT_EQ(db.CurrentChatId(-4001), -1001000000004);
+  EXPECT_EQ(db.CurrentChatId(5001), 5001);
+}
+
+TEST(Database, KeepsServiceStateByKey) {
+  TempDatabaseFile file;
+  {
+    Database db(DatabaseOptions{file.path()});
+    EXPECT_FALSE(db.GetServiceState("telegram.webhook_watch"));
+    db.SetServiceState("telegram.webhook_watch", R"({"notices":1})", kStart);
+    db.SetServiceState("telegram.webhook_watch", R"({"notices":2})", kStart + minutes(1));
+  }
+  Database db(DatabaseOptions{file.path()});
+  EXPECT_EQ(db.GetServiceState("telegram.webhook_watch"), R"({"notices":2})");
+  EXPECT_FALSE(db.GetServiceState("other"));
+}
+
 TEST(Database, RefusesAFileWithANewerSchema) {
   TempDatabaseFile file;
   { Database db(DatabaseOptions{file.path()}); }

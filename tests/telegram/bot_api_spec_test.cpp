@@ -208,6 +208,7 @@ class BotApiSpecTest : public ::testing::Test {
                                    .allowed_updates = std::vector<std::string>{"message"},
                                    .max_connections = 10,
                                    .drop_pending_updates = true}));
+    EXPECT_TRUE(client.GetWebhookInfo());
     EXPECT_TRUE(client.DeleteWebhook(PendingUpdates::kDrop));
     EXPECT_TRUE(client.GetMe());
     return recorder_.exchanges();
@@ -257,9 +258,9 @@ TEST_F(BotApiSpecTest, ClientSendsOnlySpecFieldsWithSpecTypesAndAllRequiredOnes)
     }
     EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems);
   }
-  EXPECT_EQ(methods,
-            (std::set<std::string>{"sendMessage", "getUpdates", "answerCallbackQuery",
-                                   "editMessageText", "setWebhook", "deleteWebhook", "getMe"}));
+  EXPECT_EQ(methods, (std::set<std::string>{"sendMessage", "getUpdates", "answerCallbackQuery",
+                                            "editMessageText", "setWebhook", "getWebhookInfo",
+                                            "deleteWebhook", "getMe"}));
 }
 
 TEST_F(BotApiSpecTest, FakeAnswersWithTheSpecsEnvelopeAndResultTypes) {

@@ -467,6 +467,54 @@ TEST_F(TelegramClientTest, ValidatesTheWebhookSecretTokenLocally) {
   EXPECT_TRUE(ValidateSecretToken(std::string(256, 'Z')));
 }
 
+TEST(TelegramWebhookUrl, TakesHttpsOnTelegramsPortsAndHttpOnlyToALoopbackHost) {
+  for (const char* good :
+       {"https://flow.agency.test/webhooks/telegram", "https://flow.agency.test:8443/hook",
+        "https://flow.agency.test:443", "https://[2001:db8::1]:88/hook",
+        "http://127.0.0.1:39001/webhooks/telegram", "http://127.1.2.3/hook",
+        "http://localhost:8080/hook", "http://LOCALHOST/hook", "http://[::1]:9000/hook"}) {
+    EXPECT_TRUE(ValidateWebhookUrl(good)) << good;
+  }
+  for (const char* bad :
+       {"", "http://flow.agency.test/hook", "http://127.0.0.1.evil.test/hook",
+        "http://127.0.0.1@evil.test/hook", "http://128.0.0.1/hook", "http://127.0.0.256/hook",
+        "ftp://127.0.0.1/hook", "https://flow.agency.test:9000/hook", "https:///hook",
+        "https://flow.agency.test:/hook", "https://flow agency.test/hook",
+        "https://flow.agency.test/hook\n", "flow.agency.test/hook"}) {
+    const auto valid = ValidateWebhookUrl(bad);
+    ASSERT_FALSE(valid) << bad;
+    EXPECT_EQ(valid.error().code, ErrorCode::kInvalidInput);
+    EXPECT_TRUE(valid.error().message.starts_with("telegram: webhook URL: "))
+        << valid.error().message;
+  }
+  EXPECT_TRUE(IsLoopbackHttpUrl("http://127.0.0.1:1/x"));
+  EXPECT_FALSE(IsLoopbackHttpUrl("https://127.0.0.1/x"));
+}
+
+TEST_F(TelegramClientTest, ReadsWebhookInfoWithTheLastDeliveryError) {
+  TelegramClient client(http_, clock_, Options());
+  auto none = client.GetWebhookInfo();
+  ASSERT_TRUE(none) << none.error().ToString();
+  EXPECT_EQ(none->url, "");
+  EXPECT_FALSE(none->last_error_date);
+
+  // A webhook the fake can reach, where nothing listens: the delivery fails as in Telegram.
+  ASSERT_TRUE(client.SetWebhook({.url = "http://127.0.0.1:1/webhooks/telegram",
+                                 .secret_token = "s3cr3t_Token-1",
+                                 .allowed_updates = std::vector<std::string>{"message"}}));
+  fake_.SimulateUserMessage(kClient, kClient, "hi");
+  EXPECT_EQ(fake_.DeliverWebhookUpdates(), 0u);
+  auto info = client.GetWebhookInfo();
+  ASSERT_TRUE(info) << info.error().ToString();
+  EXPECT_EQ(info->url, "http://127.0.0.1:1/webhooks/telegram");
+  EXPECT_EQ(info->pending_update_count, 1);
+  ASSERT_TRUE(info->last_error_date);
+  EXPECT_EQ(*info->last_error_date, core::ToUnixSeconds(clock_.Now()));
+  EXPECT_EQ(info->last_error_message, "Connection refused");
+  EXPECT_EQ(info->allowed_updates, std::vector<std::string>{"message"});
+  EXPECT_EQ(info->max_connections, 40);
+}
+
 TEST_F(TelegramClientTest, GetMeReturnsTheBot) {
   TelegramClient client(http_, clock_, Options());
   auto me = client.GetMe();

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -319,6 +321,23 @@ TEST_F(ApprovalRules, StaffChatMayDecideButDoesNotWaitForTheClientsMessage) {
   EXPECT_EQ(plan.effects.size(), 4u);
   ASSERT_EQ(plan.flows.size(), 1u);
   EXPECT_EQ(plan.flows[0].state, "rework");
+}
+
+TEST_F(ApprovalRules, AStaffGroupThatBecameASupergroupMayStillDecide) {
+  constexpr std::int64_t kSupergroup = -1001009998877;
+  std::atomic<std::int64_t> staff{kSupergroup};
+  context_.staff_chat = &staff;
+  const std::string rework =
+      MakeApprovalCallbackData(Key(), kTask, kNonce, ApprovalChoice::kRework);
+  const auto plan = Decide(Press(rework, kSupergroup), WaitingFlow(), Awaiting());
+  ASSERT_EQ(plan.flows.size(), 1u) << plan.summary;
+  EXPECT_EQ(plan.flows[0].state, "rework");
+  // And the staff messages the rules plan go there.
+  auto no_chat = DecideApprovalRequest(Event(kEventTaskStatusChanged, json::object(), kNonce),
+                                       TaskFacts{kTask, "Landing", std::nullopt, Awaiting()},
+                                       std::nullopt, context_);
+  ASSERT_TRUE(no_chat);
+  EXPECT_EQ(json::parse(no_chat->effects[1].payload)["chat_id"], kSupergroup);
 }
 
 TEST_F(ApprovalRules, SecondPressStaleForgedAndForeignPressesChangeNothing) {

@@ -1,5 +1,7 @@
 #include "planfix_flow/workflow/workflow.h"
 
+#include "planfix_flow/workflow/service_notices.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -129,6 +131,45 @@ TEST_F(WorkflowTest, FollowUpTellsStaffAgain) {
   ASSERT_EQ(plan->effects.size(), 1u);
   EXPECT_EQ(json::parse(plan->effects[0].payload)["text"], "Перевірка: follow-up #42 Landing");
   EXPECT_EQ(plan->effects[0].idempotency_key, "event:9:staff");
+}
+
+TEST(ServiceNotices, PayloadsRoundTripAndTheDecodersAreStrict) {
+  const WebhookProblem problem{WebhookProblem::Kind::kDeliveryError, "https://a.test/hook",
+                               "https://a.test/hook", "Connection refused", 1795420800};
+  auto parsed = ParseWebhookProblem(ToJson(problem));
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed->kind, WebhookProblem::Kind::kDeliveryError);
+  EXPECT_EQ(parsed->error_message, "Connection refused");
+  EXPECT_EQ(parsed->error_date, 1795420800);
+  EXPECT_FALSE(ParseWebhookProblem(R"({"problem":"delivery_error"})"));
+  EXPECT_FALSE(ParseWebhookProblem(
+      R"({"problem":"other","webhook_url":"","telegram_url":"","error_message":"","error_date":0})"));
+  EXPECT_FALSE(ParseWebhookProblem("[]"));
+
+  auto migration = ParseChatMigration(ToJson(ChatMigration{-4001, -1001009998877, true}));
+  ASSERT_TRUE(migration) << migration.error().ToString();
+  EXPECT_EQ(migration->new_chat_id, -1001009998877);
+  EXPECT_TRUE(migration->staff);
+  EXPECT_FALSE(ParseChatMigration(R"({"old_chat_id":-4001,"new_chat_id":0,"staff":true})"));
+  EXPECT_FALSE(ParseChatMigration(R"({"old_chat_id":-4001,"new_chat_id":-1002})"));
+}
+
+TEST_F(WorkflowTest, AMigratedClientChatNeedsNoNoticeButTheStaffChatGetsOneInTheNewChat) {
+  auto loaded = templates::TemplateSet::FromTexts(
+      {{"uk", {{"staff_chat_migrated", "Новий id: {{new_chat_id}} (був {{old_chat_id}})"}}}}, "uk");
+  context_.templates = loaded.set.get();
+  auto client = DecideChatMigrated(
+      Event(kEventTelegramChatMigrated, ToJson(ChatMigration{-4002, -1002, false})), context_);
+  ASSERT_TRUE(client);
+  EXPECT_TRUE(client->effects.empty());
+  auto staff = DecideChatMigrated(
+      Event(kEventTelegramChatMigrated, ToJson(ChatMigration{-4001, -1001009998877, true})),
+      context_);
+  ASSERT_TRUE(staff) << staff.error().ToString();
+  ASSERT_EQ(staff->effects.size(), 1u);
+  const json message = json::parse(staff->effects[0].payload);
+  EXPECT_EQ(message["chat_id"], -1001009998877);
+  EXPECT_EQ(message["text"], "Новий id: -1001009998877 (був -4001)");
 }
 
 }  // namespace

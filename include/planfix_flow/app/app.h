@@ -41,7 +41,8 @@ class App {
   App& operator=(const App&) = delete;
 
   // Opens the database (migrations), fires overdue timers, starts the HTTP server and, if
-  // enabled, the background threads. Throws if the port cannot be bound.
+  // enabled, the background threads (the Telegram setup, getMe and setWebhook, runs on one
+  // of them; /readyz answers 503 until it has succeeded). Throws if the port cannot be bound.
   void Start();
   // Stops accepting requests, lets in-flight work finish or releases it, joins the threads
   // and closes the database. Idempotent.
@@ -51,8 +52,9 @@ class App {
   int port() const;
 
   // Without background threads: processes due events, fires due timers and runs due jobs
-  // until none is left at the clock's current time; in Telegram polling mode each round
-  // first polls Telegram once without waiting. Returns how many steps did something.
+  // until none is left at the clock's current time. Each round first does what is due of the
+  // Telegram setup (getMe, setWebhook, the webhook check) and, in polling mode, polls Telegram
+  // once without waiting. Returns how many steps did something.
   std::size_t RunUntilIdle();
 
   storage::Database& database();

@@ -127,7 +127,11 @@ struct TelegramConfig {
   std::string bot_username;  // without "@", for deep links t.me/<bot>?start=...
   std::int64_t staff_chat_id = 0;
   TelegramMode mode = TelegramMode::kWebhook;
-  std::string webhook_url;  // public HTTPS URL of POST /webhooks/telegram (webhook mode)
+  // Public HTTPS URL of POST /webhooks/telegram (webhook mode); registered with setWebhook at
+  // start. http:// only to a loopback host (tests against the sandbox fake).
+  std::string webhook_url;
+  // Webhook mode: how often getWebhookInfo is checked for delivery errors and a changed URL.
+  int webhook_check_interval_minutes = 10;
   int polling_timeout_seconds = 30;
   int per_chat_interval_ms = 1000;  // about 1 message per second per chat
   int group_messages_per_minute = 20;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "planfix_flow/core/clock.h"
 #include "planfix_flow/core/metrics.h"
@@ -79,8 +80,9 @@ struct IngressHooks {
   // After an event was newly stored (not for duplicates); e.g. wakes the event processor.
   // Must be quick and must not throw.
   std::function<void(std::int64_t event_id)> on_event_stored;
-  // /readyz answers 200 when this returns true ("database writable"), else 503. Unset: ready.
-  std::function<bool()> is_ready;
+  // /readyz answers 200 when this returns no problem, else 503 naming each problem (e.g. "the
+  // database is not writable"). Unset: ready. Called on a server thread; must be quick.
+  std::function<std::vector<std::string>()> readiness_problems;
   // Serves /admin/jobs*; unset: those endpoints answer 404. Not owned; must outlive Stop().
   JobAdmin* job_admin = nullptr;
 };

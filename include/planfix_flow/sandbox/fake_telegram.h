@@ -1,8 +1,16 @@
 // FakeTelegram: a loopback fake of the Telegram Bot API for tests and the demo. It checks the
 // token in the path, answers with the Bot API's envelopes and error texts, keeps chats with
 // the messages they received, blocked users, users who never started the bot and migrated
-// groups, enforces the flood limits with 429 + retry_after, and serves updates to long
-// polling. Thread-safe.
+// groups, enforces the flood limits with 429 + retry_after, serves updates to long polling
+// and, on request, delivers them to a webhook the way Telegram does. Thread-safe.
+//
+// setWebhook, deleteWebhook, getWebhookInfo and getMe check their parameters against the Bot
+// API: a value of the wrong type is refused with 400; a parameter the method does not have, an
+// unknown update type in allowed_updates or a certificate upload is recorded as a failure
+// (Telegram ignores the first two, so a typo would pass silently in production). One
+// deliberate difference: besides https:// on ports 443, 80, 88 and 8443, the fake also
+// accepts an http:// webhook on a loopback host, which is the only kind it can deliver to
+// (Telegram refuses http://).
 #pragma once
 
 #include <chrono>
@@ -62,7 +70,12 @@ struct FakeCallbackAnswer {
 struct FakeWebhook {
   std::string url;  // empty: no webhook
   std::string secret_token;
-  std::string allowed_updates_json;
+  std::string allowed_updates_json;  // as last given to setWebhook; empty when never given
+  std::optional<int> max_connections;
+  // The last failed delivery, as getWebhookInfo reports it (kept while the URL stays the same,
+  // also across setWebhook calls with that URL).
+  std::optional<std::int64_t> last_error_date;  // Unix seconds on the fake's clock
+  std::string last_error_message;
 };
 
 class FakeTelegram : public FakeServer {
@@ -100,6 +113,15 @@ class FakeTelegram : public FakeServer {
   std::string SimulateUserPress(std::int64_t chat_id, std::int64_t message_id,
                                 const std::string& data, std::int64_t from_user_id = 0);
 
+  // Delivers pending updates to the webhook as Telegram does: in order, one POST each with
+  // the update as a JSON body and the secret in X-Telegram-Bot-Api-Secret-Token; a 2xx
+  // answer confirms the update, anything else stops the run and is recorded as the webhook's
+  // last error ("Wrong response from the webhook: 404 Not Found", "Connection refused", ...)
+  // for getWebhookInfo, the update staying pending. Returns how many were delivered. Throws
+  // std::logic_error when no webhook is set or it is not an http:// loopback URL (the fake
+  // cannot reach anything else).
+  std::size_t DeliverWebhookUpdates();
+
   // What the fake holds.
   std::vector<FakeMessage> Messages(std::int64_t chat_id) const;
   std::optional<FakeMessage> FindMessage(std::int64_t chat_id, std::int64_t message_id) const;
@@ -131,14 +153,19 @@ class FakeTelegram : public FakeServer {
   struct Params;
 
   FakeResponse Handle(const FakeRequest& request);
-  FakeResponse GetMe();
+  FakeResponse GetMe(const Params& params);
   FakeResponse SendMessage(const Params& params);
   FakeResponse EditMessageText(const Params& params);
   FakeResponse AnswerCallbackQuery(const Params& params);
   FakeResponse GetUpdates(const Params& params);
   FakeResponse SetWebhook(const Params& params);
   FakeResponse DeleteWebhook(const Params& params);
-  FakeResponse GetWebhookInfo();
+  FakeResponse GetWebhookInfo(const Params& params);
+  // Refuses a parameter of the wrong type (400) and records a failure for a name `method`
+  // does not have. `spec`: name -> type ("String", "Integer", "Boolean", "Array of String",
+  // "InputFile"), as in the Bot API's description.
+  std::optional<FakeResponse> CheckParams(const std::string& method, const Params& params,
+                                          const std::map<std::string, std::string>& spec);
 
   // All below require state_mutex_ held.
   ChatState* FindChatLocked(const std::string& chat_ref);
@@ -146,6 +173,8 @@ class FakeTelegram : public FakeServer {
   std::optional<FakeResponse> CheckFloodLocked(std::int64_t chat_id);
   std::int64_t PushUpdateLocked(std::string update_json, std::optional<std::int64_t> id);
   std::string ChatJsonLocked(const ChatState& chat) const;
+  // Whether the bot's allowed_updates setting lets Telegram keep this update for it.
+  bool WantedLocked(const std::string& update_type) const;
   std::string MessageJsonLocked(const ChatState& chat, const FakeMessage& message) const;
 
   core::TimePoint Now() const;

@@ -156,6 +156,18 @@ class Database final : public Inbox, public FlowReader {
   std::vector<Flow> ListFlows(const std::string& kind, const std::string& state,
                               std::size_t limit) const;
 
+  // ---- Telegram chat migrations ----
+  // Records that Telegram moved `old_chat` to `new_chat` (a group became a supergroup).
+  // Returns false when exactly this was already known.
+  bool RecordChatMigration(std::int64_t old_chat, std::int64_t new_chat, core::TimePoint now);
+  // The id Telegram uses now for `chat`: the recorded migrations followed to the end (a few
+  // hops at most), `chat` itself when it never migrated.
+  std::int64_t CurrentChatId(std::int64_t chat) const;
+
+  // ---- Service state: small values the service keeps between runs, by key ----
+  std::optional<std::string> GetServiceState(const std::string& key) const;
+  void SetServiceState(const std::string& key, const std::string& value, core::TimePoint now);
+
   // Refreshes gauges: planfix_flow_jobs{state}, planfix_flow_events{state},
   // planfix_flow_timers_pending. Call from a Metrics collector.
   void CollectMetrics(core::Metrics& metrics) const;

@@ -1,5 +1,6 @@
 // TelegramClient: the Bot API methods this service uses (sendMessage, editMessageText,
-// answerCallbackQuery, getUpdates, setWebhook, deleteWebhook, getMe) over an HttpClient,
+// answerCallbackQuery, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, getMe) over an
+// HttpClient,
 // with local validation, error mapping and pacing. Thread-safe: calls may come from any
 // thread; message sends block on the clock until the pacer gives them a slot.
 #pragma once
@@ -90,7 +91,7 @@ struct GetUpdatesRequest {
 };
 
 struct SetWebhookRequest {
-  std::string url;
+  std::string url;           // see ValidateWebhookUrl; empty removes the webhook
   std::string secret_token;  // 1-256 of A-Z a-z 0-9 _ -; empty: none
   std::optional<std::vector<std::string>> allowed_updates;
   std::optional<int> max_connections;
@@ -98,6 +99,21 @@ struct SetWebhookRequest {
 };
 
 enum class PendingUpdates { kKeep, kDrop };
+
+// What getWebhookInfo reports. Dates are Unix seconds.
+struct WebhookInfo {
+  std::string url;  // empty: no webhook (getUpdates is in use)
+  bool has_custom_certificate = false;
+  std::int64_t pending_update_count = 0;
+  std::string ip_address;
+  // The most recent failed delivery to the webhook, if any (Telegram keeps it after later
+  // deliveries succeed: compare dates, not presence).
+  std::optional<std::int64_t> last_error_date;
+  std::string last_error_message;
+  std::optional<std::int64_t> last_synchronization_error_date;
+  std::optional<int> max_connections;
+  std::vector<std::string> allowed_updates;  // empty: Telegram's default set
+};
 
 // Error mapping of every call (Error::remote_code holds Telegram's error_code):
 //   429           -> kRateLimited, retry_after set; the chat (or, for calls without a chat,
@@ -125,6 +141,7 @@ class TelegramClient {
   core::Result<std::vector<Update>> GetUpdates(const GetUpdatesRequest& request);
   core::Status SetWebhook(const SetWebhookRequest& request);
   core::Status DeleteWebhook(PendingUpdates pending = PendingUpdates::kKeep);
+  core::Result<WebhookInfo> GetWebhookInfo();
   core::Result<User> GetMe();
 
  private:
@@ -152,5 +169,11 @@ core::Status ValidateMessageText(std::string_view text, std::string_view parse_m
 core::Status ValidateKeyboard(const InlineKeyboard& keyboard);
 // 1-256 characters of A-Z a-z 0-9 _ -.
 core::Status ValidateSecretToken(std::string_view token);
+// A webhook URL Telegram delivers to: https://<host>[:443|:80|:88|:8443]/... Also accepted:
+// http:// with a loopback host (127.x.x.x, localhost, [::1]) on any port, which only the
+// sandbox fake can reach (tests); Telegram itself refuses it.
+core::Status ValidateWebhookUrl(std::string_view url);
+// Whether `url` is http:// to a loopback host (see ValidateWebhookUrl).
+bool IsLoopbackHttpUrl(std::string_view url);
 
 }  // namespace planfix_flow::telegram

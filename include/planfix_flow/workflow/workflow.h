@@ -4,6 +4,8 @@
 // Workflow::Handle is called from the event processor's one thread.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -68,7 +70,13 @@ struct RuleContext {
   const config::Config* config = nullptr;
   const templates::TemplateSet* templates = nullptr;
   const calendar::WorkCalendar* calendar = nullptr;
+  // The staff chat as Telegram knows it now: telegram.staff_chat_id, or the supergroup that
+  // group became (the App keeps it current, from any thread). Null: telegram.staff_chat_id.
+  const std::atomic<std::int64_t>* staff_chat = nullptr;
 };
+
+// The staff chat the rules write to and take button presses from (see RuleContext).
+std::int64_t StaffChatId(const RuleContext& context);
 
 // Effect kinds the executor knows (see app/effects.h) and their JSON payloads.
 // telegram.send_message: chat_id, text, and optionally `report` {task, contact, client_name}:
@@ -93,6 +101,15 @@ inline constexpr char kEventEffectFailed[] = "effect.failed";
 // The internal event the service stores when a planfix.create_task job is done (payload:
 // the job's payload and its result).
 inline constexpr char kEventTaskCreated[] = "task.created";
+
+// The Telegram update types the rules act on (HandleTelegramUpdate): the webhook asks Telegram
+// for these only. A rule that reads another type must add it here.
+inline constexpr std::array<const char*, 2> kTelegramUpdateTypes = {"message", "callback_query"};
+
+// Internal events the App stores about Telegram itself (service_notices.h): the webhook
+// watch found a problem, or a chat answered "migrated to a supergroup".
+inline constexpr char kEventTelegramWebhookProblem[] = "telegram.webhook_problem";
+inline constexpr char kEventTelegramChatMigrated[] = "telegram.chat_migrated";
 
 // The end-to-end check rule ("ping"): a Planfix "ping" event for task N tells the staff chat,
 // comments on the task and sets a follow-up timer one working day later; the follow-up tells
