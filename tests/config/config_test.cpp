@@ -395,25 +395,6 @@ TEST_F(ConfigTest, NamesTheDatabaseDirectoryWhenItIsMissing) {
       << AllProblems(result);
 }
 
-TEST_F(ConfigTest, NamesTheDatabaseDirectoryWhenItIsNotWritable) {
-  const fs::path read_only = dir_ / "read-only";
-  fs::create_directories(read_only);
-  fs::permissions(read_only, fs::perms::owner_read | fs::perms::owner_exec);
-  if (::access(read_only.c_str(), W_OK) == 0) {
-    fs::permissions(read_only, fs::perms::owner_all);
-    GTEST_SKIP() << "root may write into a read-only directory: run as another user to check this";
-  }
-  auto result = LoadConfig(
-      WriteConfig([&](std::string text) {
-        return ReplaceLine(text, "path = ", "path = \"" + (read_only / "flow.db").string() + "\"");
-      }),
-      env_);
-  fs::permissions(read_only, fs::perms::owner_all);
-  EXPECT_TRUE(Contains(AllProblems(result),
-                       "storage.path: the directory " + read_only.string() + " is not writable"))
-      << AllProblems(result);
-}
-
 TEST_F(ConfigTest, CommunicationMinutesIsGoneUntilTimeTrackingUsesIt) {
   auto result = LoadConfig(
       WriteConfig([](std::string text) {
@@ -423,6 +404,9 @@ TEST_F(ConfigTest, CommunicationMinutesIsGoneUntilTimeTrackingUsesIt) {
       env_);
   EXPECT_TRUE(
       Contains(AllProblems(result), "planfix.task_fields.communication_minutes: unknown key"))
+      << AllProblems(result);
+}
+
 TEST_F(ConfigTest, TakesAnHttpWebhookUrlOnlyToALoopbackHost) {
   auto result = LoadConfig(
       WriteConfig([](std::string text) {
@@ -631,6 +615,69 @@ CliRun RunBinary(const fs::path& dir, const std::vector<std::string>& args,
   waitpid(pid, &status, 0);
   return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadText(out_path),
                 ReadText(err_path)};
+}
+
+// Runs the binary as the unprivileged user `uid` (the test runs as root): what a service user
+// meets. The output files are opened before the switch, so they may stay root's.
+CliRun RunBinaryAs(uid_t uid, const fs::path& dir, const std::vector<std::string>& args,
+                   const Environment& env) {
+  const std::string out_path = (dir / "stdout.txt").string();
+  const std::string err_path = (dir / "stderr.txt").string();
+  std::vector<std::string> argv_storage = {PLANFIX_FLOW_BINARY};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : argv_storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_storage;
+  for (const auto& [name, value] : env) env_storage.push_back(name + "=" + value);
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    if (const char* value = std::getenv(name))
+      env_storage.push_back(std::string(name) + "=" + value);
+  }
+  std::vector<char*> envp;
+  for (auto& entry : env_storage) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || setgid(uid) != 0 ||
+        setuid(uid) != 0) {
+      _exit(126);
+    }
+    execve(PLANFIX_FLOW_BINARY, argv.data(), envp.data());
+    _exit(127);
+  }
+  if (pid < 0) {
+    ADD_FAILURE() << "fork failed";
+    return CliRun{-1, "", ""};
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return CliRun{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadText(out_path),
+                ReadText(err_path)};
+}
+
+TEST_F(ConfigTest, NamesTheDatabaseDirectoryWhenItIsNotWritable) {
+  const fs::path read_only = dir_ / "read-only";
+  fs::create_directories(read_only);
+  fs::permissions(read_only, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                 fs::perms::group_exec | fs::perms::others_read |
+                                 fs::perms::others_exec);
+  const auto config = WriteConfig([&](std::string text) {
+    return ReplaceLine(text, "path = ", "path = \"" + (read_only / "flow.db").string() + "\"");
+  });
+  // root may write into any directory: check as "nobody", as a service user would run it.
+  constexpr uid_t kNobody = 65534;
+  const auto run =
+      ::geteuid() == 0
+          ? RunBinaryAs(kNobody, dir_, {"check-config", "--config", config.string()}, env_)
+          : RunBinary(dir_, {"check-config", "--config", config.string()}, env_);
+  fs::permissions(read_only, fs::perms::owner_all);
+  EXPECT_EQ(run.code, app::kExitFailure) << run.err;
+  EXPECT_TRUE(Contains(run.err, "storage.path: the directory " + read_only.string() +
+                                    " is not writable by this user"))
+      << run.err;
 }
 
 TEST_F(ConfigTest, TheBinaryPassesTheShippedExampleWithSecretsFromItsEnvironment) {
