@@ -111,6 +111,13 @@ class ConnectionLimits : public ::testing::Test {
   void TearDown() override {
     for (const int fd : held_) ::close(fd);
     app_.reset();
+    log_.reset();  // only once no server thread can log any more
+  }
+
+  // Keeps the ingress log lines from now on; call before StartApp.
+  LogCapture& CaptureLog() {
+    log_ = std::make_unique<LogCapture>("ingress");
+    return *log_;
   }
 
   // A Planfix webhook as Planfix (or a proxy in front of the service) sends it.
@@ -152,6 +159,7 @@ class ConnectionLimits : public ::testing::Test {
 
   core::FakeClock clock_{kFridayNoon};
   google_test::TempDir dir_;
+  std::unique_ptr<LogCapture> log_;
   std::unique_ptr<SandboxWorld> world_;
   std::unique_ptr<App> app_;
   std::vector<int> held_;
@@ -168,7 +176,7 @@ std::vector<int> Answered(const std::vector<int>& fds) {
 }
 
 TEST_F(ConnectionLimits, OneAddressHoldingIdleConnectionsCannotStarveAPlanfixWebhook) {
-  LogCapture log("ingress");
+  LogCapture& log = CaptureLog();
   // The hog alone would fill max_connections twice over.
   constexpr std::size_t kCap = 32;
   constexpr std::size_t kHogConnections = 300;
@@ -252,7 +260,7 @@ TEST_F(ConnectionLimits, ATrustedProxyIsExemptFromThePerAddressCap) {
 }
 
 TEST_F(ConnectionLimits, LogLinesNameTheRealClientAndOnlyATrustedProxyMayNameIt) {
-  LogCapture log("ingress");
+  LogCapture& log = CaptureLog();
   StartApp(256, 4096, {kProxy});
   // Through the proxy: the client wrote 198.51.100.7 itself, the proxy appended its peer.
   const RawAnswer proxied = RawExchange(
