@@ -532,6 +532,9 @@ struct App::Impl {
     server_options.threads = static_cast<std::size_t>(config.server.threads);
     server_options.keep_alive_timeout = std::chrono::seconds(config.server.keep_alive_seconds);
     server_options.max_connections = static_cast<std::size_t>(config.server.max_connections);
+    server_options.max_connections_per_address =
+        static_cast<std::size_t>(config.server.max_connections_per_address);
+    server_options.trusted_proxies = config.server.trusted_proxies;
     // One setting for both: no single wait may outlast the whole request anyway.
     server_options.read_timeout = std::chrono::seconds(config.server.read_timeout_seconds);
     server_options.request_deadline = server_options.read_timeout;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "planfix_flow/config/config.h"
+#include "planfix_flow/http/client_address.h"
 
 namespace planfix_flow::config {
 
@@ -296,6 +297,21 @@ void ReadServer(Reader& reader, const Section& root, ServerConfig& server) {
   reader.Int(section, "body_limit_bytes", Need::kOptional, server.body_limit_bytes);
   reader.Int(section, "threads", Need::kOptional, server.threads);
   reader.Int(section, "max_connections", Need::kOptional, server.max_connections);
+  reader.Int(section, "max_connections_per_address", Need::kOptional,
+             server.max_connections_per_address);
+  // Checked here, where each element's key path is known (ValidateConfig checks them again
+  // for configs built in code); a bad one is left out, so it is reported once.
+  std::vector<std::string> trusted;
+  if (reader.StringArray(section, "trusted_proxies", Need::kOptional,
+                         [&](const std::string& path, const std::string& text) {
+                           if (auto range = http::ParseIpRange(text)) {
+                             trusted.push_back(text);
+                           } else {
+                             reader.Add(path, range.error().message);
+                           }
+                         })) {
+    server.trusted_proxies = std::move(trusted);
+  }
   reader.Int(section, "keep_alive_seconds", Need::kOptional, server.keep_alive_seconds);
   reader.Int(section, "read_timeout_seconds", Need::kOptional, server.read_timeout_seconds);
   reader.Int(section, "planfix_dedupe_window_seconds", Need::kOptional,

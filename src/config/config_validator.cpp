@@ -15,6 +15,7 @@
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/google/service_account.h"
 #include "planfix_flow/telegram/telegram_client.h"
+#include "planfix_flow/http/client_address.h"
 
 namespace planfix_flow::config {
 
@@ -171,6 +172,13 @@ void CheckServer(Checker& check, const ServerConfig& server) {
               16 * 1024 * 1024);
   check.Range("server.threads", server.threads, 1, 64);
   check.Range("server.max_connections", server.max_connections, 1, 1'000'000);
+  check.Range("server.max_connections_per_address", server.max_connections_per_address, 1,
+              1'000'000);
+  for (std::size_t i = 0; i < server.trusted_proxies.size(); ++i) {
+    if (auto range = http::ParseIpRange(server.trusted_proxies[i]); !range) {
+      check.Add(fmt::format("server.trusted_proxies[{}]", i), range.error().message);
+    }
+  }
   check.Range("server.keep_alive_seconds", server.keep_alive_seconds, 0, 3600);
   check.Range("server.read_timeout_seconds", server.read_timeout_seconds, 1, 600);
   check.Range("server.planfix_dedupe_window_seconds", server.planfix_dedupe_window_seconds, 60,

@@ -19,6 +19,7 @@
 #include "http/httplib_tsan.h"
 #include "http/parking_server.h"
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/http/client_address.h"
 #include "planfix_flow/http/google_form_webhook.h"
 #include "planfix_flow/http/planfix_webhook.h"
 #include "planfix_flow/http/standard_webhooks.h"
@@ -120,9 +121,23 @@ void WriteError(httplib::Response& res, int status, std::string_view detail) {
   WriteJson(res, status, ErrorBody(status, detail));
 }
 
-ConnectionLimits LimitsFor(const ServerOptions& options, core::Metrics& metrics) {
+TrustedProxies ParseTrustedProxies(const std::vector<std::string>& texts) {
+  std::vector<IpRange> ranges;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    auto range = ParseIpRange(texts[i]);
+    if (!range) {
+      throw std::invalid_argument(fmt::format("trusted_proxies[{}]: {}", i, range.error().message));
+    }
+    ranges.push_back(*range);
+  }
+  return TrustedProxies(std::move(ranges));
+}
+
+ConnectionLimits LimitsFor(const ServerOptions& options, const TrustedProxies& trusted,
+                           core::Metrics& metrics) {
   ConnectionLimits limits;
   limits.server = options;
+  limits.trusted_proxies = trusted;
   limits.max_request_bytes = options.body_limit_bytes + kMaxRequestHeadBytes;
   limits.timeout_body =
       ErrorBody(408, fmt::format("the request did not arrive in time ({} s at most between "
@@ -135,6 +150,11 @@ ConnectionLimits LimitsFor(const ServerOptions& options, core::Metrics& metrics)
   limits.overload_body = ErrorBody(503, fmt::format("more than {} open connections; retry later",
                                                     options.max_connections))
                              .dump();
+  limits.per_address_body =
+      ErrorBody(429, fmt::format("more than {} connections open from your address; close some "
+                                 "or retry later",
+                                 options.max_connections_per_address))
+          .dump();
   limits.open_connections = &metrics.GetGauge("planfix_flow_http_open_connections",
                                               "HTTP connections open now, idle ones included.");
   limits.timed_out =
@@ -143,6 +163,10 @@ ConnectionLimits LimitsFor(const ServerOptions& options, core::Metrics& metrics)
   limits.refused =
       &metrics.GetCounter("planfix_flow_http_connections_refused_total",
                           "Connections answered 503 and closed because max_connections were open.");
+  limits.refused_per_address =
+      &metrics.GetCounter("planfix_flow_http_connections_refused_per_address_total",
+                          "Connections answered 429 and closed because their client address had "
+                          "max_connections_per_address open.");
   return limits;
 }
 
@@ -253,7 +277,8 @@ struct IngressServer::Impl {
         hooks(std::move(hooks_in)),
         dedupe(options.planfix_dedupe_window),
         log(core::Logger("ingress")),
-        server(LimitsFor(options, metrics)) {}
+        trusted(ParseTrustedProxies(options.trusted_proxies)),
+        server(LimitsFor(options, trusted, metrics)) {}
 
   void Validate();
   void RegisterMetrics();
@@ -261,6 +286,7 @@ struct IngressServer::Impl {
 
   Body ReadBody(const httplib::Request& req, const httplib::ContentReader& reader) const;
   std::optional<Rejection> CheckBody(const Body& body) const;
+  std::string Remote(const httplib::Request& req) const;
   bool PlanfixAuthorized(const httplib::Request& req) const;
   bool AdminAuthorized(const httplib::Request& req, httplib::Response& res) const;
 
@@ -272,7 +298,7 @@ struct IngressServer::Impl {
                       const httplib::ContentReader& reader);
   void Reject(EventSource source, const httplib::Request& req, httplib::Response& res,
               const Rejection& rejection, bool body_consumed);
-  void Append(storage::NewEvent event, httplib::Response& res);
+  void Append(const httplib::Request& req, storage::NewEvent event, httplib::Response& res);
   void Count(EventSource source, Outcome outcome);
 
   void HandleJobList(const httplib::Request& req, httplib::Response& res);
@@ -294,6 +320,7 @@ struct IngressServer::Impl {
   std::string google_key;
   PlanfixDedupe dedupe;
   std::shared_ptr<spdlog::logger> log;
+  TrustedProxies trusted;
 
   // received[source][outcome]
   std::array<std::array<core::Counter*, kOutcomes.size()>, kSources.size()> received{};
@@ -319,6 +346,9 @@ void IngressServer::Impl::Validate() {
     throw std::invalid_argument("keep_alive_max_count must be > 0");
   }
   if (options.max_connections == 0) throw std::invalid_argument("max_connections must be > 0");
+  if (options.max_connections_per_address == 0) {
+    throw std::invalid_argument("max_connections_per_address must be > 0");
+  }
   if (options.read_timeout.count() <= 0 || options.request_deadline.count() <= 0) {
     throw std::invalid_argument("read_timeout and request_deadline must be > 0");
   }
@@ -414,6 +444,20 @@ std::optional<Rejection> IngressServer::Impl::CheckBody(const Body& body) const 
   return std::nullopt;
 }
 
+// The client for log lines: the peer, or (through a trusted proxy) the client its
+// X-Forwarded-For names, followed by " via=<proxy>".
+std::string IngressServer::Impl::Remote(const httplib::Request& req) const {
+  std::string forwarded;
+  const std::size_t headers = req.get_header_value_count("X-Forwarded-For");
+  for (std::size_t i = 0; i < headers; ++i) {
+    if (i > 0) forwarded += ',';
+    forwarded += req.get_header_value("X-Forwarded-For", i);
+  }
+  const ClientOrigin origin = OriginOf(req.remote_addr, forwarded, trusted);
+  if (!origin.via_proxy) return origin.client;
+  return fmt::format("{} via={}", origin.client, req.remote_addr);
+}
+
 bool IngressServer::Impl::PlanfixAuthorized(const httplib::Request& req) const {
   const std::string header = req.get_header_value("Authorization");
   const std::size_t space = header.find(' ');
@@ -444,22 +488,23 @@ void IngressServer::Impl::Reject(EventSource source, const httplib::Request& req
       res.set_header("WWW-Authenticate", "Bearer realm=\"planfix-flow\"");
     }
     log->warn("source={} outcome={} remote={} reason=\"{}\"", storage::ToString(source),
-              OutcomeName(rejection.outcome), req.remote_addr, rejection.detail);
+              OutcomeName(rejection.outcome), Remote(req), rejection.detail);
   } else {
     log->info("source={} outcome={} status={} remote={} detail=\"{}\"", storage::ToString(source),
-              OutcomeName(rejection.outcome), rejection.status, req.remote_addr, rejection.detail);
+              OutcomeName(rejection.outcome), rejection.status, Remote(req), rejection.detail);
   }
   // The rest of an unread body would be taken for the next request on this connection.
   if (!body_consumed) res.set_header("Connection", "close");
 }
 
-void IngressServer::Impl::Append(storage::NewEvent event, httplib::Response& res) {
+void IngressServer::Impl::Append(const httplib::Request& req, storage::NewEvent event,
+                                 httplib::Response& res) {
   const EventSource source = event.source;
   const auto result = inbox.AppendEvent(event);
   if (!result) {
     Count(source, Outcome::kError);
-    log->error("source={} outcome=error kind={} error=\"{}\"", storage::ToString(source),
-               event.kind, result.error().ToString());
+    log->error("source={} outcome=error kind={} remote={} error=\"{}\"", storage::ToString(source),
+               event.kind, Remote(req), result.error().ToString());
     res.set_header("Retry-After", "5");
     WriteError(res, 503, "the event could not be stored; retry later");
     return;
@@ -467,12 +512,12 @@ void IngressServer::Impl::Append(storage::NewEvent event, httplib::Response& res
   const bool stored = result->outcome == storage::AppendOutcome::kStored;
   Count(source, stored ? Outcome::kStored : Outcome::kDuplicate);
   if (stored) {
-    log->info("source={} outcome=stored kind={} event_id={}", storage::ToString(source), event.kind,
-              result->event_id);
+    log->info("source={} outcome=stored kind={} event_id={} remote={}", storage::ToString(source),
+              event.kind, result->event_id, Remote(req));
     if (hooks.on_event_stored) hooks.on_event_stored(result->event_id);
   } else {
-    log->debug("source={} outcome=duplicate kind={} event_id={}", storage::ToString(source),
-               event.kind, result->event_id);
+    log->debug("source={} outcome=duplicate kind={} event_id={} remote={}",
+               storage::ToString(source), event.kind, result->event_id, Remote(req));
   }
   WriteJson(
       res, 200,
@@ -521,7 +566,7 @@ void IngressServer::Impl::HandlePlanfix(const httplib::Request& req, httplib::Re
   event.kind = webhook->event;
   event.payload = webhook->ToPayloadJson();
   event.received_at = now;
-  Append(std::move(event), res);
+  Append(req, std::move(event), res);
 }
 
 void IngressServer::Impl::HandleGoogle(const httplib::Request& req, httplib::Response& res,
@@ -560,7 +605,7 @@ void IngressServer::Impl::HandleGoogle(const httplib::Request& req, httplib::Res
   event.kind = "form.submitted";
   event.payload = submission->ToPayloadJson();
   event.received_at = now;
-  Append(std::move(event), res);
+  Append(req, std::move(event), res);
 }
 
 void IngressServer::Impl::HandleTelegram(const httplib::Request& req, httplib::Response& res,
@@ -598,7 +643,7 @@ void IngressServer::Impl::HandleTelegram(const httplib::Request& req, httplib::R
   event.kind = "telegram.update";
   event.payload = body.text;
   event.received_at = clock.Now();
-  Append(std::move(event), res);
+  Append(req, std::move(event), res);
 }
 
 bool IngressServer::Impl::AdminAuthorized(const httplib::Request& req,
@@ -613,7 +658,7 @@ bool IngressServer::Impl::AdminAuthorized(const httplib::Request& req,
       space != std::string::npos && Lowercase(header.substr(0, space)) == "bearer" &&
       ConstantTimeEquals(Trim(std::string_view(header).substr(space + 1)), secrets.admin_token);
   if (!authorized) {
-    log->warn("admin request refused remote={} path={}", req.remote_addr, req.path);
+    log->warn("admin request refused remote={} path={}", Remote(req), req.path);
     res.set_header("WWW-Authenticate", "Bearer realm=\"planfix-flow admin\"");
     WriteError(
         res, 401,
@@ -663,7 +708,7 @@ void IngressServer::Impl::HandleJobReplay(const httplib::Request& req, httplib::
   const std::int64_t id = ParseId(req.matches[1].str());
   if (id == 0) return WriteError(res, 404, "no such job");
   auto result = hooks.job_admin->ReplayJob(id);
-  if (result) log->info("admin replayed job_id={} remote={}", id, req.remote_addr);
+  if (result) log->info("admin replayed job_id={} remote={}", id, Remote(req));
   AnswerAdmin(result, res);
 }
 

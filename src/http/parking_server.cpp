@@ -21,6 +21,8 @@
 #include <system_error>
 #include <vector>
 
+#include "planfix_flow/core/log.h"
+
 namespace planfix_flow::http {
 
 namespace {
@@ -153,12 +155,49 @@ void Address(int fd, bool peer, std::string& ip, int& port) {
 
 }  // namespace
 
+// Open connections per client address (ConnectionKey). An entry lives only while its
+// address has connections open, so many addresses cost memory only while they are connected.
+class ParkingServer::AddressCounts {
+ public:
+  struct Admission {
+    bool admitted = false;
+    bool first_refusal = false;  // the first since this address last had no connection
+  };
+
+  Admission Add(const std::string& key, std::size_t limit) {
+    std::lock_guard lock(mutex_);
+    Entry& entry = entries_[key];
+    if (entry.open < limit) {
+      ++entry.open;
+      return {true, false};
+    }
+    const bool first = !entry.refusing;
+    entry.refusing = true;
+    return {false, first};
+  }
+
+  void Remove(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    const auto it = entries_.find(key);
+    if (it != entries_.end() && --it->second.open == 0) entries_.erase(it);
+  }
+
+ private:
+  struct Entry {
+    std::size_t open = 0;
+    bool refusing = false;
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
 struct ParkingServer::Connection {
   Connection(int fd_in, std::atomic<std::size_t>& open_in, core::Gauge* gauge_in)
       : fd(fd_in), open(open_in), gauge(gauge_in) {}
   ~Connection() {
     ::shutdown(fd, SHUT_RDWR);
     ::close(fd);
+    if (address_counts != nullptr) address_counts->Remove(address_key);
     open.fetch_sub(1);
     if (gauge != nullptr) gauge->Add(-1);
   }
@@ -176,6 +215,9 @@ struct ParkingServer::Connection {
   std::size_t served = 0;
   Clock::time_point idle_deadline;
   bool lingering = false;  // answered and shut for writing; input is discarded until EOF
+  // Where this connection is counted against max_connections_per_address, if it is.
+  AddressCounts* address_counts = nullptr;
+  std::string address_key;
 };
 
 namespace {
@@ -273,7 +315,8 @@ class DeadlineStream final : public httplib::Stream {
 
 }  // namespace
 
-ParkingServer::ParkingServer(ConnectionLimits limits) : limits_(std::move(limits)) {
+ParkingServer::ParkingServer(ConnectionLimits limits)
+    : limits_(std::move(limits)), address_counts_(std::make_unique<AddressCounts>()) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (epoll_fd_ < 0 || wake_fd_ < 0) {
@@ -327,6 +370,7 @@ bool ParkingServer::process_and_close_socket(socket_t sock) {
             limits_.server.write_timeout);
     return false;
   }
+  if (!AdmitAddress(*connection)) return false;
   connection->idle_deadline =
       Clock::now() + std::max(limits_.server.keep_alive_timeout, limits_.server.read_timeout);
   pollfd entry{sock, POLLIN, 0};
@@ -336,6 +380,33 @@ bool ParkingServer::process_and_close_socket(socket_t sock) {
     Park(std::move(connection));
   }
   return true;
+}
+
+bool ParkingServer::AdmitAddress(Connection& connection) {
+  std::string ip;
+  int port = 0;
+  Address(connection.fd, true, ip, port);
+  const auto peer = ParseIpAddress(ip);
+  if (!peer || limits_.trusted_proxies.Contains(*peer)) return true;
+  std::string key = ConnectionKey(*peer);
+  const auto admission = address_counts_->Add(key, limits_.server.max_connections_per_address);
+  if (admission.admitted) {
+    connection.address_counts = address_counts_.get();
+    connection.address_key = std::move(key);
+    return true;
+  }
+  if (limits_.refused_per_address != nullptr) limits_.refused_per_address->Increment();
+  if (admission.first_refusal) {
+    // Once per episode: a client holding thousands of connections must not flood the log.
+    core::Logger("ingress")->warn(
+        "remote={} has max_connections_per_address={} open; refusing more with 429 (logged "
+        "once until all its connections close)",
+        key, limits_.server.max_connections_per_address);
+  }
+  SendAll(connection.fd,
+          Answer(429, "Too Many Requests", limits_.per_address_body, "Retry-After: 1\r\n"),
+          limits_.server.write_timeout);
+  return false;
 }
 
 void ParkingServer::Serve(std::shared_ptr<Connection> connection) {

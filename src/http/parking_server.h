@@ -2,8 +2,8 @@
 // A connection with no request bytes yet (new, or idle between keep-alive requests) waits in
 // one epoll thread instead of a worker and is closed at its idle deadline; a request must
 // arrive whole (head and body) within a deadline or it is answered 408, and be no larger than
-// a limit (413); open connections are capped (503 beyond). Thread-safe like httplib::Server;
-// Shutdown from the owning thread.
+// a limit (413); open connections are capped, in all (503 beyond) and per client address
+// (429 beyond). Thread-safe like httplib::Server; Shutdown from the owning thread.
 #pragma once
 
 #include <httplib.h>
@@ -18,14 +18,17 @@
 #include <unordered_map>
 
 #include "planfix_flow/core/metrics.h"
+#include "planfix_flow/http/client_address.h"
 #include "planfix_flow/http/ingress_server.h"
 
 namespace planfix_flow::http {
 
 struct ConnectionLimits {
-  // threads, max_queued_connections, max_connections, keep_alive_max_count, the timeouts and
-  // request_deadline, as documented there.
+  // threads, max_queued_connections, max_connections, max_connections_per_address,
+  // keep_alive_max_count, the timeouts and request_deadline, as documented there.
   ServerOptions server;
+  // Peers exempt from max_connections_per_address (server.trusted_proxies, parsed).
+  TrustedProxies trusted_proxies;
   // Bytes of one request (head and body, as sent) beyond which it is answered 413 and the
   // connection closed; bounds what endless headers can take.
   std::size_t max_request_bytes = 128 * 1024;
@@ -33,10 +36,12 @@ struct ConnectionLimits {
   std::string timeout_body;
   std::string too_large_body;
   std::string overload_body;
+  std::string per_address_body;  // 429
   // Optional; must outlive the server.
   core::Gauge* open_connections = nullptr;
   core::Counter* timed_out = nullptr;
   core::Counter* refused = nullptr;
+  core::Counter* refused_per_address = nullptr;
 };
 
 class ParkingServer final : public httplib::Server {
@@ -55,6 +60,7 @@ class ParkingServer final : public httplib::Server {
   void WidenBacklog();
 
   struct Connection;
+  class AddressCounts;
 
  private:
   bool process_and_close_socket(socket_t sock) override;
@@ -63,7 +69,10 @@ class ParkingServer final : public httplib::Server {
   void Linger(std::shared_ptr<Connection> connection);
   void Poll();
 
+  bool AdmitAddress(Connection& connection);
+
   const ConnectionLimits limits_;
+  std::unique_ptr<AddressCounts> address_counts_;
   std::atomic<std::size_t> open_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<httplib::TaskQueue*> pool_{nullptr};  // owned by the accept loop while it runs

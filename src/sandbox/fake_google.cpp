@@ -236,6 +236,9 @@ struct FakeGoogle::State {
   std::mt19937_64 random{std::random_device{}()};
   std::map<std::string, Account> accounts;
   std::map<std::string, Token> tokens;
+  // Issued, then revoked: a correct client may still hold one (an unknown token is a
+  // refusal; a revoked or expired one is the world moving on).
+  std::set<std::string> revoked;
   std::size_t tokens_issued = 0;
   std::map<std::string, Form> forms;
   std::map<std::string, PageToken> page_tokens;
@@ -396,6 +399,7 @@ void FakeGoogle::ShareWith(const std::string& form_id, std::string client_email)
 
 void FakeGoogle::RevokeTokens() {
   std::lock_guard lock(state_->mutex);
+  for (const auto& [token, unused] : state_->tokens) state_->revoked.insert(token);
   state_->tokens.clear();
 }
 
@@ -550,14 +554,17 @@ std::optional<FakeResponse> FakeGoogle::State::Authorize(
         "https://developers.google.com/identity/sign-in/web/devconsole-project.",
         token == tokens.end() ? "ACCESS_TOKEN_TYPE_UNSUPPORTED" : "ACCESS_TOKEN_EXPIRED");
     refusal.headers["WWW-Authenticate"] = std::string(kRealm) + ", error=\"invalid_token\"";
+    // A token that expired on the way, or was revoked, is no fault of the client's.
+    if (token != tokens.end() || revoked.count(token_text) > 0) return WorldStateAnswer(refusal);
     return refusal;
   }
   const auto& scopes = token->second.scopes;
   if (std::none_of(scopes.begin(), scopes.end(),
                    [&](const std::string& scope) { return method_scopes.count(scope) > 0; })) {
-    auto refusal =
-        GoogleError(403, "PERMISSION_DENIED", "Request had insufficient authentication scopes.",
-                    "ACCESS_TOKEN_SCOPE_INSUFFICIENT");
+    // A token without the method's scope: the client asked for the wrong ones.
+    auto refusal = Refusal(GoogleError(403, "PERMISSION_DENIED",
+                                       "Request had insufficient authentication scopes.",
+                                       "ACCESS_TOKEN_SCOPE_INSUFFICIENT"));
     refusal.headers["WWW-Authenticate"] = std::string(kRealm) + ", error=\"insufficient_scope\"";
     return refusal;
   }

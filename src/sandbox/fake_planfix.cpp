@@ -417,7 +417,8 @@ std::optional<FakeResponse> FakePlanfix::Admit(const FakeRequest& request,
     }
   }
   if (token == nullptr) return Fail(401, 1, "Access denied, unknown token");
-  if (!token->active) return Fail(401, 2, "Access denied, token is inactive");
+  // Deactivated by an admin after the service was configured: no fault of the request's.
+  if (!token->active) return WorldStateAnswer(Fail(401, 2, "Access denied, token is inactive"));
   const core::TimePoint now = clock_ != nullptr ? clock_->Now() : system_clock_.Now();
   if (min_interval_.count() > 0 && last_admitted_ && now - *last_admitted_ < min_interval_) {
     ++rate_limited_;
@@ -432,7 +433,7 @@ std::optional<FakeResponse> FakePlanfix::Admit(const FakeRequest& request,
   }
   last_admitted_ = now;
   if (daily_quota_) {
-    if (*daily_quota_ <= 0) return Fail(400, 22, "Daily request limit exceeded");
+    if (*daily_quota_ <= 0) return WorldStateAnswer(Fail(400, 22, "Daily request limit exceeded"));
     --*daily_quota_;
   }
   if (!token->scopes.empty() && !scope.empty() && token->scopes.count(scope) == 0) {

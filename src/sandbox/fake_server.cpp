@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 #include "http/httplib_tsan.h"
 
@@ -23,6 +25,64 @@ std::string FakeRequest::Query(const std::string& name) const {
 
 bool FakeRequest::HasQuery(const std::string& name) const { return query.count(name) > 0; }
 
+bool FakeResponse::IsRefusal() const {
+  switch (kind) {
+    case Kind::kAnswer:
+      return false;
+    case Kind::kRefusal:
+      return true;
+    case Kind::kByStatus:
+      break;
+  }
+  switch (status) {
+    case 400:  // a malformed request or parameter
+    case 401:  // no or wrong credentials
+    case 405:  // a method the path does not take
+    case 411:  // no Content-Length
+    case 413:  // a body over the limit
+    case 414:  // a URL over the limit
+    case 415:  // a content type the method does not take
+    case 422:  // a well-formed request with values the API refuses
+      return true;
+    default:
+      return false;
+  }
+}
+
+FakeResponse WorldStateAnswer(FakeResponse response) {
+  response.kind = FakeResponse::Kind::kAnswer;
+  return response;
+}
+
+FakeResponse Refusal(FakeResponse response) {
+  response.kind = FakeResponse::Kind::kRefusal;
+  return response;
+}
+
+namespace {
+
+std::mutex& ReporterMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+ProblemReporter& Reporter() {
+  static ProblemReporter reporter;
+  return reporter;
+}
+
+std::string Excerpt(std::string_view text, std::size_t limit = 300) {
+  if (text.size() <= limit) return std::string(text);
+  return std::string(text.substr(0, limit)) + "...";
+}
+
+}  // namespace
+
+void SetProblemReporter(ProblemReporter reporter) {
+  std::lock_guard lock(ReporterMutex());
+  Reporter() = std::move(reporter);
+}
+
 struct FakeServer::Impl {
   httplib::Server server;
   std::thread thread;
@@ -32,9 +92,20 @@ struct FakeServer::Impl {
 FakeServer::FakeServer(std::string name)
     : name_(std::move(name)), impl_(std::make_unique<Impl>()) {}
 
-// Only a last resort: by now the subclass's members and vptr are gone while server threads may
-// still call into them (a race TSan reports), so every subclass stops in its own destructor.
-FakeServer::~FakeServer() { Stop(); }
+// Stop is only a last resort: by now the subclass's members and vptr are gone while server
+// threads may still call into them (a race TSan reports), so every subclass stops in its own
+// destructor.
+FakeServer::~FakeServer() {
+  Stop();
+  std::vector<std::string> problems = failures_;
+  if (expected_refusals_ > 0) {
+    problems.push_back(fmt::format("{}: {} refusal(s) declared with ExpectRefusals never came",
+                                   name_, expected_refusals_));
+  }
+  std::lock_guard lock(ReporterMutex());
+  if (!Reporter()) return;
+  for (const auto& problem : problems) Reporter()(problem);
+}
 
 void FakeServer::Route(std::string method, std::string path_regex, Handler handler) {
   std::lock_guard lock(mutex_);
@@ -76,7 +147,7 @@ FakeResponse FakeServer::Dispatch(FakeRequest& request, bool& drop) {
     if (handler != nullptr) {
       for (auto it = faults_.begin(); it != faults_.end();) {
         if (it->kind == Fault::Kind::kFail && !injected) {
-          injected = FakeResponse{it->status, it->body};
+          injected = WorldStateAnswer(FakeResponse{it->status, it->body});
         } else if (it->kind == Fault::Kind::kDelay && delay.count() == 0) {
           delay = it->delay;
         } else if (it->kind == Fault::Kind::kDrop && !drop) {
@@ -130,8 +201,20 @@ void FakeServer::Start() {
     record.headers = request.headers;
     record.body = raw.body;
     record.status = drop ? 0 : response.status;
+    record.refused = !drop && response.IsRefusal();
     {
       std::lock_guard lock(mutex_);
+      if (record.refused) {
+        if (expected_refusals_ > 0) {
+          --expected_refusals_;
+        } else {
+          failures_.push_back(fmt::format(
+              "{}: refused {} {}{}{} with {}: {} (a correct client never sends this request; "
+              "a test that sends it on purpose declares it with ExpectRefusals)",
+              name_, record.method, record.path, record.query_string.empty() ? "" : "?",
+              Excerpt(record.query_string), record.status, Excerpt(response.body)));
+        }
+      }
       requests_.push_back(std::move(record));
     }
 
@@ -210,10 +293,19 @@ std::vector<std::string> FakeServer::failures() const {
   return failures_;
 }
 
+std::vector<std::string> FakeServer::TakeFailures() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(failures_, {});
+}
+
+void FakeServer::ExpectRefusals(int count) {
+  std::lock_guard lock(mutex_);
+  expected_refusals_ += count;
+}
+
 void FakeServer::ClearRecords() {
   std::lock_guard lock(mutex_);
   requests_.clear();
-  failures_.clear();
 }
 
 }  // namespace planfix_flow::sandbox

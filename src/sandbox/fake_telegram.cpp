@@ -456,7 +456,9 @@ FakeTelegram::ChatState* FakeTelegram::FindChatLocked(const std::string& chat_re
 }
 
 std::optional<FakeResponse> FakeTelegram::CheckChatLocked(const ChatState* chat) {
-  if (chat == nullptr) return BadRequest("chat not found");
+  // The client's chat id may be stale (an account deleted, a wrong id in Planfix): an answer
+  // about the world, not about the request's shape.
+  if (chat == nullptr) return WorldStateAnswer(BadRequest("chat not found"));
   switch (chat->status) {
     case ChatStatus::kActive:
       return std::nullopt;
@@ -465,8 +467,8 @@ std::optional<FakeResponse> FakeTelegram::CheckChatLocked(const ChatState* chat)
     case ChatStatus::kNeverStarted:
       return Err(403, "Forbidden: bot can't initiate conversation with a user");
     case ChatStatus::kMigrated:
-      return Err(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                 json{{"migrate_to_chat_id", chat->migrated_to}});
+      return WorldStateAnswer(Err(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                                  json{{"migrate_to_chat_id", chat->migrated_to}}));
   }
   return std::nullopt;
 }
@@ -651,16 +653,20 @@ FakeResponse FakeTelegram::EditMessageText(const Params& params) {
   if (auto refused = CheckChatLocked(chat)) return *refused;
   auto found = std::find_if(chat->messages.begin(), chat->messages.end(),
                             [&](const FakeMessage& m) { return m.message_id == *message_id; });
-  if (found == chat->messages.end()) return BadRequest("message to edit not found");
+  // The user may have deleted the message (private chats allow it for both sides).
+  if (found == chat->messages.end()) {
+    return WorldStateAnswer(BadRequest("message to edit not found"));
+  }
   if (!found->from_bot) return BadRequest("message can't be edited");
   auto& text_value = std::get<ParsedText>(parsed);
   const json& new_markup = std::get<json>(markup);
   const std::string markup_json = new_markup.is_null() ? std::string() : new_markup.dump();
   if (found->text == text_value.text && found->entities_json == text_value.entities.dump() &&
       found->reply_markup_json == markup_json) {
-    return BadRequest(
+    // A retry of an edit whose answer was lost gets this too.
+    return WorldStateAnswer(BadRequest(
         "message is not modified: specified new message content and reply markup are exactly "
-        "the same as a current content and reply markup of the message");
+        "the same as a current content and reply markup of the message"));
   }
   if (auto flood = CheckFloodLocked(chat->id)) return *flood;
   found->text = text_value.text;
@@ -677,12 +683,17 @@ FakeResponse FakeTelegram::AnswerCallbackQuery(const Params& params) {
   const auto id = params.String("callback_query_id");
   const std::string answer_text = params.String("text").value_or("");
   if (telegram::CountCodePoints(answer_text) > 200) return BadRequest("MESSAGE_TOO_LONG");
+  if (!id || id->empty()) {
+    return BadRequest("query is too old and response timeout expired or query ID is invalid");
+  }
   std::lock_guard lock(state_mutex_);
   const auto open = id ? open_callbacks_.find(*id) : open_callbacks_.end();
   const bool fresh = open != open_callbacks_.end() && Now() - open->second <= kCallbackAnswerWindow;
   if (open != open_callbacks_.end()) open_callbacks_.erase(open);
   if (!fresh) {
-    return BadRequest("query is too old and response timeout expired or query ID is invalid");
+    // Late answers (the service was down, a job retried) get this.
+    return WorldStateAnswer(
+        BadRequest("query is too old and response timeout expired or query ID is invalid"));
   }
   callback_answers_.push_back(FakeCallbackAnswer{*id, answer_text, params.Bool("show_alert")});
   return Ok(true);

@@ -169,8 +169,6 @@ TEST_F(ServeEndToEnd, DeliversTheRuleEffectsToTheFakes) {
   EXPECT_NE(staff[0].text.find("#42 Landing"), std::string::npos) << staff[0].text;
   const auto comments = planfix_->comments(42);
   ASSERT_EQ(comments.size(), 1u);
-  EXPECT_TRUE(planfix_->failures().empty());
-  EXPECT_TRUE(telegram_.failures().empty());
   for (const auto& job : Jobs()) EXPECT_EQ(job.state, storage::JobState::kDone) << job.kind;
   auto timer = app_->database().GetTimer("ping.followup:task:42");
   ASSERT_TRUE(timer);

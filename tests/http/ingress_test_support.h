@@ -121,10 +121,22 @@ struct RawAnswer {
 };
 
 // A blocking loopback connection to `port` whose sends and receives give up after `wait`;
-// -1 if it cannot connect.
-inline int ConnectLoopback(int port, std::chrono::milliseconds wait) {
+// -1 if it cannot connect. `from` is the source address, any of 127.0.0.0/8 (Linux routes
+// the whole range to loopback), so one test can play several clients.
+inline int ConnectLoopback(int port, std::chrono::milliseconds wait,
+                           const char* from = "127.0.0.1") {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
+  // The port is chosen at connect, per destination, not at bind from one pool per address.
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  if (::inet_pton(AF_INET, from, &source.sin_addr) != 1 ||
+      ::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof(source)) != 0) {
+    ::close(fd);
+    return -1;
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -171,8 +183,9 @@ inline RawAnswer ReadAnswer(int fd) {
 }
 
 // Sends raw bytes on a new connection and reads until the server closes it or `wait` passes.
-inline RawAnswer RawExchange(int port, const std::string& request, std::chrono::milliseconds wait) {
-  const int fd = ConnectLoopback(port, wait);
+inline RawAnswer RawExchange(int port, const std::string& request, std::chrono::milliseconds wait,
+                             const char* from = "127.0.0.1") {
+  const int fd = ConnectLoopback(port, wait, from);
   if (fd < 0) return {};
   SendRaw(fd, request);
   return ReadAnswer(fd);

@@ -75,10 +75,6 @@ class PlanfixClientTest : public ::testing::Test {
     fake_.Start();
   }
 
-  void TearDown() override {
-    for (const auto& failure : fake_.failures()) ADD_FAILURE() << failure;
-  }
-
   PlanfixClient Client(std::string token = kToken, std::chrono::milliseconds interval = 20ms) {
     PlanfixOptions options;
     options.base_url = fake_.rest_url() + "/";
@@ -209,6 +205,7 @@ TEST_F(PlanfixClientTest, MapsAnUnknownStatusToInvalidInput) {
   auto client = Client();
   TaskUpdate update;
   update.status_id = 77;
+  fake_.ExpectRefusals(1);  // a status id the process does not have: a config mistake
   auto result = client.UpdateTask(12, update);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, core::ErrorCode::kInvalidInput);
@@ -423,6 +420,7 @@ TEST_F(PlanfixClientTest, AddsDataTagEntriesAndListsThemPageByPage) {
   ASSERT_EQ((*entries)[4].custom_fields.size(), 1u);
   EXPECT_EQ((*entries)[4].custom_fields[0].value, json(5));
 
+  fake_.ExpectRefusals(2);  // an unknown field, then an unknown data tag: config mistakes
   auto unknown_field = client.AddDataTagEntries(12, kTimeTag, {{{999, json(1)}}});
   ASSERT_FALSE(unknown_field);
   EXPECT_EQ(unknown_field.error().code, core::ErrorCode::kInvalidInput);
@@ -435,6 +433,7 @@ TEST_F(PlanfixClientTest, AddsDataTagEntriesAndListsThemPageByPage) {
 
 TEST_F(PlanfixClientTest, MapsABadTokenToUnauthorizedWithoutLeakingIt) {
   auto client = Client("wrong-token-0000");
+  fake_.ExpectRefusals(1);
   auto task = client.GetTask(12);
   ASSERT_FALSE(task);
   EXPECT_EQ(task.error().code, core::ErrorCode::kUnauthorized);
@@ -453,6 +452,7 @@ TEST_F(PlanfixClientTest, NamesTheMissingScopeWhenAReadOnlyTokenWrites) {
   EXPECT_TRUE(client.GetTask(12));
   TaskUpdate update;
   update.status_id = 2;
+  fake_.ExpectRefusals(2);  // a token without the write scopes tries two writes
   auto result = client.UpdateTask(12, update);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, core::ErrorCode::kUnauthorized);
@@ -556,9 +556,6 @@ class PlanfixPacingTest : public ::testing::Test {
  protected:
   PlanfixPacingTest() : fake_(Options(clock_)) {}
   void SetUp() override { fake_.Start(); }
-  void TearDown() override {
-    for (const auto& failure : fake_.failures()) ADD_FAILURE() << failure;
-  }
   static sandbox::FakePlanfixOptions Options(core::Clock& clock) {
     sandbox::FakePlanfixOptions options;
     options.tokens = {{kToken, {}, true}};

@@ -37,12 +37,6 @@ class FakeGoogleTest : public ::testing::Test {
     fake_.ShareWith("brief", kEmail);
   }
 
-  void TearDown() override {
-    if (expect_no_failures_) {
-      EXPECT_TRUE(fake_.failures().empty()) << fake_.failures().at(0);
-    }
-  }
-
   json Claims(const std::string& scope) const {
     const long long now = core::ToUnixSeconds(clock_.Now());
     return json{{"iss", kEmail},
@@ -81,7 +75,21 @@ class FakeGoogleTest : public ::testing::Test {
   }
 
   // Expects a 400 OAuth error from the token endpoint and returns its "error".
+  // The fake records each request it refuses (FakeResponse::IsRefusal) as a failure: a
+  // correct client never sends one. These tests send them on purpose, so the check of each
+  // refusal also takes its record, which must name the refused status.
+  void TakeRefusalOfTheLastRequest() {
+    const auto requests = fake_.requests();
+    if (requests.empty() || !requests.back().refused) return;
+    const auto failures = fake_.TakeFailures();
+    ASSERT_EQ(failures.size(), 1u);
+    EXPECT_NE(failures[0].find(" with " + std::to_string(requests.back().status) + ": "),
+              std::string::npos)
+        << failures[0];
+  }
+
   std::string TokenRefusal(const http::HttpResponse& response) {
+    TakeRefusalOfTheLastRequest();
     EXPECT_EQ(response.status, 400) << response.body;
     const json body = json::parse(response.body);
     EXPECT_TRUE(body.contains("error_description")) << response.body;
@@ -106,8 +114,8 @@ class FakeGoogleTest : public ::testing::Test {
   }
 
   // Expects Google's error envelope with `code` and `status`; returns the message.
-  static std::string ApiRefusal(const http::HttpResponse& response, int code,
-                                const std::string& status) {
+  std::string ApiRefusal(const http::HttpResponse& response, int code, const std::string& status) {
+    TakeRefusalOfTheLastRequest();
     EXPECT_EQ(response.status, code) << response.body;
     const json body = json::parse(response.body, nullptr, false);
     EXPECT_EQ(body["error"]["code"], code) << response.body;
@@ -136,7 +144,6 @@ class FakeGoogleTest : public ::testing::Test {
   FakeGoogle fake_;
   google::ServiceAccountKey key_;
   http::CurlHttpClient http_;
-  bool expect_no_failures_ = true;
 };
 
 // ---- Token endpoint --------------------------------------------------------------------
@@ -273,17 +280,21 @@ TEST_F(FakeGoogleTest, ApiRejectsATokenItDidNotIssue) {
   ApiRefusal(Get("/v1/forms/brief", "ya29.made-up"), 401, "UNAUTHENTICATED");
 }
 
+// An expired or revoked token is what a correct client may hold when the world moves on: the
+// 401 is an answer for it to act on (fetch a new token), not a refusal of a wrong request.
 TEST_F(FakeGoogleTest, ApiRejectsAnExpiredToken) {
   const std::string token = Token(kBothScopes);
   EXPECT_EQ(Get("/v1/forms/brief", token).status, 200);
   clock_.Advance(600s);
   ApiRefusal(Get("/v1/forms/brief", token), 401, "UNAUTHENTICATED");
+  EXPECT_FALSE(fake_.requests().back().refused);
 }
 
 TEST_F(FakeGoogleTest, ApiRejectsRevokedTokens) {
   const std::string token = Token(kBothScopes);
   fake_.RevokeTokens();
   ApiRefusal(Get("/v1/forms/brief", token), 401, "UNAUTHENTICATED");
+  EXPECT_FALSE(fake_.requests().back().refused);
 }
 
 TEST_F(FakeGoogleTest, ApiAcceptsTheAccessTokenQueryParameter) {
@@ -477,12 +488,11 @@ TEST_F(FakeGoogleTest, RejectsQueryParametersTheMethodDoesNotDefine) {
 // ---- Routing and faults ------------------------------------------------------------------
 
 TEST_F(FakeGoogleTest, AnswersUnknownRoutesWith500AndRecordsAFailure) {
-  expect_no_failures_ = false;
   const std::string token = Token(kBothScopes);
   EXPECT_EQ(Get("/v1/forms/brief:batchUpdate", token, "POST").status, 500);
   EXPECT_EQ(Get("/v1/forms/brief/watches", token).status, 500);
   EXPECT_EQ(Get("/v2/forms/brief", token).status, 500);
-  EXPECT_EQ(fake_.failures().size(), 3u);
+  EXPECT_EQ(fake_.TakeFailures().size(), 3u);
 }
 
 TEST_F(FakeGoogleTest, AnswersAnotherVerbOnAFormsPathWithGoogles404) {

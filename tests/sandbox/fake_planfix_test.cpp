@@ -69,7 +69,21 @@ class FakePlanfixTest : public ::testing::Test {
     return json::parse(response.body, nullptr, false);
   }
 
-  static void ExpectFail(const http::HttpResponse& response, int status, int code) {
+  // The fake records each request it refuses (FakeResponse::IsRefusal) as a failure: a
+  // correct client never sends one. These tests send them on purpose, so the check of each
+  // refusal also takes its record, which must name the refused status.
+  void TakeRefusalOfTheLastRequest() {
+    const auto requests = fake_.requests();
+    if (requests.empty() || !requests.back().refused) return;
+    const auto failures = fake_.TakeFailures();
+    ASSERT_EQ(failures.size(), 1u);
+    EXPECT_NE(failures[0].find(" with " + std::to_string(requests.back().status) + ": "),
+              std::string::npos)
+        << failures[0];
+  }
+
+  void ExpectFail(const http::HttpResponse& response, int status, int code) {
+    TakeRefusalOfTheLastRequest();
     EXPECT_EQ(response.status, status) << response.body;
     const json body = Body(response);
     EXPECT_EQ(body.value("result", ""), "fail") << response.body;
@@ -102,6 +116,8 @@ TEST_F(FakePlanfixTest, RejectsAMissingOrUnknownBearerTokenWith401Code1) {
 
 TEST_F(FakePlanfixTest, RejectsAnInactiveTokenWithCode2) {
   ExpectFail(Send("GET", "/task/12", "", "retired"), 401, 2);
+  // Deactivated after the client was configured: an answer, not a refusal.
+  EXPECT_FALSE(fake_.requests().back().refused);
 }
 
 TEST_F(FakePlanfixTest, AnswersWritesOfAReadOnlyTokenWith405Code5) {
@@ -279,14 +295,16 @@ TEST_F(FakePlanfixTest, AnswersCode22WhenTheDailyQuotaIsSpent) {
   EXPECT_EQ(Send("GET", "/ping").status, 200);
   EXPECT_EQ(Send("GET", "/ping").status, 200);
   ExpectFail(Send("GET", "/ping"), 400, 22);
+  // The limit is the account's state, not the request's fault: no refusal.
+  EXPECT_FALSE(fake_.requests().back().refused);
 }
 
 TEST_F(FakePlanfixTest, AnswersUnknownRoutesWith500AndRecordsAFailure) {
   ExpectFail(Send("POST", "/task/12/comments", R"({"description":"x"})"), 500, 0);  // no slash
   ExpectFail(Send("GET", "/task/12/files"), 500, 0);
-  ASSERT_EQ(fake_.failures().size(), 2u);
-  EXPECT_NE(fake_.failures()[0].find("/rest/task/12/comments"), std::string::npos);
-  fake_.ClearRecords();
+  const auto failures = fake_.TakeFailures();
+  ASSERT_EQ(failures.size(), 2u);
+  EXPECT_NE(failures[0].find("/rest/task/12/comments"), std::string::npos);
 }
 
 TEST_F(FakePlanfixTest, AnswersAWrongMethodOnAKnownPathWith405) {
@@ -298,9 +316,9 @@ TEST_F(FakePlanfixTest, RefusesContactFiltersItDoesNotModelLoudly) {
   ExpectFail(Send("POST", "/contact/list",
                   R"({"filters":[{"type":4011,"operator":"equal","value":{"dateType":"today"}}]})"),
              500, 0);
-  ASSERT_EQ(fake_.failures().size(), 1u);
-  EXPECT_NE(fake_.failures()[0].find("4011"), std::string::npos);
-  fake_.ClearRecords();
+  const auto failures = fake_.TakeFailures();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_NE(failures[0].find("4011"), std::string::npos);
   ExpectFail(Send("POST", "/contact/list", R"({"filters":[{"type":4026,"value":"a@b.c"}]})"), 400,
              40);
 }

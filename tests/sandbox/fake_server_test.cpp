@@ -1,5 +1,6 @@
 #include "planfix_flow/sandbox/fake_server.h"
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include "planfix_flow/http/curl_http_client.h"
@@ -13,6 +14,19 @@ class EchoServer : public FakeServer {
     Route("POST", R"(/echo/(\d+)/)", [](const FakeRequest& request) {
       return FakeResponse{
           200, R"({"id":")" + request.captures.at(0) + R"(","body":)" + request.body + "}"};
+    });
+    // Takes only the body "ok", as a real API takes only its own shapes.
+    Route("POST", "/strict", [](const FakeRequest& request) {
+      if (request.body != "ok") return FakeResponse{400, R"({"error":"expected ok"})"};
+      return FakeResponse{200, "{}"};
+    });
+    // A 400 about the state of the world, which a correct client can get.
+    Route("POST", "/world", [](const FakeRequest&) {
+      return WorldStateAnswer(FakeResponse{400, R"({"error":"chat not found"})"});
+    });
+    // A 403 that only a wrong request gets.
+    Route("POST", "/scope", [](const FakeRequest&) {
+      return Refusal(FakeResponse{403, R"({"error":"insufficient scope"})"});
     });
   }
   ~EchoServer() override { Stop(); }  // before the server threads can see this object go
@@ -49,16 +63,89 @@ TEST_F(FakeServerTest, AnswersUnknownRoutesWith500AndRecordsAFailure) {
   auto response = client_.Send(Post("/echo/17", "{}"));  // no trailing slash
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 500);
-  ASSERT_EQ(server_.failures().size(), 1u);
-  EXPECT_NE(server_.failures()[0].find("unknown route POST /echo/17"), std::string::npos);
+  const auto failures = server_.TakeFailures();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_NE(failures[0].find("unknown route POST /echo/17"), std::string::npos);
+  EXPECT_TRUE(server_.failures().empty());
 }
 
 TEST_F(FakeServerTest, AnswersAWrongMethodOnAKnownPathWith405) {
+  server_.ExpectRefusals(1);
   http::HttpRequest request;
   request.url = server_.base_url() + "/echo/1/";
   auto response = client_.Send(request);
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 405);
+  ASSERT_EQ(server_.requests().size(), 1u);
+  EXPECT_TRUE(server_.requests()[0].refused);
+  EXPECT_TRUE(server_.failures().empty());
+}
+
+TEST_F(FakeServerTest, ARefusalNobodyDeclaredIsAFailureNamingTheRequestAndTheAnswer) {
+  EXPECT_EQ(client_.Send(Post("/strict?x=1", "nope"))->status, 400);
+  const auto failures = server_.TakeFailures();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_NE(failures[0].find(R"(echo: refused POST /strict?x=1 with 400: {"error":"expected ok"})"),
+            std::string::npos)
+      << failures[0];
+  EXPECT_EQ(client_.Send(Post("/strict", "ok"))->status, 200);
+  EXPECT_TRUE(server_.failures().empty());
+}
+
+TEST_F(FakeServerTest, ADeclaredRefusalIsNoFailureAndOnlyAsManyAsDeclaredAre) {
+  server_.ExpectRefusals(2);
+  EXPECT_EQ(client_.Send(Post("/strict", "a"))->status, 400);
+  EXPECT_EQ(client_.Send(Post("/strict", "b"))->status, 400);
+  EXPECT_TRUE(server_.failures().empty());
+  EXPECT_EQ(client_.Send(Post("/strict", "c"))->status, 400);
+  EXPECT_EQ(server_.TakeFailures().size(), 1u);
+}
+
+TEST_F(FakeServerTest, WorldStateAnswersInjectedFaultsAndServerErrorsAreNoRefusals) {
+  EXPECT_EQ(client_.Send(Post("/world", ""))->status, 400);
+  server_.FailNext(1, 401, R"({"error":"token revoked"})");
+  EXPECT_EQ(client_.Send(Post("/strict", "nope"))->status, 401);
+  server_.FailNext(1, 503);
+  EXPECT_EQ(client_.Send(Post("/echo/1/", "1"))->status, 503);
+  EXPECT_TRUE(server_.failures().empty());
+  for (const auto& request : server_.requests()) EXPECT_FALSE(request.refused) << request.path;
+  // And a status that is no refusal by itself can be marked as one.
+  EXPECT_EQ(client_.Send(Post("/scope", ""))->status, 403);
+  EXPECT_EQ(server_.TakeFailures().size(), 1u);
+}
+
+TEST_F(FakeServerTest, ClearRecordsForgetsTheRequestsButNotTheFailures) {
+  EXPECT_EQ(client_.Send(Post("/strict", "nope"))->status, 400);
+  server_.ClearRecords();
+  EXPECT_TRUE(server_.requests().empty());
+  EXPECT_EQ(server_.TakeFailures().size(), 1u);
+}
+
+// A fake made in a test body and never asked about its failures.
+void RefuseARequestAndForgetTheFake() {
+  EchoServer fake;
+  fake.Start();
+  http::HttpRequest request;
+  request.method = "POST";
+  request.url = fake.base_url() + "/strict";
+  request.body = "nope";
+  http::CurlHttpClient client;
+  EXPECT_EQ(client.Send(request)->status, 400);
+}
+
+void DeclareARefusalThatNeverComes() {
+  EchoServer fake;
+  fake.Start();
+  fake.ExpectRefusals(1);
+}
+
+TEST(FakeServerReport, AFakeReportsTheFailuresNobodyTookAndTheRunningTestFails) {
+  EXPECT_NONFATAL_FAILURE(RefuseARequestAndForgetTheFake(), "echo: refused POST /strict with 400");
+}
+
+TEST(FakeServerReport, ADeclaredRefusalThatNeverCameFailsTheRunningTest) {
+  EXPECT_NONFATAL_FAILURE(DeclareARefusalThatNeverComes(),
+                          "echo: 1 refusal(s) declared with ExpectRefusals never came");
 }
 
 TEST_F(FakeServerTest, FailNextInjectsStatusesThenRecovers) {

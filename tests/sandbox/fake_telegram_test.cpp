@@ -69,7 +69,21 @@ class FakeTelegramTest : public ::testing::Test {
   Answer Call(const std::string& method, const json& params = json::object()) {
     return Send(method, params.dump());
   }
-  static void ExpectError(const Answer& answer, int code, const std::string& description) {
+  // The fake records each request it refuses (FakeResponse::IsRefusal) as a failure: a
+  // correct client never sends one. These tests send them on purpose, so the check of each
+  // refusal also takes its record, which must name the refused status.
+  void TakeRefusalOfTheLastRequest() {
+    const auto requests = fake_.requests();
+    if (requests.empty() || !requests.back().refused) return;
+    const auto failures = fake_.TakeFailures();
+    ASSERT_EQ(failures.size(), 1u);
+    EXPECT_NE(failures[0].find(" with " + std::to_string(requests.back().status) + ": "),
+              std::string::npos)
+        << failures[0];
+  }
+
+  void ExpectError(const Answer& answer, int code, const std::string& description) {
+    TakeRefusalOfTheLastRequest();
     EXPECT_EQ(answer.status, code) << answer.body.dump();
     EXPECT_EQ(answer.body.value("ok", true), false);
     EXPECT_EQ(answer.body.value("error_code", 0), code);
@@ -87,11 +101,33 @@ TEST_F(FakeTelegramTest, RefusesAWrongTokenWith401) {
   EXPECT_TRUE(fake_.failures().empty());
 }
 
+// What a correct client can get because of the world's state (a stale chat id, an edit
+// retried after its answer was lost, a press answered late) is an answer, not a refusal.
+TEST_F(FakeTelegramTest, AnswersAboutTheWorldAreNoRefusals) {
+  ExpectError(Call("sendMessage", {{"chat_id", 424242}, {"text", "x"}}), 400,
+              "Bad Request: chat not found");
+  ASSERT_EQ(Call("sendMessage", {{"chat_id", kUser}, {"text", "Approve?"}}).status, 200);
+  clock_.Advance(seconds(1));
+  const json edit = {{"chat_id", kUser}, {"message_id", 1}, {"text", "Approved"}};
+  ASSERT_EQ(Call("editMessageText", edit).status, 200);
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(Call("editMessageText", edit).status, 400);  // message is not modified
+  ExpectError(Call("answerCallbackQuery", {{"callback_query_id", "4000000000001"}}), 400,
+              "Bad Request: query is too old and response timeout expired or query ID is invalid");
+  for (const auto& request : fake_.requests()) EXPECT_FALSE(request.refused) << request.path;
+  EXPECT_TRUE(fake_.failures().empty());
+  // Without any query id it is a request no correct client sends.
+  ExpectError(Call("answerCallbackQuery", json::object()), 400,
+              "Bad Request: query is too old and response timeout expired or query ID is invalid");
+  EXPECT_TRUE(fake_.requests().back().refused);
+}
+
 TEST_F(FakeTelegramTest, AnswersAnUnknownMethodWith404AndRecordsAFailure) {
   auto answer = Call("sendMessageNow", {{"chat_id", kUser}, {"text", "x"}});
   ExpectError(answer, 404, "Not Found");
-  ASSERT_EQ(fake_.failures().size(), 1u);
-  EXPECT_NE(fake_.failures()[0].find("sendMessageNow"), std::string::npos);
+  const auto failures = fake_.TakeFailures();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_NE(failures[0].find("sendMessageNow"), std::string::npos);
 }
 
 TEST_F(FakeTelegramTest, AnswersUnknownPathsWith500AndRecordsAFailure) {
@@ -100,7 +136,7 @@ TEST_F(FakeTelegramTest, AnswersUnknownPathsWith500AndRecordsAFailure) {
   auto response = client_.Send(request);
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 500);
-  EXPECT_EQ(fake_.failures().size(), 1u);
+  EXPECT_EQ(fake_.TakeFailures().size(), 1u);
 }
 
 TEST_F(FakeTelegramTest, TakesJsonFormAndQueryParametersAndCaseInsensitiveMethodNames) {
@@ -458,7 +494,7 @@ TEST_F(FakeTelegramTest, ChecksWebhookParametersAsTheBotApiDescribesThem) {
             200);
   EXPECT_EQ(Call("getMe", {{"verbose", true}}).status, 200);
   EXPECT_EQ(Call("getWebhookInfo", {{"url", "x"}}).status, 200);
-  const auto failures = fake_.failures();
+  const auto failures = fake_.TakeFailures();
   ASSERT_EQ(failures.size(), 4u) << ::testing::PrintToString(failures);
   EXPECT_EQ(failures[0], "fake-telegram: setWebhook has no parameter 'secret'");
   EXPECT_EQ(failures[1], "fake-telegram: setWebhook: 'callback_queries' is not an update type");

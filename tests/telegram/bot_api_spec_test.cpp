@@ -328,10 +328,13 @@ TEST_F(BotApiSpecTest, FakeRequiresWhatTheSpecMarksRequired) {
     }
   }
   EXPECT_GE(checked, 4);  // sendMessage chat_id and text, answerCallbackQuery id, setWebhook url
+  // Each was recorded as a request a correct client never sends.
+  EXPECT_EQ(fake_.TakeFailures().size(), static_cast<std::size_t>(checked));
   const json no_chat = call("sendMessage", {{"text", "x"}});
   EXPECT_EQ(no_chat["description"], "Bad Request: chat_id is empty");
   const json no_text = call("sendMessage", {{"chat_id", kUser}});
   EXPECT_EQ(no_text["description"], "Bad Request: message text is empty");
+  EXPECT_EQ(fake_.TakeFailures().size(), 2u);
 }
 
 TEST(BotApiSpec, FieldsTheParserReadsExistInTheSpec) {

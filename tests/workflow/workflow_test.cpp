@@ -83,12 +83,30 @@ TEST_F(WorkflowTest, PingTellsStaffCommentsTheTaskAndSetsAFollowUpOneWorkingDayL
   EXPECT_EQ(plan->timers[0].due_at, kFridayNoon + std::chrono::hours(72));
 }
 
-TEST_F(WorkflowTest, SameEventGivesTheSameIdempotencyKeys) {
-  auto first = DecidePing(Event("ping", "{}"), TaskFacts{1, "a"}, context_, kFridayNoon);
-  auto again = DecidePing(Event("ping", "{}"), TaskFacts{1, "a"}, context_, kFridayNoon);
-  ASSERT_TRUE(first && again);
-  EXPECT_EQ(first->effects[0].idempotency_key, again->effects[0].idempotency_key);
-  EXPECT_EQ(first->effects[1].idempotency_key, again->effects[1].idempotency_key);
+// The executor sends an effect once per idempotency key. An event decided again (after a crash
+// between the decision and its commit) is decided later, maybe with the task renamed
+// meanwhile: its keys must be the same, or the staff gets the message twice. Another event
+// must get other keys, or its messages are taken for repeats and never sent.
+TEST_F(WorkflowTest, IdempotencyKeysDependOnTheEventAloneNotOnWhenOrWithWhatItIsDecided) {
+  auto first = DecidePing(Event("ping", R"({"task":"42"})", 7), TaskFacts{42, "Landing"}, context_,
+                          kFridayNoon);
+  auto again = DecidePing(Event("ping", R"({"task":"42"})", 7), TaskFacts{42, "Landing v2"},
+                          context_, kFridayNoon + std::chrono::hours(30));
+  auto other = DecidePing(Event("ping", R"({"task":"42"})", 8), TaskFacts{42, "Landing"}, context_,
+                          kFridayNoon);
+  ASSERT_TRUE(first && again && other);
+  ASSERT_EQ(first->effects.size(), 2u);
+  ASSERT_EQ(again->effects.size(), 2u);
+  ASSERT_EQ(other->effects.size(), 2u);
+  // The decisions differ (text, follow-up time), and still the keys are the event's.
+  EXPECT_NE(first->effects[0].payload, again->effects[0].payload);
+  EXPECT_NE(first->timers[0].due_at, again->timers[0].due_at);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(first->effects[i].idempotency_key, again->effects[i].idempotency_key) << i;
+    EXPECT_NE(first->effects[i].idempotency_key, other->effects[i].idempotency_key) << i;
+  }
+  // Two effects of one event are two sends, not one.
+  EXPECT_NE(first->effects[0].idempotency_key, first->effects[1].idempotency_key);
 }
 
 TEST_F(WorkflowTest, HandleLoadsTheTaskThenDecides) {

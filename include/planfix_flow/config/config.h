@@ -44,6 +44,11 @@ struct ServerConfig {
   int threads = 64;
   // Open connections at once, idle ones included; one more is answered 503.
   int max_connections = 4096;
+  // Open connections from one client address (IPv6: its /64); one more is answered 429.
+  // Trusted proxies are exempt.
+  int max_connections_per_address = 256;
+  // Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client.
+  std::vector<std::string> trusted_proxies = {"127.0.0.1", "::1"};
   int keep_alive_seconds = 2;
   // A request must arrive whole (head and body) within this, or it is answered 408.
   int read_timeout_seconds = 10;

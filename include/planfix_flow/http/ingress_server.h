@@ -35,6 +35,14 @@ struct ServerOptions {
   // Open connections at once (idle ones included). One more is answered 503 (Retry-After: 1)
   // and closed. Keep it under the process's open-file limit (RLIMIT_NOFILE).
   std::size_t max_connections = 4096;
+  // Open connections from one client address at once (an IPv6 client's /64), so that one
+  // client cannot take all max_connections from the webhooks. One more is answered 429
+  // (Retry-After: 1) and closed. A peer in trusted_proxies is exempt: it carries many
+  // clients, and max_connections bounds it.
+  std::size_t max_connections_per_address = 256;
+  // Addresses and ranges ("127.0.0.1", "10.0.0.0/8", "::1") of reverse proxies whose
+  // X-Forwarded-For names the client in logs. From any other peer the header is ignored.
+  std::vector<std::string> trusted_proxies = {"127.0.0.1", "::1"};
   std::size_t keep_alive_max_count = 100;
   // How long a connection may stay idle between keep-alive requests before it is closed; a
   // new connection has max(keep_alive_timeout, read_timeout) to begin its first request.
@@ -90,7 +98,7 @@ struct IngressHooks {
 class IngressServer {
  public:
   // Throws std::invalid_argument for unusable options or secrets (the message names the
-  // setting, never its value). `inbox`, `metrics` and `clock` must outlive the server.
+  // setting, never a secret's value). `inbox`, `metrics` and `clock` must outlive the server.
   IngressServer(ServerOptions options, storage::Inbox& inbox, core::Metrics& metrics,
                 core::Clock& clock, Secrets secrets, IngressHooks hooks = {});
   ~IngressServer();

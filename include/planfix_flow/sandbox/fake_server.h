@@ -1,7 +1,9 @@
 // FakeServer: the base of the sandbox fakes, a real HTTP server on 127.0.0.1 port 0.
 // It routes requests to handlers that subclasses register, records every request,
-// answers 500 and records a failure for any route nobody registered, and injects
-// faults (fail, delay, drop) for tests. Thread-safe.
+// answers 500 and records a failure for any route nobody registered, records a failure for
+// every request it refuses as one a correct client never sends, and injects faults (fail,
+// delay, drop) for tests. When destroyed it reports the failures nobody took to the
+// process's ProblemReporter (the test binary's fails the running test). Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -32,11 +34,27 @@ struct FakeRequest {
 };
 
 struct FakeResponse {
+  // Whether the answer refuses the request as one a correct client never sends (a wrong
+  // shape, credentials, method or content type). kByStatus: a 400, 401, 405, 411, 413, 414,
+  // 415 or 422 does, any other status does not. kAnswer: not a refusal whatever the status;
+  // what a correct client can get from the state of the world rather than from its request
+  // (Telegram's "chat not found", Planfix's daily limit) or from a fault a test injected.
+  // kRefusal: a refusal whatever the status (Google's 403 for a token without the scope).
+  enum class Kind { kByStatus, kAnswer, kRefusal };
+
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
   http::Headers headers;
+  Kind kind = Kind::kByStatus;
+
+  bool IsRefusal() const;
 };
+
+// `response` marked FakeResponse::Kind::kAnswer.
+FakeResponse WorldStateAnswer(FakeResponse response);
+// `response` marked FakeResponse::Kind::kRefusal.
+FakeResponse Refusal(FakeResponse response);
 
 struct RecordedRequest {
   std::string method;
@@ -44,8 +62,16 @@ struct RecordedRequest {
   std::string query_string;
   http::Headers headers;
   std::string body;
-  int status = 0;  // what the fake answered (0 if the connection was dropped)
+  int status = 0;        // what the fake answered (0 if the connection was dropped)
+  bool refused = false;  // the answer was a refusal (FakeResponse::IsRefusal)
 };
+
+// Receives the problems a fake reports when it is destroyed: each failure nobody took with
+// TakeFailures, and refusals declared with ExpectRefusals that never came. Unset (the demo
+// binary), they are dropped; the test binary sets one that fails the running test, so no test
+// can forget to check its fakes. Process-wide; thread-safe.
+using ProblemReporter = std::function<void(const std::string& problem)>;
+void SetProblemReporter(ProblemReporter reporter);
 
 class FakeServer {
  public:
@@ -75,9 +101,18 @@ class FakeServer {
 
   std::vector<RecordedRequest> requests() const;
   std::size_t request_count() const;
-  // Problems the fake saw that a test should fail on: unknown routes, handler exceptions.
-  std::vector<std::string> failures() const;
+  // Forgets the recorded requests (not the failures).
   void ClearRecords();
+
+  // Problems the fake saw that a test should fail on: unknown routes, handler exceptions, and
+  // refusals (FakeResponse::IsRefusal) nobody declared with ExpectRefusals.
+  std::vector<std::string> failures() const;
+  // Returns the failures so far and forgets them, so that the destructor does not report
+  // them: for a test that provokes them on purpose and checks them.
+  std::vector<std::string> TakeFailures();
+  // The next `count` refusals are expected: a test that sends a wrong request on purpose
+  // declares it, and the destructor reports any of them that never came.
+  void ExpectRefusals(int count);
 
  protected:
   // Registers a handler for `method` and a path matching `path_regex` in full.
@@ -113,6 +148,7 @@ class FakeServer {
   std::vector<Fault> faults_;
   std::vector<RecordedRequest> requests_;
   std::vector<std::string> failures_;
+  int expected_refusals_ = 0;
 };
 
 }  // namespace planfix_flow::sandbox
