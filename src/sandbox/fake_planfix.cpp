@@ -258,6 +258,10 @@ std::vector<FieldProblem> CheckCustomFieldData(
       problems.push_back({name, fmt::format("Custom field not found by id {}", id)});
       continue;
     }
+    if (!field->second.writable) {
+      problems.push_back({name, fmt::format("No rights to change custom field {}", id)});
+      continue;
+    }
     const std::string error = CheckValue(field->second, entry["value"]);
     if (!error.empty()) {
       problems.push_back({name, error});

@@ -76,7 +76,9 @@ struct RuleContext {
 // are told instead of retrying forever.
 inline constexpr char kEffectTelegramSend[] = "telegram.send_message";
 inline constexpr char kEffectPlanfixComment[] = "planfix.add_comment";  // task, description
-// contact, custom_fields [{id, value}] (wire values), optionally telegram_id (string)
+// contact, custom_fields [{id, value}] (wire values), optionally telegram_id (string) and
+// `report` (the brief's: when the job ends, a contact.updated event says what Planfix took);
+// result {queued, failures [{field, error}]}: a field Planfix refused is not retried.
 inline constexpr char kEffectPlanfixUpdateContact[] = "planfix.update_contact";
 inline constexpr char kEffectPlanfixUpdateTask[] = "planfix.update_task";  // task, status
 // name, description, template_id?, project_id?, counterparty ("contact:N"), assignees
@@ -93,6 +95,9 @@ inline constexpr char kEventEffectFailed[] = "effect.failed";
 // The internal event the service stores when a planfix.create_task job is done (payload:
 // the job's payload and its result).
 inline constexpr char kEventTaskCreated[] = "task.created";
+// The internal event the service stores when a planfix.update_contact job with a `report` is
+// done (payload: job, the job's payload and its result) or dead (job, payload, error).
+inline constexpr char kEventContactUpdated[] = "contact.updated";
 
 // The end-to-end check rule ("ping"): a Planfix "ping" event for task N tells the staff chat,
 // comments on the task and sets a follow-up timer one working day later; the follow-up tells
