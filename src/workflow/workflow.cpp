@@ -81,6 +81,7 @@ Result<engine::Plan> Workflow::Handle(const engine::StoredEvent& event, core::Ti
   if (event.kind == kEventStatusChanged || event.kind == kEventDealHandoff)
     return HandleStatusChanged(event, now);
   if (event.kind == kEventTaskCreated) return DecideHandoffCreated(event, context_);
+  if (event.kind == kEventContactUpdated) return DecideBriefContactUpdated(event, context_);
   if (event.kind == kEventBriefReminder || event.kind == kEventBriefEscalate ||
       event.kind == kEventEffectFailed) {
     auto payload = ParsePayload(event);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "google/google_test_support.h"
@@ -25,9 +26,12 @@ const core::TimePoint kFriday12 = core::FromUnixSeconds(1'795'773'600);
 
 class BriefFlow : public ::testing::Test {
  protected:
-  void SetUpWorld(core::TimePoint start, bool file_database = false, bool polling = false) {
+  // `prepare` changes the world (its config, the fakes) before the service starts.
+  void SetUpWorld(core::TimePoint start, bool file_database = false, bool polling = false,
+                  const std::function<void(SandboxWorld&)>& prepare = nullptr) {
     clock_ = std::make_unique<core::FakeClock>(start);
     world_ = std::make_unique<SandboxWorld>(*clock_, dir_.path());
+    if (prepare) prepare(*world_);
     auto& config = world_->config;
     if (polling) config.telegram.mode = config::TelegramMode::kPolling;
     config.server.planfix_dedupe_window_seconds = 600;
@@ -90,6 +94,28 @@ class BriefFlow : public ::testing::Test {
   }
   std::int64_t Field(std::size_t answer) const {
     return world_->config.brief.answers.at(answer).field_id;
+  }
+
+  void SetContactField(std::int64_t contact, std::int64_t field, const json& value) {
+    auto stored = world_->planfix.contact(contact);
+    ASSERT_TRUE(stored);
+    stored->custom_fields[field] = value;
+    world_->planfix.AddContact(*stored);  // replaces the contact
+  }
+  // The brief's submission with `extra` answers ({title, value}) besides the sandbox's own.
+  void Fill(std::int64_t chat, const std::string& response_id,
+            const std::vector<std::pair<std::string, json>>& extra) {
+    json submission =
+        world_->Submit(response_id, world_->BriefCodeSentTo(chat), "", "Продажі", "Google Ads");
+    for (const auto& [title, value] : extra) {
+      submission["answers"].push_back({{"title", title}, {"value", value}});
+    }
+    PostSubmission(submission, response_id);
+  }
+  std::vector<storage::Job> DeadJobs() const {
+    storage::JobFilter dead;
+    dead.state = storage::JobState::kDead;
+    return app_->database().ListJobs(dead);
   }
 
   void ExpectNoFakeFailures() const {
@@ -426,6 +452,42 @@ TEST_F(BriefFlow, ATaskWithoutAClientGetsACommentAndNothingIsSent) {
   ASSERT_EQ(comments.size(), 1u);
   EXPECT_TRUE(Contains(comments[0], "не вказано клієнта")) << comments[0];
   EXPECT_FALSE(ReminderTimer(3001));
+}
+
+// ---- Issue 11: what Planfix refused ----
+
+TEST_F(BriefFlow, AFieldPlanfixRefusesIsNamedAsRefusedNotAsWritten) {
+  SetUpWorld(kMonday10, false, false, [](SandboxWorld& world) {
+    // The robot employee may read the access field but not change it.
+    world.planfix.DefineContactField({world.config.brief.answers.at(2).field_id,
+                                      "Доступи",
+                                      20,
+                                      {"Google Ads", "Meta Ads", "Google Analytics"},
+                                      /*writable=*/false});
+  });
+  const auto client = world_->AddClient("Олена", "olena@example.com", "", 5001);
+  PressSendBrief(client.task);
+  Fill(5001, "resp-1", {});
+
+  EXPECT_EQ(ContactField(client.contact, Field(0)), "Продажі");
+  EXPECT_EQ(ContactField(client.contact, Field(2)), nullptr);
+  const auto comments = Comments(client.task);
+  ASSERT_EQ(comments.size(), 2u);
+  EXPECT_TRUE(Contains(comments[1], "Оновлено поля контакту: Очікування від проєкту."))
+      << comments[1];
+  EXPECT_TRUE(Contains(comments[1], "«Доступи до акаунтів» → «Доступи»: Planfix відмовив"))
+      << comments[1];
+  EXPECT_TRUE(Contains(comments[1], "No rights to change custom field")) << comments[1];
+  const auto staff = StaffMessages();
+  ASSERT_EQ(staff.size(), 1u);
+  EXPECT_TRUE(Contains(staff[0].text, "Planfix відмовив")) << staff[0].text;
+  // A refused field is an answer, not an outage: nothing is dead or retried.
+  EXPECT_TRUE(DeadJobs().empty());
+  clock_->Advance(hours(3));
+  app_->RunUntilIdle();
+  EXPECT_EQ(Comments(client.task).size(), 2u);
+  EXPECT_EQ(StaffMessages().size(), 1u);
+  ExpectNoFakeFailures();
 }
 
 }  // namespace

@@ -123,6 +123,12 @@ core::Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
                                              const MatchedSubmission& match,
                                              const RuleContext& context, core::TimePoint now);
 
+// The brief's contact update ended (contact.updated): the task's comment and the staff
+// message name the fields Planfix wrote, and those it refused or never confirmed, with the
+// answers that did not convert. Written only now, so they never claim what did not happen.
+core::Result<engine::Plan> DecideBriefContactUpdated(const engine::StoredEvent& event,
+                                                     const RuleContext& context);
+
 // A submission no contact could be found for: the staff chat is told and it is kept as an
 // unmatched flow for a person to resolve.
 core::Result<engine::Plan> DecideBriefUnmatched(const engine::StoredEvent& event,
