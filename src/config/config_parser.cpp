@@ -275,7 +275,7 @@ void Choice(Reader& reader, const Section& section, std::string_view key, Need n
   }
 }
 
-const std::vector<std::pair<std::string_view, FieldType>> kFieldTypes = {
+const std::vector<std::pair<std::string_view, std::optional<FieldType>>> kFieldTypes = {
     {"line", FieldType::kLine},     {"text", FieldType::kText},
     {"number", FieldType::kNumber}, {"date", FieldType::kDate},
     {"time", FieldType::kTime},     {"checkbox", FieldType::kCheckbox},
@@ -417,7 +417,20 @@ void ReadBrief(Reader& reader, const Section& root, BriefConfig& brief) {
     BriefAnswer answer;
     reader.String(element, "question", Need::kRequired, answer.question);
     reader.Int(element, "field_id", Need::kRequired, answer.field_id);
-    Choice<FieldType>(reader, element, "type", Need::kOptional, kFieldTypes, answer.type);
+    Choice<std::optional<FieldType>>(reader, element, "type", Need::kOptional, kFieldTypes,
+                                     answer.type);
+    const auto read_words = [&](std::string_view key, std::vector<std::string>& words) {
+      reader.StringArray(element, key, Need::kOptional,
+                         [&](const std::string& path, const std::string& text) {
+                           if (text.find_first_not_of(" \t") == std::string::npos) {
+                             reader.Add(path, "must not be empty");
+                           } else {
+                             words.push_back(text);
+                           }
+                         });
+    };
+    read_words("true_values", answer.true_values);
+    read_words("false_values", answer.false_values);
     brief.answers.push_back(std::move(answer));
   }
 }

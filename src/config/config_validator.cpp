@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "planfix_flow/config/config.h"
+#include "planfix_flow/core/utf8.h"
 #include "planfix_flow/google/service_account.h"
 
 namespace planfix_flow::config {
@@ -244,6 +245,33 @@ void CheckGoogle(Checker& check, const GoogleConfig& google) {
   check.Range("google.webhook_max_skew_seconds", google.webhook_max_skew_seconds, 30, 3600);
 }
 
+// Yes/no words only mean something for a checkbox, and one answer cannot mean both.
+void CheckCheckboxWords(Checker& check, const std::string& path, const BriefAnswer& answer) {
+  if (answer.true_values.empty() && answer.false_values.empty()) return;
+  if (answer.type && *answer.type != FieldType::kCheckbox) {
+    check.Add(path + (answer.true_values.empty() ? ".false_values" : ".true_values"),
+              fmt::format("only a checkbox field reads yes/no words (type is \"{}\")",
+                          ToString(*answer.type)));
+  }
+  if (answer.true_values.empty() != answer.false_values.empty()) {
+    check.Add(path + (answer.true_values.empty() ? ".true_values" : ".false_values"),
+              "is needed too: a checkbox answer must be able to clear the field as well as tick "
+              "it");
+  }
+  std::map<std::string, std::size_t> yes;
+  for (std::size_t index = 0; index < answer.true_values.size(); ++index) {
+    yes.emplace(core::FoldCase(answer.true_values[index]), index);
+  }
+  for (std::size_t index = 0; index < answer.false_values.size(); ++index) {
+    const auto it = yes.find(core::FoldCase(answer.false_values[index]));
+    if (it != yes.end()) {
+      check.Add(
+          fmt::format("{}.false_values[{}]", path, index),
+          fmt::format("\"{}\" is also true_values[{}]", answer.false_values[index], it->second));
+    }
+  }
+}
+
 void CheckBrief(Checker& check, const BriefConfig& brief) {
   check.Range("brief.deadline_working_days", brief.deadline_working_days, 1, 30);
   check.Range("brief.reminder_interval_working_days", brief.reminder_interval_working_days, 1, 30);
@@ -257,6 +285,7 @@ void CheckBrief(Checker& check, const BriefConfig& brief) {
     const std::string path = fmt::format("brief.answers[{}]", index);
     check.NotEmpty(path + ".question", answer.question);
     check.Id(path + ".field_id", answer.field_id);
+    CheckCheckboxWords(check, path, answer);
     if (answer.question.empty()) continue;
     const auto [it, inserted] = questions.emplace(answer.question, index);
     if (!inserted) {

@@ -208,6 +208,28 @@ std::string BriefFormUrl(const config::GoogleConfig& google, std::string_view co
                      http::UrlEncode(code));
 }
 
+planfix::FieldType CatalogueType(config::FieldType type) {
+  switch (type) {
+    case config::FieldType::kLine:
+      return planfix::FieldType::kLine;
+    case config::FieldType::kText:
+      return planfix::FieldType::kText;
+    case config::FieldType::kNumber:
+      return planfix::FieldType::kNumber;
+    case config::FieldType::kDate:
+      return planfix::FieldType::kDate;
+    case config::FieldType::kTime:
+      return planfix::FieldType::kTime;
+    case config::FieldType::kCheckbox:
+      return planfix::FieldType::kCheckbox;
+    case config::FieldType::kList:
+      return planfix::FieldType::kList;
+    case config::FieldType::kSetOfValues:
+      return planfix::FieldType::kSetOfValues;
+  }
+  return planfix::FieldType::kText;
+}
+
 std::string BriefFlowKey(std::int64_t task) { return fmt::format("brief:task:{}", task); }
 
 // ---- State ----
@@ -333,7 +355,16 @@ Result<Submission> ParseSubmission(std::string_view payload_json) {
 }
 
 Result<json> EncodeBriefAnswer(const planfix::CustomFieldDefinition& field,
-                               const std::vector<std::string>& values) {
+                               const std::vector<std::string>& values,
+                               const planfix::CheckboxWords& words) {
+  if (field.type == planfix::FieldType::kCheckbox) {
+    auto checked = planfix::ParseCheckboxAnswer(Join(values, ", "), words);
+    if (!checked) {
+      return Fail(ErrorCode::kInvalidInput, fmt::format("field {} \"{}\": {}", field.id, field.name,
+                                                        checked.error().message));
+    }
+    return planfix::EncodeCustomFieldValue(field, json(*checked));
+  }
   const json input = IsMultiValue(field.type) ? json(values) : json(Join(values, ", "));
   return planfix::EncodeCustomFieldValue(field, input);
 }
@@ -432,7 +463,16 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
                                      mapping.question, mapping.field_id));
       continue;
     }
-    auto value = EncodeBriefAnswer(*field, answer->second);
+    if (mapping.type && CatalogueType(*mapping.type) != field->type) {
+      problems.push_back(fmt::format(
+          "«{}» → «{}»: у Planfix це поле типу «{}», а в конфігурації — «{}»; перевірте "
+          "field_id і type (type mismatch)",
+          mapping.question, field->name, planfix::FieldTypeName(field->type),
+          config::ToString(*mapping.type)));
+      continue;
+    }
+    auto value = EncodeBriefAnswer(
+        *field, answer->second, planfix::CheckboxWords{mapping.true_values, mapping.false_values});
     if (!value) {
       problems.push_back(
           fmt::format("«{}» → «{}»: {}", mapping.question, field->name, value.error().message));

@@ -454,7 +454,79 @@ TEST_F(BriefFlow, ATaskWithoutAClientGetsACommentAndNothingIsSent) {
   EXPECT_FALSE(ReminderTimer(3001));
 }
 
-// ---- Issue 11: what Planfix refused ----
+// ---- Issue 11: yes/no answers and refused fields ----
+
+constexpr char kAccessQuestion[] = "Доступ до рекламних кабінетів надано?";
+constexpr std::int64_t kAccessField = 404;
+
+// A checkbox "access granted" on the contact, answered by a bilingual yes/no question.
+void AddAccessCheckbox(SandboxWorld& world) {
+  world.config.brief.answers.push_back(
+      {kAccessQuestion, kAccessField, config::FieldType::kCheckbox});
+  world.planfix.DefineContactField({kAccessField, "Доступ надано", 7});
+}
+
+TEST_F(BriefFlow, ABilingualYesOrNoAnswerSetsTheCheckboxEitherWay) {
+  SetUpWorld(kMonday10, false, false, AddAccessCheckbox);
+  const auto olena = world_->AddClient("Олена", "olena@example.com", "", 5001);
+  const auto petro = world_->AddClient("Петро", "petro@example.com", "", 5002);
+  SetContactField(petro.contact, kAccessField, true);  // ticked by hand long ago
+  PressSendBrief(olena.task);
+  PressSendBrief(petro.task);
+
+  Fill(5001, "resp-yes", {{kAccessQuestion, "Так / Yes"}});
+  Fill(5002, "resp-no", {{kAccessQuestion, "Ні / No"}});
+
+  EXPECT_EQ(ContactField(olena.contact, kAccessField), json(true));
+  // The client said no: the old tick must not survive.
+  EXPECT_EQ(ContactField(petro.contact, kAccessField), json(false));
+  const std::string comment = Comments(petro.task).back();
+  EXPECT_TRUE(Contains(comment, "Доступ надано")) << comment;
+  EXPECT_FALSE(Contains(comment, "Не записано")) << comment;
+  ExpectNoFakeFailures();
+}
+
+TEST_F(BriefFlow, ACheckboxReadsExactlyTheWordsItsMappingDeclares) {
+  SetUpWorld(kMonday10, false, false, [](SandboxWorld& world) {
+    AddAccessCheckbox(world);
+    auto& mapping = world.config.brief.answers.back();
+    mapping.true_values = {"Надам сьогодні"};
+    mapping.false_values = {"Поки що ні"};
+  });
+  const auto olena = world_->AddClient("Олена", "olena@example.com", "", 5001);
+  const auto petro = world_->AddClient("Петро", "petro@example.com", "", 5002);
+  SetContactField(petro.contact, kAccessField, true);
+  PressSendBrief(olena.task);
+  PressSendBrief(petro.task);
+
+  Fill(5001, "resp-1", {{kAccessQuestion, "поки що НІ"}});
+  Fill(5002, "resp-2", {{kAccessQuestion, "Так / Yes"}});  // not one of the declared answers
+  EXPECT_EQ(ContactField(olena.contact, kAccessField), json(false));
+  EXPECT_EQ(ContactField(petro.contact, kAccessField), json(true));  // untouched, and said so
+  const std::string comment = Comments(petro.task).back();
+  EXPECT_TRUE(Contains(comment, "Не записано")) << comment;
+  EXPECT_TRUE(Contains(comment, "Надам сьогодні")) << comment;
+  ExpectNoFakeFailures();
+}
+
+TEST_F(BriefFlow, AnAnswerWhoseDeclaredTypePlanfixContradictsIsNotWritten) {
+  const std::int64_t contractors = 402;  // a text field: the mapping's field_id is wrong
+  SetUpWorld(kMonday10, false, false, [&](SandboxWorld& world) {
+    world.config.brief.answers.push_back(
+        {kAccessQuestion, contractors, config::FieldType::kCheckbox});
+  });
+  const auto client = world_->AddClient("Олена", "olena@example.com", "", 5001);
+  SetContactField(client.contact, contractors, "Студія Альфа");
+  PressSendBrief(client.task);
+  Fill(5001, "resp-1", {{kAccessQuestion, "Так / Yes"}});
+
+  EXPECT_EQ(ContactField(client.contact, contractors), "Студія Альфа");
+  EXPECT_EQ(ContactField(client.contact, Field(0)), "Продажі");  // the rest is written
+  const std::string comment = Comments(client.task).back();
+  EXPECT_TRUE(Contains(comment, "(type mismatch)")) << comment;
+  EXPECT_TRUE(Contains(comment, "«checkbox»")) << comment;
+  ExpectNoFakeFailures();
+}
 
 TEST_F(BriefFlow, AFieldPlanfixRefusesIsNamedAsRefusedNotAsWritten) {
   SetUpWorld(kMonday10, false, false, [](SandboxWorld& world) {

@@ -122,8 +122,12 @@ TEST_F(ConfigTest, ShippedExampleConfigPassesWithTheSecretsSet) {
   EXPECT_EQ(config.planfix.statuses.brief_filled, 7);
   EXPECT_EQ(config.telegram.staff_chat_id, -1001234567890);
   EXPECT_EQ(config.telegram.mode, TelegramMode::kWebhook);
-  EXPECT_EQ(config.brief.answers.size(), 4u);
+  ASSERT_EQ(config.brief.answers.size(), 5u);
   EXPECT_EQ(config.brief.answers[2].type, FieldType::kSetOfValues);
+  EXPECT_EQ(config.brief.answers[4].type, FieldType::kCheckbox);
+  EXPECT_EQ(config.brief.answers[4].true_values,
+            (std::vector<std::string>{"Так / Yes", "Так, надав(ла)"}));
+  EXPECT_EQ(config.brief.answers[4].false_values, (std::vector<std::string>{"Ні / No", "Ще ні"}));
   EXPECT_EQ(config.calendar.time_zone, "Europe/Kyiv");
   EXPECT_EQ(config.calendar.holidays.size(), 2u);
   EXPECT_EQ(config.calendar.work_end.minutes, 18 * 60);
@@ -300,6 +304,35 @@ TEST_F(ConfigTest, RejectsTwoStatusesWithTheSameId) {
   EXPECT_TRUE(
       Contains(AllProblems(result), "planfix.statuses.rework: 9 is also planfix.statuses.approved"))
       << AllProblems(result);
+}
+
+TEST_F(ConfigTest, YesNoWordsNeedACheckboxAndBothSidesAndMayNotOverlap) {
+  auto result = LoadConfig(
+      WriteConfig([](std::string text) {
+        text = ReplaceLine(text, "false_values = ", "false_values = [\"Ні / No\", \"так / yes\"]");
+        return text + R"(
+[[brief.answers]]
+question = "Текст"
+field_id = 216
+type = "text"
+true_values = ["Так"]
+
+[[brief.answers]]
+question = "Без типу"
+field_id = 217
+true_values = ["Так", " "]
+)";
+      }),
+      env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  for (const char* expected :
+       {"brief.answers[4].false_values[1]: \"так / yes\" is also true_values[0]",
+        "brief.answers[5].true_values: only a checkbox field reads yes/no words (type is \"text\")",
+        "brief.answers[5].false_values: is needed too",
+        "brief.answers[6].true_values[1]: must not be empty"}) {
+    EXPECT_TRUE(Contains(all, expected)) << expected << "\n" << all;
+  }
 }
 
 TEST_F(ConfigTest, RejectsAWebhookUrlTelegramCannotDeliverTo) {

@@ -301,6 +301,34 @@ TEST_F(BriefRules, AnUnconvertibleLongAnswerIsReportedInValidUtf8) {
   EXPECT_TRUE(reported);
 }
 
+TEST_F(BriefRules, ACheckboxAnswerIsReadByItsMappingsWordsAndATypeMismatchIsNotWritten) {
+  config_.brief.answers = {{"Доступи надано?", 510, config::FieldType::kCheckbox},
+                           {"Рекламу запущено?", 511, std::nullopt, {"Запущено"}, {"Ще ні"}},
+                           {"Бюджет погоджено?", 512, config::FieldType::kCheckbox}};
+  Submission submission;
+  submission.response_id = "r1";
+  submission.answers = {{"Доступи надано?", {"Ні / No"}},
+                        {"Рекламу запущено?", {"ще НІ"}},
+                        {"Бюджет погоджено?", {"Так / Yes"}}};
+  MatchedSubmission match;
+  match.brief = ParseBriefState(SentFlow().data).value();
+  match.contact = ContactFacts{7, "Олена", "", {}, 5001};
+  match.matched_by = "code";
+  match.fields = {{510, "Доступи", planfix::FieldType::kCheckbox, {}},
+                  {511, "Реклама", planfix::FieldType::kCheckbox, {}},
+                  {512, "Коментар", planfix::FieldType::kText, {}}};  // a wrong field_id
+  auto plan = DecideBriefFilled(Event("form.submitted", json::object()), submission, match,
+                                context_, kFridayNoon);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  const json update = json::parse(plan->effects[0].payload);
+  EXPECT_EQ(update["custom_fields"],
+            (json{{{"id", 510}, {"value", false}}, {{"id", 511}, {"value", false}}}));
+  const std::string problems = update["report"]["problems"].dump();
+  EXPECT_NE(problems.find("«Бюджет погоджено?» → «Коментар»"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("«text»"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("«checkbox»"), std::string::npos) << problems;
+}
+
 TEST_F(BriefRules, TheCommentNamesWhatPlanfixWroteRefusedOrNeverConfirmed) {
   const json report{{"task", 42},
                     {"task_name", "Landing"},

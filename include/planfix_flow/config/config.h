@@ -153,7 +153,15 @@ enum class FieldType { kLine, kText, kNumber, kDate, kTime, kCheckbox, kList, kS
 struct BriefAnswer {
   std::string question;  // the form question's title, exactly
   std::int64_t field_id = 0;
-  FieldType type = FieldType::kText;
+  // The field's type as the agency expects it: checked against Planfix's field catalogue
+  // before writing (a mismatch means a wrong field id or type, and is reported, not written).
+  // Absent: not checked.
+  std::optional<FieldType> type;
+  // For a checkbox field: the answers that tick it and clear it (compared without case);
+  // both empty: the defaults of planfix::ParseCheckboxAnswer (yes/no, так/ні, ... also as
+  // "Так / Yes").
+  std::vector<std::string> true_values;
+  std::vector<std::string> false_values;
 };
 
 struct BriefConfig {

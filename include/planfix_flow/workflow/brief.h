@@ -25,6 +25,7 @@
 
 #include "planfix_flow/core/result.h"
 #include "planfix_flow/engine/plan.h"
+#include "planfix_flow/planfix/custom_field_value.h"
 #include "planfix_flow/planfix/planfix_types.h"
 #include "planfix_flow/workflow/workflow.h"
 
@@ -103,10 +104,15 @@ struct Submission {
 core::Result<Submission> ParseSubmission(std::string_view payload_json);
 
 // One answer's values as the wire value of a contact field: each value an option of a
-// multi-value field (set of values, directory values, users), otherwise joined with ", ".
+// multi-value field (set of values, directory values, users), otherwise joined with ", "; a
+// checkbox reads the joined answer by `words` (planfix::ParseCheckboxAnswer).
 // kInvalidInput when they do not convert to the field's type (planfix::EncodeCustomFieldValue).
 core::Result<nlohmann::json> EncodeBriefAnswer(const planfix::CustomFieldDefinition& field,
-                                               const std::vector<std::string>& values);
+                                               const std::vector<std::string>& values,
+                                               const planfix::CheckboxWords& words = {});
+
+// The catalogue's field type for a type [[brief.answers]] can name.
+planfix::FieldType CatalogueType(config::FieldType type);
 
 // A submission matched to its brief. `brief` is the stored state (a submission for a task
 // whose brief was never sent still gets its answers written); `contact` the current contact;
