@@ -345,17 +345,34 @@ void ReadPlanfix(Reader& reader, const Section& root, PlanfixConfig& planfix) {
   reader.Int(contact_fields, "language", Need::kOptional, c.language);
 
   const Section handoff = reader.Table(section, "handoff", Need::kOptional);
-  std::vector<ContactData> required;
+  std::vector<std::vector<ContactData>> required;
   const bool present = reader.StringArray(
       handoff, "required_contact_data", Need::kOptional,
       [&](const std::string& path, const std::string& text) {
-        for (const auto& [name, value] : kContactData) {
-          if (text == name) {
-            required.push_back(value);
+        // "phone|email": either will do.
+        std::vector<ContactData> alternatives;
+        std::size_t start = 0;
+        for (;;) {
+          const std::size_t bar = text.find('|', start);
+          std::string name = text.substr(start, bar == std::string::npos ? bar : bar - start);
+          name.erase(0, name.find_first_not_of(' '));
+          name.erase(name.find_last_not_of(' ') + 1);
+          const auto known = std::find_if(kContactData.begin(), kContactData.end(),
+                                          [&](const auto& choice) { return choice.first == name; });
+          if (known == kContactData.end()) {
+            reader.Add(path, fmt::format("\"{}\" is not one of: name, email, phone, telegram "
+                                         "(alternatives joined by |, e.g. \"phone|email\")",
+                                         name));
             return;
           }
+          if (std::find(alternatives.begin(), alternatives.end(), known->second) ==
+              alternatives.end()) {
+            alternatives.push_back(known->second);
+          }
+          if (bar == std::string::npos) break;
+          start = bar + 1;
         }
-        reader.Add(path, fmt::format("\"{}\" is not one of: name, email, phone, telegram", text));
+        required.push_back(std::move(alternatives));
       });
   if (present) planfix.handoff_required_contact_data = std::move(required);
   reader.Int(handoff, "communication_template_id", Need::kOptional,

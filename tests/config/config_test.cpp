@@ -128,6 +128,9 @@ TEST_F(ConfigTest, ShippedExampleConfigPassesWithTheSecretsSet) {
   EXPECT_EQ(config.brief.answers[4].true_values,
             (std::vector<std::string>{"Так / Yes", "Так, надав(ла)"}));
   EXPECT_EQ(config.brief.answers[4].false_values, (std::vector<std::string>{"Ні / No", "Ще ні"}));
+  EXPECT_EQ(config.planfix.handoff_required_contact_data,
+            (std::vector<std::vector<ContactData>>{{ContactData::kName},
+                                                   {ContactData::kPhone, ContactData::kEmail}}));
   EXPECT_EQ(config.calendar.time_zone, "Europe/Kyiv");
   EXPECT_EQ(config.calendar.holidays.size(), 2u);
   EXPECT_EQ(config.calendar.work_end.minutes, 18 * 60);
@@ -304,6 +307,30 @@ TEST_F(ConfigTest, RejectsTwoStatusesWithTheSameId) {
   EXPECT_TRUE(
       Contains(AllProblems(result), "planfix.statuses.rework: 9 is also planfix.statuses.approved"))
       << AllProblems(result);
+}
+
+TEST_F(ConfigTest, ContactDataAlternativesAreJoinedByABar) {
+  auto result = LoadConfig(WriteConfig([](std::string text) {
+                             return ReplaceLine(text, "required_contact_data = ",
+                                                "required_contact_data = [\"telegram | phone\", "
+                                                "\"name\", \"phone|fax\", \"email||phone\"]");
+                           }),
+                           env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  EXPECT_TRUE(Contains(all, "planfix.handoff.required_contact_data[2]: \"fax\" is not one of"))
+      << all;
+  EXPECT_TRUE(Contains(all, "planfix.handoff.required_contact_data[3]: \"\" is not one of")) << all;
+  EXPECT_FALSE(Contains(all, "required_contact_data[0]")) << all;
+
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        return ReplaceLine(text, "required_contact_data = ",
+                                           "required_contact_data = [\"telegram | phone\"]");
+                      }),
+                      env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_EQ(result.config->planfix.handoff_required_contact_data,
+            (std::vector<std::vector<ContactData>>{{ContactData::kTelegram, ContactData::kPhone}}));
 }
 
 TEST_F(ConfigTest, YesNoWordsNeedACheckboxAndBothSidesAndMayNotOverlap) {

@@ -102,8 +102,9 @@ struct PlanfixConfig {
   PlanfixStatuses statuses;
   PlanfixTaskFields task_fields;
   PlanfixContactFields contact_fields;
-  std::vector<ContactData> handoff_required_contact_data = {ContactData::kName,
-                                                            ContactData::kPhone};
+  // Each entry is one requirement, met by any of its alternatives ("phone|email" in the file).
+  std::vector<std::vector<ContactData>> handoff_required_contact_data = {{ContactData::kName},
+                                                                         {ContactData::kPhone}};
   // The "Communication" task a complete handoff creates for the PM: from this Planfix task
   // template (0: a plain task), assigned to `pm_user` ("user:5"; empty: the deal's first
   // assignee).
