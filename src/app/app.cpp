@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
@@ -54,8 +55,8 @@ std::optional<std::int64_t> ContactIdOf(const std::string& counterparty) {
 // The workflow's view of Planfix and of the flow store.
 class WorkflowFacts final : public workflow::FactSource {
  public:
-  WorkflowFacts(planfix::PlanfixClient& planfix, const config::Config& config)
-      : planfix_(planfix), config_(config) {}
+  WorkflowFacts(planfix::PlanfixClient& planfix, const config::Config& config, core::Clock& clock)
+      : planfix_(planfix), config_(config), clock_(clock) {}
   void set_flows(const storage::FlowReader* flows) { flows_ = flows; }
 
   Result<workflow::TaskFacts> GetTask(std::int64_t number) override {
@@ -68,6 +69,7 @@ class WorkflowFacts final : public workflow::FactSource {
     if (!task) return Fail(task.error());
     workflow::TaskFacts facts{task->id, task->name, ContactIdOf(task->counterparty_id)};
     facts.project = task->project_id;
+    if (task->process_id && *task->process_id > 0) facts.process = *task->process_id;
     if (task->status) facts.status = task->status->id;
     facts.assigner = task->assigner_id;
     facts.assignees = task->assignee_ids;
@@ -102,6 +104,20 @@ class WorkflowFacts final : public workflow::FactSource {
     return planfix_.GetContactCustomFields();
   }
 
+  // Cached for a few minutes: a process's statuses change rarely, and a status added to the
+  // process after the staff were told is picked up without a restart.
+  Result<std::vector<planfix::TaskStatus>> ProcessStatuses(std::int64_t process) override {
+    const auto now = clock_.Now();
+    if (const auto it = statuses_.find(process);
+        it != statuses_.end() && now < it->second.first + kStatusesTtl) {
+      return it->second.second;
+    }
+    auto statuses = planfix_.GetProcessStatuses(process);
+    if (!statuses) return Fail(statuses.error());
+    statuses_[process] = {now, *statuses};
+    return statuses;
+  }
+
   Result<std::vector<std::int64_t>> FindContactsByEmail(const std::string& email) override {
     return Find(planfix::ContactFilter{4026, "equal", email, std::nullopt});
   }
@@ -126,9 +142,14 @@ class WorkflowFacts final : public workflow::FactSource {
     return ids;
   }
 
+  static constexpr auto kStatusesTtl = std::chrono::minutes(10);
+
   planfix::PlanfixClient& planfix_;
   const config::Config& config_;
+  core::Clock& clock_;
   const storage::FlowReader* flows_ = nullptr;
+  // Used from the event processor's thread only.
+  std::map<std::int64_t, std::pair<core::TimePoint, std::vector<planfix::TaskStatus>>> statuses_;
 };
 
 // The admin endpoints over the job store.
@@ -213,7 +234,7 @@ struct App::Impl {
         calendar(MakeCalendar(config)),
         planfix(http, clock, PlanfixOptionsFor(config)),
         telegram(http, clock, TelegramOptionsFor(config)),
-        facts(planfix, config) {
+        facts(planfix, config, clock) {
     if (!templates) throw std::invalid_argument("App needs the loaded templates");
   }
 
@@ -343,6 +364,8 @@ struct App::Impl {
                            task.template_id = payload->value("template_id", 0LL);
                          if (payload->contains("project_id"))
                            task.project_id = payload->value("project_id", 0LL);
+                         if (payload->contains("process_id"))
+                           task.process_id = payload->value("process_id", 0LL);
                          task.counterparty_id = payload->value("counterparty", "");
                          for (const auto& assignee : payload->value("assignees", json::array())) {
                            if (assignee.is_string())

@@ -324,12 +324,23 @@ void ReadPlanfix(Reader& reader, const Section& root, PlanfixConfig& planfix) {
   reader.Int(statuses, "handed_to_production", Need::kRequired, s.handed_to_production);
   reader.Int(statuses, "returned_to_sales", Need::kRequired, s.returned_to_sales);
   reader.Int(statuses, "in_production", Need::kRequired, s.in_production);
-  reader.Int(statuses, "brief_requested", Need::kRequired, s.brief_requested);
-  reader.Int(statuses, "brief_filled", Need::kRequired, s.brief_filled);
   reader.Int(statuses, "awaiting_approval", Need::kRequired, s.awaiting_approval);
-  reader.Int(statuses, "approved", Need::kRequired, s.approved);
-  reader.Int(statuses, "rework", Need::kRequired, s.rework);
-  reader.Int(statuses, "completed", Need::kRequired, s.completed);
+  reader.Int(statuses, "brief_requested", Need::kOptional, s.brief_requested);
+  reader.Int(statuses, "brief_filled", Need::kOptional, s.brief_filled);
+  reader.Int(statuses, "approved", Need::kOptional, s.approved);
+  reader.Int(statuses, "rework", Need::kOptional, s.rework);
+  // Once required, never read: say so rather than only "unknown key".
+  std::int64_t completed = 0;
+  reader.Int(statuses, "completed", Need::kOptional, completed);
+  if (statuses.table != nullptr && statuses.table->contains("completed")) {
+    reader.Add(Join(statuses.path, "completed"),
+               "is no longer read (nothing set or watched it); remove it, and put a status the "
+               "client should hear about in [[stages]]");
+  }
+
+  const Section processes = reader.Table(section, "processes", Need::kOptional);
+  reader.Int(processes, "deal", Need::kOptional, planfix.processes.deal);
+  reader.Int(processes, "communication", Need::kOptional, planfix.processes.communication);
 
   const Section task_fields = reader.Table(section, "task_fields", Need::kRequired);
   auto& t = planfix.task_fields;

@@ -221,6 +221,7 @@ Result<engine::Plan> DecideHandoff(const engine::StoredEvent& event, const TaskF
   if (planfix.communication_template_id > 0)
     create["template_id"] = planfix.communication_template_id;
   if (deal.project) create["project_id"] = *deal.project;
+  if (planfix.processes.communication > 0) create["process_id"] = planfix.processes.communication;
   if (!pm.empty()) create["assignees"] = json::array({pm});
   plan.effects.push_back(engine::Effect{kEffectPlanfixCreateTask, "planfix", create.dump(),
                                         EventKey(event, "create_communication")});

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
 
@@ -454,7 +455,7 @@ TEST_F(BriefFlow, ATaskWithoutAClientGetsACommentAndNothingIsSent) {
   EXPECT_FALSE(ReminderTimer(3001));
 }
 
-// ---- Issue 11: yes/no answers and refused fields ----
+// ---- Issue 11: yes/no answers, refused fields, statuses a process lacks ----
 
 constexpr char kAccessQuestion[] = "Доступ до рекламних кабінетів надано?";
 constexpr std::int64_t kAccessField = 404;
@@ -559,6 +560,54 @@ TEST_F(BriefFlow, AFieldPlanfixRefusesIsNamedAsRefusedNotAsWritten) {
   app_->RunUntilIdle();
   EXPECT_EQ(Comments(client.task).size(), 2u);
   EXPECT_EQ(StaffMessages().size(), 1u);
+  ExpectNoFakeFailures();
+}
+
+TEST_F(BriefFlow, AStatusTheCommunicationProcessLacksIsNotSentAndTheStaffAreToldOnce) {
+  constexpr long long kCommunication = 2;  // New / In progress / Completed only
+  SetUpWorld(kMonday10, false, false, [](SandboxWorld& world) {
+    world.planfix.DefineProcess(kCommunication, {{1, "Нова"}, {2, "В роботі"}, {3, "Завершена"}});
+  });
+  const auto olena = world_->AddClient("Олена", "olena@example.com", "", 5001);
+  const auto petro = world_->AddClient("Петро", "petro@example.com", "", 5002);
+  for (const auto& client : {olena, petro}) {
+    auto task = world_->planfix.task(client.task);
+    task->process_id = kCommunication;
+    task->status_id = 2;
+    world_->planfix.AddTask(*task);
+  }
+  PressSendBrief(olena.task);
+  PressSendBrief(petro.task);
+  Fill(5001, "resp-1", {});
+  Fill(5002, "resp-2", {});
+
+  // Neither status went to Planfix, so nothing was refused there and nothing is dead.
+  EXPECT_EQ(world_->planfix.task(olena.task)->status_id, 2);
+  EXPECT_EQ(world_->planfix.task(petro.task)->status_id, 2);
+  EXPECT_TRUE(DeadJobs().empty());
+  for (const auto& write : world_->planfix.writes()) {
+    EXPECT_FALSE(write.body.contains("status")) << write.path << " " << write.body;
+  }
+  // Once per process and status: brief_requested and brief_filled, on the first task.
+  std::vector<std::string> told;
+  for (const auto& message : StaffMessages()) {
+    if (Contains(message.text, "Статус не встановлено")) told.push_back(message.text);
+  }
+  ASSERT_EQ(told.size(), 2u);
+  EXPECT_TRUE(Contains(told[0], "planfix.statuses.brief_requested")) << told[0];
+  EXPECT_TRUE(Contains(told[0], "Нова (1), В роботі (2), Завершена (3)")) << told[0];
+  EXPECT_TRUE(Contains(told[1], "planfix.statuses.brief_filled")) << told[1];
+  const auto count = [&](std::int64_t task) {
+    const auto comments = Comments(task);
+    return std::count_if(comments.begin(), comments.end(), [](const std::string& comment) {
+      return Contains(comment, "не встановлено");
+    });
+  };
+  EXPECT_EQ(count(olena.task), 2);
+  EXPECT_EQ(count(petro.task), 0);
+  // The rest of the flow went on as usual.
+  EXPECT_EQ(ContactField(petro.contact, Field(0)), "Продажі");
+  EXPECT_EQ(app_->database().GetFlow(workflow::BriefFlowKey(petro.task))->state, "filled");
   ExpectNoFakeFailures();
 }
 

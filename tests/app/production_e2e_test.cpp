@@ -184,6 +184,32 @@ TEST_F(ProductionFlow, APhoneOrAnEmailRequirementIsMetByEitherAndNamedAsOneWhenN
   EXPECT_TRUE(Contains(comments[0], "телефон або e-mail клієнта")) << comments[0];
 }
 
+TEST_F(ProductionFlow, WithProcessesSetTheGateActsOnDealsAndTheHandoffCreatesInCommunication) {
+  constexpr long long kCommunication = 2;
+  world_->planfix.DefineProcess(kCommunication, {{1, "Нова"}, {2, "В роботі"}});
+  world_->config.planfix.processes.deal = 1;
+  world_->config.planfix.processes.communication = kCommunication;
+  StartApp();
+  const auto client = world_->AddClient("Олена", "olena@example.com", "+380501112233", kChat);
+  const auto deal = world_->AddDeal(client, 77, "SMM", 15000);
+  Post({{"event", "deal.handoff"}, {"task", std::to_string(deal)}});
+  ASSERT_EQ(Comments(deal).size(), 1u);
+  const auto created = world_->planfix.task(deal + 1);
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->process_id, kCommunication);
+
+  // A Communication task reaching the id the deals use for "in production" is no deal.
+  auto communication = *world_->planfix.task(client.task);
+  communication.process_id = kCommunication;
+  world_->planfix.AddTask(communication);
+  StatusChanged(client.task, Statuses().in_production);
+  EXPECT_TRUE(Comments(client.task).empty());
+  EXPECT_EQ(world_->planfix.task(client.task)->status_id, Statuses().in_production);
+  // The deal itself is gated as before.
+  StatusChanged(deal, Statuses().in_production);
+  EXPECT_EQ(Comments(deal).size(), 2u);
+}
+
 TEST_F(ProductionFlow, TheGateRefusesEachMissingConditionAndOpensWhenAllAreThere) {
   const auto client = world_->AddClient("Олена", "olena@example.com", "+380501112233", kChat);
   const auto task = world_->AddDeal(client, 77, "SMM", 15000);
