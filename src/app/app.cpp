@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
@@ -57,8 +58,8 @@ std::optional<std::int64_t> ContactIdOf(const std::string& counterparty) {
 // The workflow's view of Planfix and of the flow store.
 class WorkflowFacts final : public workflow::FactSource {
  public:
-  WorkflowFacts(planfix::PlanfixClient& planfix, const config::Config& config)
-      : planfix_(planfix), config_(config) {}
+  WorkflowFacts(planfix::PlanfixClient& planfix, const config::Config& config, core::Clock& clock)
+      : planfix_(planfix), config_(config), clock_(clock) {}
   void set_flows(const storage::FlowReader* flows) { flows_ = flows; }
 
   Result<workflow::TaskFacts> GetTask(std::int64_t number) override {
@@ -71,6 +72,7 @@ class WorkflowFacts final : public workflow::FactSource {
     if (!task) return Fail(task.error());
     workflow::TaskFacts facts{task->id, task->name, ContactIdOf(task->counterparty_id)};
     facts.project = task->project_id;
+    if (task->process_id && *task->process_id > 0) facts.process = *task->process_id;
     if (task->status) facts.status = task->status->id;
     facts.assigner = task->assigner_id;
     facts.assignees = task->assignee_ids;
@@ -105,6 +107,20 @@ class WorkflowFacts final : public workflow::FactSource {
     return planfix_.GetContactCustomFields();
   }
 
+  // Cached for a few minutes: a process's statuses change rarely, and a status added to the
+  // process after the staff were told is picked up without a restart.
+  Result<std::vector<planfix::TaskStatus>> ProcessStatuses(std::int64_t process) override {
+    const auto now = clock_.Now();
+    if (const auto it = statuses_.find(process);
+        it != statuses_.end() && now < it->second.first + kStatusesTtl) {
+      return it->second.second;
+    }
+    auto statuses = planfix_.GetProcessStatuses(process);
+    if (!statuses) return Fail(statuses.error());
+    statuses_[process] = {now, *statuses};
+    return statuses;
+  }
+
   Result<std::vector<std::int64_t>> FindContactsByEmail(const std::string& email) override {
     return Find(planfix::ContactFilter{4026, "equal", email, std::nullopt});
   }
@@ -129,9 +145,14 @@ class WorkflowFacts final : public workflow::FactSource {
     return ids;
   }
 
+  static constexpr auto kStatusesTtl = std::chrono::minutes(10);
+
   planfix::PlanfixClient& planfix_;
   const config::Config& config_;
+  core::Clock& clock_;
   const storage::FlowReader* flows_ = nullptr;
+  // Used from the event processor's thread only.
+  std::map<std::int64_t, std::pair<core::TimePoint, std::vector<planfix::TaskStatus>>> statuses_;
 };
 
 // The admin endpoints over the job store.
@@ -216,7 +237,7 @@ struct App::Impl {
         calendar(MakeCalendar(config)),
         planfix(http, clock, PlanfixOptionsFor(config)),
         telegram(http, clock, TelegramOptionsFor(config)),
-        facts(planfix, config) {
+        facts(planfix, config, clock) {
     if (!templates) throw std::invalid_argument("App needs the loaded templates");
   }
 
@@ -324,7 +345,18 @@ struct App::Impl {
                          auto result = planfix.UpdateContact(
                              std::to_string(payload->value("contact", 0LL)), update);
                          if (!result) return Fail(result.error());
-                         return json{{"queued", result->queued}}.dump();
+                         // A refused field is not retried (the rest is written): a job with a
+                         // report lets the workflow name it; without one it is an error.
+                         if (!result->failures.empty() && !payload->contains("report")) {
+                           return Fail(ErrorCode::kInvalidInput,
+                                       fmt::format("Planfix refused part of the contact update: {}",
+                                                   planfix::DescribeFailures(result->failures)));
+                         }
+                         json failures = json::array();
+                         for (const auto& failure : result->failures) {
+                           failures.push_back({{"field", failure.field}, {"error", failure.error}});
+                         }
+                         return json{{"queued", result->queued}, {"failures", failures}}.dump();
                        });
     executor->Register(workflow::kEffectPlanfixCreateTask,
                        [this](const engine::Job& job) -> Result<std::string> {
@@ -337,6 +369,8 @@ struct App::Impl {
                            task.template_id = payload->value("template_id", 0LL);
                          if (payload->contains("project_id"))
                            task.project_id = payload->value("project_id", 0LL);
+                         if (payload->contains("process_id"))
+                           task.process_id = payload->value("process_id", 0LL);
                          task.counterparty_id = payload->value("counterparty", "");
                          for (const auto& assignee : payload->value("assignees", json::array())) {
                            if (assignee.is_string())
@@ -354,6 +388,11 @@ struct App::Impl {
                          update.status_id = payload->value("status", 0LL);
                          auto result = planfix.UpdateTask(payload->value("task", 0LL), update);
                          if (!result) return Fail(result.error());
+                         if (!result->failures.empty()) {
+                           return Fail(ErrorCode::kInvalidInput,
+                                       fmt::format("Planfix refused the status change: {}",
+                                                   planfix::DescribeFailures(result->failures)));
+                         }
                          return json{{"queued", result->queued}}.dump();
                        });
   }
@@ -392,11 +431,8 @@ struct App::Impl {
     executor_options.max_attempts = config.limits.job_max_attempts;
     executor_options.backoff.base = std::chrono::seconds(config.limits.backoff_base_seconds);
     executor_options.backoff.max = std::chrono::seconds(config.limits.backoff_max_seconds);
-    executor_options.on_dead = [this](const engine::Job& job, const core::Error& error) {
-      ReportDeadJob(job, error);
-    };
-    executor_options.on_done = [this](const engine::Job& job, const std::string& result) {
-      ReportCreatedTask(job, result);
+    executor_options.report = [this](const engine::Job& job, const Result<std::string>& outcome) {
+      return ReportJob(job, outcome);
     };
     executor =
         std::make_unique<engine::EffectExecutor>(*database, clock, executor_options, &metrics);
@@ -462,46 +498,49 @@ struct App::Impl {
     }
   }
 
-  // A client message that went dead becomes an effect.failed event, so the workflow tells the
-  // staff chat and the task instead of the failure staying in the dead-letter list only.
-  void ReportDeadJob(const engine::Job& job, const core::Error& error) {
-    if (job.kind != workflow::kEffectTelegramSend) return;
+  // How a job's end reaches the workflow, as an internal event stored with the outcome:
+  // a client message that went dead (effect.failed: the staff chat and the task are told
+  // instead of the failure staying in the dead-letter list only), a created task (task.created:
+  // the deal links it, its number known only now) and a brief's contact update
+  // (contact.updated: the comment and the staff message say what Planfix took and refused).
+  std::optional<storage::NewEvent> ReportJob(const engine::Job& job,
+                                             const Result<std::string>& outcome) {
     json payload = json::parse(job.payload, nullptr, /*allow_exceptions=*/false);
-    if (!payload.is_object() || !payload.contains("report")) return;
+    if (!payload.is_object()) return std::nullopt;
     storage::NewEvent event;
     event.source = storage::EventSource::kInternal;
-    event.dedupe_key = fmt::format("job.dead:{}:{}", job.id, job.replay_count);
-    event.kind = workflow::kEventEffectFailed;
-    event.payload = json{{"job", job.id},
-                         {"kind", job.kind},
-                         {"error", error.message},
-                         {"report", payload["report"]}}
-                        .dump();
     event.received_at = clock.Now();
-    auto appended = database->AppendEvent(event);
-    if (!appended) {
-      core::Logger("app")->error("event=dead_job_report_failed job={} error=\"{}\"", job.id,
-                                 appended.error().ToString());
+    const std::string ended = outcome ? "done" : "dead";
+    event.dedupe_key = fmt::format("job.{}:{}:{}", ended, job.id, job.replay_count);
+    if (job.kind == workflow::kEffectTelegramSend && !outcome && payload.contains("report")) {
+      event.kind = workflow::kEventEffectFailed;
+      event.payload = json{{"job", job.id},
+                           {"kind", job.kind},
+                           {"error", outcome.error().message},
+                           {"report", payload["report"]}}
+                          .dump();
+      return event;
     }
-  }
-
-  // A created task becomes a task.created event, so the workflow can link it from the deal
-  // (the new task's number is known only now).
-  void ReportCreatedTask(const engine::Job& job, const std::string& result) {
-    if (job.kind != workflow::kEffectPlanfixCreateTask) return;
-    storage::NewEvent event;
-    event.source = storage::EventSource::kInternal;
-    event.dedupe_key = fmt::format("job.done:{}:{}", job.id, job.replay_count);
-    event.kind = workflow::kEventTaskCreated;
-    event.payload = json{{"job", job.id},
-                         {"payload", json::parse(job.payload, nullptr, false)},
-                         {"result", json::parse(result, nullptr, false)}}
-                        .dump();
-    event.received_at = clock.Now();
-    if (auto appended = database->AppendEvent(event); !appended) {
-      core::Logger("app")->error("event=created_task_report_failed job={} error=\"{}\"", job.id,
-                                 appended.error().ToString());
+    if (job.kind == workflow::kEffectPlanfixCreateTask && outcome) {
+      event.kind = workflow::kEventTaskCreated;
+      event.payload = json{{"job", job.id},
+                           {"payload", payload},
+                           {"result", json::parse(*outcome, nullptr, false)}}
+                          .dump();
+      return event;
     }
+    if (job.kind == workflow::kEffectPlanfixUpdateContact && payload.contains("report")) {
+      event.kind = workflow::kEventContactUpdated;
+      json report{{"job", job.id}, {"payload", payload}};
+      if (outcome) {
+        report["result"] = json::parse(*outcome, nullptr, false);
+      } else {
+        report["error"] = outcome.error().message;
+      }
+      event.payload = report.dump();
+      return event;
+    }
+    return std::nullopt;
   }
 
   void OpenGoogle() {

@@ -98,7 +98,7 @@ SandboxWorld::SandboxWorld(core::FakeClock& clock, std::filesystem::path dir)
                                    {statuses.awaiting_approval, "На погодженні"},
                                    {statuses.approved, "Погоджено"},
                                    {statuses.rework, "Доопрацювання"},
-                                   {statuses.completed, "Завершено"},
+                                   {109, "Завершено"},
                                    {110, "Дизайн"},
                                    {111, "Розробка"}});
   const auto& task_fields = config.planfix.task_fields;

@@ -145,12 +145,11 @@ Config DefaultSandboxConfig() {
   planfix.statuses = PlanfixStatuses{.handed_to_production = 101,
                                      .returned_to_sales = 102,
                                      .in_production = 103,
+                                     .awaiting_approval = 106,
                                      .brief_requested = 104,
                                      .brief_filled = 105,
-                                     .awaiting_approval = 106,
                                      .approved = 107,
-                                     .rework = 108,
-                                     .completed = 109};
+                                     .rework = 108};
   planfix.task_fields = PlanfixTaskFields{
       .work_type = 201, .amount = 202, .payment_received = 203, .access_granted = 204};
   planfix.contact_fields = PlanfixContactFields{.telegram_chat_id = 301, .language = 302};

@@ -276,7 +276,7 @@ void Choice(Reader& reader, const Section& section, std::string_view key, Need n
   }
 }
 
-const std::vector<std::pair<std::string_view, FieldType>> kFieldTypes = {
+const std::vector<std::pair<std::string_view, std::optional<FieldType>>> kFieldTypes = {
     {"line", FieldType::kLine},     {"text", FieldType::kText},
     {"number", FieldType::kNumber}, {"date", FieldType::kDate},
     {"time", FieldType::kTime},     {"checkbox", FieldType::kCheckbox},
@@ -340,12 +340,23 @@ void ReadPlanfix(Reader& reader, const Section& root, PlanfixConfig& planfix) {
   reader.Int(statuses, "handed_to_production", Need::kRequired, s.handed_to_production);
   reader.Int(statuses, "returned_to_sales", Need::kRequired, s.returned_to_sales);
   reader.Int(statuses, "in_production", Need::kRequired, s.in_production);
-  reader.Int(statuses, "brief_requested", Need::kRequired, s.brief_requested);
-  reader.Int(statuses, "brief_filled", Need::kRequired, s.brief_filled);
   reader.Int(statuses, "awaiting_approval", Need::kRequired, s.awaiting_approval);
-  reader.Int(statuses, "approved", Need::kRequired, s.approved);
-  reader.Int(statuses, "rework", Need::kRequired, s.rework);
-  reader.Int(statuses, "completed", Need::kRequired, s.completed);
+  reader.Int(statuses, "brief_requested", Need::kOptional, s.brief_requested);
+  reader.Int(statuses, "brief_filled", Need::kOptional, s.brief_filled);
+  reader.Int(statuses, "approved", Need::kOptional, s.approved);
+  reader.Int(statuses, "rework", Need::kOptional, s.rework);
+  // Once required, never read: say so rather than only "unknown key".
+  std::int64_t completed = 0;
+  reader.Int(statuses, "completed", Need::kOptional, completed);
+  if (statuses.table != nullptr && statuses.table->contains("completed")) {
+    reader.Add(Join(statuses.path, "completed"),
+               "is no longer read (nothing set or watched it); remove it, and put a status the "
+               "client should hear about in [[stages]]");
+  }
+
+  const Section processes = reader.Table(section, "processes", Need::kOptional);
+  reader.Int(processes, "deal", Need::kOptional, planfix.processes.deal);
+  reader.Int(processes, "communication", Need::kOptional, planfix.processes.communication);
 
   const Section task_fields = reader.Table(section, "task_fields", Need::kRequired);
   auto& t = planfix.task_fields;
@@ -353,6 +364,14 @@ void ReadPlanfix(Reader& reader, const Section& root, PlanfixConfig& planfix) {
   reader.Int(task_fields, "amount", Need::kRequired, t.amount);
   reader.Int(task_fields, "payment_received", Need::kRequired, t.payment_received);
   reader.Int(task_fields, "access_granted", Need::kRequired, t.access_granted);
+  // Documented once but never used: say so rather than only "unknown key".
+  std::int64_t communication_minutes = 0;
+  reader.Int(task_fields, "communication_minutes", Need::kOptional, communication_minutes);
+  if (task_fields.table != nullptr && task_fields.table->contains("communication_minutes")) {
+    reader.Add(Join(task_fields.path, "communication_minutes"),
+               "is no longer read (nothing used it; time tracking will come with its own "
+               "settings); remove it");
+  }
 
   const Section contact_fields = reader.Table(section, "contact_fields", Need::kRequired);
   auto& c = planfix.contact_fields;
@@ -360,17 +379,34 @@ void ReadPlanfix(Reader& reader, const Section& root, PlanfixConfig& planfix) {
   reader.Int(contact_fields, "language", Need::kOptional, c.language);
 
   const Section handoff = reader.Table(section, "handoff", Need::kOptional);
-  std::vector<ContactData> required;
+  std::vector<std::vector<ContactData>> required;
   const bool present = reader.StringArray(
       handoff, "required_contact_data", Need::kOptional,
       [&](const std::string& path, const std::string& text) {
-        for (const auto& [name, value] : kContactData) {
-          if (text == name) {
-            required.push_back(value);
+        // "phone|email": either will do.
+        std::vector<ContactData> alternatives;
+        std::size_t start = 0;
+        for (;;) {
+          const std::size_t bar = text.find('|', start);
+          std::string name = text.substr(start, bar == std::string::npos ? bar : bar - start);
+          name.erase(0, name.find_first_not_of(' '));
+          name.erase(name.find_last_not_of(' ') + 1);
+          const auto known = std::find_if(kContactData.begin(), kContactData.end(),
+                                          [&](const auto& choice) { return choice.first == name; });
+          if (known == kContactData.end()) {
+            reader.Add(path, fmt::format("\"{}\" is not one of: name, email, phone, telegram "
+                                         "(alternatives joined by |, e.g. \"phone|email\")",
+                                         name));
             return;
           }
+          if (std::find(alternatives.begin(), alternatives.end(), known->second) ==
+              alternatives.end()) {
+            alternatives.push_back(known->second);
+          }
+          if (bar == std::string::npos) break;
+          start = bar + 1;
         }
-        reader.Add(path, fmt::format("\"{}\" is not one of: name, email, phone, telegram", text));
+        required.push_back(std::move(alternatives));
       });
   if (present) planfix.handoff_required_contact_data = std::move(required);
   reader.Int(handoff, "communication_template_id", Need::kOptional,
@@ -434,7 +470,20 @@ void ReadBrief(Reader& reader, const Section& root, BriefConfig& brief) {
     BriefAnswer answer;
     reader.String(element, "question", Need::kRequired, answer.question);
     reader.Int(element, "field_id", Need::kRequired, answer.field_id);
-    Choice<FieldType>(reader, element, "type", Need::kOptional, kFieldTypes, answer.type);
+    Choice<std::optional<FieldType>>(reader, element, "type", Need::kOptional, kFieldTypes,
+                                     answer.type);
+    const auto read_words = [&](std::string_view key, std::vector<std::string>& words) {
+      reader.StringArray(element, key, Need::kOptional,
+                         [&](const std::string& path, const std::string& text) {
+                           if (text.find_first_not_of(" \t") == std::string::npos) {
+                             reader.Add(path, "must not be empty");
+                           } else {
+                             words.push_back(text);
+                           }
+                         });
+    };
+    read_words("true_values", answer.true_values);
+    read_words("false_values", answer.false_values);
     brief.answers.push_back(std::move(answer));
   }
 }

@@ -13,9 +13,10 @@
 #include <unistd.h>
 
 #include "planfix_flow/config/config.h"
+#include "planfix_flow/core/utf8.h"
 #include "planfix_flow/google/service_account.h"
-#include "planfix_flow/telegram/telegram_client.h"
 #include "planfix_flow/http/client_address.h"
+#include "planfix_flow/telegram/telegram_client.h"
 
 namespace planfix_flow::config {
 
@@ -217,6 +218,81 @@ void CheckStorage(Checker& check, const StorageConfig& storage) {
   }
 }
 
+// The statuses the flows react to must be set and tell the flows apart; a status the service
+// sets must not be one of them, or setting it would start that flow on the task. The extras
+// are 0 (never set) or an id.
+void CheckStatuses(Checker& check, const PlanfixConfig& planfix) {
+  const auto& s = planfix.statuses;
+  struct Trigger {
+    std::string_view name;
+    std::int64_t id;
+    std::string_view flow;
+    bool deals_only;  // acts only on deals when planfix.processes.deal is set
+  };
+  const Trigger triggers[] = {
+      {"handed_to_production", s.handed_to_production, "the handoff check", true},
+      {"in_production", s.in_production, "the production gate", true},
+      {"awaiting_approval", s.awaiting_approval, "the approval request", false},
+  };
+  std::map<std::int64_t, std::string_view> seen;
+  for (const auto& trigger : triggers) {
+    const std::string path = fmt::format("planfix.statuses.{}", trigger.name);
+    check.Id(path, trigger.id);
+    if (trigger.id <= 0) continue;
+    const auto [it, inserted] = seen.emplace(trigger.id, trigger.name);
+    if (!inserted) {
+      check.Add(path,
+                fmt::format("{} is also planfix.statuses.{}; the flows cannot tell them apart",
+                            trigger.id, it->second));
+    }
+  }
+  check.Id("planfix.statuses.returned_to_sales", s.returned_to_sales);
+
+  // The statuses the service sets: on a deal (returned_to_sales, the gate's), on the
+  // Communication task (the brief's), on the task that awaited approval (approved, rework).
+  struct Set {
+    std::string path;
+    std::int64_t id;
+    bool on_communication_task;
+  };
+  const Set sets[] = {
+      {"planfix.statuses.returned_to_sales", s.returned_to_sales, false},
+      {"planfix.statuses.brief_requested", s.brief_requested, true},
+      {"planfix.statuses.brief_filled", s.brief_filled, true},
+      {"planfix.statuses.approved", s.approved, false},
+      {"planfix.statuses.rework", s.rework, false},
+      {"planfix.gate.refused_status", planfix.gate_refused_status, false},
+  };
+  const auto& processes = planfix.processes;
+  // Communication tasks are out of the deal-only flows' reach when both processes are named
+  // and differ (Planfix shares statuses such as "In progress" between processes).
+  const bool separate = processes.deal > 0 && processes.communication > 0 &&
+                        processes.deal != processes.communication;
+  for (const auto& set : sets) {
+    // returned_to_sales is required (checked above); the others may be 0.
+    if (set.id < 0 && set.path != "planfix.statuses.returned_to_sales") {
+      check.Add(set.path, "must be 0 (never set) or a status id");
+    }
+    if (set.id <= 0) continue;
+    for (const auto& trigger : triggers) {
+      if (set.id != trigger.id) continue;
+      // The gate sending a deal back to "handed to production" is the usual case: the handoff
+      // knows the deal and does nothing twice.
+      if (set.path == "planfix.gate.refused_status" && trigger.name == "handed_to_production") {
+        continue;
+      }
+      if (set.on_communication_task && trigger.deals_only && separate) continue;
+      check.Add(set.path, fmt::format("{} is also planfix.statuses.{}: setting it would start {} "
+                                      "on the task",
+                                      set.id, trigger.name, trigger.flow));
+    }
+  }
+  if (processes.deal < 0) check.Add("planfix.processes.deal", "must be 0 (not said) or an id");
+  if (processes.communication < 0) {
+    check.Add("planfix.processes.communication", "must be 0 (not said) or an id");
+  }
+}
+
 void CheckPlanfix(Checker& check, const PlanfixConfig& planfix) {
   check.Url("planfix.base_url", planfix.base_url);
   check.Url("planfix.web_url", planfix.web_url);
@@ -224,30 +300,7 @@ void CheckPlanfix(Checker& check, const PlanfixConfig& planfix) {
   check.Range("planfix.min_interval_ms", planfix.min_interval_ms, 0, 60000);
   check.Range("planfix.request_timeout_seconds", planfix.request_timeout_seconds, 1, 300);
 
-  const auto& s = planfix.statuses;
-  const std::vector<std::pair<std::string_view, std::int64_t>> statuses = {
-      {"handed_to_production", s.handed_to_production},
-      {"returned_to_sales", s.returned_to_sales},
-      {"in_production", s.in_production},
-      {"brief_requested", s.brief_requested},
-      {"brief_filled", s.brief_filled},
-      {"awaiting_approval", s.awaiting_approval},
-      {"approved", s.approved},
-      {"rework", s.rework},
-      {"completed", s.completed},
-  };
-  std::map<std::int64_t, std::string_view> seen;
-  for (const auto& [name, id] : statuses) {
-    const std::string path = fmt::format("planfix.statuses.{}", name);
-    check.Id(path, id);
-    if (id <= 0) continue;
-    const auto [it, inserted] = seen.emplace(id, name);
-    if (!inserted) {
-      check.Add(path,
-                fmt::format("{} is also planfix.statuses.{}; the flows cannot tell them apart", id,
-                            it->second));
-    }
-  }
+  CheckStatuses(check, planfix);
 
   const auto& t = planfix.task_fields;
   check.Id("planfix.task_fields.work_type", t.work_type);
@@ -328,6 +381,33 @@ void CheckGoogle(Checker& check, const GoogleConfig& google) {
   check.Range("google.webhook_max_skew_seconds", google.webhook_max_skew_seconds, 30, 3600);
 }
 
+// Yes/no words only mean something for a checkbox, and one answer cannot mean both.
+void CheckCheckboxWords(Checker& check, const std::string& path, const BriefAnswer& answer) {
+  if (answer.true_values.empty() && answer.false_values.empty()) return;
+  if (answer.type && *answer.type != FieldType::kCheckbox) {
+    check.Add(path + (answer.true_values.empty() ? ".false_values" : ".true_values"),
+              fmt::format("only a checkbox field reads yes/no words (type is \"{}\")",
+                          ToString(*answer.type)));
+  }
+  if (answer.true_values.empty() != answer.false_values.empty()) {
+    check.Add(path + (answer.true_values.empty() ? ".true_values" : ".false_values"),
+              "is needed too: a checkbox answer must be able to clear the field as well as tick "
+              "it");
+  }
+  std::map<std::string, std::size_t> yes;
+  for (std::size_t index = 0; index < answer.true_values.size(); ++index) {
+    yes.emplace(core::FoldCase(answer.true_values[index]), index);
+  }
+  for (std::size_t index = 0; index < answer.false_values.size(); ++index) {
+    const auto it = yes.find(core::FoldCase(answer.false_values[index]));
+    if (it != yes.end()) {
+      check.Add(
+          fmt::format("{}.false_values[{}]", path, index),
+          fmt::format("\"{}\" is also true_values[{}]", answer.false_values[index], it->second));
+    }
+  }
+}
+
 void CheckBrief(Checker& check, const BriefConfig& brief) {
   check.Range("brief.deadline_working_days", brief.deadline_working_days, 1, 30);
   check.Range("brief.reminder_interval_working_days", brief.reminder_interval_working_days, 1, 30);
@@ -341,6 +421,7 @@ void CheckBrief(Checker& check, const BriefConfig& brief) {
     const std::string path = fmt::format("brief.answers[{}]", index);
     check.NotEmpty(path + ".question", answer.question);
     check.Id(path + ".field_id", answer.field_id);
+    CheckCheckboxWords(check, path, answer);
     if (answer.question.empty()) continue;
     const auto [it, inserted] = questions.emplace(answer.question, index);
     if (!inserted) {

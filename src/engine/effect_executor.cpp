@@ -75,10 +75,11 @@ JobOutcome EffectExecutor::Record(const Job& job, const core::Result<std::string
   std::string reason;
 
   if (result) {
-    recorded = database_.CompleteJob(job.id, options_.worker_id, *result, now);
+    const auto report = options_.report ? options_.report(job, result) : std::nullopt;
+    recorded = database_.CompleteJob(job.id, options_.worker_id, *result, now,
+                                     report ? &*report : nullptr);
     log->info("event=job_done id={} kind={} destination={} attempts={}", job.id, job.kind,
               job.destination, job.attempts);
-    if (recorded && options_.on_done) options_.on_done(job, *result);
   } else {
     const core::Error& error = result.error();
     reason = error.ToString();
@@ -96,11 +97,12 @@ JobOutcome EffectExecutor::Record(const Job& job, const core::Result<std::string
         reason = "attempts exhausted (" + std::to_string(job.attempts) + "): " + reason;
       }
       outcome = JobOutcome::kDead;
+      const auto report = options_.report ? options_.report(job, result) : std::nullopt;
       recorded = database_.FailJob(job.id, options_.worker_id, reason,
-                                   storage::FailureOutcome::kDead, now, now);
+                                   storage::FailureOutcome::kDead, now, now,
+                                   /*refund_attempt=*/false, report ? &*report : nullptr);
       log->error("event=job_dead id={} kind={} destination={} attempts={} error=\"{}\"", job.id,
                  job.kind, job.destination, job.attempts, reason);
-      if (recorded && options_.on_dead) options_.on_dead(job, error);
     } else {
       auto delay = std::max(backoff_.Delay(job.attempts), kMinimumRetryDelay);
       if (error.retry_after) delay = std::max<core::Duration>(delay, *error.retry_after);

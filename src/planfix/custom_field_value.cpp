@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -209,14 +210,8 @@ core::Result<json> EncodeCheckbox(const json& input) {
     return json(input.get<long long>() == 1);
   }
   if (input.is_string()) {
-    const std::string text = Trim(input.get<std::string>());
-    const std::string lower = AsciiLower(text);
-    static const std::vector<std::string> kTrue = {"true", "yes", "y",  "1",  "on", "так",
-                                                   "Так",  "ТАК", "да", "Да", "ДА"};
-    static const std::vector<std::string> kFalse = {"false", "no", "n",   "0",   "off", "ні",
-                                                    "Ні",    "НІ", "нет", "Нет", "НЕТ"};
-    if (std::find(kTrue.begin(), kTrue.end(), lower) != kTrue.end()) return json(true);
-    if (std::find(kFalse.begin(), kFalse.end(), lower) != kFalse.end()) return json(false);
+    auto parsed = ParseCheckboxAnswer(input.get<std::string>());
+    if (parsed) return json(*parsed);
   }
   return Invalid(FieldType::kCheckbox, input, "expected yes/no (true, false, так, ні, 1, 0)");
 }
@@ -381,6 +376,45 @@ std::string_view FieldTypeName(FieldType type) {
       return "computed";
   }
   return "unknown";
+}
+
+core::Result<bool> ParseCheckboxAnswer(std::string_view answer, const CheckboxWords& words) {
+  const std::string folded = core::FoldCase(Trim(answer));
+  const auto listed = [&](const std::vector<std::string>& values) {
+    return std::any_of(values.begin(), values.end(), [&](const std::string& value) {
+      return core::FoldCase(Trim(value)) == folded;
+    });
+  };
+  if (!words.true_values.empty() || !words.false_values.empty()) {
+    const bool yes = listed(words.true_values);
+    const bool no = listed(words.false_values);
+    if (yes != no) return yes;
+    return core::Fail(
+        core::ErrorCode::kInvalidInput,
+        fmt::format("\"{}\" is neither a yes ({}) nor a no ({})", Shown(json(std::string(answer))),
+                    fmt::join(words.true_values, ", "), fmt::join(words.false_values, ", ")));
+  }
+  static const std::vector<std::string> kTrue = {"true", "yes", "y", "1", "on", "так", "да"};
+  static const std::vector<std::string> kFalse = {"false", "no", "n", "0", "off", "ні", "нет"};
+  // "Так / Yes": every part must say the same thing.
+  std::optional<bool> meaning;
+  bool understood = !folded.empty();
+  for (const auto& part : Split(folded, "/|")) {
+    std::string word = part;
+    while (!word.empty() && (word.back() == '.' || word.back() == '!')) word.pop_back();
+    const bool yes = std::find(kTrue.begin(), kTrue.end(), word) != kTrue.end();
+    const bool no = std::find(kFalse.begin(), kFalse.end(), word) != kFalse.end();
+    if (yes == no || (meaning && *meaning != yes)) {
+      understood = false;
+      break;
+    }
+    meaning = yes;
+  }
+  if (understood && meaning) return *meaning;
+  return core::Fail(core::ErrorCode::kInvalidInput,
+                    fmt::format("\"{}\" is neither a yes (так, yes, true, 1, on) nor a no (ні, "
+                                "no, false, 0, off)",
+                                Shown(json(std::string(answer)))));
 }
 
 core::Result<std::string> ToPlanfixDate(std::string_view raw) {

@@ -207,22 +207,21 @@ std::string PrefixedContact(const std::string& id) {
 
 // `failures` per the spec is an array of {field, error}; the spec's own example is a bare
 // object, so accept both.
-std::string DescribeFailures(const json& failures) {
+std::vector<FieldFailure> ParseFailures(const json& failures) {
   std::vector<json> list;
   if (failures.is_array()) {
     list.assign(failures.begin(), failures.end());
-  } else if (failures.is_object()) {
+  } else if (failures.is_object() && !failures.empty()) {
     list.push_back(failures);
   }
-  std::string text;
+  std::vector<FieldFailure> parsed;
   for (const auto& failure : list) {
-    if (!text.empty()) text += "; ";
     const json field = failure.is_object() ? failure.value("field", json()) : json();
     const json error = failure.is_object() ? failure.value("error", json()) : json();
-    text += fmt::format("{}: {}", field.is_string() ? field.get<std::string>() : field.dump(),
-                        error.is_string() ? error.get<std::string>() : error.dump());
+    parsed.push_back(FieldFailure{field.is_string() ? field.get<std::string>() : field.dump(),
+                                  error.is_string() ? error.get<std::string>() : error.dump()});
   }
-  return text;
+  return parsed;
 }
 
 // Retry-After in delay-seconds (RFC 9110), at least 1 s and at most a day; an HTTP-date or
@@ -237,13 +236,16 @@ std::optional<std::chrono::seconds> RetryAfter(const http::Headers& headers) {
   return std::chrono::seconds(std::clamp<long long>(seconds, 1, 24 * 60 * 60));
 }
 
-bool HasFailures(const json& body) {
-  const auto it = body.find("failures");
-  if (it == body.end()) return false;
-  return (it->is_array() && !it->empty()) || (it->is_object() && !it->empty());
-}
-
 }  // namespace
+
+std::string DescribeFailures(const std::vector<FieldFailure>& failures) {
+  std::string text;
+  for (const auto& failure : failures) {
+    if (!text.empty()) text += "; ";
+    text += fmt::format("{}: {}", failure.field, failure.error);
+  }
+  return text;
+}
 
 core::Error MapPlanfixError(int http_status, const std::string& body, const std::string& operation,
                             const std::string& scope, core::TimePoint now,
@@ -410,15 +412,15 @@ core::Result<Task> PlanfixClient::GetTask(long long number,
 
 namespace {
 
-core::Result<UpdateResult> ToUpdateResult(int status, const json& body,
-                                          const std::string& operation) {
+UpdateResult ToUpdateResult(int status, const json& body, const std::string& operation) {
   UpdateResult result;
   result.queued = status == 202;
-  if (!result.queued && HasFailures(body)) {
-    core::Error error = core::MakeError(
-        core::ErrorCode::kInvalidInput,
-        fmt::format("Planfix {} partly failed: {}", operation, DescribeFailures(body["failures"])));
-    return core::Fail(std::move(error));
+  if (!result.queued && body.is_object() && body.contains("failures")) {
+    result.failures = ParseFailures(body["failures"]);
+  }
+  if (!result.failures.empty()) {
+    core::Logger("planfix")->warn("call={} outcome=partly_refused failures=\"{}\"", operation,
+                                  DescribeFailures(result.failures));
   }
   return result;
 }

@@ -258,6 +258,10 @@ std::vector<FieldProblem> CheckCustomFieldData(
       problems.push_back({name, fmt::format("Custom field not found by id {}", id)});
       continue;
     }
+    if (!field->second.writable) {
+      problems.push_back({name, fmt::format("No rights to change custom field {}", id)});
+      continue;
+    }
     const std::string error = CheckValue(field->second, entry["value"]);
     if (!error.empty()) {
       problems.push_back({name, error});
@@ -829,7 +833,11 @@ FakeResponse FakePlanfix::CreateTask(const FakeRequest& request, const json& bod
 FakeResponse FakePlanfix::GetStatuses(const FakeRequest& request, const json&) {
   const long long id = std::stoll(request.captures.at(0));
   const auto it = processes_.find(id);
-  if (it == processes_.end()) return Fail(400, 41, fmt::format("Process not found by id {}", id));
+  // The id comes from the agency's config, not from the shape of the request: asking about a
+  // process that does not exist is how a client (the config doctor) finds a wrong id.
+  if (it == processes_.end()) {
+    return WorldStateAnswer(Fail(400, 41, fmt::format("Process not found by id {}", id)));
+  }
   json statuses = json::array();
   for (const auto& status : it->second) {
     statuses.push_back({{"id", status.id}, {"name", status.name}, {"isActive", status.is_active}});

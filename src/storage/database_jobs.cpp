@@ -9,6 +9,26 @@ namespace planfix_flow::storage {
 using internal::ReadJob;
 using internal::ToMillis;
 
+namespace {
+
+// Stores `event` (once per source and dedupe key) in the caller's transaction; true when it is
+// new.
+bool InsertReport(SQLite::Database& db, const NewEvent& event) {
+  SQLite::Statement insert(db,
+                           "INSERT INTO events (source, dedupe_key, kind, payload, received_at,"
+                           " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)"
+                           " ON CONFLICT (source, dedupe_key) DO NOTHING");
+  insert.bind(1, std::string(ToString(event.source)));
+  insert.bind(2, event.dedupe_key);
+  insert.bind(3, event.kind);
+  insert.bind(4, event.payload.empty() ? std::string("{}") : event.payload);
+  insert.bind(5, ToMillis(event.received_at));
+  insert.bind(6, ToMillis(event.received_at));
+  return insert.exec() == 1;
+}
+
+}  // namespace
+
 std::optional<Job> Database::LeaseNextJob(const std::string& worker, core::TimePoint now,
                                           core::TimePoint lease_until) {
   std::optional<Job> job;
@@ -52,8 +72,9 @@ std::optional<core::TimePoint> Database::NextJobAttemptAt() const {
 }
 
 bool Database::CompleteJob(std::int64_t job_id, const std::string& worker,
-                           const std::string& result, core::TimePoint now) {
+                           const std::string& result, core::TimePoint now, const NewEvent* report) {
   bool updated = false;
+  bool reported = false;
   Write([&](SQLite::Database& db) {
     SQLite::Statement update(db,
                              "UPDATE jobs SET state = 'done', result = ?, last_error = '',"
@@ -66,14 +87,17 @@ bool Database::CompleteJob(std::int64_t job_id, const std::string& worker,
     update.bind(4, job_id);
     update.bind(5, worker);
     updated = update.exec() == 1;
+    if (updated && report != nullptr) reported = InsertReport(db, *report);
   });
+  if (reported) NotifyEventsAdded();
   return updated;
 }
 
 bool Database::FailJob(std::int64_t job_id, const std::string& worker, const std::string& error,
                        FailureOutcome outcome, core::TimePoint next_attempt_at, core::TimePoint now,
-                       bool refund_attempt) {
+                       bool refund_attempt, const NewEvent* report) {
   bool updated = false;
+  bool reported = false;
   const bool dead = outcome == FailureOutcome::kDead;
   Write([&](SQLite::Database& db) {
     SQLite::Statement update(
@@ -94,7 +118,9 @@ bool Database::FailJob(std::int64_t job_id, const std::string& worker, const std
     update.bind(7, job_id);
     update.bind(8, worker);
     updated = update.exec() == 1;
+    if (updated && dead && report != nullptr) reported = InsertReport(db, *report);
   });
+  if (reported) NotifyEventsAdded();
   return updated;
 }
 

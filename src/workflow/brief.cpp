@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "planfix_flow/core/utf8.h"
@@ -207,6 +208,28 @@ std::string BriefFormUrl(const config::GoogleConfig& google, std::string_view co
                      http::UrlEncode(code));
 }
 
+planfix::FieldType CatalogueType(config::FieldType type) {
+  switch (type) {
+    case config::FieldType::kLine:
+      return planfix::FieldType::kLine;
+    case config::FieldType::kText:
+      return planfix::FieldType::kText;
+    case config::FieldType::kNumber:
+      return planfix::FieldType::kNumber;
+    case config::FieldType::kDate:
+      return planfix::FieldType::kDate;
+    case config::FieldType::kTime:
+      return planfix::FieldType::kTime;
+    case config::FieldType::kCheckbox:
+      return planfix::FieldType::kCheckbox;
+    case config::FieldType::kList:
+      return planfix::FieldType::kList;
+    case config::FieldType::kSetOfValues:
+      return planfix::FieldType::kSetOfValues;
+  }
+  return planfix::FieldType::kText;
+}
+
 std::string BriefFlowKey(std::int64_t task) { return fmt::format("brief:task:{}", task); }
 
 // ---- State ----
@@ -332,7 +355,16 @@ Result<Submission> ParseSubmission(std::string_view payload_json) {
 }
 
 Result<json> EncodeBriefAnswer(const planfix::CustomFieldDefinition& field,
-                               const std::vector<std::string>& values) {
+                               const std::vector<std::string>& values,
+                               const planfix::CheckboxWords& words) {
+  if (field.type == planfix::FieldType::kCheckbox) {
+    auto checked = planfix::ParseCheckboxAnswer(Join(values, ", "), words);
+    if (!checked) {
+      return Fail(ErrorCode::kInvalidInput, fmt::format("field {} \"{}\": {}", field.id, field.name,
+                                                        checked.error().message));
+    }
+    return planfix::EncodeCustomFieldValue(field, json(*checked));
+  }
   const json input = IsMultiValue(field.type) ? json(values) : json(Join(values, ", "));
   return planfix::EncodeCustomFieldValue(field, input);
 }
@@ -352,6 +384,64 @@ std::string AnswersSummary(const Submission& submission, std::size_t max_chars) 
   return out;
 }
 
+namespace {
+
+// What the comment and the staff message about a filled brief say besides the fields.
+struct FilledNotice {
+  std::int64_t task = 0;
+  std::string task_name;
+  std::string client_name;
+  std::string answers_summary;
+};
+
+json ToJson(const FilledNotice& notice) {
+  return json{{"task", notice.task},
+              {"task_name", notice.task_name},
+              {"client_name", notice.client_name},
+              {"answers_summary", notice.answers_summary}};
+}
+
+// The staff message and the task comment about a filled brief: `written` are the contact
+// fields Planfix took, `problems` what it did not (and why).
+core::Status AddFilledNotices(const engine::StoredEvent& event, const FilledNotice& notice,
+                              const std::vector<std::string>& written,
+                              const std::vector<std::string>& problems, const RuleContext& context,
+                              engine::Plan& plan) {
+  const std::string problems_text = Join(problems, "; ");
+  auto staff = detail::Render(context, "brief_staff_filled",
+                              {{"client_name", notice.client_name},
+                               {"task_number", std::to_string(notice.task)},
+                               {"task_name", notice.task_name},
+                               {"task_url", detail::TaskUrl(context, notice.task)},
+                               {"answers_summary", notice.answers_summary},
+                               {"problems", problems_text}});
+  if (!staff) return Fail(staff.error());
+  auto comment = detail::Render(context, "comment_brief_received",
+                                {{"client_name", notice.client_name},
+                                 {"fields_updated", Join(written, ", ")},
+                                 {"answers_summary", notice.answers_summary},
+                                 {"problems", problems_text}});
+  if (!comment) return Fail(comment.error());
+  plan.effects.push_back(detail::StaffMessage(context, *staff, EventKey(event, "staff")));
+  plan.effects.push_back(detail::TaskComment(notice.task, *comment, EventKey(event, "comment")));
+  return core::Ok();
+}
+
+// The id of the sent field a Planfix failure names: "customFieldData.<id>", a bare id, or the
+// field's name (Planfix's naming is unverified, so any of them).
+std::optional<std::int64_t> FailedFieldId(const std::string& failed, const json& fields) {
+  std::size_t digits = failed.size();
+  while (digits > 0 && failed[digits - 1] >= '0' && failed[digits - 1] <= '9') --digits;
+  const auto id = ParsePositive(std::string_view(failed).substr(digits));
+  for (const auto& field : fields) {
+    if (id && OptionalInt(field, "id") == id) return id;
+    if (field.value("name", "") == failed && !failed.empty()) return OptionalInt(field, "id");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
                                        const Submission& submission, const MatchedSubmission& match,
                                        const RuleContext& context, core::TimePoint /*now*/) {
@@ -360,7 +450,7 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
 
   // Answers -> contact fields, by the catalogue's type; what does not convert is reported.
   json custom_fields = json::array();
-  std::vector<std::string> updated;
+  json sent = json::array();  // {id, name, question} of each field in custom_fields
   std::vector<std::string> problems;
   for (const auto& mapping : context.config->brief.answers) {
     const auto answer = submission.answers.find(mapping.question);
@@ -373,33 +463,43 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
                                      mapping.question, mapping.field_id));
       continue;
     }
-    auto value = EncodeBriefAnswer(*field, answer->second);
+    if (mapping.type && CatalogueType(*mapping.type) != field->type) {
+      problems.push_back(fmt::format(
+          "«{}» → «{}»: у Planfix це поле типу «{}», а в конфігурації — «{}»; перевірте "
+          "field_id і type (type mismatch)",
+          mapping.question, field->name, planfix::FieldTypeName(field->type),
+          config::ToString(*mapping.type)));
+      continue;
+    }
+    auto value = EncodeBriefAnswer(
+        *field, answer->second, planfix::CheckboxWords{mapping.true_values, mapping.false_values});
     if (!value) {
       problems.push_back(
           fmt::format("«{}» → «{}»: {}", mapping.question, field->name, value.error().message));
       continue;
     }
     custom_fields.push_back({{"id", field->id}, {"value", *value}});
-    updated.push_back(field->name.empty() ? std::to_string(field->id) : field->name);
-  }
-  if (!custom_fields.empty()) {
-    plan.effects.push_back(
-        engine::Effect{kEffectPlanfixUpdateContact, "planfix",
-                       json{{"contact", brief.contact}, {"custom_fields", custom_fields}}.dump(),
-                       EventKey(event, "contact_fields")});
+    sent.push_back({{"id", field->id},
+                    {"name", field->name.empty() ? std::to_string(field->id) : field->name},
+                    {"question", mapping.question}});
   }
 
-  const std::string summary = AnswersSummary(submission);
-  const std::string problems_text = Join(problems, "; ");
-  auto staff = detail::Render(context, "brief_staff_filled",
-                              {{"client_name", brief.client_name},
-                               {"task_number", std::to_string(brief.task)},
-                               {"task_name", brief.task_name},
-                               {"task_url", detail::TaskUrl(context, brief.task)},
-                               {"answers_summary", summary},
-                               {"problems", problems_text}});
-  if (!staff) return Fail(staff.error());
-  plan.effects.push_back(detail::StaffMessage(context, *staff, EventKey(event, "staff")));
+  const FilledNotice notice{brief.task, brief.task_name, brief.client_name,
+                            AnswersSummary(submission)};
+  if (!custom_fields.empty()) {
+    // The comment and the staff message wait for Planfix's answer (DecideBriefContactUpdated).
+    json report = ToJson(notice);
+    report["contact"] = brief.contact;
+    report["fields"] = sent;
+    report["problems"] = problems;
+    plan.effects.push_back(engine::Effect{
+        kEffectPlanfixUpdateContact, "planfix",
+        json{{"contact", brief.contact}, {"custom_fields", custom_fields}, {"report", report}}
+            .dump(),
+        EventKey(event, "contact_fields")});
+  } else if (auto told = AddFilledNotices(event, notice, {}, problems, context, plan); !told) {
+    return Fail(told.error());
+  }
 
   const auto chat = match.contact.telegram_chat_id ? match.contact.telegram_chat_id : brief.chat_id;
   if (chat) {
@@ -408,13 +508,6 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
     plan.effects.push_back(
         detail::ClientMessage(*chat, *thanks, EventKey(event, "client"), ReportFor(brief)));
   }
-  auto comment = detail::Render(context, "comment_brief_received",
-                                {{"client_name", brief.client_name},
-                                 {"fields_updated", Join(updated, ", ")},
-                                 {"answers_summary", summary},
-                                 {"problems", problems_text}});
-  if (!comment) return Fail(comment.error());
-  plan.effects.push_back(detail::TaskComment(brief.task, *comment, EventKey(event, "comment")));
   if (const auto status = context.config->planfix.statuses.brief_filled; status > 0)
     plan.effects.push_back(detail::TaskStatus(brief.task, status, EventKey(event, "status")));
 
@@ -424,12 +517,83 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
   plan.flows.push_back(engine::FlowChange{ResponseFlowKey(submission.response_id), "brief.response",
                                           brief.task, brief.contact, "processed",
                                           json{{"matched_by", match.matched_by},
-                                               {"fields_written", custom_fields.size()},
+                                               {"fields_sent", custom_fields.size()},
                                                {"problems", problems}}
                                               .dump()});
   plan.summary = fmt::format(
-      "brief for task {} filled by contact {} (matched by {}, {} fields written, {} problems)",
+      "brief for task {} filled by contact {} (matched by {}, {} fields sent, {} problems)",
       brief.task, brief.contact, match.matched_by, custom_fields.size(), problems.size());
+  return plan;
+}
+
+Result<engine::Plan> DecideBriefContactUpdated(const engine::StoredEvent& event,
+                                               const RuleContext& context) {
+  auto payload = detail::ParsePayload(event);
+  if (!payload) return Fail(payload.error());
+  const json job = payload->value("payload", json::object());
+  const json report = job.is_object() ? job.value("report", json()) : json();
+  engine::Plan plan;
+  if (!report.is_object() || !OptionalInt(report, "task")) {
+    plan.summary = "contact update without a report: nothing to tell";
+    return plan;
+  }
+  FilledNotice notice;
+  notice.task = *OptionalInt(report, "task");
+  notice.task_name = report.value("task_name", "");
+  notice.client_name = report.value("client_name", "");
+  notice.answers_summary = report.value("answers_summary", "");
+  const json fields = report.value("fields", json::array());
+  std::vector<std::string> problems;
+  for (const auto& problem : report.value("problems", json::array())) {
+    if (problem.is_string()) problems.push_back(problem.get<std::string>());
+  }
+  const auto label = [](const json& field) {
+    return fmt::format("«{}» → «{}»", field.value("question", ""), field.value("name", ""));
+  };
+
+  std::vector<std::string> written;
+  const json result = payload->value("result", json());
+  if (!result.is_object()) {
+    // Dead: Planfix never took the update.
+    std::vector<std::string> labels;
+    for (const auto& field : fields) labels.push_back(label(field));
+    problems.push_back(fmt::format("{}: Planfix не прийняв оновлення контакту (not written: {})",
+                                   Join(labels, ", "), payload->value("error", "")));
+  } else {
+    std::map<std::int64_t, std::string> refused;
+    std::vector<std::string> unnamed;
+    for (const auto& failure : result.value("failures", json::array())) {
+      const std::string name = failure.value("field", "");
+      const std::string error = failure.value("error", "");
+      if (const auto id = FailedFieldId(name, fields)) {
+        refused[*id] = error;
+      } else {
+        unnamed.push_back(fmt::format("{}: {}", name, error));
+      }
+    }
+    std::vector<std::string> unconfirmed;
+    for (const auto& field : fields) {
+      const auto id = OptionalInt(field, "id").value_or(0);
+      if (const auto it = refused.find(id); it != refused.end()) {
+        problems.push_back(
+            fmt::format("{}: Planfix відмовив (refused: {})", label(field), it->second));
+      } else if (!unnamed.empty()) {
+        unconfirmed.push_back(label(field));
+      } else {
+        written.push_back(field.value("name", ""));
+      }
+    }
+    if (!unnamed.empty()) {
+      // A refusal Planfix did not tie to a field could concern any of them.
+      problems.push_back(fmt::format("Planfix: {}; не підтверджено (not confirmed): {}",
+                                     Join(unnamed, "; "), Join(unconfirmed, ", ")));
+    }
+  }
+  if (auto told = AddFilledNotices(event, notice, written, problems, context, plan); !told) {
+    return Fail(told.error());
+  }
+  plan.summary = fmt::format("brief contact update for task {}: {} fields written, {} problems",
+                             notice.task, written.size(), problems.size());
   return plan;
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "rule_support.h"
@@ -92,6 +93,49 @@ core::Status TellClient(const engine::StoredEvent& event, const TaskFacts& task,
   return core::Ok();
 }
 
+bool HasContactData(const ContactFacts& client, config::ContactData data) {
+  switch (data) {
+    case config::ContactData::kName:
+      return !client.name.empty();
+    case config::ContactData::kEmail:
+      return !client.email.empty();
+    case config::ContactData::kPhone:
+      return !client.phones.empty();
+    case config::ContactData::kTelegram:
+      // A bound chat, or the contact's Telegram field (a username or t.me link).
+      return client.telegram_chat_id.has_value() || !client.telegram_username.empty();
+  }
+  return false;
+}
+
+// "телефон або e-mail клієнта" / "client phone or e-mail": exactly what would satisfy the
+// requirement.
+std::string ContactDataLabel(const RuleContext& context,
+                             const std::vector<config::ContactData>& alternatives) {
+  const bool english = context.config->templates.default_language == "en";
+  std::string words;
+  for (std::size_t index = 0; index < alternatives.size(); ++index) {
+    if (index > 0) {
+      words += index + 1 == alternatives.size() ? (english ? " or " : " або ") : ", ";
+    }
+    switch (alternatives[index]) {
+      case config::ContactData::kName:
+        words += english ? "name" : "ім'я";
+        break;
+      case config::ContactData::kEmail:
+        words += "e-mail";
+        break;
+      case config::ContactData::kPhone:
+        words += english ? "phone" : "телефон";
+        break;
+      case config::ContactData::kTelegram:
+        words += "Telegram";
+        break;
+    }
+  }
+  return english ? "client " + words : words + " клієнта";
+}
+
 }  // namespace
 
 engine::FlowChange StatusSeen(std::int64_t task, std::int64_t status,
@@ -119,28 +163,13 @@ std::vector<std::string> MissingForHandoff(const TaskFacts& deal,
         Label(context, "клієнт (контакт-контрагент)", "client (counterparty contact)"));
     return missing;
   }
-  for (const auto data : planfix.handoff_required_contact_data) {
-    switch (data) {
-      case config::ContactData::kName:
-        if (client->name.empty()) missing.push_back(Label(context, "ім'я клієнта", "client name"));
-        break;
-      case config::ContactData::kEmail:
-        if (client->email.empty())
-          missing.push_back(Label(context, "e-mail клієнта", "client e-mail"));
-        break;
-      case config::ContactData::kPhone:
-        if (client->phones.empty())
-          missing.push_back(Label(context, "телефон клієнта", "client phone"));
-        break;
-      case config::ContactData::kTelegram:
-        // A bound chat, a Telegram username, or a phone or e-mail to send the deep link to.
-        if (!client->telegram_chat_id && client->telegram_username.empty() &&
-            client->phones.empty() && client->email.empty()) {
-          missing.push_back(Label(context, "Telegram клієнта або контакт, щоб його підключити",
-                                  "client Telegram, or a way to reach the client to bind it"));
-        }
-        break;
+  for (const auto& alternatives : planfix.handoff_required_contact_data) {
+    if (alternatives.empty() ||
+        std::any_of(alternatives.begin(), alternatives.end(),
+                    [&](config::ContactData data) { return HasContactData(*client, data); })) {
+      continue;
     }
+    missing.push_back(ContactDataLabel(context, alternatives));
   }
   return missing;
 }
@@ -192,6 +221,7 @@ Result<engine::Plan> DecideHandoff(const engine::StoredEvent& event, const TaskF
   if (planfix.communication_template_id > 0)
     create["template_id"] = planfix.communication_template_id;
   if (deal.project) create["project_id"] = *deal.project;
+  if (planfix.processes.communication > 0) create["process_id"] = planfix.processes.communication;
   if (!pm.empty()) create["assignees"] = json::array({pm});
   plan.effects.push_back(engine::Effect{kEffectPlanfixCreateTask, "planfix", create.dump(),
                                         EventKey(event, "create_communication")});
@@ -250,15 +280,14 @@ Result<engine::Plan> DecideGate(const engine::StoredEvent& event, const TaskFact
   const std::string flow_key = fmt::format("gate:task:{}", task.number);
   const auto contact = client ? std::optional(client->id) : std::nullopt;
   if (!missing.empty()) {
-    const auto back = gate.previous_status ? gate.previous_status
-                      : context.config->planfix.gate_refused_status > 0
-                          ? std::optional(context.config->planfix.gate_refused_status)
-                          : std::nullopt;
-    auto comment = detail::Render(context, "comment_gate_refused",
-                                  {{"missing", Join(missing)}, {"moved_back", back ? "1" : ""}});
+    const std::int64_t back = gate.previous_status.value_or(
+        std::max<std::int64_t>(context.config->planfix.gate_refused_status, 0));  // 0: stays
+    auto comment =
+        detail::Render(context, "comment_gate_refused",
+                       {{"missing", Join(missing)}, {"moved_back", back > 0 ? "1" : ""}});
     if (!comment) return Fail(comment.error());
-    if (back)
-      plan.effects.push_back(detail::TaskStatus(task.number, *back, EventKey(event, "status")));
+    if (back > 0)
+      plan.effects.push_back(detail::TaskStatus(task.number, back, EventKey(event, "status")));
     plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
     plan.flows.push_back(engine::FlowChange{flow_key, "gate", task.number, contact, "refused",
                                             json{{"missing", missing}}.dump()});

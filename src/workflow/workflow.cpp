@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/telegram/types.h"
@@ -20,6 +22,7 @@ using core::Result;
 using core::Status;
 using nlohmann::json;
 
+using detail::EventKey;
 using detail::IdField;
 using detail::ParsePayload;
 using detail::StaffMessage;
@@ -76,9 +79,97 @@ Result<engine::Plan> DecidePingFollowUp(const engine::StoredEvent& event,
   return plan;
 }
 
+namespace {
+
+std::string MissingStatusFlowKey(std::int64_t process, std::int64_t status) {
+  return fmt::format("status.missing:{}:{}", process, status);
+}
+
+// The config keys that name `status`, for the people who must fix it.
+std::vector<std::string> StatusKeys(const config::Config& config, std::int64_t status) {
+  const auto& s = config.planfix.statuses;
+  const std::pair<const char*, std::int64_t> keys[] = {
+      {"planfix.statuses.returned_to_sales", s.returned_to_sales},
+      {"planfix.statuses.brief_requested", s.brief_requested},
+      {"planfix.statuses.brief_filled", s.brief_filled},
+      {"planfix.statuses.approved", s.approved},
+      {"planfix.statuses.rework", s.rework},
+      {"planfix.gate.refused_status", config.planfix.gate_refused_status},
+  };
+  std::vector<std::string> names;
+  for (const auto& [name, id] : keys) {
+    if (id == status) names.emplace_back(name);
+  }
+  return names;
+}
+
+std::string JoinText(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& part : parts) out += (out.empty() ? "" : ", ") + part;
+  return out;
+}
+
+}  // namespace
+
+Result<engine::Plan> WithoutMissingStatuses(const engine::StoredEvent& event, engine::Plan plan,
+                                            const std::vector<MissingStatus>& missing,
+                                            const RuleContext& context) {
+  const auto is_missing = [&](const engine::Effect& effect) {
+    if (effect.kind != kEffectPlanfixUpdateTask) return false;
+    const json payload = json::parse(effect.payload, nullptr, /*allow_exceptions=*/false);
+    return std::any_of(missing.begin(), missing.end(), [&](const MissingStatus& gap) {
+      return detail::OptionalInt(payload, "task") == gap.task &&
+             detail::OptionalInt(payload, "status") == gap.status;
+    });
+  };
+  plan.effects.erase(std::remove_if(plan.effects.begin(), plan.effects.end(), is_missing),
+                     plan.effects.end());
+  std::vector<std::string> notes;
+  std::set<std::pair<std::int64_t, std::int64_t>> told;  // (process, status) told in this plan
+  for (const auto& gap : missing) {
+    notes.push_back(fmt::format("status {} not set on task {}: process {} has no such status{}",
+                                gap.status, gap.task, gap.process,
+                                gap.told ? " (staff told before)" : ""));
+    if (gap.told || !told.emplace(gap.process, gap.status).second) continue;
+    std::vector<std::string> names;
+    for (const auto& known : gap.process_statuses) {
+      names.push_back(known.name.empty() ? std::to_string(known.id)
+                                         : fmt::format("{} ({})", known.name, known.id));
+    }
+    const templates::Values values{
+        {"status", std::to_string(gap.status)},
+        {"config_keys", JoinText(StatusKeys(*context.config, gap.status))},
+        {"process", std::to_string(gap.process)},
+        {"process_statuses", JoinText(names)},
+        {"task_number", std::to_string(gap.task)},
+        {"task_url", detail::TaskUrl(context, gap.task)}};
+    auto staff = detail::Render(context, "staff_status_not_in_process", values);
+    if (!staff) return Fail(staff.error());
+    auto comment = detail::Render(context, "comment_status_not_in_process", values);
+    if (!comment) return Fail(comment.error());
+    const std::string purpose = fmt::format("status_missing:{}:{}", gap.task, gap.status);
+    plan.effects.push_back(detail::StaffMessage(context, *staff, EventKey(event, purpose)));
+    plan.effects.push_back(
+        detail::TaskComment(gap.task, *comment, EventKey(event, purpose + ":comment")));
+    plan.flows.push_back(engine::FlowChange{
+        MissingStatusFlowKey(gap.process, gap.status), "status.missing", gap.task, std::nullopt,
+        "told", json{{"task", gap.task}, {"status", gap.status}, {"process", gap.process}}.dump()});
+  }
+  plan.summary += (plan.summary.empty() ? "" : "; ") + JoinText(notes);
+  return plan;
+}
+
 Workflow::Workflow(RuleContext context, FactSource& facts) : context_(context), facts_(facts) {}
 
 Result<engine::Plan> Workflow::Handle(const engine::StoredEvent& event, core::TimePoint now) {
+  tasks_read_.clear();
+  auto plan = Dispatch(event, now);
+  if (plan) plan = GuardStatusChanges(event, std::move(*plan));
+  tasks_read_.clear();
+  return plan;
+}
+
+Result<engine::Plan> Workflow::Dispatch(const engine::StoredEvent& event, core::TimePoint now) {
   if (event.kind == "ping") return HandlePing(event, now);
   if (event.kind == "ping.followup") return DecidePingFollowUp(event, context_);
   if (event.kind == kEventBriefSend) return HandleBriefSend(event, now);
@@ -89,6 +180,7 @@ Result<engine::Plan> Workflow::Handle(const engine::StoredEvent& event, core::Ti
   if (event.kind == kEventTaskCreated) return DecideHandoffCreated(event, context_);
   if (event.kind == kEventTelegramWebhookProblem) return DecideWebhookProblem(event, context_);
   if (event.kind == kEventTelegramChatMigrated) return DecideChatMigrated(event, context_);
+  if (event.kind == kEventContactUpdated) return DecideBriefContactUpdated(event, context_);
   if (event.kind == kEventBriefReminder || event.kind == kEventBriefEscalate ||
       event.kind == kEventEffectFailed) {
     auto payload = ParsePayload(event);
@@ -104,6 +196,40 @@ Result<engine::Plan> Workflow::Handle(const engine::StoredEvent& event, core::Ti
   return Ignore(event, "no_rule");
 }
 
+Result<engine::Plan> Workflow::GuardStatusChanges(const engine::StoredEvent& event,
+                                                  engine::Plan plan) {
+  std::vector<MissingStatus> missing;
+  for (const auto& effect : plan.effects) {
+    if (effect.kind != kEffectPlanfixUpdateTask) continue;
+    const json payload = json::parse(effect.payload, nullptr, /*allow_exceptions=*/false);
+    const auto task = detail::OptionalInt(payload, "task");
+    const auto status = detail::OptionalInt(payload, "status");
+    if (!task || !status) continue;
+    auto loaded = LoadTask(*task);
+    if (!loaded) return Fail(loaded.error());
+    // Without a known process Planfix is left to judge, as before.
+    if (!*loaded || !(*loaded)->process || *(*loaded)->process <= 0) continue;
+    const std::int64_t process = *(*loaded)->process;
+    auto statuses = facts_.ProcessStatuses(process);
+    if (!statuses) {
+      if (core::IsRetryable(statuses.error().code)) return Fail(statuses.error());
+      core::Logger("workflow")
+          ->warn("event={} task={} process={} outcome=statuses_unknown error=\"{}\"", event.id,
+                 *task, process, statuses.error().ToString());
+      continue;
+    }
+    const bool present =
+        std::any_of(statuses->begin(), statuses->end(),
+                    [&](const planfix::TaskStatus& known) { return known.id == *status; });
+    if (present) continue;
+    missing.push_back(
+        MissingStatus{*task, *status, process, std::move(*statuses),
+                      facts_.GetFlow(MissingStatusFlowKey(process, *status)).has_value()});
+  }
+  if (missing.empty()) return plan;
+  return WithoutMissingStatuses(event, std::move(plan), missing, context_);
+}
+
 engine::Plan Workflow::Ignore(const engine::StoredEvent& event, std::string_view reason) const {
   core::Logger("workflow")
       ->info("event={} kind={} outcome=ignored reason=\"{}\"", event.id, event.kind, reason);
@@ -115,12 +241,13 @@ engine::Plan Workflow::Ignore(const engine::StoredEvent& event, std::string_view
 // The task with this number; nullopt when Planfix has none (a business problem, not a reason
 // to retry).
 Result<std::optional<TaskFacts>> Workflow::LoadTask(std::int64_t number) {
+  if (const auto seen = tasks_read_.find(number); seen != tasks_read_.end()) return seen->second;
   auto task = facts_.GetTask(number);
-  if (!task) {
-    if (task.error().code == ErrorCode::kNotFound) return std::optional<TaskFacts>();
-    return Fail(task.error());
-  }
-  return std::optional<TaskFacts>(std::move(*task));
+  if (!task && task.error().code != ErrorCode::kNotFound) return Fail(task.error());
+  std::optional<TaskFacts> found;
+  if (task) found = std::move(*task);
+  tasks_read_[number] = found;
+  return found;
 }
 
 // The client contact `id` names; nullopt when none is named or Planfix has no such contact
@@ -269,11 +396,10 @@ Result<engine::Plan> Workflow::HandleFormSubmitted(const engine::StoredEvent& ev
   } else {
     // A valid code whose brief is not stored here (e.g. a restored database): the task and
     // contact are still known, so the answers are written all the same.
-    auto task_facts = facts_.GetTask(*task);
-    if (!task_facts && task_facts.error().code != ErrorCode::kNotFound)
-      return Fail(task_facts.error());
+    auto task_facts = LoadTask(*task);
+    if (!task_facts) return Fail(task_facts.error());
     match.brief.task = *task;
-    match.brief.task_name = task_facts ? task_facts->name : std::string();
+    match.brief.task_name = *task_facts ? (*task_facts)->name : std::string();
     match.brief.contact = *contact;
     match.brief.chat_id = match.contact.telegram_chat_id;
   }
@@ -318,6 +444,16 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
   if (!loaded_task) return Fail(loaded_task.error());
   if (!*loaded_task) return Ignore(event, "unknown task");
   const auto& task = *loaded_task;
+  // The handoff and the gate are for deals: a task of another process reaching the same status
+  // (Planfix shares statuses such as "In progress" between processes) is only noted.
+  const auto deals = context_.config->planfix.processes.deal;
+  if (((handoff && !button) || gate) && deals > 0 && task->process && *task->process != deals) {
+    engine::Plan noted;
+    if (status) noted.flows.push_back(StatusSeen(*number, *status, std::nullopt));
+    noted.summary = fmt::format("status {} of task {} noted: the task is in process {}, not {}",
+                                status.value_or(0), *number, *task->process, deals);
+    return noted;
+  }
   auto loaded_client = LoadClient(task->contact);
   if (!loaded_client) return Fail(loaded_client.error());
   const std::optional<ContactFacts>& client = *loaded_client;
@@ -392,9 +528,9 @@ Result<engine::Plan> Workflow::HandleApprovalPress(const engine::StoredEvent& ev
     // The current status decides whether the button still means anything; only a press
     // that could be accepted costs a Planfix read.
     if (flow && flow->state == "waiting") {
-      auto task = facts_.GetTask(ref->task);
-      if (!task && task.error().code != ErrorCode::kNotFound) return Fail(task.error());
-      if (task) status = task->status;
+      auto task = LoadTask(ref->task);
+      if (!task) return Fail(task.error());
+      if (*task) status = (*task)->status;
     }
   }
   return DecideApprovalPress(event, query, flow, status, context_);

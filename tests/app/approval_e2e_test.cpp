@@ -22,6 +22,8 @@ using std::chrono::minutes;
 // Monday 2026-11-23 10:00 in Kyiv (08:00 UTC).
 const core::TimePoint kMonday10 = core::FromUnixSeconds(1'795'420'800);
 constexpr std::int64_t kChat = 5001;
+// The sandbox process's "Завершено" (work completed).
+constexpr std::int64_t kCompleted = 109;
 
 bool Contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
@@ -327,14 +329,14 @@ TEST_F(ApprovalFlow, ButtonIsStaleWhenTheTaskMovedOnInPlanfix) {
     move.url = fmt::format("{}/task/{}", world_->config.planfix.base_url, client.task);
     move.headers["Content-Type"] = "application/json";
     move.headers["Authorization"] = "Bearer " + world_->config.secrets.planfix_token;
-    move.body = json{{"status", {{"id", Statuses().completed}}}}.dump();
+    move.body = json{{"status", {{"id", kCompleted}}}}.dump();
     const auto moved = world_->http().Send(move);
     ASSERT_TRUE(moved) << moved.error().ToString();
     ASSERT_EQ(moved->status, 200) << moved->body;
   }
   const std::string query = Press(kChat, request->message_id, request->approve);
   EXPECT_EQ(AnswerTo(query), "Ця кнопка вже неактуальна.");
-  EXPECT_EQ(TaskStatus(client.task), Statuses().completed);
+  EXPECT_EQ(TaskStatus(client.task), kCompleted);
   EXPECT_EQ(Comments(client.task).size(), 1u);
 }
 

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "google/google_test_support.h"
@@ -25,9 +27,12 @@ const core::TimePoint kFriday12 = core::FromUnixSeconds(1'795'773'600);
 
 class BriefFlow : public ::testing::Test {
  protected:
-  void SetUpWorld(core::TimePoint start, bool file_database = false, bool polling = false) {
+  // `prepare` changes the world (its config, the fakes) before the service starts.
+  void SetUpWorld(core::TimePoint start, bool file_database = false, bool polling = false,
+                  const std::function<void(SandboxWorld&)>& prepare = nullptr) {
     clock_ = std::make_unique<core::FakeClock>(start);
     world_ = std::make_unique<SandboxWorld>(*clock_, dir_.path());
+    if (prepare) prepare(*world_);
     auto& config = world_->config;
     if (polling) config.telegram.mode = config::TelegramMode::kPolling;
     config.server.planfix_dedupe_window_seconds = 600;
@@ -90,6 +95,28 @@ class BriefFlow : public ::testing::Test {
   }
   std::int64_t Field(std::size_t answer) const {
     return world_->config.brief.answers.at(answer).field_id;
+  }
+
+  void SetContactField(std::int64_t contact, std::int64_t field, const json& value) {
+    auto stored = world_->planfix.contact(contact);
+    ASSERT_TRUE(stored);
+    stored->custom_fields[field] = value;
+    world_->planfix.AddContact(*stored);  // replaces the contact
+  }
+  // The brief's submission with `extra` answers ({title, value}) besides the sandbox's own.
+  void Fill(std::int64_t chat, const std::string& response_id,
+            const std::vector<std::pair<std::string, json>>& extra) {
+    json submission =
+        world_->Submit(response_id, world_->BriefCodeSentTo(chat), "", "Продажі", "Google Ads");
+    for (const auto& [title, value] : extra) {
+      submission["answers"].push_back({{"title", title}, {"value", value}});
+    }
+    PostSubmission(submission, response_id);
+  }
+  std::vector<storage::Job> DeadJobs() const {
+    storage::JobFilter dead;
+    dead.state = storage::JobState::kDead;
+    return app_->database().ListJobs(dead);
   }
 
   google_test::TempDir dir_;
@@ -414,6 +441,157 @@ TEST_F(BriefFlow, ATaskWithoutAClientGetsACommentAndNothingIsSent) {
   ASSERT_EQ(comments.size(), 1u);
   EXPECT_TRUE(Contains(comments[0], "не вказано клієнта")) << comments[0];
   EXPECT_FALSE(ReminderTimer(3001));
+}
+
+// ---- Issue 11: yes/no answers, refused fields, statuses a process lacks ----
+
+constexpr char kAccessQuestion[] = "Доступ до рекламних кабінетів надано?";
+constexpr std::int64_t kAccessField = 404;
+
+// A checkbox "access granted" on the contact, answered by a bilingual yes/no question.
+void AddAccessCheckbox(SandboxWorld& world) {
+  world.config.brief.answers.push_back(
+      {kAccessQuestion, kAccessField, config::FieldType::kCheckbox});
+  world.planfix.DefineContactField({kAccessField, "Доступ надано", 7});
+}
+
+TEST_F(BriefFlow, ABilingualYesOrNoAnswerSetsTheCheckboxEitherWay) {
+  SetUpWorld(kMonday10, false, false, AddAccessCheckbox);
+  const auto olena = world_->AddClient("Олена", "olena@example.com", "", 5001);
+  const auto petro = world_->AddClient("Петро", "petro@example.com", "", 5002);
+  SetContactField(petro.contact, kAccessField, true);  // ticked by hand long ago
+  PressSendBrief(olena.task);
+  PressSendBrief(petro.task);
+
+  Fill(5001, "resp-yes", {{kAccessQuestion, "Так / Yes"}});
+  Fill(5002, "resp-no", {{kAccessQuestion, "Ні / No"}});
+
+  EXPECT_EQ(ContactField(olena.contact, kAccessField), json(true));
+  // The client said no: the old tick must not survive.
+  EXPECT_EQ(ContactField(petro.contact, kAccessField), json(false));
+  const std::string comment = Comments(petro.task).back();
+  EXPECT_TRUE(Contains(comment, "Доступ надано")) << comment;
+  EXPECT_FALSE(Contains(comment, "Не записано")) << comment;
+}
+
+TEST_F(BriefFlow, ACheckboxReadsExactlyTheWordsItsMappingDeclares) {
+  SetUpWorld(kMonday10, false, false, [](SandboxWorld& world) {
+    AddAccessCheckbox(world);
+    auto& mapping = world.config.brief.answers.back();
+    mapping.true_values = {"Надам сьогодні"};
+    mapping.false_values = {"Поки що ні"};
+  });
+  const auto olena = world_->AddClient("Олена", "olena@example.com", "", 5001);
+  const auto petro = world_->AddClient("Петро", "petro@example.com", "", 5002);
+  SetContactField(petro.contact, kAccessField, true);
+  PressSendBrief(olena.task);
+  PressSendBrief(petro.task);
+
+  Fill(5001, "resp-1", {{kAccessQuestion, "поки що НІ"}});
+  Fill(5002, "resp-2", {{kAccessQuestion, "Так / Yes"}});  // not one of the declared answers
+  EXPECT_EQ(ContactField(olena.contact, kAccessField), json(false));
+  EXPECT_EQ(ContactField(petro.contact, kAccessField), json(true));  // untouched, and said so
+  const std::string comment = Comments(petro.task).back();
+  EXPECT_TRUE(Contains(comment, "Не записано")) << comment;
+  EXPECT_TRUE(Contains(comment, "Надам сьогодні")) << comment;
+}
+
+TEST_F(BriefFlow, AnAnswerWhoseDeclaredTypePlanfixContradictsIsNotWritten) {
+  const std::int64_t contractors = 402;  // a text field: the mapping's field_id is wrong
+  SetUpWorld(kMonday10, false, false, [&](SandboxWorld& world) {
+    world.config.brief.answers.push_back(
+        {kAccessQuestion, contractors, config::FieldType::kCheckbox});
+  });
+  const auto client = world_->AddClient("Олена", "olena@example.com", "", 5001);
+  SetContactField(client.contact, contractors, "Студія Альфа");
+  PressSendBrief(client.task);
+  Fill(5001, "resp-1", {{kAccessQuestion, "Так / Yes"}});
+
+  EXPECT_EQ(ContactField(client.contact, contractors), "Студія Альфа");
+  EXPECT_EQ(ContactField(client.contact, Field(0)), "Продажі");  // the rest is written
+  const std::string comment = Comments(client.task).back();
+  EXPECT_TRUE(Contains(comment, "(type mismatch)")) << comment;
+  EXPECT_TRUE(Contains(comment, "«checkbox»")) << comment;
+}
+
+TEST_F(BriefFlow, AFieldPlanfixRefusesIsNamedAsRefusedNotAsWritten) {
+  SetUpWorld(kMonday10, false, false, [](SandboxWorld& world) {
+    // The robot employee may read the access field but not change it.
+    world.planfix.DefineContactField({world.config.brief.answers.at(2).field_id,
+                                      "Доступи",
+                                      20,
+                                      {"Google Ads", "Meta Ads", "Google Analytics"},
+                                      /*writable=*/false});
+  });
+  const auto client = world_->AddClient("Олена", "olena@example.com", "", 5001);
+  PressSendBrief(client.task);
+  Fill(5001, "resp-1", {});
+
+  EXPECT_EQ(ContactField(client.contact, Field(0)), "Продажі");
+  EXPECT_EQ(ContactField(client.contact, Field(2)), nullptr);
+  const auto comments = Comments(client.task);
+  ASSERT_EQ(comments.size(), 2u);
+  EXPECT_TRUE(Contains(comments[1], "Оновлено поля контакту: Очікування від проєкту."))
+      << comments[1];
+  EXPECT_TRUE(Contains(comments[1], "«Доступи до акаунтів» → «Доступи»: Planfix відмовив"))
+      << comments[1];
+  EXPECT_TRUE(Contains(comments[1], "No rights to change custom field")) << comments[1];
+  const auto staff = StaffMessages();
+  ASSERT_EQ(staff.size(), 1u);
+  EXPECT_TRUE(Contains(staff[0].text, "Planfix відмовив")) << staff[0].text;
+  // A refused field is an answer, not an outage: nothing is dead or retried.
+  EXPECT_TRUE(DeadJobs().empty());
+  clock_->Advance(hours(3));
+  app_->RunUntilIdle();
+  EXPECT_EQ(Comments(client.task).size(), 2u);
+  EXPECT_EQ(StaffMessages().size(), 1u);
+}
+
+TEST_F(BriefFlow, AStatusTheCommunicationProcessLacksIsNotSentAndTheStaffAreToldOnce) {
+  constexpr long long kCommunication = 2;  // New / In progress / Completed only
+  SetUpWorld(kMonday10, false, false, [](SandboxWorld& world) {
+    world.planfix.DefineProcess(kCommunication, {{1, "Нова"}, {2, "В роботі"}, {3, "Завершена"}});
+  });
+  const auto olena = world_->AddClient("Олена", "olena@example.com", "", 5001);
+  const auto petro = world_->AddClient("Петро", "petro@example.com", "", 5002);
+  for (const auto& client : {olena, petro}) {
+    auto task = world_->planfix.task(client.task);
+    task->process_id = kCommunication;
+    task->status_id = 2;
+    world_->planfix.AddTask(*task);
+  }
+  PressSendBrief(olena.task);
+  PressSendBrief(petro.task);
+  Fill(5001, "resp-1", {});
+  Fill(5002, "resp-2", {});
+
+  // Neither status went to Planfix, so nothing was refused there and nothing is dead.
+  EXPECT_EQ(world_->planfix.task(olena.task)->status_id, 2);
+  EXPECT_EQ(world_->planfix.task(petro.task)->status_id, 2);
+  EXPECT_TRUE(DeadJobs().empty());
+  for (const auto& write : world_->planfix.writes()) {
+    EXPECT_FALSE(write.body.contains("status")) << write.path << " " << write.body;
+  }
+  // Once per process and status: brief_requested and brief_filled, on the first task.
+  std::vector<std::string> told;
+  for (const auto& message : StaffMessages()) {
+    if (Contains(message.text, "Статус не встановлено")) told.push_back(message.text);
+  }
+  ASSERT_EQ(told.size(), 2u);
+  EXPECT_TRUE(Contains(told[0], "planfix.statuses.brief_requested")) << told[0];
+  EXPECT_TRUE(Contains(told[0], "Нова (1), В роботі (2), Завершена (3)")) << told[0];
+  EXPECT_TRUE(Contains(told[1], "planfix.statuses.brief_filled")) << told[1];
+  const auto count = [&](std::int64_t task) {
+    const auto comments = Comments(task);
+    return std::count_if(comments.begin(), comments.end(), [](const std::string& comment) {
+      return Contains(comment, "не встановлено");
+    });
+  };
+  EXPECT_EQ(count(olena.task), 2);
+  EXPECT_EQ(count(petro.task), 0);
+  // The rest of the flow went on as usual.
+  EXPECT_EQ(ContactField(petro.contact, Field(0)), "Продажі");
+  EXPECT_EQ(app_->database().GetFlow(workflow::BriefFlowKey(petro.task))->state, "filled");
 }
 
 }  // namespace

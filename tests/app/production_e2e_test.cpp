@@ -26,6 +26,12 @@ class ProductionFlow : public ::testing::Test {
     clock_ = std::make_unique<core::FakeClock>(kMonday10);
     world_ = std::make_unique<SandboxWorld>(*clock_, dir_.path());
     world_->config.server.planfix_dedupe_window_seconds = 600;
+    StartApp();
+  }
+
+  // (Re)starts the service on world_->config (a fresh in-memory database).
+  void StartApp() {
+    if (app_) app_->Stop();
     std::vector<config::Problem> problems;
     auto loaded = config::LoadTemplates(world_->config, problems);
     ASSERT_TRUE(loaded.set) << (problems.empty() ? "" : problems[0].ToString());
@@ -139,6 +145,69 @@ TEST_F(ProductionFlow, ACompleteHandoffCreatesTheCommunicationTaskAndLinksItFrom
   StatusChanged(deal, Statuses().handed_to_production);
   EXPECT_EQ(Comments(deal).size(), 1u);
   EXPECT_EQ(world_->planfix.task(created + 1), std::nullopt);
+}
+
+// Issue 11: "telegram" used to accept a phone or an e-mail too, and the comment then asked for
+// the wrong thing.
+TEST_F(ProductionFlow, ATelegramRequirementIsNotMetByAPhoneAndTheCommentSaysTelegram) {
+  world_->config.planfix.handoff_required_contact_data = {{config::ContactData::kTelegram}};
+  StartApp();
+  const auto client =
+      world_->AddClient("Олена", "olena@example.com", "+380501112233", std::nullopt, 7007);
+  const auto deal = world_->AddDeal(client, 77, "SMM", 15000);
+  StatusChanged(deal, Statuses().handed_to_production);
+
+  EXPECT_EQ(world_->planfix.task(deal)->status_id, Statuses().returned_to_sales);
+  const auto comments = Comments(deal);
+  ASSERT_EQ(comments.size(), 1u);
+  EXPECT_TRUE(Contains(comments[0], "Telegram клієнта")) << comments[0];
+  EXPECT_EQ(world_->planfix.task(deal + 1), std::nullopt);  // nothing handed over
+}
+
+TEST_F(ProductionFlow, APhoneOrAnEmailRequirementIsMetByEitherAndNamedAsOneWhenNeither) {
+  using config::ContactData;
+  world_->config.planfix.handoff_required_contact_data = {
+      {ContactData::kName}, {ContactData::kPhone, ContactData::kEmail}};
+  StartApp();
+  const auto with_email = world_->AddClient("Олена", "olena@example.com", "", kChat);
+  const auto with_neither = world_->AddClient("Петро", "", "", std::nullopt);
+  const auto complete = world_->AddDeal(with_email, 77, "SMM", 15000);
+  const auto incomplete = world_->AddDeal(with_neither, 77, "SMM", 15000);
+  StatusChanged(complete, Statuses().handed_to_production);
+  StatusChanged(incomplete, Statuses().handed_to_production);
+
+  EXPECT_EQ(app_->database().GetFlow(fmt::format("handoff:task:{}", complete))->state,
+            "handed_over");
+  EXPECT_EQ(world_->planfix.task(incomplete)->status_id, Statuses().returned_to_sales);
+  const auto comments = Comments(incomplete);
+  ASSERT_EQ(comments.size(), 1u);
+  EXPECT_TRUE(Contains(comments[0], "телефон або e-mail клієнта")) << comments[0];
+}
+
+TEST_F(ProductionFlow, WithProcessesSetTheGateActsOnDealsAndTheHandoffCreatesInCommunication) {
+  constexpr long long kCommunication = 2;
+  world_->planfix.DefineProcess(kCommunication, {{1, "Нова"}, {2, "В роботі"}});
+  world_->config.planfix.processes.deal = 1;
+  world_->config.planfix.processes.communication = kCommunication;
+  StartApp();
+  const auto client = world_->AddClient("Олена", "olena@example.com", "+380501112233", kChat);
+  const auto deal = world_->AddDeal(client, 77, "SMM", 15000);
+  Post({{"event", "deal.handoff"}, {"task", std::to_string(deal)}});
+  ASSERT_EQ(Comments(deal).size(), 1u);
+  const auto created = world_->planfix.task(deal + 1);
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->process_id, kCommunication);
+
+  // A Communication task reaching the id the deals use for "in production" is no deal.
+  auto communication = *world_->planfix.task(client.task);
+  communication.process_id = kCommunication;
+  world_->planfix.AddTask(communication);
+  StatusChanged(client.task, Statuses().in_production);
+  EXPECT_TRUE(Comments(client.task).empty());
+  EXPECT_EQ(world_->planfix.task(client.task)->status_id, Statuses().in_production);
+  // The deal itself is gated as before.
+  StatusChanged(deal, Statuses().in_production);
+  EXPECT_EQ(Comments(deal).size(), 2u);
 }
 
 TEST_F(ProductionFlow, TheGateRefusesEachMissingConditionAndOpensWhenAllAreThere) {

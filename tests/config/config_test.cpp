@@ -127,8 +127,15 @@ TEST_F(ConfigTest, ShippedExampleConfigPassesWithTheSecretsSet) {
   EXPECT_EQ(config.planfix.statuses.brief_filled, 7);
   EXPECT_EQ(config.telegram.staff_chat_id, -1001234567890);
   EXPECT_EQ(config.telegram.mode, TelegramMode::kWebhook);
-  EXPECT_EQ(config.brief.answers.size(), 4u);
+  ASSERT_EQ(config.brief.answers.size(), 5u);
   EXPECT_EQ(config.brief.answers[2].type, FieldType::kSetOfValues);
+  EXPECT_EQ(config.brief.answers[4].type, FieldType::kCheckbox);
+  EXPECT_EQ(config.brief.answers[4].true_values,
+            (std::vector<std::string>{"Так / Yes", "Так, надав(ла)"}));
+  EXPECT_EQ(config.brief.answers[4].false_values, (std::vector<std::string>{"Ні / No", "Ще ні"}));
+  EXPECT_EQ(config.planfix.handoff_required_contact_data,
+            (std::vector<std::vector<ContactData>>{{ContactData::kName},
+                                                   {ContactData::kPhone, ContactData::kEmail}}));
   EXPECT_EQ(config.calendar.time_zone, "Europe/Kyiv");
   EXPECT_EQ(config.calendar.holidays.size(), 2u);
   EXPECT_EQ(config.calendar.work_end.minutes, 18 * 60);
@@ -154,7 +161,7 @@ TEST_F(ConfigTest, ExampleConfigWithoutSecretsNamesEveryMissingVariable) {
 TEST_F(ConfigTest, BrokenConfigNamesEachProblemWithItsKeyPath) {
   const auto path = WriteConfig([](std::string text) {
     text = ReplaceLine(text, "brief_filled = ", "brief_filled = \"x\"");
-    text = ReplaceLine(text, "rework = ", "");
+    text = ReplaceLine(text, "in_production = ", "");
     text = ReplaceLine(text, "approved = ", "aproved = 9");
     text = ReplaceLine(text, "mode = ", "mode = \"carrier-pigeon\"");
     text = ReplaceLine(text, "time_zone = ", "time_zone = \"Mars/Olympus_Mons\"");
@@ -171,8 +178,7 @@ TEST_F(ConfigTest, BrokenConfigNamesEachProblemWithItsKeyPath) {
   const std::string all = AllProblems(result);
   for (const char* expected : {
            "planfix.statuses.brief_filled: expected an integer, found a string (\"x\")",
-           "planfix.statuses.rework: is missing (required)",
-           "planfix.statuses.approved: is missing (required)",
+           "planfix.statuses.in_production: is missing (required)",
            "planfix.statuses.aproved: unknown key (did you mean \"approved\"?)",
            "telegram.mode: \"carrier-pigeon\" is not one of: webhook, polling",
            "calendar.time_zone: \"Mars/Olympus_Mons\" is not a known IANA time zone",
@@ -186,7 +192,7 @@ TEST_F(ConfigTest, BrokenConfigNamesEachProblemWithItsKeyPath) {
        }) {
     EXPECT_TRUE(Contains(all, expected)) << "missing: " << expected << "\nall:\n" << all;
   }
-  EXPECT_EQ(result.problems.size(), 13u) << all;
+  EXPECT_EQ(result.problems.size(), 12u) << all;
 }
 
 TEST_F(ConfigTest, ServerConnectionLimitsAreReadAndEachBadProxyIsNamedByItsIndex) {
@@ -338,14 +344,77 @@ TEST_F(ConfigTest, ChecksTheServiceAccountKeyFile) {
   EXPECT_TRUE(Contains(AllProblems(result), "cannot be read")) << AllProblems(result);
 }
 
-TEST_F(ConfigTest, RejectsTwoStatusesWithTheSameId) {
+TEST_F(ConfigTest, RejectsTwoFlowsWatchingOneStatusAndASetStatusThatStartsAFlow) {
+  auto result = LoadConfig(WriteConfig([](std::string text) {
+                             text =
+                                 ReplaceLine(text, "awaiting_approval = ", "awaiting_approval = 5");
+                             return ReplaceLine(text, "rework = ", "rework = 3");
+                           }),
+                           env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  EXPECT_TRUE(Contains(all,
+                       "planfix.statuses.awaiting_approval: 5 is also "
+                       "planfix.statuses.in_production; the flows cannot tell them apart"))
+      << all;
+  EXPECT_TRUE(Contains(all,
+                       "planfix.statuses.rework: 3 is also "
+                       "planfix.statuses.handed_to_production: setting it would start the "
+                       "handoff check on the task"))
+      << all;
+}
+
+TEST_F(ConfigTest, ContactDataAlternativesAreJoinedByABar) {
+  auto result = LoadConfig(WriteConfig([](std::string text) {
+                             return ReplaceLine(text, "required_contact_data = ",
+                                                "required_contact_data = [\"telegram | phone\", "
+                                                "\"name\", \"phone|fax\", \"email||phone\"]");
+                           }),
+                           env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  EXPECT_TRUE(Contains(all, "planfix.handoff.required_contact_data[2]: \"fax\" is not one of"))
+      << all;
+  EXPECT_TRUE(Contains(all, "planfix.handoff.required_contact_data[3]: \"\" is not one of")) << all;
+  EXPECT_FALSE(Contains(all, "required_contact_data[0]")) << all;
+
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        return ReplaceLine(text, "required_contact_data = ",
+                                           "required_contact_data = [\"telegram | phone\"]");
+                      }),
+                      env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_EQ(result.config->planfix.handoff_required_contact_data,
+            (std::vector<std::vector<ContactData>>{{ContactData::kTelegram, ContactData::kPhone}}));
+}
+
+TEST_F(ConfigTest, YesNoWordsNeedACheckboxAndBothSidesAndMayNotOverlap) {
   auto result = LoadConfig(
-      WriteConfig([](std::string text) { return ReplaceLine(text, "rework = ", "rework = 9"); }),
+      WriteConfig([](std::string text) {
+        text = ReplaceLine(text, "false_values = ", "false_values = [\"Ні / No\", \"так / yes\"]");
+        return text + R"(
+[[brief.answers]]
+question = "Текст"
+field_id = 216
+type = "text"
+true_values = ["Так"]
+
+[[brief.answers]]
+question = "Без типу"
+field_id = 217
+true_values = ["Так", " "]
+)";
+      }),
       env_);
   ASSERT_FALSE(result.ok());
-  EXPECT_TRUE(
-      Contains(AllProblems(result), "planfix.statuses.rework: 9 is also planfix.statuses.approved"))
-      << AllProblems(result);
+  const std::string all = AllProblems(result);
+  for (const char* expected :
+       {"brief.answers[4].false_values[1]: \"так / yes\" is also true_values[0]",
+        "brief.answers[5].true_values: only a checkbox field reads yes/no words (type is \"text\")",
+        "brief.answers[5].false_values: is needed too",
+        "brief.answers[6].true_values[1]: must not be empty"}) {
+    EXPECT_TRUE(Contains(all, expected)) << expected << "\n" << all;
+  }
 }
 
 TEST_F(ConfigTest, RejectsAWebhookUrlTelegramCannotDeliverTo) {
@@ -444,7 +513,7 @@ TEST_F(ConfigTest, CommunicationMinutesIsGoneUntilTimeTrackingUsesIt) {
       }),
       env_);
   EXPECT_TRUE(
-      Contains(AllProblems(result), "planfix.task_fields.communication_minutes: unknown key"))
+      Contains(AllProblems(result), "planfix.task_fields.communication_minutes: is no longer read"))
       << AllProblems(result);
 }
 
@@ -616,6 +685,64 @@ TEST_F(ConfigTest, CheckConfigListsEveryProblemAndExitsNonZero) {
     EXPECT_TRUE(Contains(run.err, expected)) << expected << "\n" << run.err;
   }
   EXPECT_FALSE(Contains(run.err + run.out, "s3cr3t")) << run.err;
+}
+
+// Issue 11: a Communication process with only New / In progress / Completed had no legal config.
+TEST_F(ConfigTest, CheckConfigAcceptsNoExtraStatusesAndSharedOnesAcrossProcesses) {
+  // The extras left out, or 0: valid.
+  auto run = RunCheckConfig(WriteConfig([](std::string text) {
+                              for (const char* key : {"brief_requested = ", "approved = "}) {
+                                text = ReplaceLine(text, key, "");
+                              }
+                              text = ReplaceLine(text, "brief_filled = ", "brief_filled = 0");
+                              return ReplaceLine(text, "rework = ", "rework = 0");
+                            }),
+                            env_);
+  EXPECT_EQ(run.code, app::kExitOk) << run.err;
+
+  // "In progress" is the deals' in_production and the Communication tasks' brief_requested:
+  // a conflict, unless the processes keep the gate off Communication tasks.
+  const auto shared = [](std::string text) {
+    return ReplaceLine(text, "brief_requested = ", "brief_requested = 5");
+  };
+  run = RunCheckConfig(WriteConfig(shared), env_);
+  EXPECT_EQ(run.code, app::kExitFailure);
+  EXPECT_TRUE(Contains(run.err,
+                       "planfix.statuses.brief_requested: 5 is also "
+                       "planfix.statuses.in_production"))
+      << run.err;
+  run = RunCheckConfig(WriteConfig([&](std::string text) {
+                         text = ReplaceLine(text, "deal = ", "deal = 1");
+                         return ReplaceLine(shared(text), "communication = ", "communication = 2");
+                       }),
+                       env_);
+  EXPECT_EQ(run.code, app::kExitOk) << run.err;
+  // The approval request is not limited to deals: sharing its status stays a conflict.
+  run = RunCheckConfig(WriteConfig([](std::string text) {
+                         text = ReplaceLine(text, "deal = ", "deal = 1");
+                         text = ReplaceLine(text, "communication = ", "communication = 2");
+                         return ReplaceLine(text, "brief_filled = ", "brief_filled = 8");
+                       }),
+                       env_);
+  EXPECT_EQ(run.code, app::kExitFailure);
+  EXPECT_TRUE(Contains(run.err,
+                       "planfix.statuses.brief_filled: 8 is also "
+                       "planfix.statuses.awaiting_approval"))
+      << run.err;
+
+  // The required ones stay required; negative extras and the old "completed" are refused.
+  run = RunCheckConfig(WriteConfig([](std::string text) {
+                         text = ReplaceLine(text, "in_production = ", "");
+                         text = ReplaceLine(text, "approved = ", "approved = -1");
+                         return ReplaceLine(text, "rework = ", "rework = 10\ncompleted = 11");
+                       }),
+                       env_);
+  EXPECT_EQ(run.code, app::kExitFailure);
+  for (const char* expected : {"planfix.statuses.in_production: is missing (required)",
+                               "planfix.statuses.approved: must be 0 (never set) or a status id",
+                               "planfix.statuses.completed: is no longer read"}) {
+    EXPECT_TRUE(Contains(run.err, expected)) << expected << "\n" << run.err;
+  }
 }
 
 // Runs the real binary with exactly `env` as its environment; stdout and stderr go to files.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <vector>
 
@@ -201,6 +202,52 @@ TEST_F(EffectExecutorTest, AReplayedDeadJobRunsAgainAndRecordsTheReplay) {
   auto again = executor.ReplayJob(id);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, core::ErrorCode::kConflict);
+}
+
+// How a job ended reaches the workflow as an event stored with the outcome, never without it.
+TEST_F(EffectExecutorTest, TheReportOfADoneOrDeadJobIsStoredWithItsOutcomeAndNotForARetry) {
+  EffectExecutorOptions options = Options(/*max_attempts=*/2);
+  std::vector<std::string> asked;
+  options.report =
+      [&](const Job& job,
+          const core::Result<std::string>& outcome) -> std::optional<storage::NewEvent> {
+    asked.push_back(job.idempotency_key + (outcome ? ":done" : ":dead"));
+    storage::NewEvent event;
+    event.source = storage::EventSource::kInternal;
+    event.dedupe_key = "job:" + std::to_string(job.id);
+    event.kind = outcome ? "job.done" : "job.dead";
+    event.payload = outcome ? *outcome : "{\"error\":\"" + outcome.error().message + "\"}";
+    event.received_at = clock_.Now();
+    return event;
+  };
+  EffectExecutor executor(db_, clock_, options, &metrics_);
+  executor.Register("ok",
+                    [](const Job&) -> core::Result<std::string> { return std::string("{}"); });
+  executor.Register("flaky",
+                    [](const Job&) { return Failure(core::ErrorCode::kUnavailable, "down"); });
+  AddJob("a", "ok");
+  AddJob("b", "flaky");
+  int notified = 0;
+  db_.SetEventsAddedListener([&notified] { ++notified; });
+  const auto reports = [&] {
+    std::map<std::string, std::string> found;  // kind -> payload
+    for (const auto& event : db_.ListEvents(std::nullopt, 10)) {
+      if (event.kind.starts_with("job.")) found[event.kind] = event.payload;
+    }
+    return found;
+  };
+  EXPECT_EQ(executor.RunDue(), 2u);  // a done; b retried, no report yet
+  EXPECT_EQ(asked, (std::vector<std::string>{"a:done"}));
+  EXPECT_EQ(reports(), (std::map<std::string, std::string>{{"job.done", "{}"}}));
+  EXPECT_EQ(notified, 1);
+
+  clock_.Advance(minutes(1));
+  EXPECT_EQ(executor.RunDue(), 1u);  // b's attempts are spent: dead, with its report
+  EXPECT_EQ(asked, (std::vector<std::string>{"a:done", "b:dead"}));
+  EXPECT_EQ(reports(), (std::map<std::string, std::string>{{"job.done", "{}"},
+                                                           {"job.dead", R"({"error":"down"})"}}));
+  EXPECT_EQ(notified, 2);
+  db_.SetEventsAddedListener(nullptr);
 }
 
 TEST(EffectExecutor, AJobLeftRunningByACrashedWorkerRunsAgainOnceItsLeaseExpires) {

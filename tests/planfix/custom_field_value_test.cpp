@@ -117,6 +117,37 @@ TEST(EncodeCustomFieldValue, ReadsYesAndNoInSeveralLanguagesForCheckboxes) {
   ExpectRejected(FieldType::kCheckbox, 2);
 }
 
+// Issue 11: a bilingual form option ("Так / Yes") left the checkbox unwritten.
+TEST(ParseCheckboxAnswer, ReadsBilingualOptionsAndCapitalsInEitherAlphabet) {
+  for (const char* yes : {"Так / Yes", "Yes/Так", "ТАК", "так.", "Да | Yes", " TRUE "}) {
+    auto parsed = ParseCheckboxAnswer(yes);
+    ASSERT_TRUE(parsed) << yes << ": " << parsed.error().message;
+    EXPECT_TRUE(*parsed) << yes;
+  }
+  for (const char* no : {"Ні / No", "НІ", "No / Ні / Нет", "off"}) {
+    auto parsed = ParseCheckboxAnswer(no);
+    ASSERT_TRUE(parsed) << no << ": " << parsed.error().message;
+    EXPECT_FALSE(*parsed) << no;
+  }
+  // Parts that disagree, or any part that is no yes/no word, mean nothing.
+  for (const char* unclear : {"Так / No", "Так / Maybe", "Так /", "", "Не знаю", "Yes, please"}) {
+    auto parsed = ParseCheckboxAnswer(unclear);
+    ASSERT_FALSE(parsed) << unclear;
+    EXPECT_EQ(parsed.error().code, core::ErrorCode::kInvalidInput);
+  }
+}
+
+TEST(ParseCheckboxAnswer, DeclaredWordsReplaceTheDefaults) {
+  const CheckboxWords words{{"Надам сьогодні", "Вже надав(ла)"}, {"Поки що ні"}};
+  EXPECT_EQ(ParseCheckboxAnswer("  надам СЬОГОДНІ ", words).value(), true);
+  EXPECT_EQ(ParseCheckboxAnswer("Вже надав(ла)", words).value(), true);
+  EXPECT_EQ(ParseCheckboxAnswer("ПОКИ ЩО НІ", words).value(), false);
+  auto other = ParseCheckboxAnswer("Так / Yes", words);
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().message.find("Надам сьогодні"), std::string::npos)
+      << other.error().message;
+}
+
 TEST(EncodeCustomFieldValue, WritesTheOptionTextForLists) {
   EXPECT_EQ(Encode(FieldType::kList, " Website "), json("Website"));
   EXPECT_EQ(Encode(FieldType::kList, json::array({"Website"})), json("Website"));

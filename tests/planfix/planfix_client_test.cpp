@@ -174,19 +174,27 @@ TEST_F(PlanfixClientTest, TreatsA202AsQueuedAndAccepted) {
   EXPECT_TRUE(result->queued);
 }
 
-TEST_F(PlanfixClientTest, TurnsFailuresInA200IntoAnInvalidInputErrorNamingEachField) {
+TEST_F(PlanfixClientTest, ReturnsTheFailuresOfA200WithTheRestOfTheChangeMade) {
   auto client = Client();
   TaskUpdate update;
   update.custom_fields.push_back({kTaskBudget, json(900)});
   update.custom_fields.push_back({555, json("x")});               // unknown field
   update.custom_fields.push_back({kTaskChannel, json("Radio")});  // not an option
   auto result = client.UpdateTask(12, update);
-  ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code, core::ErrorCode::kInvalidInput);
-  EXPECT_NE(result.error().message.find("customFieldData.555"), std::string::npos)
-      << result.error().message;
-  EXPECT_NE(result.error().message.find("customFieldData.102"), std::string::npos);
+  ASSERT_TRUE(result) << result.error().ToString();
+  EXPECT_FALSE(result->queued);
+  ASSERT_EQ(result->failures.size(), 2u);
+  EXPECT_EQ(result->failures[0].field, "customFieldData.555");
+  EXPECT_NE(result->failures[0].error.find("not found"), std::string::npos);
+  EXPECT_EQ(result->failures[1].field, "customFieldData.102");
+  EXPECT_NE(DescribeFailures(result->failures).find("customFieldData.102: "), std::string::npos);
   EXPECT_EQ(fake_.task(12)->custom_fields.at(kTaskBudget), json(900));  // the rest applied
+
+  // A clean update has none.
+  update.custom_fields.resize(1);
+  result = client.UpdateTask(12, update);
+  ASSERT_TRUE(result);
+  EXPECT_TRUE(result->failures.empty());
 }
 
 TEST_F(PlanfixClientTest, ReadsTheSpecsObjectShapedFailuresToo) {
@@ -196,9 +204,10 @@ TEST_F(PlanfixClientTest, ReadsTheSpecsObjectShapedFailuresToo) {
   TaskUpdate update;
   update.name = "Renamed";
   auto result = client.UpdateTask(12, update);
-  ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code, core::ErrorCode::kInvalidInput);
-  EXPECT_NE(result.error().message.find("counterparty: Field change failed"), std::string::npos);
+  ASSERT_TRUE(result) << result.error().ToString();
+  ASSERT_EQ(result->failures.size(), 1u);
+  EXPECT_EQ(result->failures[0].field, "counterparty");
+  EXPECT_EQ(result->failures[0].error, "Field change failed");
 }
 
 TEST_F(PlanfixClientTest, MapsAnUnknownStatusToInvalidInput) {
@@ -324,10 +333,12 @@ TEST_F(PlanfixClientTest, ReportsAContactFieldThePlanfixSideRejected) {
   auto client = Client();
   ContactUpdate update;
   update.custom_fields.push_back({kContactStart, json("2026-12-01")});  // not {"date":..}
+  update.custom_fields.push_back({kContactAccess, json(false)});
   auto result = client.UpdateContact("5", update);
-  ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code, core::ErrorCode::kInvalidInput);
-  EXPECT_NE(result.error().message.find("customFieldData.202"), std::string::npos);
+  ASSERT_TRUE(result) << result.error().ToString();
+  ASSERT_EQ(result->failures.size(), 1u);
+  EXPECT_EQ(result->failures[0].field, "customFieldData.202");
+  EXPECT_EQ(fake_.contact(5)->custom_fields.at(kContactAccess), json(false));
 }
 
 TEST_F(PlanfixClientTest, FindsContactsByEmailAndTelegramId) {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <tuple>
 
 namespace planfix_flow::workflow {
 namespace {
@@ -253,17 +254,22 @@ TEST_F(BriefRules, FilledAnswersAreConvertedByTheCataloguesTypeAndProblemsReport
   auto plan = DecideBriefFilled(Event("form.submitted", json::object()), submission, match,
                                 context_, kFridayNoon);
   ASSERT_TRUE(plan) << plan.error().ToString();
-  ASSERT_EQ(plan->effects[0].kind, kEffectPlanfixUpdateContact);
-  EXPECT_EQ(json::parse(plan->effects[0].payload)["custom_fields"],
-            (json{{{"id", 501}, {"value", 12500.5}},
-                  {{"id", 502}, {"value", {{"date", "15-12-2026"}}}},
-                  {{"id", 503}, {"value", {"Meta Ads", "Google Ads"}}}}));
-  const json comment = json::parse(plan->effects[3].payload);
-  ASSERT_EQ(plan->effects[3].kind, kEffectPlanfixComment);
-  const std::string text = comment["description"];
-  EXPECT_NE(text.find("«Термін»"), std::string::npos) << text;
-  EXPECT_NE(text.find("599"), std::string::npos) << text;
-  EXPECT_EQ(text.find("Порожнє"), std::string::npos) << text;  // unanswered: left alone
+  // The comment and the staff message wait for Planfix's answer to the update.
+  EXPECT_EQ(Kinds(*plan),
+            (std::vector<std::string>{kEffectPlanfixUpdateContact, kEffectTelegramSend,
+                                      kEffectPlanfixUpdateTask}));
+  const json update = json::parse(plan->effects[0].payload);
+  EXPECT_EQ(update["custom_fields"], (json{{{"id", 501}, {"value", 12500.5}},
+                                           {{"id", 502}, {"value", {{"date", "15-12-2026"}}}},
+                                           {{"id", 503}, {"value", {"Meta Ads", "Google Ads"}}}}));
+  const json& report = update["report"];
+  EXPECT_EQ(report["task"], 42);
+  EXPECT_EQ(report["fields"][1],
+            (json{{"id", 502}, {"name", "Запуск"}, {"question", "Дата запуску"}}));
+  const std::string problems = report["problems"].dump();
+  EXPECT_NE(problems.find("«Термін»"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("599"), std::string::npos) << problems;
+  EXPECT_EQ(problems.find("Порожнє"), std::string::npos) << problems;  // unanswered: left alone
   EXPECT_EQ(FindTimer(*plan, "brief.reminder:task:42")->action, engine::TimerAction::kCancel);
   EXPECT_EQ(plan->flows[0].state, "filled");
   EXPECT_EQ(plan->flows[1].key, "brief.response:r1");
@@ -293,6 +299,94 @@ TEST_F(BriefRules, AnUnconvertibleLongAnswerIsReportedInValidUtf8) {
     reported = reported || text.find("is not a date") != std::string::npos;
   }
   EXPECT_TRUE(reported);
+}
+
+TEST_F(BriefRules, ACheckboxAnswerIsReadByItsMappingsWordsAndATypeMismatchIsNotWritten) {
+  config_.brief.answers = {{"Доступи надано?", 510, config::FieldType::kCheckbox},
+                           {"Рекламу запущено?", 511, std::nullopt, {"Запущено"}, {"Ще ні"}},
+                           {"Бюджет погоджено?", 512, config::FieldType::kCheckbox}};
+  Submission submission;
+  submission.response_id = "r1";
+  submission.answers = {{"Доступи надано?", {"Ні / No"}},
+                        {"Рекламу запущено?", {"ще НІ"}},
+                        {"Бюджет погоджено?", {"Так / Yes"}}};
+  MatchedSubmission match;
+  match.brief = ParseBriefState(SentFlow().data).value();
+  match.contact = ContactFacts{7, "Олена", "", {}, 5001};
+  match.matched_by = "code";
+  match.fields = {{510, "Доступи", planfix::FieldType::kCheckbox, {}},
+                  {511, "Реклама", planfix::FieldType::kCheckbox, {}},
+                  {512, "Коментар", planfix::FieldType::kText, {}}};  // a wrong field_id
+  auto plan = DecideBriefFilled(Event("form.submitted", json::object()), submission, match,
+                                context_, kFridayNoon);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  const json update = json::parse(plan->effects[0].payload);
+  EXPECT_EQ(update["custom_fields"],
+            (json{{{"id", 510}, {"value", false}}, {{"id", 511}, {"value", false}}}));
+  const std::string problems = update["report"]["problems"].dump();
+  EXPECT_NE(problems.find("«Бюджет погоджено?» → «Коментар»"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("«text»"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("«checkbox»"), std::string::npos) << problems;
+}
+
+TEST_F(BriefRules, TheCommentNamesWhatPlanfixWroteRefusedOrNeverConfirmed) {
+  const json report{{"task", 42},
+                    {"task_name", "Landing"},
+                    {"client_name", "Олена"},
+                    {"answers_summary", "Бюджет: 100"},
+                    {"contact", 7},
+                    {"fields",
+                     {{{"id", 501}, {"name", "Бюджет"}, {"question", "Бюджет?"}},
+                      {{"id", 503}, {"name", "Канали"}, {"question", "Канали?"}}}},
+                    {"problems", {"«Термін»: is not a date"}}};
+  const json job{{"contact", 7}, {"custom_fields", json::array()}, {"report", report}};
+  const auto texts = [&](const json& outcome) {
+    json payload{{"job", 5}, {"payload", job}};
+    payload.update(outcome);
+    auto plan = DecideBriefContactUpdated(Event(kEventContactUpdated, payload, 31), context_);
+    EXPECT_TRUE(plan) << plan.error().ToString();
+    EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectTelegramSend, kEffectPlanfixComment}));
+    EXPECT_EQ(plan->effects[1].idempotency_key, "event:31:comment");
+    return std::pair{json::parse(plan->effects[0].payload)["text"].get<std::string>(),
+                     json::parse(plan->effects[1].payload)["description"].get<std::string>()};
+  };
+  const auto has = [](const std::string& text, std::string_view part) {
+    return text.find(part) != std::string::npos;
+  };
+
+  const auto failed = [](json failures) {
+    return json{{"result", {{"queued", false}, {"failures", std::move(failures)}}}};
+  };
+  std::string staff;
+  std::string comment;
+
+  // Planfix refused one field by its custom field name: the other is the only one written.
+  std::tie(staff, comment) =
+      texts(failed(json::array({{{"field", "customFieldData.503"}, {"error", "No rights"}}})));
+  EXPECT_TRUE(has(comment, "Оновлено поля контакту: Бюджет.")) << comment;
+  EXPECT_TRUE(has(comment, "«Канали?» → «Канали»: Planfix відмовив (refused: No rights)"))
+      << comment;
+  EXPECT_TRUE(has(comment, "«Термін»: is not a date")) << comment;
+  EXPECT_TRUE(has(staff, "No rights")) << staff;
+
+  // A failure naming no field it was sent: nothing is claimed written.
+  std::tie(staff, comment) = texts(failed(json::array({{{"field", "x"}, {"error", "odd"}}})));
+  EXPECT_FALSE(has(comment, "Оновлено поля")) << comment;
+  EXPECT_TRUE(has(comment,
+                  "Planfix: x: odd; не підтверджено (not confirmed): «Бюджет?» → "
+                  "«Бюджет», «Канали?» → «Канали»"))
+      << comment;
+
+  // The update went dead: nothing was written.
+  std::tie(staff, comment) = texts(json{{"error", "Planfix update contact 7 failed (HTTP 500)"}});
+  EXPECT_FALSE(has(comment, "Оновлено поля")) << comment;
+  EXPECT_TRUE(has(comment, "Planfix не прийняв оновлення контакту")) << comment;
+  EXPECT_TRUE(has(staff, "HTTP 500")) << staff;
+
+  // Queued (202) or clean: both written.
+  std::tie(staff, comment) =
+      texts(json{{"result", {{"queued", true}, {"failures", json::array()}}}});
+  EXPECT_TRUE(has(comment, "Оновлено поля контакту: Бюджет, Канали.")) << comment;
 }
 
 TEST_F(BriefRules, AReminderWaitsForWorkingHoursAndTheLastOneSchedulesTheEscalation) {

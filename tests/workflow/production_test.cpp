@@ -60,19 +60,39 @@ TEST_F(ProductionRules, HandoffNamesEachMissingPieceInConfigOrder) {
   EXPECT_EQ(MissingForHandoff(CompleteDeal(), std::nullopt, context_),
             (std::vector<std::string>{"клієнт (контакт-контрагент)"}));
 
+  using config::ContactData;
   config_.planfix.handoff_required_contact_data = {
-      config::ContactData::kName, config::ContactData::kEmail, config::ContactData::kPhone,
-      config::ContactData::kTelegram};
+      {ContactData::kName}, {ContactData::kEmail}, {ContactData::kPhone}, {ContactData::kTelegram}};
   ContactFacts bare{7, "", "", {}, std::nullopt};
-  EXPECT_EQ(MissingForHandoff(CompleteDeal(), bare, context_).size(), 4u);
-  // Telegram: a bound chat, a username, or a phone / e-mail to send the deep link to.
+  EXPECT_EQ(MissingForHandoff(CompleteDeal(), bare, context_),
+            (std::vector<std::string>{"ім'я клієнта", "e-mail клієнта", "телефон клієнта",
+                                      "Telegram клієнта"}));
+  // Telegram means Telegram: a phone or an e-mail does not stand in for it.
   bare.email = "o@example.com";
+  bare.phones = {"+380501112233"};
   EXPECT_EQ(MissingForHandoff(CompleteDeal(), bare, context_),
-            (std::vector<std::string>{"ім'я клієнта", "телефон клієнта"}));
+            (std::vector<std::string>{"ім'я клієнта", "Telegram клієнта"}));
+  bare.telegram_username = "@olena";
+  EXPECT_EQ(MissingForHandoff(CompleteDeal(), bare, context_),
+            (std::vector<std::string>{"ім'я клієнта"}));
+}
 
+TEST_F(ProductionRules, AnyAlternativeMeetsARequirementAndTheCommentNamesThemAll) {
+  using config::ContactData;
+  config_.planfix.handoff_required_contact_data = {
+      {ContactData::kName},
+      {ContactData::kPhone, ContactData::kEmail},
+      {ContactData::kTelegram, ContactData::kPhone, ContactData::kEmail}};
+  ContactFacts client{7, "Олена", "", {}, std::nullopt};
+  EXPECT_EQ(MissingForHandoff(CompleteDeal(), client, context_),
+            (std::vector<std::string>{"телефон або e-mail клієнта",
+                                      "Telegram, телефон або e-mail клієнта"}));
   config_.templates.default_language = "en";
-  EXPECT_EQ(MissingForHandoff(CompleteDeal(), bare, context_),
-            (std::vector<std::string>{"client name", "client phone"}));
+  EXPECT_EQ(
+      MissingForHandoff(CompleteDeal(), client, context_),
+      (std::vector<std::string>{"client phone or e-mail", "client Telegram, phone or e-mail"}));
+  client.email = "o@example.com";
+  EXPECT_TRUE(MissingForHandoff(CompleteDeal(), client, context_).empty());
 }
 
 TEST_F(ProductionRules, ARejectedHandoffGoesBackAndTellsTheSalesManager) {

@@ -2,6 +2,7 @@
 
 #include "planfix_flow/workflow/service_notices.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +27,9 @@ class FakeFacts final : public FactSource {
   }
   core::Result<std::vector<planfix::CustomFieldDefinition>> ContactFields() override {
     return std::vector<planfix::CustomFieldDefinition>{};
+  }
+  core::Result<std::vector<planfix::TaskStatus>> ProcessStatuses(std::int64_t) override {
+    return std::vector<planfix::TaskStatus>{};
   }
   core::Result<std::vector<std::int64_t>> FindContactsByEmail(const std::string&) override {
     return std::vector<std::int64_t>{};
@@ -188,6 +192,64 @@ TEST_F(WorkflowTest, AMigratedClientChatNeedsNoNoticeButTheStaffChatGetsOneInThe
   const json message = json::parse(staff->effects[0].payload);
   EXPECT_EQ(message["chat_id"], -1001009998877);
   EXPECT_EQ(message["text"], "Новий id: -1001009998877 (був -4001)");
+}
+
+class StatusGuard : public ::testing::Test {
+ protected:
+  StatusGuard()
+      : config_(config::DefaultSandboxConfig()),
+        calendar_(*calendar::WorkCalendar::Create(config_.calendar)) {
+    std::vector<config::Problem> problems;
+    templates_ = config::LoadTemplates(config_, problems).set;
+    context_ = RuleContext{&config_, templates_.get(), &calendar_};
+  }
+  void SetUp() override { ASSERT_TRUE(templates_); }
+
+  static engine::Plan PlanSetting(std::int64_t task, std::int64_t status) {
+    engine::Plan plan;
+    plan.effects.push_back(engine::Effect{kEffectPlanfixComment, "planfix",
+                                          json{{"task", task}, {"description", "x"}}.dump(),
+                                          "event:4:comment"});
+    plan.effects.push_back(engine::Effect{kEffectPlanfixUpdateTask, "planfix",
+                                          json{{"task", task}, {"status", status}}.dump(),
+                                          "event:4:status"});
+    plan.summary = "brief sent";
+    return plan;
+  }
+
+  config::Config config_;
+  calendar::WorkCalendar calendar_;
+  std::shared_ptr<const templates::TemplateSet> templates_;
+  RuleContext context_;
+};
+
+TEST_F(StatusGuard, AStatusTheProcessLacksIsDroppedAndExplainedTheFirstTimeOnly) {
+  engine::StoredEvent event;
+  event.id = 4;
+  const auto brief_filled = config_.planfix.statuses.brief_filled;
+  MissingStatus gap{42, brief_filled, 2, {{1, "Нова", true}, {3, "Завершена", true}}, false};
+  auto plan = WithoutMissingStatuses(event, PlanSetting(42, brief_filled), {gap}, context_);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  std::vector<std::string> kinds;
+  for (const auto& effect : plan->effects) kinds.push_back(effect.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{kEffectPlanfixComment, kEffectTelegramSend,
+                                             kEffectPlanfixComment}));
+  const std::string staff = json::parse(plan->effects[1].payload)["text"];
+  EXPECT_NE(staff.find("planfix.statuses.brief_filled"), std::string::npos) << staff;
+  EXPECT_NE(staff.find("Нова (1), Завершена (3)"), std::string::npos) << staff;
+  const std::string comment = json::parse(plan->effects[2].payload)["description"];
+  EXPECT_NE(comment.find("planfix.statuses.brief_filled"), std::string::npos) << comment;
+  ASSERT_EQ(plan->flows.size(), 1u);
+  EXPECT_EQ(plan->flows[0].key, fmt::format("status.missing:2:{}", brief_filled));
+  EXPECT_NE(plan->summary.find("brief sent; status"), std::string::npos) << plan->summary;
+
+  // Told before: the status is still not sent, and nobody is told again.
+  gap.told = true;
+  plan = WithoutMissingStatuses(event, PlanSetting(42, brief_filled), {gap}, context_);
+  ASSERT_TRUE(plan);
+  ASSERT_EQ(plan->effects.size(), 1u);
+  EXPECT_EQ(plan->effects[0].kind, kEffectPlanfixComment);
+  EXPECT_TRUE(plan->flows.empty());
 }
 
 }  // namespace

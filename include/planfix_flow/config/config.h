@@ -65,17 +65,27 @@ struct StorageConfig {
   SqliteSynchronous synchronous = SqliteSynchronous::kFull;
 };
 
-// Task status ids (Planfix "process" statuses) the flows read and set.
+// Task status ids (Planfix "process" statuses) the flows react to and set. The first four
+// are required; the others are extras the service sets if configured (0 = never set).
 struct PlanfixStatuses {
-  std::int64_t handed_to_production = 0;  // sales sets it to pass a deal to production
-  std::int64_t returned_to_sales = 0;     // set back when the client's data is incomplete
-  std::int64_t in_production = 0;         // the handoff was accepted
-  std::int64_t brief_requested = 0;       // the brief request went to the client
-  std::int64_t brief_filled = 0;          // the client filled the brief
+  std::int64_t handed_to_production = 0;  // sales sets it: the handoff check runs
+  std::int64_t returned_to_sales = 0;     // set on a deal whose handoff was refused
+  std::int64_t in_production = 0;         // a PM sets it: the production gate runs
   std::int64_t awaiting_approval = 0;     // a result waits for the client's approval
-  std::int64_t approved = 0;              // the client approved
-  std::int64_t rework = 0;                // the client asked for changes
-  std::int64_t completed = 0;             // the work is done
+  std::int64_t brief_requested = 0;       // set when the brief request went out; 0 = off
+  std::int64_t brief_filled = 0;          // set when the client filled the brief; 0 = off
+  std::int64_t approved = 0;              // set when the client approved; 0 = off
+  std::int64_t rework = 0;                // set when the client asked for changes; 0 = off
+};
+
+// The Planfix task processes the flows' tasks belong to (0 = not said).
+struct PlanfixProcesses {
+  // Deals: when set, the handoff and the production gate act only on its tasks (a status
+  // change of a task in another process is only noted).
+  std::int64_t deal = 0;
+  // The PM's "Communication" tasks (the brief's statuses are set on them): when set, the
+  // handoff creates them in this process.
+  std::int64_t communication = 0;
 };
 
 // Custom field ids on tasks.
@@ -104,10 +114,12 @@ struct PlanfixConfig {
   int min_interval_ms = 1000;
   int request_timeout_seconds = 30;
   PlanfixStatuses statuses;
+  PlanfixProcesses processes;
   PlanfixTaskFields task_fields;
   PlanfixContactFields contact_fields;
-  std::vector<ContactData> handoff_required_contact_data = {ContactData::kName,
-                                                            ContactData::kPhone};
+  // Each entry is one requirement, met by any of its alternatives ("phone|email" in the file).
+  std::vector<std::vector<ContactData>> handoff_required_contact_data = {{ContactData::kName},
+                                                                         {ContactData::kPhone}};
   // The "Communication" task a complete handoff creates for the PM: from this Planfix task
   // template (0: a plain task), assigned to `pm_user` ("user:5"; empty: the deal's first
   // assignee).
@@ -161,7 +173,15 @@ enum class FieldType { kLine, kText, kNumber, kDate, kTime, kCheckbox, kList, kS
 struct BriefAnswer {
   std::string question;  // the form question's title, exactly
   std::int64_t field_id = 0;
-  FieldType type = FieldType::kText;
+  // The field's type as the agency expects it: checked against Planfix's field catalogue
+  // before writing (a mismatch means a wrong field id or type, and is reported, not written).
+  // Absent: not checked.
+  std::optional<FieldType> type;
+  // For a checkbox field: the answers that tick it and clear it (compared without case);
+  // both empty: the defaults of planfix::ParseCheckboxAnswer (yes/no, так/ні, ... also as
+  // "Так / Yes").
+  std::vector<std::string> true_values;
+  std::vector<std::string> false_values;
 };
 
 struct BriefConfig {

@@ -37,11 +37,14 @@ struct EffectExecutorOptions {
   // attempt. Default: the next midnight UTC.
   std::function<core::TimePoint(core::TimePoint now)> quota_reset;
   core::Duration max_idle_wait = std::chrono::seconds(30);
-  // Called on the executor's thread after a job was recorded dead (its error as given by
-  // the handler), e.g. to tell people about an undeliverable client message.
-  std::function<void(const Job& job, const core::Error& error)> on_dead;
-  // Called on the executor's thread after a job was recorded done, with its result.
-  std::function<void(const Job& job, const std::string& result)> on_done;
+  // How the workflow hears that a job ended: called on the executor's thread for a job about
+  // to be recorded done (with its result) or dead (with its error as the handler gave it);
+  // the event it returns, if any, is stored in the same transaction as that outcome, so an
+  // acknowledged outcome is never without its report (and a crash in between records
+  // neither, so the job runs again).
+  std::function<std::optional<storage::NewEvent>(const Job& job,
+                                                 const core::Result<std::string>& outcome)>
+      report;
 };
 
 enum class JobOutcome { kIdle, kDone, kRetry, kDead };

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "planfix_flow/core/result.h"
 #include "planfix_flow/planfix/planfix_types.h"
@@ -30,6 +31,19 @@ core::Result<nlohmann::json> EncodeCustomFieldValue(const CustomFieldDefinition&
 // Builds a ready CustomFieldValue for `field` from `input`.
 core::Result<CustomFieldValue> MakeCustomFieldValue(const CustomFieldDefinition& field,
                                                     const nlohmann::json& input);
+
+// What counts as yes and no for a checkbox field. Each list holds whole answers, compared
+// without regard to case (Latin and Cyrillic) or surrounding spaces. Both empty: the defaults,
+// "yes", "y", "true", "1", "on", "так", "да" against "no", "n", "false", "0", "off", "ні",
+// "нет", also when an answer gives the same word in several languages split by "/" or "|"
+// ("Так / Yes", "Ні / No"), as bilingual form options do.
+struct CheckboxWords {
+  std::vector<std::string> true_values;
+  std::vector<std::string> false_values;
+};
+
+// The checkbox value `answer` stands for; kInvalidInput (naming what would count) otherwise.
+core::Result<bool> ParseCheckboxAnswer(std::string_view answer, const CheckboxWords& words = {});
 
 // Date helpers shared with callers: accept ISO "YYYY-MM-DD", "dd-MM-yyyy" and "dd.MM.yyyy"
 // (valid calendar dates only) and return Planfix's "dd-MM-yyyy".

@@ -30,11 +30,24 @@ struct PlanfixOptions {
   core::Pacer* pacer = nullptr;
 };
 
+// One field a 200 answer names in `failures`: Planfix made the rest of the change, not this.
+// `field` is Planfix's own name for it ("email", or a custom field such as
+// "customFieldData.<id>"; unverified on a live account, so match it loosely).
+struct FieldFailure {
+  std::string field;
+  std::string error;
+};
+
 // What a write returned. Planfix answers 202 when the object was busy and the change was
-// queued: the change is accepted, only not applied yet.
+// queued: the change is accepted, only not applied yet. A 200 with `failures` is a partial
+// success: everything but the listed fields was changed; the caller decides what that means.
 struct UpdateResult {
   bool queued = false;
+  std::vector<FieldFailure> failures;
 };
+
+// "field: error; field: error", for messages and logs.
+std::string DescribeFailures(const std::vector<FieldFailure>& failures);
 
 struct TaskUpdate {
   std::optional<long long> status_id;
@@ -111,7 +124,7 @@ class PlanfixClient {
 
   // `GET /task/{number}`; custom fields come back only if their ids are listed.
   core::Result<Task> GetTask(long long number, const std::vector<long long>& custom_field_ids = {});
-  // `POST /task/{number}`. A 200 with `failures` is an kInvalidInput error naming each field.
+  // `POST /task/{number}`. A 200 with `failures` comes back as success with the failures.
   core::Result<UpdateResult> UpdateTask(long long number, const TaskUpdate& update);
   // `POST /task/`; returns the new task's number.
   core::Result<long long> CreateTask(const TaskCreate& task);
@@ -122,6 +135,7 @@ class PlanfixClient {
   // `GET /contact/{id}`; `id` is "12" or "contact:12".
   core::Result<Contact> GetContact(const std::string& id,
                                    const std::vector<long long>& custom_field_ids = {});
+  // `POST /contact/{id}`; a 200 with `failures` as for UpdateTask.
   core::Result<UpdateResult> UpdateContact(const std::string& id, const ContactUpdate& update);
   // `POST /contact/list`, paging until a short page.
   core::Result<std::vector<Contact>> FindContacts(const ContactQuery& query);

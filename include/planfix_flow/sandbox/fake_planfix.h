@@ -47,6 +47,9 @@ struct FakeCustomField {
   std::string name;
   int type = 0;  // Planfix field type id (0 line, 1 number, 3 date, 7 checkbox, 8 list, ...)
   std::vector<std::string> enum_values;
+  // false: the token's employee may read the field but not change it (Planfix's field
+  // rights); an update writes the other fields and answers 200 with a failure for this one.
+  bool writable = true;
 };
 
 struct FakeStatus {

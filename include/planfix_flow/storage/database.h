@@ -118,13 +118,16 @@ class Database final : public Inbox, public FlowReader {
                                   core::TimePoint lease_until);
   std::optional<core::TimePoint> NextJobAttemptAt() const;
   // The following return false (and change nothing) when `worker` no longer holds the lease.
+  // `report`, when given, is an internal event telling the workflow how the job ended: it is
+  // stored (once per dedupe key) in the same transaction that records the outcome, so a crash
+  // cannot keep one without the other.
   bool CompleteJob(std::int64_t job_id, const std::string& worker, const std::string& result,
-                   core::TimePoint now);
-  // kRetry: back to pending at `next_attempt_at`; kDead: dead with the reason.
+                   core::TimePoint now, const NewEvent* report = nullptr);
+  // kRetry: back to pending at `next_attempt_at`; kDead: dead with the reason (and `report`).
   // `refund_attempt` un-counts this attempt (a spent daily quota is not the job's fault).
   bool FailJob(std::int64_t job_id, const std::string& worker, const std::string& error,
                FailureOutcome outcome, core::TimePoint next_attempt_at, core::TimePoint now,
-               bool refund_attempt = false);
+               bool refund_attempt = false, const NewEvent* report = nullptr);
   // Gives a leased job back untouched (the attempt is not counted), e.g. at shutdown.
   bool ReleaseJob(std::int64_t job_id, const std::string& worker, core::TimePoint now);
   // At start-up, before this process's executor runs: every job still leased was left by a

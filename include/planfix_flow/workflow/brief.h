@@ -25,6 +25,7 @@
 
 #include "planfix_flow/core/result.h"
 #include "planfix_flow/engine/plan.h"
+#include "planfix_flow/planfix/custom_field_value.h"
 #include "planfix_flow/planfix/planfix_types.h"
 #include "planfix_flow/workflow/workflow.h"
 
@@ -103,10 +104,15 @@ struct Submission {
 core::Result<Submission> ParseSubmission(std::string_view payload_json);
 
 // One answer's values as the wire value of a contact field: each value an option of a
-// multi-value field (set of values, directory values, users), otherwise joined with ", ".
+// multi-value field (set of values, directory values, users), otherwise joined with ", "; a
+// checkbox reads the joined answer by `words` (planfix::ParseCheckboxAnswer).
 // kInvalidInput when they do not convert to the field's type (planfix::EncodeCustomFieldValue).
 core::Result<nlohmann::json> EncodeBriefAnswer(const planfix::CustomFieldDefinition& field,
-                                               const std::vector<std::string>& values);
+                                               const std::vector<std::string>& values,
+                                               const planfix::CheckboxWords& words = {});
+
+// The catalogue's field type for a type [[brief.answers]] can name.
+planfix::FieldType CatalogueType(config::FieldType type);
 
 // A submission matched to its brief. `brief` is the stored state (a submission for a task
 // whose brief was never sent still gets its answers written); `contact` the current contact;
@@ -122,6 +128,12 @@ core::Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
                                              const Submission& submission,
                                              const MatchedSubmission& match,
                                              const RuleContext& context, core::TimePoint now);
+
+// The brief's contact update ended (contact.updated): the task's comment and the staff
+// message name the fields Planfix wrote, and those it refused or never confirmed, with the
+// answers that did not convert. Written only now, so they never claim what did not happen.
+core::Result<engine::Plan> DecideBriefContactUpdated(const engine::StoredEvent& event,
+                                                     const RuleContext& context);
 
 // A submission no contact could be found for: the staff chat is told and it is kept as an
 // unmatched flow for a person to resolve.

@@ -32,8 +32,9 @@ struct TaskFacts {
   std::optional<std::int64_t> contact;  // the counterparty, when it is a contact
   std::optional<std::int64_t> status;   // the current status id, when Planfix gives one
   std::optional<std::int64_t> project;
-  std::string assigner;                // "user:1"; empty when none
-  std::vector<std::string> assignees;  // "user:5", ...
+  std::optional<std::int64_t> process;  // the task's process, when Planfix gives one
+  std::string assigner;                 // "user:1"; empty when none
+  std::vector<std::string> assignees;   // "user:5", ...
   // The configured task custom fields (work type, amount, payment, access) by id, as Planfix
   // returned them; absent when empty.
   std::map<std::int64_t, nlohmann::json> fields;
@@ -59,6 +60,8 @@ class FactSource {
   virtual core::Result<ContactFacts> GetContact(std::int64_t id) = 0;
   // The contacts' custom field catalogue (types decide how answers are written).
   virtual core::Result<std::vector<planfix::CustomFieldDefinition>> ContactFields() = 0;
+  // The statuses of a task process (GET /process/task/{id}/statuses); may be cached briefly.
+  virtual core::Result<std::vector<planfix::TaskStatus>> ProcessStatuses(std::int64_t process) = 0;
   // Contact ids with this exact e-mail / phone; empty when none.
   virtual core::Result<std::vector<std::int64_t>> FindContactsByEmail(const std::string& email) = 0;
   virtual core::Result<std::vector<std::int64_t>> FindContactsByPhone(const std::string& phone) = 0;
@@ -84,10 +87,12 @@ std::int64_t StaffChatId(const RuleContext& context);
 // are told instead of retrying forever.
 inline constexpr char kEffectTelegramSend[] = "telegram.send_message";
 inline constexpr char kEffectPlanfixComment[] = "planfix.add_comment";  // task, description
-// contact, custom_fields [{id, value}] (wire values), optionally telegram_id (string)
+// contact, custom_fields [{id, value}] (wire values), optionally telegram_id (string) and
+// `report` (the brief's: when the job ends, a contact.updated event says what Planfix took);
+// result {queued, failures [{field, error}]}: a field Planfix refused is not retried.
 inline constexpr char kEffectPlanfixUpdateContact[] = "planfix.update_contact";
 inline constexpr char kEffectPlanfixUpdateTask[] = "planfix.update_task";  // task, status
-// name, description, template_id?, project_id?, counterparty ("contact:N"), assignees
+// name, description, template_id?, project_id?, process_id?, counterparty ("contact:N"), assignees
 // ["user:N"], deal (the task whose handoff created it); result {"task": number}
 inline constexpr char kEffectPlanfixCreateTask[] = "planfix.create_task";
 // telegram.send_message may carry `reply_markup` {inline_keyboard: [[{text, callback_data}]]}.
@@ -101,6 +106,9 @@ inline constexpr char kEventEffectFailed[] = "effect.failed";
 // The internal event the service stores when a planfix.create_task job is done (payload:
 // the job's payload and its result).
 inline constexpr char kEventTaskCreated[] = "task.created";
+// The internal event the service stores when a planfix.update_contact job with a `report` is
+// done (payload: job, the job's payload and its result) or dead (job, payload, error).
+inline constexpr char kEventContactUpdated[] = "contact.updated";
 
 // The Telegram update types the rules act on (HandleTelegramUpdate): the webhook asks Telegram
 // for these only. A rule that reads another type must add it here.
@@ -119,12 +127,36 @@ core::Result<engine::Plan> DecidePing(const engine::StoredEvent& event, const Ta
 core::Result<engine::Plan> DecidePingFollowUp(const engine::StoredEvent& event,
                                               const RuleContext& context);
 
+// A status a plan would set that the task's process does not have (Planfix would refuse it
+// with a 400).
+struct MissingStatus {
+  std::int64_t task = 0;
+  std::int64_t status = 0;
+  std::int64_t process = 0;
+  std::vector<planfix::TaskStatus> process_statuses;  // what the process has
+  bool told = false;  // the staff already heard that this process lacks this status
+};
+
+// `plan` without the status changes of `missing`; the first time a process lacks a status,
+// the staff chat and the task are told which config key names it and what the process has
+// (the flow status.missing:<process>:<status> remembers that), later times only the summary
+// says so. Pure.
+core::Result<engine::Plan> WithoutMissingStatuses(const engine::StoredEvent& event,
+                                                  engine::Plan plan,
+                                                  const std::vector<MissingStatus>& missing,
+                                                  const RuleContext& context);
+
 class Workflow final : public engine::EventHandler {
  public:
   Workflow(RuleContext context, FactSource& facts);
+  // Decides by the event's rule, then checks every status the plan would set against the
+  // task's process (WithoutMissingStatuses).
   core::Result<engine::Plan> Handle(const engine::StoredEvent& event, core::TimePoint now) override;
 
  private:
+  core::Result<engine::Plan> Dispatch(const engine::StoredEvent& event, core::TimePoint now);
+  core::Result<engine::Plan> GuardStatusChanges(const engine::StoredEvent& event,
+                                                engine::Plan plan);
   engine::Plan Ignore(const engine::StoredEvent& event, std::string_view reason) const;
   core::Result<std::optional<TaskFacts>> LoadTask(std::int64_t number);
   core::Result<std::optional<ContactFacts>> LoadClient(std::optional<std::int64_t> id);
@@ -149,6 +181,8 @@ class Workflow final : public engine::EventHandler {
 
   RuleContext context_;
   FactSource& facts_;
+  // Tasks read while handling the current event (a Planfix read each costs a second).
+  std::map<std::int64_t, std::optional<TaskFacts>> tasks_read_;
 };
 
 }  // namespace planfix_flow::workflow
