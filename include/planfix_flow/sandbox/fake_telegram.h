@@ -99,6 +99,11 @@ class FakeTelegram : public FakeServer {
   // Throws std::invalid_argument when there is no such message or button.
   std::string SimulateUserPress(std::int64_t chat_id, std::int64_t message_id,
                                 const std::string& data, std::int64_t from_user_id = 0);
+  // A modified client sends `data` as a press under a bot message that has no button with
+  // it: Telegram delivers it as it is (the Bot API: "the message originated the query can
+  // contain no callback buttons with this data"). Throws when there is no such message.
+  std::string SimulateModifiedClientPress(std::int64_t chat_id, std::int64_t message_id,
+                                          const std::string& data);
 
   // What the fake holds.
   std::vector<FakeMessage> Messages(std::int64_t chat_id) const;
@@ -139,6 +144,10 @@ class FakeTelegram : public FakeServer {
   FakeResponse SetWebhook(const Params& params);
   FakeResponse DeleteWebhook(const Params& params);
   FakeResponse GetWebhookInfo();
+
+  enum class ButtonCheck { kMustExist, kAnyData };
+  std::string Press(std::int64_t chat_id, std::int64_t message_id, const std::string& data,
+                    std::int64_t from_user_id, ButtonCheck check);
 
   // All below require state_mutex_ held.
   ChatState* FindChatLocked(const std::string& chat_ref);
