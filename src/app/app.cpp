@@ -360,11 +360,12 @@ struct App::Impl {
     database = std::make_unique<storage::Database>(database_options);
     metrics.AddCollector([db = database.get()](core::Metrics& m) { db->CollectMetrics(m); });
 
+    signing = OpenSigningKeys();
     if (options.make_handler) {
       handler = options.make_handler();
     } else {
       handler = std::make_unique<workflow::Workflow>(
-          workflow::RuleContext{&config, templates.get(), &calendar}, facts);
+          workflow::RuleContext{&config, templates.get(), &calendar, &*signing}, facts);
     }
 
     // An event whose facts cannot be read (Planfix down) waits out an outage like a job does.
@@ -403,6 +404,30 @@ struct App::Impl {
       poller_options.poll_timeout = std::chrono::seconds(config.telegram.polling_timeout_seconds);
       poller = std::make_unique<TelegramPoller>(telegram, *database, clock, poller_options);
     }
+  }
+
+  // The signing keys. The previous key verifies for signing.previous_key_grace_days from the
+  // moment this database first saw the current key, a fact recorded once (flow
+  // "signing.key:<fingerprint>"), so restarts do not stretch the grace period and an operator
+  // need not work out a date.
+  workflow::SigningKeys OpenSigningKeys() {
+    const auto& secrets = config.secrets;
+    const workflow::SigningKeys current(secrets.signing_key);
+    const storage::Flow first = database->EnsureFlow(
+        storage::FlowChange{"signing.key:" + current.fingerprint(), "signing.key", std::nullopt,
+                            std::nullopt, "in_use", "{}"},
+        clock.Now());
+    std::optional<core::TimePoint> until;
+    std::string previous = "none";
+    if (!secrets.signing_key_previous.empty()) {
+      until = first.created_at + std::chrono::days(config.signing.previous_key_grace_days);
+      previous = fmt::format("{} until {}", clock.Now() < *until ? "accepted" : "expired",
+                             storage::FormatTime(*until));
+    }
+    core::Logger("app")->info("outcome=signing_keys key={} first_used={} previous=\"{}\"",
+                              current.fingerprint(), storage::FormatTime(first.created_at),
+                              previous);
+    return workflow::SigningKeys(secrets.signing_key, secrets.signing_key_previous, until);
   }
 
   // A client message that went dead becomes an effect.failed event, so the workflow tells the
@@ -508,6 +533,7 @@ struct App::Impl {
   WorkflowFacts facts;
 
   std::unique_ptr<storage::Database> database;
+  std::optional<workflow::SigningKeys> signing;   // set by Open
   std::unique_ptr<engine::EventHandler> handler;  // the workflow, unless options replace it
   std::unique_ptr<engine::EventProcessor> processor;
   std::unique_ptr<engine::EffectExecutor> executor;

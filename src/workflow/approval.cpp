@@ -103,13 +103,6 @@ Result<engine::Plan> RefusePress(const engine::StoredEvent& event,
 
 // ---- Callback data ----
 
-std::string ApprovalCallbackKey(const config::Config& config) {
-  const std::string& secret = config.secrets.telegram_webhook_secret.empty()
-                                  ? config.secrets.google_webhook_secret
-                                  : config.secrets.telegram_webhook_secret;
-  return http::HmacSha256(secret, "planfix-flow approval callback key v1");
-}
-
 std::string MakeApprovalCallbackData(std::string_view key, std::int64_t task, std::int64_t nonce,
                                      ApprovalChoice choice) {
   const char letter = ChoiceLetter(choice);
@@ -138,6 +131,15 @@ std::optional<ApprovalCallbackRef> VerifyApprovalCallbackData(std::string_view k
   if (CRYPTO_memcmp(expected.data(), parts[3].data(), kMacHexChars) != 0) return std::nullopt;
   return ApprovalCallbackRef{
       *task, *nonce, parts[2][0] == 'a' ? ApprovalChoice::kApprove : ApprovalChoice::kRework};
+}
+
+std::optional<ApprovalCallbackRef> VerifyApprovalCallbackData(const SigningKeys& keys,
+                                                              core::TimePoint at,
+                                                              std::string_view data) {
+  for (const auto key : keys.Verifying(SigningPurpose::kApproval, at)) {
+    if (auto ref = VerifyApprovalCallbackData(key, data)) return ref;
+  }
+  return std::nullopt;
 }
 
 // ---- State ----
@@ -229,7 +231,7 @@ Result<engine::Plan> DecideApprovalRequest(const engine::StoredEvent& event, con
       detail::Render(context, "comment_approval_requested", {{"client_name", state.client_name}});
   if (!comment) return Fail(comment.error());
 
-  const std::string key = ApprovalCallbackKey(*context.config);
+  const std::string& key = detail::Keys(context).Signing(SigningPurpose::kApproval);
   engine::Effect message =
       detail::ClientMessage(*state.chat, *text, EventKey(event, "approval_request"),
                             detail::ClientReport{state.task, state.contact, state.client_name});
@@ -259,8 +261,12 @@ Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
                                          std::optional<std::int64_t> task_status,
                                          const RuleContext& context) {
   const auto& config = *context.config;
-  const auto ref = VerifyApprovalCallbackData(ApprovalCallbackKey(config), query.data);
-  if (!ref) return RefusePress(event, query, context, "forged or malformed callback data");
+  const auto ref = VerifyApprovalCallbackData(detail::Keys(context), event.received_at, query.data);
+  if (!ref) {
+    return RefusePress(event, query, context,
+                       "callback data not signed by a current key (forged, malformed, or "
+                       "signed with a retired key)");
+  }
   if (!query.message) return RefusePress(event, query, context, "the press has no message");
   if (!flow) {
     return RefusePress(event, query, context,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace planfix_flow::workflow::detail {
 
@@ -72,6 +73,11 @@ std::optional<std::int64_t> OptionalInt(const json& object, const char* name) {
 
 std::string EventKey(const engine::StoredEvent& event, std::string_view purpose) {
   return fmt::format("event:{}:{}", event.id, purpose);
+}
+
+const SigningKeys& Keys(const RuleContext& context) {
+  if (context.signing == nullptr) throw std::logic_error("the rule context has no signing keys");
+  return *context.signing;
 }
 
 Result<std::string> Render(const RuleContext& context, std::string_view name,

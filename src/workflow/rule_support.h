@@ -35,6 +35,10 @@ std::optional<std::int64_t> OptionalInt(const nlohmann::json& object, const char
 // The idempotency key of one effect of an event's plan: "event:<id>:<purpose>".
 std::string EventKey(const engine::StoredEvent& event, std::string_view purpose);
 
+// The context's signing keys; throws std::logic_error when the context has none (a wiring
+// bug: nothing may be signed or verified without them).
+const SigningKeys& Keys(const RuleContext& context);
+
 // Renders a template in the default language.
 core::Result<std::string> Render(const RuleContext& context, std::string_view name,
                                  const templates::Values& values);

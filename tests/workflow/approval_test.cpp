@@ -18,22 +18,22 @@ constexpr std::int64_t kTask = 42;
 constexpr std::int64_t kContact = 7;
 constexpr std::int64_t kChat = 5001;
 constexpr std::int64_t kNonce = 31;
+constexpr char kSigningKey[] = "approval-test-signing-key-0123456789abcdef";
 
 class ApprovalRules : public ::testing::Test {
  protected:
   ApprovalRules()
       : config_(config::DefaultSandboxConfig()),
-        calendar_(*calendar::WorkCalendar::Create(config_.calendar)) {
-    config_.secrets.telegram_webhook_secret = "approval-test-telegram-secret";
-    config_.secrets.google_webhook_secret = "approval-test-google-secret";
+        calendar_(*calendar::WorkCalendar::Create(config_.calendar)),
+        signing_(kSigningKey) {
     std::vector<config::Problem> problems;
     templates_ = config::LoadTemplates(config_, problems).set;
-    context_ = RuleContext{&config_, templates_.get(), &calendar_};
+    context_ = RuleContext{&config_, templates_.get(), &calendar_, &signing_};
   }
 
   void SetUp() override { ASSERT_TRUE(templates_); }
 
-  std::string Key() const { return ApprovalCallbackKey(config_); }
+  const std::string& Key() const { return signing_.Signing(SigningPurpose::kApproval); }
 
   static engine::StoredEvent Event(std::string kind, json payload, std::int64_t id) {
     engine::StoredEvent event;
@@ -114,6 +114,7 @@ class ApprovalRules : public ::testing::Test {
 
   config::Config config_;
   calendar::WorkCalendar calendar_;
+  SigningKeys signing_;
   std::shared_ptr<const templates::TemplateSet> templates_;
   RuleContext context_;
 };
@@ -150,18 +151,14 @@ TEST_F(ApprovalRules, CallbackDataRejectsTamperingOtherKeysAndJunk) {
   std::string bad_mac = data;
   bad_mac.back() = bad_mac.back() == '0' ? '1' : '0';
   EXPECT_FALSE(VerifyApprovalCallbackData(Key(), bad_mac));
-  // Another secret (e.g. another installation) does not verify.
-  config::Config other = config_;
-  other.secrets.telegram_webhook_secret = "another";
-  EXPECT_FALSE(VerifyApprovalCallbackData(ApprovalCallbackKey(other), data));
-  // Without a Telegram secret (polling) the key comes from the Google one, and differs.
-  other.secrets.telegram_webhook_secret.clear();
-  EXPECT_NE(ApprovalCallbackKey(other), Key());
-  // Derived from the secret alone: a button sent before a restart verifies after it.
-  const config::Config restarted = other;
-  EXPECT_TRUE(VerifyApprovalCallbackData(
-      ApprovalCallbackKey(restarted), MakeApprovalCallbackData(ApprovalCallbackKey(other), kTask,
-                                                               kNonce, ApprovalChoice::kApprove)));
+  // Another signing key (another installation) does not verify, nor do the keys of the
+  // other purposes; the same key after a restart does.
+  const SigningKeys other("approval-test-other-signing-key-0123456789");
+  EXPECT_FALSE(VerifyApprovalCallbackData(other.Signing(SigningPurpose::kApproval), data));
+  EXPECT_FALSE(VerifyApprovalCallbackData(signing_.Signing(SigningPurpose::kBriefCode), data));
+  EXPECT_FALSE(VerifyApprovalCallbackData(signing_.Signing(SigningPurpose::kDeepLink), data));
+  const SigningKeys restarted(kSigningKey);
+  EXPECT_TRUE(VerifyApprovalCallbackData(restarted.Signing(SigningPurpose::kApproval), data));
   for (const std::string& junk :
        {std::string(), std::string("42"), std::string("ap:"), std::string("ap:42:31:a"),
         std::string("ap:42:31:x:0123456789abcdef"), std::string("ap:-42:31:a:0123456789abcdef"),

@@ -16,18 +16,22 @@ using std::chrono::minutes;
 
 // Friday 2026-11-27 12:00 in Kyiv (10:00 UTC).
 const core::TimePoint kFridayNoon = core::FromUnixSeconds(1'795'773'600);
-constexpr char kSecret[] = "brief-test-secret";
+constexpr char kKey[] = "brief-test-key";
+constexpr char kSigningKey[] = "brief-test-signing-key-0123456789abcdef";
 
 class BriefRules : public ::testing::Test {
  protected:
   BriefRules()
       : config_(config::DefaultSandboxConfig()),
-        calendar_(*calendar::WorkCalendar::Create(config_.calendar)) {
-    config_.secrets.google_webhook_secret = kSecret;
+        calendar_(*calendar::WorkCalendar::Create(config_.calendar)),
+        signing_(kSigningKey) {
     std::vector<config::Problem> problems;
     templates_ = config::LoadTemplates(config_, problems).set;
-    context_ = RuleContext{&config_, templates_.get(), &calendar_};
+    context_ = RuleContext{&config_, templates_.get(), &calendar_, &signing_};
   }
+
+  const std::string& CodeKey() const { return signing_.Signing(SigningPurpose::kBriefCode); }
+  const std::string& LinkKey() const { return signing_.Signing(SigningPurpose::kDeepLink); }
 
   void SetUp() override { ASSERT_TRUE(templates_); }
 
@@ -59,7 +63,7 @@ class BriefRules : public ::testing::Test {
     state.contact = 7;
     state.client_name = "Олена";
     state.chat_id = 5001;
-    state.code = MakeBriefCode(kSecret, 42, 7);
+    state.code = MakeBriefCode(CodeKey(), 42, 7);
     state.form_url = BriefFormUrl(config_.google, state.code);
     state.sent_at = kFridayNoon;
     state.deadline = kFridayNoon + hours(96);
@@ -76,6 +80,7 @@ class BriefRules : public ::testing::Test {
 
   config::Config config_;
   calendar::WorkCalendar calendar_;
+  SigningKeys signing_;
   std::shared_ptr<const templates::TemplateSet> templates_;
   RuleContext context_;
 };
@@ -83,41 +88,41 @@ class BriefRules : public ::testing::Test {
 // The cause of ApprovalRules.CallbackDataWithLeadingZerosIsRefused (found by
 // fuzz_approval_callback) let "01042-77-<mac>" verify too.
 TEST(BriefCode, RefusesLeadingZeros) {
-  const std::string code = MakeBriefCode(kSecret, 1042, 77);
-  ASSERT_TRUE(VerifyBriefCode(kSecret, code));
-  EXPECT_FALSE(VerifyBriefCode(kSecret, "0" + code));
-  EXPECT_FALSE(VerifyBriefCode(kSecret, "1042-077-" + code.substr(code.rfind('-') + 1)));
+  const std::string code = MakeBriefCode(kKey, 1042, 77);
+  ASSERT_TRUE(VerifyBriefCode(kKey, code));
+  EXPECT_FALSE(VerifyBriefCode(kKey, "0" + code));
+  EXPECT_FALSE(VerifyBriefCode(kKey, "1042-077-" + code.substr(code.rfind('-') + 1)));
 }
 
 TEST(BriefCode, RoundTripsAndRejectsAnyChange) {
-  const std::string code = MakeBriefCode(kSecret, 1042, 77);
+  const std::string code = MakeBriefCode(kKey, 1042, 77);
   EXPECT_TRUE(std::regex_match(code, std::regex(R"(1042-77-[0-9a-f]{10})"))) << code;
-  const auto ref = VerifyBriefCode(kSecret, code);
+  const auto ref = VerifyBriefCode(kKey, code);
   ASSERT_TRUE(ref);
   EXPECT_EQ(ref->task, 1042);
   EXPECT_EQ(ref->contact, 77);
 
   const std::string mac = code.substr(code.rfind('-') + 1);
-  EXPECT_FALSE(VerifyBriefCode(kSecret, "1043-77-" + mac));  // another task
-  EXPECT_FALSE(VerifyBriefCode(kSecret, "1042-78-" + mac));  // another contact
+  EXPECT_FALSE(VerifyBriefCode(kKey, "1043-77-" + mac));  // another task
+  EXPECT_FALSE(VerifyBriefCode(kKey, "1042-78-" + mac));  // another contact
   EXPECT_FALSE(VerifyBriefCode("other-secret", code));
   std::string flipped = code;
   flipped.back() = flipped.back() == '0' ? '1' : '0';
-  EXPECT_FALSE(VerifyBriefCode(kSecret, flipped));
+  EXPECT_FALSE(VerifyBriefCode(kKey, flipped));
   for (const char* garbage : {"", "1042", "1042-77", "1042-77-", "-77-abc", "a-b-c",
                               "1042-77-0123456789ab", "0-77-0123456789", "1042--77-01234"}) {
-    EXPECT_FALSE(VerifyBriefCode(kSecret, garbage)) << garbage;
+    EXPECT_FALSE(VerifyBriefCode(kKey, garbage)) << garbage;
   }
 }
 
 TEST(BriefCode, BindTokensAreStableDistinctAndFitTelegramsStartParameter) {
-  const std::string token = MakeBindToken(kSecret, 1042, 77);
-  EXPECT_EQ(token, MakeBindToken(kSecret, 1042, 77));
-  EXPECT_NE(token, MakeBindToken(kSecret, 1043, 77));
-  EXPECT_NE(token, MakeBindToken(kSecret, 1042, 78));
+  const std::string token = MakeBindToken(kKey, 1042, 77);
+  EXPECT_EQ(token, MakeBindToken(kKey, 1042, 77));
+  EXPECT_NE(token, MakeBindToken(kKey, 1043, 77));
+  EXPECT_NE(token, MakeBindToken(kKey, 1042, 78));
   EXPECT_TRUE(std::regex_match(token, std::regex(R"([A-Za-z0-9_-]{1,64})"))) << token;
   // A token is never a valid brief code and the MACs differ.
-  EXPECT_EQ(token.find(MakeBriefCode(kSecret, 1042, 77).substr(8)), std::string::npos);
+  EXPECT_EQ(token.find(MakeBriefCode(kKey, 1042, 77).substr(8)), std::string::npos);
 }
 
 TEST(BriefCode, FormUrlPrefillsTheCodeEntry) {
@@ -143,7 +148,7 @@ TEST_F(BriefRules, SendingToABoundChatMessagesCommentsMovesTheStatusAndSetsTheDe
   EXPECT_EQ(plan->effects[0].destination, "telegram:chat:5001");
   const std::string text = message["text"];
   EXPECT_NE(text.find("Олена &lt;Коваль&gt;"), std::string::npos) << text;  // escaped for HTML
-  EXPECT_NE(text.find(MakeBriefCode(kSecret, 42, 7)), std::string::npos) << text;
+  EXPECT_NE(text.find(MakeBriefCode(CodeKey(), 42, 7)), std::string::npos) << text;
   EXPECT_NE(text.find("01.12.2026 12:00"), std::string::npos) << text;  // Tuesday
   EXPECT_EQ(message["report"],
             (json{{"task", 42}, {"contact", 7}, {"client_name", "Олена <Коваль>"}}));
@@ -179,7 +184,7 @@ TEST_F(BriefRules, WithoutAChatThePmGetsADeepLinkAndNothingIsSent) {
                       ContactFacts{7, "Андрій", "", {}, std::nullopt}, context_, kFridayNoon);
   ASSERT_TRUE(plan);
   EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectPlanfixComment}));
-  const std::string token = MakeBindToken(kSecret, 42, 7);
+  const std::string token = MakeBindToken(LinkKey(), 42, 7);
   EXPECT_NE(json::parse(plan->effects[0].payload)["description"].get<std::string>().find(
                 "https://t.me/sandbox_agency_bot?start=" + token),
             std::string::npos);
@@ -203,8 +208,8 @@ TEST_F(BriefRules, BindingWritesTheChatToTheContactAndSendsTheWaitingBrief) {
   waiting.task = 42;
   waiting.contact = 7;
   waiting.client_name = "Андрій";
-  waiting.bind_token = MakeBindToken(kSecret, 42, 7);
-  waiting.code = MakeBriefCode(kSecret, 42, 7);
+  waiting.bind_token = MakeBindToken(LinkKey(), 42, 7);
+  waiting.code = MakeBriefCode(CodeKey(), 42, 7);
   waiting.form_url = BriefFormUrl(config_.google, waiting.code);
   auto plan = DecideBriefBind(Event("telegram.update", json::object()), waiting, 7007, context_,
                               kFridayNoon);

@@ -20,6 +20,7 @@
 #include "planfix_flow/storage/records.h"
 #include "planfix_flow/telegram/types.h"
 #include "planfix_flow/templates/template_set.h"
+#include "planfix_flow/workflow/signing.h"
 
 namespace planfix_flow::workflow {
 
@@ -68,6 +69,7 @@ struct RuleContext {
   const config::Config* config = nullptr;
   const templates::TemplateSet* templates = nullptr;
   const calendar::WorkCalendar* calendar = nullptr;
+  const SigningKeys* signing = nullptr;  // required by the rules that sign or verify
 };
 
 // Effect kinds the executor knows (see app/effects.h) and their JSON payloads.
