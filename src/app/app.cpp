@@ -79,8 +79,10 @@ class WorkflowFacts final : public workflow::FactSource {
 
   Result<workflow::ContactFacts> GetContact(std::int64_t id) override {
     const auto chat_field = config_.planfix.contact_fields.telegram_chat_id;
+    const auto language_field = config_.planfix.contact_fields.language;
     std::vector<long long> fields;
     if (chat_field > 0) fields.push_back(chat_field);
+    if (language_field > 0) fields.push_back(language_field);
     auto contact = planfix_.GetContact(std::to_string(id), fields);
     if (!contact) return Fail(contact.error());
     workflow::ContactFacts facts;
@@ -92,6 +94,9 @@ class WorkflowFacts final : public workflow::FactSource {
     for (const auto& phone : contact->phones) facts.phones.push_back(phone.number);
     for (const auto& field : contact->custom_fields) {
       if (field.field_id == chat_field) facts.telegram_chat_id = ParseChatId(field.value);
+      // A line or list field: Planfix gives its text (anything else is no language).
+      if (language_field > 0 && field.field_id == language_field && field.value.is_string())
+        facts.language = field.value.get<std::string>();
     }
     if (!facts.telegram_chat_id) facts.telegram_chat_id = ParseChatId(json(contact->telegram_id));
     facts.telegram_username = contact->telegram;

@@ -133,9 +133,9 @@ Config DefaultSandboxConfig() {
       {"Доступи до акаунтів", 403, FieldType::kSetOfValues},
   };
   config.brief.phone_question = "Ваш номер телефону";
-  config.stages = {{110, "Дизайн", "stage_changed"},
-                   {111, "Розробка", "stage_changed"},
-                   {109, "Роботу завершено", "stage_changed"}};
+  config.stages = {{110, "Дизайн", "stage_changed", {{"en", "Design"}}},
+                   {111, "Розробка", "stage_changed", {{"en", "Development"}}},
+                   {109, "Роботу завершено", "stage_changed", {{"en", "Work completed"}}}};
   config.templates.dir = std::string(PLANFIX_FLOW_SOURCE_DIR) + "/templates";
   config.limits.backoff_base_seconds = 1;
   config.limits.backoff_max_seconds = 10;

@@ -371,6 +371,14 @@ void ReadStages(Reader& reader, const Section& root, std::vector<StageNotice>& s
     reader.Int(element, "status", Need::kRequired, stage.status);
     reader.String(element, "name", Need::kRequired, stage.name);
     reader.String(element, "template", Need::kOptional, stage.template_name);
+    const Section names = reader.Table(element, "names", Need::kOptional);
+    if (names.table != nullptr) {
+      for (auto&& [language, node] : *names.table) {
+        std::string name;
+        reader.String(names, language.str(), Need::kOptional, name);
+        stage.names[std::string(language.str())] = std::move(name);
+      }
+    }
     stages.push_back(std::move(stage));
   }
 }

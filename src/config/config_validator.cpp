@@ -268,13 +268,21 @@ void CheckBrief(Checker& check, const BriefConfig& brief) {
   }
 }
 
-void CheckStages(Checker& check, const std::vector<StageNotice>& stages) {
+void CheckStages(Checker& check, const std::vector<StageNotice>& stages,
+                 const std::vector<std::string>& languages) {
   std::map<std::int64_t, std::size_t> seen;
   for (std::size_t index = 0; index < stages.size(); ++index) {
     const auto& stage = stages[index];
     const std::string path = fmt::format("stages[{}]", index);
     check.Id(path + ".status", stage.status);
     check.NotEmpty(path + ".name", stage.name);
+    for (const auto& [language, name] : stage.names) {
+      const std::string name_path = fmt::format("{}.names.{}", path, language);
+      if (std::find(languages.begin(), languages.end(), language) == languages.end()) {
+        check.Add(name_path, fmt::format("\"{}\" is not in templates.languages", language));
+      }
+      check.NotEmpty(name_path, name);
+    }
     const auto* spec = templates::FindSpec(stage.template_name);
     if (spec == nullptr || spec->channel != templates::Channel::kTelegram ||
         std::find(spec->variables.begin(), spec->variables.end(), "stage_name") ==
@@ -441,7 +449,7 @@ std::vector<Problem> ValidateConfig(const Config& config) {
   CheckTelegram(check, config.telegram);
   CheckGoogle(check, config.google);
   CheckBrief(check, config.brief);
-  CheckStages(check, config.stages);
+  CheckStages(check, config.stages, config.templates.languages);
   CheckCalendar(check, config.calendar);
   CheckTemplates(check, config.templates);
   CheckLimits(check, config.limits);

@@ -84,13 +84,14 @@ engine::Effect AnswerCallback(const engine::StoredEvent& event, const std::strin
                         EventKey(event, "approval_answer")};
 }
 
-// Answers a press that changes nothing with the neutral text; the reason is the summary.
+// Answers a press that changes nothing with the neutral text (in `language`, the client's when
+// the press is known to come from the client's chat); the reason is the summary.
 Result<engine::Plan> RefusePress(const engine::StoredEvent& event,
                                  const telegram::CallbackQuery& query, const RuleContext& context,
-                                 const std::string& reason) {
+                                 const std::string& reason, std::string_view language = {}) {
   engine::Plan plan;
   if (!query.id.empty()) {
-    auto text = detail::Render(context, "approval_button_inactive", {});
+    auto text = detail::RenderFor(context, language, "approval_button_inactive", {});
     if (!text) return Fail(text.error());
     plan.effects.push_back(AnswerCallback(event, query.id, Trimmed(*text)));
   }
@@ -152,6 +153,7 @@ std::string ToJson(const ApprovalState& state) {
            {"nonce", state.nonce}};
   if (state.chat) out["chat"] = *state.chat;
   if (!state.decided_by.empty()) out["decided_by"] = state.decided_by;
+  if (!state.language.empty()) out["language"] = state.language;
   return out.dump();
 }
 
@@ -167,6 +169,7 @@ Result<ApprovalState> ParseApprovalState(std::string_view text) {
   state.client_name = in.value("client_name", "");
   state.chat = OptionalInt(in, "chat");
   state.decided_by = in.value("decided_by", "");
+  state.language = in.value("language", "");
   return state;
 }
 
@@ -188,6 +191,7 @@ Result<engine::Plan> DecideApprovalRequest(const engine::StoredEvent& event, con
     state.contact = contact->id;
     state.client_name = contact->name;
     state.chat = contact->telegram_chat_id;
+    state.language = detail::ClientLanguage(context, contact->language);
   }
   engine::Plan plan;
   if (!state.chat) {
@@ -217,15 +221,15 @@ Result<engine::Plan> DecideApprovalRequest(const engine::StoredEvent& event, con
     return plan;
   }
 
-  auto text = detail::Render(context, "approval_request",
-                             {{"client_name", state.client_name},
-                              {"task_name", state.task_name},
-                              {"stage_name", ""},
-                              {"result_url", ""}});
+  auto text = detail::RenderFor(context, state.language, "approval_request",
+                                {{"client_name", state.client_name},
+                                 {"task_name", state.task_name},
+                                 {"stage_name", ""},
+                                 {"result_url", ""}});
   if (!text) return Fail(text.error());
-  auto approve = detail::Render(context, "approval_button_approve", {});
+  auto approve = detail::RenderFor(context, state.language, "approval_button_approve", {});
   if (!approve) return Fail(approve.error());
-  auto rework = detail::Render(context, "approval_button_rework", {});
+  auto rework = detail::RenderFor(context, state.language, "approval_button_rework", {});
   if (!rework) return Fail(rework.error());
   auto comment =
       detail::Render(context, "comment_approval_requested", {{"client_name", state.client_name}});
@@ -275,18 +279,22 @@ Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
   auto parsed = ParseApprovalState(flow->data);
   if (!parsed) return RefusePress(event, query, context, parsed.error().message);
   ApprovalState state = std::move(*parsed);
+  const std::int64_t chat = query.message->chat.id;
+  const bool from_client = state.chat && chat == *state.chat;
+  // Whoever is answered in the client's chat reads the client's language; the staff chat
+  // reads the default one.
+  const std::string language = from_client ? state.language : std::string();
   if (state.task != ref->task || state.nonce != ref->nonce) {
     return RefusePress(event, query, context,
                        fmt::format("stale button: task {} nonce {}, the request has nonce {}",
-                                   ref->task, ref->nonce, state.nonce));
+                                   ref->task, ref->nonce, state.nonce),
+                       language);
   }
   if (flow->state != kWaiting) {
     return RefusePress(
         event, query, context,
-        fmt::format("task {} is no longer waiting (state {})", state.task, flow->state));
+        fmt::format("task {} is no longer waiting (state {})", state.task, flow->state), language);
   }
-  const std::int64_t chat = query.message->chat.id;
-  const bool from_client = state.chat && chat == *state.chat;
   const bool from_staff =
       config.telegram.staff_chat_id != 0 && chat == config.telegram.staff_chat_id;
   if (!from_client && !from_staff) {
@@ -297,24 +305,25 @@ Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
   if (task_status != statuses.awaiting_approval) {
     return RefusePress(event, query, context,
                        fmt::format("task {} moved on (status {})", state.task,
-                                   task_status ? std::to_string(*task_status) : "unknown"));
+                                   task_status ? std::to_string(*task_status) : "unknown"),
+                       language);
   }
 
   const bool approved = ref->choice == ApprovalChoice::kApprove;
   const std::string flag = approved ? "1" : "";
   state.decided_by = DisplayName(query.from);
-  auto answer = detail::Render(context, "approval_answer", {{"approved", flag}});
+  auto answer = detail::RenderFor(context, language, "approval_answer", {{"approved", flag}});
   if (!answer) return Fail(answer.error());
-  auto decided = detail::Render(context, "approval_decided",
-                                {{"client_name", state.client_name},
-                                 {"task_name", state.task_name},
-                                 {"approved", flag},
-                                 {"comment", ""}});
+  auto decided = detail::RenderFor(context, language, "approval_decided",
+                                   {{"client_name", state.client_name},
+                                    {"task_name", state.task_name},
+                                    {"approved", flag},
+                                    {"comment", ""}});
   if (!decided) return Fail(decided.error());
-  auto by = detail::Render(context, "approval_decided_by",
-                           {{"approved", flag},
-                            {"decided_by", state.decided_by},
-                            {"ask_for_changes", from_client && !approved ? "1" : ""}});
+  auto by = detail::RenderFor(context, language, "approval_decided_by",
+                              {{"approved", flag},
+                               {"decided_by", state.decided_by},
+                               {"ask_for_changes", from_client && !approved ? "1" : ""}});
   if (!by) return Fail(by.error());
   auto comment = detail::Render(
       context, "comment_approval_decided",
@@ -381,11 +390,11 @@ Result<engine::Plan> DecideReworkMessage(const engine::StoredEvent& event,
   auto comment = detail::Render(context, "comment_approval_rework_message",
                                 {{"client_name", state->client_name}, {"message", text}});
   if (!comment) return Fail(comment.error());
-  auto thanks = detail::Render(context, "approval_decided",
-                               {{"client_name", state->client_name},
-                                {"task_name", state->task_name},
-                                {"approved", ""},
-                                {"comment", Truncate(text, kMaxEchoBytes)}});
+  auto thanks = detail::RenderFor(context, state->language, "approval_decided",
+                                  {{"client_name", state->client_name},
+                                   {"task_name", state->task_name},
+                                   {"approved", ""},
+                                   {"comment", Truncate(text, kMaxEchoBytes)}});
   if (!thanks) return Fail(thanks.error());
   plan.effects.push_back(
       detail::TaskComment(state->task, *comment, EventKey(event, "rework_comment")));

@@ -100,10 +100,10 @@ Result<engine::Plan> SendBrief(const engine::StoredEvent& event, BriefState stat
   const core::TimePoint deadline =
       context.calendar->AddWorkingDays(now, brief.deadline_working_days);
   const std::string deadline_text = context.calendar->FormatLocal(deadline);
-  auto message = detail::Render(context, "brief_request",
-                                {{"client_name", state.client_name},
-                                 {"form_url", state.form_url},
-                                 {"deadline", deadline_text}});
+  auto message = detail::RenderFor(context, state.language, "brief_request",
+                                   {{"client_name", state.client_name},
+                                    {"form_url", state.form_url},
+                                    {"deadline", deadline_text}});
   if (!message) return Fail(message.error());
   auto comment = detail::Render(context, "comment_brief_sent",
                                 {{"client_name", state.client_name},
@@ -248,6 +248,7 @@ std::string ToJson(const BriefState& state) {
   if (!state.bind_token.empty()) out["bind_token"] = state.bind_token;
   if (state.sent_at) out["sent_at"] = core::ToUnixSeconds(*state.sent_at);
   if (state.deadline) out["deadline"] = core::ToUnixSeconds(*state.deadline);
+  if (!state.language.empty()) out["language"] = state.language;
   return out.dump();
 }
 
@@ -267,6 +268,7 @@ Result<BriefState> ParseBriefState(std::string_view text) {
   state.sent_at = OptionalTime(in, "sent_at");
   state.deadline = OptionalTime(in, "deadline");
   state.reminders = static_cast<int>(OptionalInt(in, "reminders").value_or(0));
+  state.language = in.value("language", "");
   return state;
 }
 
@@ -289,6 +291,7 @@ Result<engine::Plan> DecideBriefSend(const engine::StoredEvent& event, const Tas
   state.contact = contact->id;
   state.client_name = contact->name;
   state.chat_id = contact->telegram_chat_id;
+  state.language = detail::ClientLanguage(context, contact->language);
   MintCode(state, context);
   if (state.chat_id) return SendBrief(event, std::move(state), context, now, std::move(plan));
 
@@ -430,7 +433,9 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
 
   const auto chat = match.contact.telegram_chat_id ? match.contact.telegram_chat_id : brief.chat_id;
   if (chat) {
-    auto thanks = detail::Render(context, "brief_received", {{"client_name", brief.client_name}});
+    auto thanks =
+        detail::RenderFor(context, detail::ClientLanguage(context, match.contact.language),
+                          "brief_received", {{"client_name", brief.client_name}});
     if (!thanks) return Fail(thanks.error());
     plan.effects.push_back(
         detail::ClientMessage(*chat, *thanks, EventKey(event, "client"), ReportFor(brief)));
@@ -518,8 +523,8 @@ Result<engine::Plan> DecideBriefReminder(const engine::StoredEvent& event,
   // The link again, minted with the current key (the first may predate a key rotation).
   MintCode(*state, context);
   auto message =
-      detail::Render(context, "brief_reminder",
-                     {{"client_name", state->client_name}, {"form_url", state->form_url}});
+      detail::RenderFor(context, state->language, "brief_reminder",
+                        {{"client_name", state->client_name}, {"form_url", state->form_url}});
   if (!message) return Fail(message.error());
   auto comment = detail::Render(context, "comment_brief_reminder_sent",
                                 {{"client_name", state->client_name},

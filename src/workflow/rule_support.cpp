@@ -85,6 +85,30 @@ Result<std::string> Render(const RuleContext& context, std::string_view name,
   return context.templates->Render(name, context.config->templates.default_language, values);
 }
 
+std::string ClientLanguage(const RuleContext& context, std::string_view field_value) {
+  const auto& templates = context.config->templates;
+  constexpr std::string_view kSpace = " \t\r\n";
+  const auto first = field_value.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return templates.default_language;
+  field_value = field_value.substr(first, field_value.find_last_not_of(kSpace) - first + 1);
+  field_value = field_value.substr(0, field_value.find_first_of("-_"));
+  std::string code(field_value);
+  for (char& c : code) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  const bool known = std::find(templates.languages.begin(), templates.languages.end(), code) !=
+                     templates.languages.end();
+  return known ? code : templates.default_language;
+}
+
+Result<std::string> RenderFor(const RuleContext& context, std::string_view language,
+                              std::string_view name, const templates::Values& values) {
+  return context.templates->Render(
+      name,
+      language.empty() ? std::string_view(context.config->templates.default_language) : language,
+      values);
+}
+
 engine::Effect StaffMessage(const RuleContext& context, const std::string& text,
                             const std::string& idempotency_key) {
   const auto chat = context.config->telegram.staff_chat_id;

@@ -353,6 +353,28 @@ TEST_F(ConfigTest, TheRotationGracePeriodIsReadAndRangeChecked) {
   EXPECT_EQ(result.config->signing.previous_key_grace_days, 30);
 }
 
+TEST_F(ConfigTest, StageNamesForOtherLanguagesAreReadAndChecked) {
+  auto result = LoadConfig(WriteConfig(), env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  ASSERT_EQ(result.config->stages.size(), 3u);
+  EXPECT_EQ(result.config->stages[0].names, (std::map<std::string, std::string>{{"en", "Design"}}));
+
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        text = ReplaceLine(text, "names = { en = \"Design\" }",
+                                           "names = { de = \"Entwurf\", en = \"\" }");
+                        return ReplaceLine(text, "names = { en = \"Development\" }",
+                                           "names = { en = 5 }");
+                      }),
+                      env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  for (const char* expected : {"stages[0].names.de: \"de\" is not in templates.languages",
+                               "stages[0].names.en: must not be empty",
+                               "stages[1].names.en: expected a string, found an integer"}) {
+    EXPECT_TRUE(Contains(all, expected)) << "missing: " << expected << "\nall:\n" << all;
+  }
+}
+
 TEST_F(ConfigTest, ChecksTheServiceAccountKeyFile) {
   WriteText(key_file_, R"({"type":"authorized_user"})");
   auto result = LoadConfig(WriteConfig(), env_);

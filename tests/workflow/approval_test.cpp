@@ -56,8 +56,9 @@ class ApprovalRules : public ::testing::Test {
     return nullptr;
   }
 
-  storage::Flow WaitingFlow(std::string state = "waiting") const {
+  storage::Flow WaitingFlow(std::string state = "waiting", std::string language = {}) const {
     ApprovalState approval;
+    approval.language = std::move(language);
     approval.task = kTask;
     approval.task_name = "Landing";
     approval.contact = kContact;
@@ -259,6 +260,44 @@ TEST_F(ApprovalRules, ClientApprovalAnswersEditsMovesTheTaskAndComments) {
             std::string::npos);
   ASSERT_EQ(plan.flows.size(), 1u);
   EXPECT_EQ(plan.flows[0].state, "approved");
+}
+
+TEST_F(ApprovalRules, TheClientsLanguageIsKeptWithTheRequestAndTheStaffChatReadsTheDefault) {
+  ContactFacts contact;
+  contact.id = kContact;
+  contact.name = "Emma";
+  contact.telegram_chat_id = kChat;
+  contact.language = "En";
+  auto request = DecideApprovalRequest(
+      Event(kEventTaskStatusChanged, {{"task", "42"}, {"status", "106"}}, kNonce),
+      TaskFacts{kTask, "Landing", kContact, Awaiting()}, contact, context_);
+  ASSERT_TRUE(request) << request.error().ToString();
+  const json message = json::parse(request->effects[0].payload);
+  EXPECT_NE(message["text"].get<std::string>().find("Please review the result"), std::string::npos);
+  EXPECT_EQ(message["reply_markup"]["inline_keyboard"][0][0]["text"], "Approve");
+  EXPECT_EQ(ParseApprovalState(request->flows[0].data)->language, "en");
+  // The task comment is the staff's.
+  EXPECT_NE(
+      json::parse(request->effects[1].payload)["description"].get<std::string>().find("погодження"),
+      std::string::npos);
+
+  const std::string approve =
+      MakeApprovalCallbackData(Key(), kTask, kNonce, ApprovalChoice::kApprove);
+  const auto by_client = Decide(Press(approve), WaitingFlow("waiting", "en"), Awaiting());
+  EXPECT_EQ(json::parse(FindEffect(by_client, kEffectTelegramAnswerCallback)->payload)["text"],
+            "Thank you, the result is approved.");
+  EXPECT_NE(json::parse(FindEffect(by_client, kEffectTelegramEdit)->payload)["text"]
+                .get<std::string>()
+                .find("Approved by"),
+            std::string::npos);
+  // A stale press from the client's chat is refused in English too.
+  const auto stale = Decide(Press(approve), WaitingFlow("approved", "en"), Awaiting());
+  EXPECT_EQ(json::parse(stale.effects.at(0).payload)["text"], "This button is no longer active.");
+  // In the staff chat the decision reads in the default language.
+  const auto by_staff = Decide(Press(approve, config_.telegram.staff_chat_id),
+                               WaitingFlow("waiting", "en"), Awaiting());
+  EXPECT_EQ(json::parse(FindEffect(by_staff, kEffectTelegramAnswerCallback)->payload)["text"],
+            "Дякуємо, результат погоджено.");
 }
 
 TEST_F(ApprovalRules, ClientReworkWaitsForTheNextMessageInThatChat) {

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "workflow/rule_support.h"
+
 namespace planfix_flow::workflow {
 namespace {
 
@@ -167,6 +169,42 @@ TEST_F(BriefRules, SendingToABoundChatMessagesCommentsMovesTheStatusAndSetsTheDe
   EXPECT_EQ(plan->flows[1].key, "brief.contact:7");
   // Idempotency keys are per event, so a replayed event adds no second message.
   EXPECT_EQ(plan->effects[0].idempotency_key, "event:9:brief");
+}
+
+TEST_F(BriefRules, TheClientsLanguageChoosesTheMessagesAndStaysWithTheBrief) {
+  ContactFacts contact{7, "Emma", "", {}, 5001};
+  contact.language = " EN ";
+  auto plan = DecideBriefSend(Event("brief.send", {{"task", 42}}), TaskFacts{42, "L", 7}, contact,
+                              context_, kFridayNoon);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  const std::string text = json::parse(plan->effects[0].payload)["text"];
+  EXPECT_NE(text.find("Hello, Emma!"), std::string::npos) << text;
+  // The comment is for the staff: the default language.
+  const std::string comment = json::parse(plan->effects[1].payload)["description"];
+  EXPECT_NE(comment.find("надіслано запит"), std::string::npos) << comment;
+  auto state = ParseBriefState(plan->flows[0].data);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->language, "en");
+
+  // The reminder reads the language from the stored brief, not from Planfix.
+  storage::Flow flow = SentFlow();
+  flow.data = plan->flows[0].data;
+  auto reminder = DecideBriefReminder(Event(kEventBriefReminder, {{"task", 42}, {"number", 1}}),
+                                      flow, context_, kFridayNoon + hours(96));
+  ASSERT_TRUE(reminder) << reminder.error().ToString();
+  const std::string reminded = json::parse(reminder->effects[0].payload)["text"];
+  EXPECT_NE(reminded.find("you have not filled in the Google form"), std::string::npos) << reminded;
+}
+
+TEST_F(BriefRules, ClientLanguageIsTrimmedLowercasedCutAtTheRegionAndConfiguredOnly) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"en", "en"},         {" EN\t", "en"}, {"en-GB", "en"}, {"en_US", "en"},
+      {"UK", "uk"},         {"", "uk"},      {"   ", "uk"},   {"de", "uk"},
+      {"Українська", "uk"}, {"eng", "uk"},   {"-en", "uk"}};
+  for (const auto& [value, language] : cases)
+    EXPECT_EQ(detail::ClientLanguage(context_, value), language) << "\"" << value << "\"";
+  config_.templates.languages = {"uk"};
+  EXPECT_EQ(detail::ClientLanguage(context_, "en"), "uk");
 }
 
 TEST_F(BriefRules, WithNoRemindersConfiguredTheDeadlineEscalatesDirectly) {

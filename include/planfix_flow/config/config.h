@@ -121,6 +121,9 @@ struct StageNotice {
   std::int64_t status = 0;
   std::string name;                             // the stage as the client reads it
   std::string template_name = "stage_changed";  // a Telegram template with stage_name
+  // The stage in a client's language other than the default (language -> name); `name` is
+  // used for the others and in task comments.
+  std::map<std::string, std::string> names;
 };
 
 enum class TelegramMode { kWebhook, kPolling };

@@ -67,6 +67,7 @@ struct ApprovalState {
   std::optional<std::int64_t> chat;
   std::int64_t nonce = 0;
   std::string decided_by;  // set once decided
+  std::string language;    // of the client's messages (detail::ClientLanguage); empty: default
 };
 std::string ToJson(const ApprovalState& state);
 core::Result<ApprovalState> ParseApprovalState(std::string_view json);

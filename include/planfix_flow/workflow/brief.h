@@ -82,7 +82,8 @@ struct BriefState {
   std::string bind_token;
   std::optional<core::TimePoint> sent_at;
   std::optional<core::TimePoint> deadline;
-  int reminders = 0;  // reminders sent so far
+  int reminders = 0;     // reminders sent so far
+  std::string language;  // of the client's messages (detail::ClientLanguage); empty: default
 };
 std::string ToJson(const BriefState& state);
 core::Result<BriefState> ParseBriefState(std::string_view json);

@@ -47,6 +47,9 @@ struct ContactFacts {
   // The bound Telegram chat: the configured contact field, else the system telegramId.
   std::optional<std::int64_t> telegram_chat_id;
   std::string telegram_username;  // the contact's Telegram field (username or t.me link)
+  // The contact's language field (planfix.contact_fields.language) as Planfix holds it;
+  // empty when the field is empty or not configured. detail::ClientLanguage interprets it.
+  std::string language;
 };
 
 // Reads current facts from the outside world (Planfix and the flow store). Errors
