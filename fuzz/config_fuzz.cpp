@@ -20,6 +20,8 @@ const config::Environment& Secrets() {
       {std::string(config::kEnvPlanfixWebhookSecret), "SECRET-planfix-webhook-3b4a"},
       {std::string(config::kEnvGoogleWebhookSecret), "SECRET-google-webhook-c81f"},
       {std::string(config::kEnvAdminToken), "SECRET-admin-token-e6a9"},
+      {std::string(config::kEnvSigningKey), "SECRET-signing-key-0d6b-0123456789abcdef"},
+      {std::string(config::kEnvSigningKeyPrevious), "SECRET-signing-previous-41c2-0123456789"},
   };
   return env;
 }

@@ -84,8 +84,10 @@ class WorkflowFacts final : public workflow::FactSource {
 
   Result<workflow::ContactFacts> GetContact(std::int64_t id) override {
     const auto chat_field = config_.planfix.contact_fields.telegram_chat_id;
+    const auto language_field = config_.planfix.contact_fields.language;
     std::vector<long long> fields;
     if (chat_field > 0) fields.push_back(chat_field);
+    if (language_field > 0) fields.push_back(language_field);
     auto contact = planfix_.GetContact(std::to_string(id), fields);
     if (!contact) return Fail(contact.error());
     workflow::ContactFacts facts;
@@ -97,6 +99,9 @@ class WorkflowFacts final : public workflow::FactSource {
     for (const auto& phone : contact->phones) facts.phones.push_back(phone.number);
     for (const auto& field : contact->custom_fields) {
       if (field.field_id == chat_field) facts.telegram_chat_id = ParseChatId(field.value);
+      // A line or list field: Planfix gives its text (anything else is no language).
+      if (language_field > 0 && field.field_id == language_field && field.value.is_string())
+        facts.language = field.value.get<std::string>();
     }
     if (!facts.telegram_chat_id) facts.telegram_chat_id = ParseChatId(json(contact->telegram_id));
     facts.telegram_username = contact->telegram;
@@ -411,11 +416,13 @@ struct App::Impl {
           "telegram.staff_chat_id = {} in the config\"",
           config.telegram.staff_chat_id, staff_chat.load(), staff_chat.load());
     }
+    signing = OpenSigningKeys();
     if (options.make_handler) {
       handler = options.make_handler();
     } else {
       handler = std::make_unique<workflow::Workflow>(
-          workflow::RuleContext{&config, templates.get(), &calendar, &staff_chat}, facts);
+          workflow::RuleContext{&config, templates.get(), &calendar, &*signing, &staff_chat},
+          facts);
     }
 
     // An event whose facts cannot be read (Planfix down) waits out an outage like a job does.
@@ -453,6 +460,30 @@ struct App::Impl {
       poller_options.poll_timeout = std::chrono::seconds(config.telegram.polling_timeout_seconds);
       poller = std::make_unique<TelegramPoller>(telegram, *database, clock, poller_options);
     }
+  }
+
+  // The signing keys. The previous key verifies for signing.previous_key_grace_days from the
+  // moment this database first saw the current key, a fact recorded once (flow
+  // "signing.key:<fingerprint>"), so restarts do not stretch the grace period and an operator
+  // need not work out a date.
+  workflow::SigningKeys OpenSigningKeys() {
+    const auto& secrets = config.secrets;
+    const workflow::SigningKeys current(secrets.signing_key);
+    const storage::Flow first = database->EnsureFlow(
+        storage::FlowChange{"signing.key:" + current.fingerprint(), "signing.key", std::nullopt,
+                            std::nullopt, "in_use", "{}"},
+        clock.Now());
+    std::optional<core::TimePoint> until;
+    std::string previous = "none";
+    if (!secrets.signing_key_previous.empty()) {
+      until = first.created_at + std::chrono::days(config.signing.previous_key_grace_days);
+      previous = fmt::format("{} until {}", clock.Now() < *until ? "accepted" : "expired",
+                             storage::FormatTime(*until));
+    }
+    core::Logger("app")->info("outcome=signing_keys key={} first_used={} previous=\"{}\"",
+                              current.fingerprint(), storage::FormatTime(first.created_at),
+                              previous);
+    return workflow::SigningKeys(secrets.signing_key, secrets.signing_key_previous, until);
   }
 
   static TelegramSetupOptions TelegramSetupOptionsFor(const config::Config& config) {
@@ -613,6 +644,7 @@ struct App::Impl {
   WorkflowFacts facts;
 
   std::unique_ptr<storage::Database> database;
+  std::optional<workflow::SigningKeys> signing;   // set by Open
   std::unique_ptr<engine::EventHandler> handler;  // the workflow, unless options replace it
   std::unique_ptr<engine::EventProcessor> processor;
   std::unique_ptr<engine::EffectExecutor> executor;

@@ -107,6 +107,7 @@ SandboxWorld::SandboxWorld(core::FakeClock& clock, std::filesystem::path dir)
   planfix.DefineTaskField({task_fields.payment_received, "Оплату отримано", 7});
   planfix.DefineTaskField({task_fields.access_granted, "Доступи надано", 7});
   planfix.DefineContactField({config.planfix.contact_fields.telegram_chat_id, "Telegram chat", 0});
+  planfix.DefineContactField({config.planfix.contact_fields.language, "Мова", 0});
   planfix.DefineContactField({config.brief.answers.at(0).field_id, "Очікування від проєкту", 2});
   planfix.DefineContactField({config.brief.answers.at(1).field_id, "Підрядники", 2});
   planfix.DefineContactField({config.brief.answers.at(2).field_id,
@@ -146,10 +147,12 @@ http::HttpClient& SandboxWorld::http() { return *http_; }
 
 SandboxClient SandboxWorld::AddClient(const std::string& name, const std::string& email,
                                       const std::string& phone, std::optional<std::int64_t> chat,
-                                      std::int64_t telegram_user_if_unbound) {
+                                      std::int64_t telegram_user_if_unbound,
+                                      const std::string& language) {
   sandbox::FakeContact contact;
   contact.name = name;
   contact.email = email;
+  if (!language.empty()) contact.custom_fields[config.planfix.contact_fields.language] = language;
   if (!phone.empty()) contact.phones.push_back({phone, 1});
   if (chat) {
     contact.custom_fields[config.planfix.contact_fields.telegram_chat_id] = std::to_string(*chat);

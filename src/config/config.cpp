@@ -176,9 +176,9 @@ Config DefaultSandboxConfig() {
       {"Доступи до акаунтів", 403, FieldType::kSetOfValues},
   };
   config.brief.phone_question = "Ваш номер телефону";
-  config.stages = {{110, "Дизайн", "stage_changed"},
-                   {111, "Розробка", "stage_changed"},
-                   {109, "Роботу завершено", "stage_changed"}};
+  config.stages = {{110, "Дизайн", "stage_changed", {{"en", "Design"}}},
+                   {111, "Розробка", "stage_changed", {{"en", "Development"}}},
+                   {109, "Роботу завершено", "stage_changed", {{"en", "Work completed"}}}};
   config.templates.dir = std::string(PLANFIX_FLOW_SOURCE_DIR) + "/templates";
   config.limits.backoff_base_seconds = 1;
   config.limits.backoff_max_seconds = 10;
@@ -190,6 +190,7 @@ Config DefaultSandboxConfig() {
   secrets.planfix_webhook_secret = "sandbox-planfix-webhook-secret";
   secrets.google_webhook_secret = "sandbox-google-webhook-secret";
   secrets.admin_token = "sandbox-admin-token-0123456789";
+  secrets.signing_key = "sandbox-signing-key-0123456789abcdef";
   // No key file: the sandbox's token endpoint accepts the sandbox's own key, which the demo
   // writes and sets here; ValidateConfig reports it until then.
   return config;
@@ -227,9 +228,14 @@ std::string Summarize(const Config& config, const templates::TemplateSet* templa
       {kEnvGoogleWebhookSecret, &secrets.google_webhook_secret},
       {kEnvGoogleSaKeyFile, &secrets.google_sa_key_file},
       {kEnvAdminToken, &secrets.admin_token},
+      {kEnvSigningKey, &secrets.signing_key},
+      {kEnvSigningKeyPrevious, &secrets.signing_key_previous},
   };
   for (const auto& [name, value] : all) {
-    out << fmt::format("    {:<38} {}\n", name, SetOrMissing(*value));
+    // The previous signing key is set only during a rotation: its absence is no gap.
+    const bool optional = name == kEnvSigningKeyPrevious;
+    out << fmt::format("    {:<38} {}\n", name,
+                       optional && value->empty() ? "not set" : SetOrMissing(*value));
   }
   return out.str();
 }

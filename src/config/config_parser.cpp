@@ -422,6 +422,14 @@ void ReadStages(Reader& reader, const Section& root, std::vector<StageNotice>& s
     reader.Int(element, "status", Need::kRequired, stage.status);
     reader.String(element, "name", Need::kRequired, stage.name);
     reader.String(element, "template", Need::kOptional, stage.template_name);
+    const Section names = reader.Table(element, "names", Need::kOptional);
+    if (names.table != nullptr) {
+      for (auto&& [language, node] : *names.table) {
+        std::string name;
+        reader.String(names, language.str(), Need::kOptional, name);
+        stage.names[std::string(language.str())] = std::move(name);
+      }
+    }
     stages.push_back(std::move(stage));
   }
 }
@@ -553,6 +561,11 @@ void ReadLimits(Reader& reader, const Section& root, LimitsConfig& limits) {
   reader.Int(section, "backoff_max_seconds", Need::kOptional, limits.backoff_max_seconds);
 }
 
+void ReadSigning(Reader& reader, const Section& root, SigningConfig& signing) {
+  const Section section = reader.Table(root, "signing", Need::kOptional);
+  reader.Int(section, "previous_key_grace_days", Need::kOptional, signing.previous_key_grace_days);
+}
+
 void ReadLogging(Reader& reader, const Section& root, LoggingConfig& logging) {
   const Section section = reader.Table(root, "logging", Need::kOptional);
   reader.String(section, "level", Need::kOptional, logging.level);
@@ -596,6 +609,7 @@ ConfigLoadResult ParseConfigNamed(std::string_view toml_text, const fs::path& ba
   ReadCalendar(reader, top, config.calendar);
   ReadTemplates(reader, top, config.templates);
   ReadLimits(reader, top, config.limits);
+  ReadSigning(reader, top, config.signing);
   ReadLogging(reader, top, config.logging);
   reader.ReportUnknownKeys(root);
 
@@ -610,6 +624,8 @@ ConfigLoadResult ParseConfigNamed(std::string_view toml_text, const fs::path& ba
   secrets.google_webhook_secret = Lookup(env, kEnvGoogleWebhookSecret);
   secrets.google_sa_key_file = Resolve(base_dir, Lookup(env, kEnvGoogleSaKeyFile));
   secrets.admin_token = Lookup(env, kEnvAdminToken);
+  secrets.signing_key = Lookup(env, kEnvSigningKey);
+  secrets.signing_key_previous = Lookup(env, kEnvSigningKeyPrevious);
 
   // A key (or section) the parser already complained about holds its default now; judging
   // that default again would only repeat the complaint.

@@ -1,6 +1,8 @@
 // Semantic checks of a Config: ranges, URLs, ids, calendar, secrets and files. Every problem
 // names its key path (or the environment variable); no message ever contains a secret.
 #include <fmt/format.h>
+#include <openssl/crypto.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -432,7 +434,7 @@ void CheckBrief(Checker& check, const BriefConfig& brief) {
 }
 
 void CheckStages(Checker& check, const std::vector<StageNotice>& stages,
-                 const PlanfixStatuses& statuses) {
+                 const PlanfixStatuses& statuses, const std::vector<std::string>& languages) {
   // A status with a rule of its own never reaches the stage messages: its stage would be
   // accepted and silently never sent.
   const std::vector<std::pair<std::int64_t, std::string_view>> own_rules = {
@@ -446,6 +448,13 @@ void CheckStages(Checker& check, const std::vector<StageNotice>& stages,
     const std::string path = fmt::format("stages[{}]", index);
     check.Id(path + ".status", stage.status);
     check.NotEmpty(path + ".name", stage.name);
+    for (const auto& [language, name] : stage.names) {
+      const std::string name_path = fmt::format("{}.names.{}", path, language);
+      if (std::find(languages.begin(), languages.end(), language) == languages.end()) {
+        check.Add(name_path, fmt::format("\"{}\" is not in templates.languages", language));
+      }
+      check.NotEmpty(name_path, name);
+    }
     const auto* spec = templates::FindSpec(stage.template_name);
     if (spec == nullptr || spec->channel != templates::Channel::kTelegram ||
         std::find(spec->variables.begin(), spec->variables.end(), "stage_name") ==
@@ -521,6 +530,53 @@ void CheckLimits(Checker& check, const LimitsConfig& limits) {
               std::max(1, limits.backoff_base_seconds), 86400);
 }
 
+void CheckSigning(Checker& check, const SigningConfig& signing) {
+  check.Range("signing.previous_key_grace_days", signing.previous_key_grace_days, 1, 365);
+}
+
+bool SameSecret(const std::string& a, const std::string& b) {
+  return !a.empty() && a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The signing key (and the previous one) must be the service's alone: whoever holds it can
+// mint brief codes, deep links and approval buttons. Another secret is known elsewhere (the
+// Google one to every editor of the form, the Planfix one to its automations).
+void CheckSigningKeys(Checker& check, const Secrets& secrets) {
+  CheckSecret(check, kEnvSigningKey, secrets.signing_key,
+              "the service's own key for brief codes, deep links and approval buttons; generate "
+              "one with: openssl rand -hex 32",
+              true, 32);
+  CheckSecret(check, kEnvSigningKeyPrevious, secrets.signing_key_previous,
+              "the signing key being rotated out", false, 32);
+  const std::pair<std::string_view, const std::string*> others[] = {
+      {kEnvPlanfixToken, &secrets.planfix_token},
+      {kEnvTelegramBotToken, &secrets.telegram_bot_token},
+      {kEnvTelegramWebhookSecret, &secrets.telegram_webhook_secret},
+      {kEnvPlanfixWebhookSecret, &secrets.planfix_webhook_secret},
+      {kEnvGoogleWebhookSecret, &secrets.google_webhook_secret},
+      {kEnvAdminToken, &secrets.admin_token},
+  };
+  for (const auto& [name, key] :
+       {std::pair{kEnvSigningKey, &secrets.signing_key},
+        std::pair{kEnvSigningKeyPrevious, &secrets.signing_key_previous}}) {
+    for (const auto& [other, value] : others) {
+      if (!SameSecret(*key, *value)) continue;
+      check.Add(std::string(name),
+                fmt::format("must not be the same as {}{}", other,
+                            other == kEnvGoogleWebhookSecret
+                                ? ": that one is in the form's Apps Script properties, which "
+                                  "every editor of the form can read"
+                                : ": the signing key must be the service's alone"));
+    }
+  }
+  if (SameSecret(secrets.signing_key, secrets.signing_key_previous)) {
+    check.Add(std::string(kEnvSigningKeyPrevious),
+              fmt::format("is the same as {} (set it to the key being rotated out, or leave it "
+                          "empty)",
+                          kEnvSigningKey));
+  }
+}
+
 void CheckLogging(Checker& check, const LoggingConfig& logging) {
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
   if (kLevels.count(logging.level) == 0) {
@@ -540,6 +596,7 @@ void CheckSecrets(Checker& check, const Config& config) {
   CheckSecret(check, kEnvGoogleWebhookSecret, secrets.google_webhook_secret,
               "the key the Apps Script signs form submissions with", true, 16);
   CheckSecret(check, kEnvAdminToken, secrets.admin_token, "the admin endpoints' token", true, 16);
+  CheckSigningKeys(check, secrets);
   CheckSecret(check, kEnvGoogleSaKeyFile, secrets.google_sa_key_file,
               "the path of the Google service-account key file", true);
   if (!secrets.google_sa_key_file.empty())
@@ -572,10 +629,11 @@ std::vector<Problem> ValidateConfig(const Config& config) {
   CheckTelegram(check, config.telegram);
   CheckGoogle(check, config.google);
   CheckBrief(check, config.brief);
-  CheckStages(check, config.stages, config.planfix.statuses);
+  CheckStages(check, config.stages, config.planfix.statuses, config.templates.languages);
   CheckCalendar(check, config.calendar);
   CheckTemplates(check, config.templates);
   CheckLimits(check, config.limits);
+  CheckSigning(check, config.signing);
   CheckLogging(check, config.logging);
   CheckSecrets(check, config);
   return problems;

@@ -266,6 +266,17 @@ std::int64_t FakeTelegram::SimulateUserMessage(std::int64_t chat_id, std::int64_
 
 std::string FakeTelegram::SimulateUserPress(std::int64_t chat_id, std::int64_t message_id,
                                             const std::string& data, std::int64_t from_user_id) {
+  return Press(chat_id, message_id, data, from_user_id, ButtonCheck::kMustExist);
+}
+
+std::string FakeTelegram::SimulateModifiedClientPress(std::int64_t chat_id, std::int64_t message_id,
+                                                      const std::string& data) {
+  return Press(chat_id, message_id, data, 0, ButtonCheck::kAnyData);
+}
+
+std::string FakeTelegram::Press(std::int64_t chat_id, std::int64_t message_id,
+                                const std::string& data, std::int64_t from_user_id,
+                                ButtonCheck check) {
   std::string query_id;
   {
     std::lock_guard lock(state_mutex_);
@@ -286,7 +297,8 @@ std::string FakeTelegram::SimulateUserPress(std::int64_t chat_id, std::int64_t m
         }
       }
     }
-    if (!found) throw std::invalid_argument("SimulateUserPress: no button with that data");
+    if (!found && check == ButtonCheck::kMustExist)
+      throw std::invalid_argument("SimulateUserPress: no button with that data");
     if (chat.type == "private") from_user_id = chat.id;
     if (from_user_id == 0) from_user_id = 5550001;
     query_id = fmt::format("{}{:06}", options_.bot_id % 1000000 + 4000000, next_callback_++);

@@ -1,6 +1,8 @@
 // Database: the timers and flows part.
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <stdexcept>
+
 #include "planfix_flow/storage/database.h"
 #include "storage/sql_rows.h"
 
@@ -108,6 +110,34 @@ std::optional<Flow> Database::GetFlow(const std::string& key) const {
     if (query.executeStep()) flow = internal::ReadFlow(query);
   });
   return flow;
+}
+
+Flow Database::EnsureFlow(const FlowChange& flow, core::TimePoint now) {
+  if (flow.key.empty() || flow.kind.empty() || flow.state.empty()) {
+    throw std::invalid_argument("storage: a flow needs a key, a kind and a state");
+  }
+  std::optional<Flow> stored;
+  Write([&](SQLite::Database& db) {
+    SQLite::Statement insert(
+        db,
+        "INSERT INTO flows (kind, key, planfix_task, planfix_contact, state, data, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING");
+    insert.bind(1, flow.kind);
+    insert.bind(2, flow.key);
+    internal::BindOptional(insert, 3, flow.task);
+    internal::BindOptional(insert, 4, flow.contact);
+    insert.bind(5, flow.state);
+    insert.bind(6, flow.data.empty() ? std::string("{}") : flow.data);
+    insert.bind(7, ToMillis(now));
+    insert.bind(8, ToMillis(now));
+    insert.exec();
+    SQLite::Statement query(
+        db, std::string("SELECT ") + internal::kFlowColumns + " FROM flows WHERE key = ?");
+    query.bind(1, flow.key);
+    if (query.executeStep()) stored = internal::ReadFlow(query);
+  });
+  if (!stored) throw std::runtime_error("storage: flow " + flow.key + " vanished after insert");
+  return *stored;
 }
 
 std::vector<Flow> Database::FlowsForTask(std::int64_t task, std::size_t limit) const {

@@ -84,13 +84,14 @@ engine::Effect AnswerCallback(const engine::StoredEvent& event, const std::strin
                         EventKey(event, "approval_answer")};
 }
 
-// Answers a press that changes nothing with the neutral text; the reason is the summary.
+// Answers a press that changes nothing with the neutral text (in `language`, the client's when
+// the press is known to come from the client's chat); the reason is the summary.
 Result<engine::Plan> RefusePress(const engine::StoredEvent& event,
                                  const telegram::CallbackQuery& query, const RuleContext& context,
-                                 const std::string& reason) {
+                                 const std::string& reason, std::string_view language = {}) {
   engine::Plan plan;
   if (!query.id.empty()) {
-    auto text = detail::Render(context, "approval_button_inactive", {});
+    auto text = detail::RenderFor(context, language, "approval_button_inactive", {});
     if (!text) return Fail(text.error());
     plan.effects.push_back(AnswerCallback(event, query.id, Trimmed(*text)));
   }
@@ -102,13 +103,6 @@ Result<engine::Plan> RefusePress(const engine::StoredEvent& event,
 }  // namespace
 
 // ---- Callback data ----
-
-std::string ApprovalCallbackKey(const config::Config& config) {
-  const std::string& secret = config.secrets.telegram_webhook_secret.empty()
-                                  ? config.secrets.google_webhook_secret
-                                  : config.secrets.telegram_webhook_secret;
-  return http::HmacSha256(secret, "planfix-flow approval callback key v1");
-}
 
 std::string MakeApprovalCallbackData(std::string_view key, std::int64_t task, std::int64_t nonce,
                                      ApprovalChoice choice) {
@@ -140,6 +134,15 @@ std::optional<ApprovalCallbackRef> VerifyApprovalCallbackData(std::string_view k
       *task, *nonce, parts[2][0] == 'a' ? ApprovalChoice::kApprove : ApprovalChoice::kRework};
 }
 
+std::optional<ApprovalCallbackRef> VerifyApprovalCallbackData(const SigningKeys& keys,
+                                                              core::TimePoint at,
+                                                              std::string_view data) {
+  for (const auto key : keys.Verifying(SigningPurpose::kApproval, at)) {
+    if (auto ref = VerifyApprovalCallbackData(key, data)) return ref;
+  }
+  return std::nullopt;
+}
+
 // ---- State ----
 
 std::string ToJson(const ApprovalState& state) {
@@ -150,6 +153,7 @@ std::string ToJson(const ApprovalState& state) {
            {"nonce", state.nonce}};
   if (state.chat) out["chat"] = *state.chat;
   if (!state.decided_by.empty()) out["decided_by"] = state.decided_by;
+  if (!state.language.empty()) out["language"] = state.language;
   return out.dump();
 }
 
@@ -165,6 +169,7 @@ Result<ApprovalState> ParseApprovalState(std::string_view text) {
   state.client_name = in.value("client_name", "");
   state.chat = OptionalInt(in, "chat");
   state.decided_by = in.value("decided_by", "");
+  state.language = in.value("language", "");
   return state;
 }
 
@@ -186,6 +191,7 @@ Result<engine::Plan> DecideApprovalRequest(const engine::StoredEvent& event, con
     state.contact = contact->id;
     state.client_name = contact->name;
     state.chat = contact->telegram_chat_id;
+    state.language = detail::ClientLanguage(context, contact->language);
   }
   engine::Plan plan;
   if (!state.chat) {
@@ -215,21 +221,21 @@ Result<engine::Plan> DecideApprovalRequest(const engine::StoredEvent& event, con
     return plan;
   }
 
-  auto text = detail::Render(context, "approval_request",
-                             {{"client_name", state.client_name},
-                              {"task_name", state.task_name},
-                              {"stage_name", ""},
-                              {"result_url", ""}});
+  auto text = detail::RenderFor(context, state.language, "approval_request",
+                                {{"client_name", state.client_name},
+                                 {"task_name", state.task_name},
+                                 {"stage_name", ""},
+                                 {"result_url", ""}});
   if (!text) return Fail(text.error());
-  auto approve = detail::Render(context, "approval_button_approve", {});
+  auto approve = detail::RenderFor(context, state.language, "approval_button_approve", {});
   if (!approve) return Fail(approve.error());
-  auto rework = detail::Render(context, "approval_button_rework", {});
+  auto rework = detail::RenderFor(context, state.language, "approval_button_rework", {});
   if (!rework) return Fail(rework.error());
   auto comment =
       detail::Render(context, "comment_approval_requested", {{"client_name", state.client_name}});
   if (!comment) return Fail(comment.error());
 
-  const std::string key = ApprovalCallbackKey(*context.config);
+  const std::string& key = detail::Keys(context).Signing(SigningPurpose::kApproval);
   engine::Effect message =
       detail::ClientMessage(*state.chat, *text, EventKey(event, "approval_request"),
                             detail::ClientReport{state.task, state.contact, state.client_name});
@@ -259,8 +265,12 @@ Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
                                          std::optional<std::int64_t> task_status,
                                          const RuleContext& context) {
   const auto& config = *context.config;
-  const auto ref = VerifyApprovalCallbackData(ApprovalCallbackKey(config), query.data);
-  if (!ref) return RefusePress(event, query, context, "forged or malformed callback data");
+  const auto ref = VerifyApprovalCallbackData(detail::Keys(context), event.received_at, query.data);
+  if (!ref) {
+    return RefusePress(event, query, context,
+                       "callback data not signed by a current key (forged, malformed, or "
+                       "signed with a retired key)");
+  }
   if (!query.message) return RefusePress(event, query, context, "the press has no message");
   if (!flow) {
     return RefusePress(event, query, context,
@@ -269,18 +279,22 @@ Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
   auto parsed = ParseApprovalState(flow->data);
   if (!parsed) return RefusePress(event, query, context, parsed.error().message);
   ApprovalState state = std::move(*parsed);
+  const std::int64_t chat = query.message->chat.id;
+  const bool from_client = state.chat && chat == *state.chat;
+  // Whoever is answered in the client's chat reads the client's language; the staff chat
+  // reads the default one.
+  const std::string language = from_client ? state.language : std::string();
   if (state.task != ref->task || state.nonce != ref->nonce) {
     return RefusePress(event, query, context,
                        fmt::format("stale button: task {} nonce {}, the request has nonce {}",
-                                   ref->task, ref->nonce, state.nonce));
+                                   ref->task, ref->nonce, state.nonce),
+                       language);
   }
   if (flow->state != kWaiting) {
     return RefusePress(
         event, query, context,
-        fmt::format("task {} is no longer waiting (state {})", state.task, flow->state));
+        fmt::format("task {} is no longer waiting (state {})", state.task, flow->state), language);
   }
-  const std::int64_t chat = query.message->chat.id;
-  const bool from_client = state.chat && chat == *state.chat;
   // The staff group may have become a supergroup since the config was written.
   const bool from_staff = config.telegram.staff_chat_id != 0 &&
                           (chat == config.telegram.staff_chat_id || chat == StaffChatId(context));
@@ -292,24 +306,25 @@ Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
   if (task_status != statuses.awaiting_approval) {
     return RefusePress(event, query, context,
                        fmt::format("task {} moved on (status {})", state.task,
-                                   task_status ? std::to_string(*task_status) : "unknown"));
+                                   task_status ? std::to_string(*task_status) : "unknown"),
+                       language);
   }
 
   const bool approved = ref->choice == ApprovalChoice::kApprove;
   const std::string flag = approved ? "1" : "";
   state.decided_by = DisplayName(query.from);
-  auto answer = detail::Render(context, "approval_answer", {{"approved", flag}});
+  auto answer = detail::RenderFor(context, language, "approval_answer", {{"approved", flag}});
   if (!answer) return Fail(answer.error());
-  auto decided = detail::Render(context, "approval_decided",
-                                {{"client_name", state.client_name},
-                                 {"task_name", state.task_name},
-                                 {"approved", flag},
-                                 {"comment", ""}});
+  auto decided = detail::RenderFor(context, language, "approval_decided",
+                                   {{"client_name", state.client_name},
+                                    {"task_name", state.task_name},
+                                    {"approved", flag},
+                                    {"comment", ""}});
   if (!decided) return Fail(decided.error());
-  auto by = detail::Render(context, "approval_decided_by",
-                           {{"approved", flag},
-                            {"decided_by", state.decided_by},
-                            {"ask_for_changes", from_client && !approved ? "1" : ""}});
+  auto by = detail::RenderFor(context, language, "approval_decided_by",
+                              {{"approved", flag},
+                               {"decided_by", state.decided_by},
+                               {"ask_for_changes", from_client && !approved ? "1" : ""}});
   if (!by) return Fail(by.error());
   auto comment = detail::Render(
       context, "comment_approval_decided",
@@ -376,11 +391,11 @@ Result<engine::Plan> DecideReworkMessage(const engine::StoredEvent& event,
   auto comment = detail::Render(context, "comment_approval_rework_message",
                                 {{"client_name", state->client_name}, {"message", text}});
   if (!comment) return Fail(comment.error());
-  auto thanks = detail::Render(context, "approval_decided",
-                               {{"client_name", state->client_name},
-                                {"task_name", state->task_name},
-                                {"approved", ""},
-                                {"comment", Truncate(text, kMaxEchoBytes)}});
+  auto thanks = detail::RenderFor(context, state->language, "approval_decided",
+                                  {{"client_name", state->client_name},
+                                   {"task_name", state->task_name},
+                                   {"approved", ""},
+                                   {"comment", Truncate(text, kMaxEchoBytes)}});
   if (!thanks) return Fail(thanks.error());
   plan.effects.push_back(
       detail::TaskComment(state->task, *comment, EventKey(event, "rework_comment")));

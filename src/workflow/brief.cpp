@@ -31,11 +31,10 @@ constexpr std::size_t kCodeHexChars = 10;
 constexpr std::size_t kTokenHexChars = 16;
 
 // Distinct labels keep a brief code from ever being valid as a bind token and vice versa.
-std::string Mac(std::string_view secret, std::string_view label, std::int64_t task,
+std::string Mac(std::string_view key, std::string_view label, std::int64_t task,
                 std::int64_t contact, std::size_t chars) {
-  return Hex(
-      http::HmacSha256(secret, fmt::format("planfix-flow {} v1:{}:{}", label, task, contact)),
-      chars);
+  return Hex(http::HmacSha256(key, fmt::format("planfix-flow {} v1:{}:{}", label, task, contact)),
+             chars);
 }
 
 std::string ReminderTimerKey(std::int64_t task) {
@@ -81,6 +80,13 @@ engine::FlowChange ContactFlow(const BriefState& state) {
       json{{"task", state.task}}.dump()};
 }
 
+// The state's brief code and form link under the current signing key.
+void MintCode(BriefState& state, const RuleContext& context) {
+  state.code = MakeBriefCode(detail::Keys(context).Signing(SigningPurpose::kBriefCode), state.task,
+                             state.contact);
+  state.form_url = BriefFormUrl(context.config->google, state.code);
+}
+
 detail::ClientReport ReportFor(const BriefState& state) {
   return detail::ClientReport{state.task, state.contact, state.client_name};
 }
@@ -89,13 +95,16 @@ detail::ClientReport ReportFor(const BriefState& state) {
 Result<engine::Plan> SendBrief(const engine::StoredEvent& event, BriefState state,
                                const RuleContext& context, core::TimePoint now, engine::Plan plan) {
   const auto& brief = context.config->brief;
+  // Minted now, with the current key: a brief that waited for its Start across a key
+  // rotation goes out with a code that stays valid.
+  MintCode(state, context);
   const core::TimePoint deadline =
       context.calendar->AddWorkingDays(now, brief.deadline_working_days);
   const std::string deadline_text = context.calendar->FormatLocal(deadline);
-  auto message = detail::Render(context, "brief_request",
-                                {{"client_name", state.client_name},
-                                 {"form_url", state.form_url},
-                                 {"deadline", deadline_text}});
+  auto message = detail::RenderFor(context, state.language, "brief_request",
+                                   {{"client_name", state.client_name},
+                                    {"form_url", state.form_url},
+                                    {"deadline", deadline_text}});
   if (!message) return Fail(message.error());
   auto comment = detail::Render(context, "comment_brief_sent",
                                 {{"client_name", state.client_name},
@@ -179,12 +188,12 @@ std::string DeliveryReason(const std::string& error) {
 
 // ---- Codes ----
 
-std::string MakeBriefCode(std::string_view secret, std::int64_t task, std::int64_t contact) {
+std::string MakeBriefCode(std::string_view key, std::int64_t task, std::int64_t contact) {
   return fmt::format("{}-{}-{}", task, contact,
-                     Mac(secret, "brief code", task, contact, kCodeHexChars));
+                     Mac(key, "brief code", task, contact, kCodeHexChars));
 }
 
-std::optional<BriefCodeRef> VerifyBriefCode(std::string_view secret, std::string_view code) {
+std::optional<BriefCodeRef> VerifyBriefCode(std::string_view key, std::string_view code) {
   const auto first = code.find('-');
   if (first == std::string_view::npos) return std::nullopt;
   const auto second = code.find('-', first + 1);
@@ -193,13 +202,32 @@ std::optional<BriefCodeRef> VerifyBriefCode(std::string_view secret, std::string
   const auto contact = ParsePositive(code.substr(first + 1, second - first - 1));
   const std::string_view mac = code.substr(second + 1);
   if (!task || !contact || mac.size() != kCodeHexChars) return std::nullopt;
-  const std::string expected = Mac(secret, "brief code", *task, *contact, kCodeHexChars);
+  const std::string expected = Mac(key, "brief code", *task, *contact, kCodeHexChars);
   if (CRYPTO_memcmp(expected.data(), mac.data(), kCodeHexChars) != 0) return std::nullopt;
   return BriefCodeRef{*task, *contact};
 }
 
-std::string MakeBindToken(std::string_view secret, std::int64_t task, std::int64_t contact) {
-  return fmt::format("b{}_{}", task, Mac(secret, "bind token", task, contact, kTokenHexChars));
+std::optional<BriefCodeRef> VerifyBriefCode(const SigningKeys& keys, core::TimePoint at,
+                                            std::string_view code) {
+  for (const auto key : keys.Verifying(SigningPurpose::kBriefCode, at)) {
+    if (auto ref = VerifyBriefCode(key, code)) return ref;
+  }
+  return std::nullopt;
+}
+
+std::string MakeBindToken(std::string_view key, std::int64_t task, std::int64_t contact) {
+  return fmt::format("b{}_{}", task, Mac(key, "bind token", task, contact, kTokenHexChars));
+}
+
+bool VerifyBindToken(const SigningKeys& keys, core::TimePoint at, std::string_view token,
+                     std::int64_t task, std::int64_t contact) {
+  for (const auto key : keys.Verifying(SigningPurpose::kDeepLink, at)) {
+    const std::string expected = MakeBindToken(key, task, contact);
+    if (expected.size() == token.size() &&
+        CRYPTO_memcmp(expected.data(), token.data(), expected.size()) == 0)
+      return true;
+  }
+  return false;
 }
 
 std::string BriefFormUrl(const config::GoogleConfig& google, std::string_view code) {
@@ -243,6 +271,7 @@ std::string ToJson(const BriefState& state) {
   if (!state.bind_token.empty()) out["bind_token"] = state.bind_token;
   if (state.sent_at) out["sent_at"] = core::ToUnixSeconds(*state.sent_at);
   if (state.deadline) out["deadline"] = core::ToUnixSeconds(*state.deadline);
+  if (!state.language.empty()) out["language"] = state.language;
   return out.dump();
 }
 
@@ -262,6 +291,7 @@ Result<BriefState> ParseBriefState(std::string_view text) {
   state.sent_at = OptionalTime(in, "sent_at");
   state.deadline = OptionalTime(in, "deadline");
   state.reminders = static_cast<int>(OptionalInt(in, "reminders").value_or(0));
+  state.language = in.value("language", "");
   return state;
 }
 
@@ -278,20 +308,20 @@ Result<engine::Plan> DecideBriefSend(const engine::StoredEvent& event, const Tas
     plan.summary = fmt::format("brief for task {} not sent: the task has no client", task.number);
     return plan;
   }
-  const std::string& secret = context.config->secrets.google_webhook_secret;
   BriefState state;
   state.task = task.number;
   state.task_name = task.name;
   state.contact = contact->id;
   state.client_name = contact->name;
   state.chat_id = contact->telegram_chat_id;
-  state.code = MakeBriefCode(secret, task.number, contact->id);
-  state.form_url = BriefFormUrl(context.config->google, state.code);
+  state.language = detail::ClientLanguage(context, contact->language);
+  MintCode(state, context);
   if (state.chat_id) return SendBrief(event, std::move(state), context, now, std::move(plan));
 
   // No chat yet: the PM passes the client a deep link; the client's Start binds the chat and
   // sends this brief (DecideBriefBind).
-  state.bind_token = MakeBindToken(secret, task.number, contact->id);
+  state.bind_token = MakeBindToken(detail::Keys(context).Signing(SigningPurpose::kDeepLink),
+                                   task.number, contact->id);
   const std::string deep_link = fmt::format(
       "https://t.me/{}?start={}", context.config->telegram.bot_username, state.bind_token);
   auto comment = detail::Render(context, "brief_bind_link",
@@ -503,7 +533,9 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
 
   const auto chat = match.contact.telegram_chat_id ? match.contact.telegram_chat_id : brief.chat_id;
   if (chat) {
-    auto thanks = detail::Render(context, "brief_received", {{"client_name", brief.client_name}});
+    auto thanks =
+        detail::RenderFor(context, detail::ClientLanguage(context, match.contact.language),
+                          "brief_received", {{"client_name", brief.client_name}});
     if (!thanks) return Fail(thanks.error());
     plan.effects.push_back(
         detail::ClientMessage(*chat, *thanks, EventKey(event, "client"), ReportFor(brief)));
@@ -652,9 +684,11 @@ Result<engine::Plan> DecideBriefReminder(const engine::StoredEvent& event,
         SetTimer(EscalationTimerKey(*task), kEventBriefEscalate, next, json{{"task", *task}}));
     next_text = context.calendar->FormatLocal(next);
   }
+  // The link again, minted with the current key (the first may predate a key rotation).
+  MintCode(*state, context);
   auto message =
-      detail::Render(context, "brief_reminder",
-                     {{"client_name", state->client_name}, {"form_url", state->form_url}});
+      detail::RenderFor(context, state->language, "brief_reminder",
+                        {{"client_name", state->client_name}, {"form_url", state->form_url}});
   if (!message) return Fail(message.error());
   auto comment = detail::Render(context, "comment_brief_reminder_sent",
                                 {{"client_name", state->client_name},

@@ -75,7 +75,8 @@ core::Status TellClient(const engine::StoredEvent& event, const TaskFacts& task,
   const std::string client_name = client ? client->name : std::string();
   Result<std::string> comment = std::string();
   if (client && client->telegram_chat_id) {
-    auto message = detail::Render(context, message_template, message_values);
+    auto message = detail::RenderFor(context, detail::ClientLanguage(context, client->language),
+                                     message_template, message_values);
     if (!message) return Fail(message.error());
     plan.effects.push_back(
         detail::ClientMessage(*client->telegram_chat_id, *message, EventKey(event, "client"),
@@ -322,9 +323,15 @@ Result<engine::Plan> DecideStage(const engine::StoredEvent& event, const TaskFac
     return plan;
   }
   const std::string client_name = client ? client->name : std::string();
+  // The stage as the client reads it (names.<language>); the comment keeps the staff's name.
+  std::string client_stage = stage.name;
+  if (client) {
+    const auto named = stage.names.find(detail::ClientLanguage(context, client->language));
+    if (named != stage.names.end()) client_stage = named->second;
+  }
   auto told = TellClient(
       event, task, client, stage.template_name,
-      {{"client_name", client_name}, {"task_name", task.name}, {"stage_name", stage.name}},
+      {{"client_name", client_name}, {"task_name", task.name}, {"stage_name", client_stage}},
       {{"client_name", client_name}, {"stage_name", stage.name}, {"message_kind", ""}}, context,
       plan);
   if (!told) return Fail(told.error());

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace planfix_flow::workflow::detail {
 
@@ -74,9 +75,38 @@ std::string EventKey(const engine::StoredEvent& event, std::string_view purpose)
   return fmt::format("event:{}:{}", event.id, purpose);
 }
 
+const SigningKeys& Keys(const RuleContext& context) {
+  if (context.signing == nullptr) throw std::logic_error("the rule context has no signing keys");
+  return *context.signing;
+}
+
 Result<std::string> Render(const RuleContext& context, std::string_view name,
                            const templates::Values& values) {
   return context.templates->Render(name, context.config->templates.default_language, values);
+}
+
+std::string ClientLanguage(const RuleContext& context, std::string_view field_value) {
+  const auto& templates = context.config->templates;
+  constexpr std::string_view kSpace = " \t\r\n";
+  const auto first = field_value.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return templates.default_language;
+  field_value = field_value.substr(first, field_value.find_last_not_of(kSpace) - first + 1);
+  field_value = field_value.substr(0, field_value.find_first_of("-_"));
+  std::string code(field_value);
+  for (char& c : code) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  const bool known = std::find(templates.languages.begin(), templates.languages.end(), code) !=
+                     templates.languages.end();
+  return known ? code : templates.default_language;
+}
+
+Result<std::string> RenderFor(const RuleContext& context, std::string_view language,
+                              std::string_view name, const templates::Values& values) {
+  return context.templates->Render(
+      name,
+      language.empty() ? std::string_view(context.config->templates.default_language) : language,
+      values);
 }
 
 engine::Effect StaffMessage(const RuleContext& context, const std::string& text,

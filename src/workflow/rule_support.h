@@ -35,9 +35,22 @@ std::optional<std::int64_t> OptionalInt(const nlohmann::json& object, const char
 // The idempotency key of one effect of an event's plan: "event:<id>:<purpose>".
 std::string EventKey(const engine::StoredEvent& event, std::string_view purpose);
 
-// Renders a template in the default language.
+// The context's signing keys; throws std::logic_error when the context has none (a wiring
+// bug: nothing may be signed or verified without them).
+const SigningKeys& Keys(const RuleContext& context);
+
+// Renders a template in the default language: for staff messages and task comments.
 core::Result<std::string> Render(const RuleContext& context, std::string_view name,
                                  const templates::Values& values);
+
+// The language of a client's messages from the contact's language field: trimmed, lowercased
+// and cut at a region ("EN", " en ", "en-GB" are "en"); a value that is not one of
+// templates.languages (empty, "Українська", "de") gives templates.default_language.
+std::string ClientLanguage(const RuleContext& context, std::string_view field_value);
+
+// Renders a client message in `language` (a result of ClientLanguage; empty: the default).
+core::Result<std::string> RenderFor(const RuleContext& context, std::string_view language,
+                                    std::string_view name, const templates::Values& values);
 
 // A message to the staff chat.
 engine::Effect StaffMessage(const RuleContext& context, const std::string& text,

@@ -323,6 +323,11 @@ Result<engine::Plan> Workflow::HandleTelegramUpdate(const engine::StoredEvent& e
   auto state = ParseBriefState(brief->data);
   if (!state) return Fail(state.error());
   if (state->bind_token != token) return Ignore(event, "token of an earlier press");
+  // The stored token is checked again under today's keys: one minted with a key since
+  // retired (past its grace period) no longer binds.
+  if (!VerifyBindToken(detail::Keys(context_), event.received_at, token, state->task,
+                       state->contact))
+    return Ignore(event, "token signed with a retired key");
   return DecideBriefBind(event, *state, update->message->chat.id, context_, now);
 }
 
@@ -337,7 +342,7 @@ Result<engine::Plan> Workflow::HandleFormSubmitted(const engine::StoredEvent& ev
   std::optional<std::int64_t> task;
   std::optional<std::int64_t> contact;
   if (auto ref =
-          VerifyBriefCode(context_.config->secrets.google_webhook_secret, submission->brief_code)) {
+          VerifyBriefCode(detail::Keys(context_), event.received_at, submission->brief_code)) {
     task = ref->task;
     contact = ref->contact;
     match.matched_by = "code";
@@ -523,7 +528,7 @@ Result<engine::Plan> Workflow::HandleApprovalPress(const engine::StoredEvent& ev
   std::optional<storage::Flow> flow;
   std::optional<std::int64_t> status;
   if (const auto ref =
-          VerifyApprovalCallbackData(ApprovalCallbackKey(*context_.config), query.data)) {
+          VerifyApprovalCallbackData(detail::Keys(context_), event.received_at, query.data)) {
     flow = facts_.GetFlow(ApprovalFlowKey(ref->task));
     // The current status decides whether the button still means anything; only a press
     // that could be accepted costs a Planfix read.

@@ -93,6 +93,9 @@ class BriefFlow : public ::testing::Test {
   std::optional<storage::Timer> ReminderTimer(std::int64_t task) {
     return app_->database().GetTimer(fmt::format("brief.reminder:task:{}", task));
   }
+  workflow::SigningKeys SigningKeys() const {
+    return workflow::SigningKeys(world_->config.secrets.signing_key);
+  }
   std::int64_t Field(std::size_t answer) const {
     return world_->config.brief.answers.at(answer).field_id;
   }
@@ -140,7 +143,7 @@ TEST_F(BriefFlow, ButtonSendsTheBriefOnceCommentsAndSetsTheDeadlineTwoWorkingDay
   EXPECT_TRUE(Contains(sent[0].text, "Добрий день, Олена!")) << sent[0].text;
   EXPECT_TRUE(Contains(sent[0].text, "25.11.2026 10:00")) << sent[0].text;  // Wednesday
   const std::string code = world_->BriefCodeSentTo(5001);
-  const auto ref = workflow::VerifyBriefCode(world_->config.secrets.google_webhook_secret, code);
+  const auto ref = workflow::VerifyBriefCode(SigningKeys(), clock_->Now(), code);
   ASSERT_TRUE(ref) << code;
   EXPECT_EQ(ref->task, client.task);
   EXPECT_EQ(ref->contact, client.contact);
@@ -321,10 +324,9 @@ TEST_F(BriefFlow, AClientWithoutTelegramBindsThroughTheDeepLinkAndGetsTheWaiting
   const auto messages = Messages(7007);
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_TRUE(Contains(messages[0].text, "Андрій")) << messages[0].text;
-  EXPECT_EQ(workflow::VerifyBriefCode(world_->config.secrets.google_webhook_secret,
-                                      world_->BriefCodeSentTo(7007))
-                ->task,
-            client.task);
+  EXPECT_EQ(
+      workflow::VerifyBriefCode(SigningKeys(), clock_->Now(), world_->BriefCodeSentTo(7007))->task,
+      client.task);
   EXPECT_EQ(ReminderTimer(client.task)->due_at, kMonday10 + hours(2) + hours(48));
 
   // Pressing Start again does not send the brief twice.

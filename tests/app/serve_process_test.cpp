@@ -37,6 +37,7 @@ constexpr const char* kPlanfixToken = "proc-pf-token-s3cr3t-aaaa";
 constexpr const char* kPlanfixWebhookSecret = "proc-pf-webhook-s3cr3t-bbbb";
 constexpr const char* kGoogleSecret = "proc-google-s3cr3t-cccc";
 constexpr const char* kAdminToken = "proc-admin-s3cr3t-dddd";
+constexpr const char* kSigningKey = "proc-signing-key-s3cr3t-eeeeeeeeeeeeeeee";
 constexpr std::int64_t kUser = 7012345678;
 
 class ServeProcess : public ::testing::TestWithParam<int> {
@@ -70,6 +71,7 @@ class ServeProcess : public ::testing::TestWithParam<int> {
         {std::string(config::kEnvGoogleWebhookSecret), kGoogleSecret},
         {std::string(config::kEnvGoogleSaKeyFile), key_file_.string()},
         {std::string(config::kEnvAdminToken), kAdminToken},
+        {std::string(config::kEnvSigningKey), kSigningKey},
     };
   }
 

@@ -35,6 +35,7 @@ constexpr const char* kTelegramSecret = "tg-webhook-s3cr3t-cccccccc";
 constexpr const char* kPlanfixWebhookSecret = "pf-webhook-s3cr3t-dddddddd";
 constexpr const char* kGoogleSecret = "google-webhook-s3cr3t-eeeeeeee";
 constexpr const char* kAdminToken = "admin-token-s3cr3t-ffffffff";
+constexpr const char* kSigningKey = "signing-key-s3cr3t-gggggggggggggggggggg";
 
 std::string ReadText(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -84,6 +85,7 @@ class ConfigTest : public testing::Test {
         {std::string(kEnvGoogleWebhookSecret), kGoogleSecret},
         {std::string(kEnvGoogleSaKeyFile), key_file_.string()},
         {std::string(kEnvAdminToken), kAdminToken},
+        {std::string(kEnvSigningKey), kSigningKey},
     };
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -152,10 +154,10 @@ TEST_F(ConfigTest, ExampleConfigWithoutSecretsNamesEveryMissingVariable) {
   const std::string all = AllProblems(result);
   for (std::string_view name :
        {kEnvPlanfixToken, kEnvTelegramBotToken, kEnvTelegramWebhookSecret, kEnvPlanfixWebhookSecret,
-        kEnvGoogleWebhookSecret, kEnvGoogleSaKeyFile, kEnvAdminToken}) {
+        kEnvGoogleWebhookSecret, kEnvGoogleSaKeyFile, kEnvAdminToken, kEnvSigningKey}) {
     EXPECT_TRUE(Contains(all, std::string(name) + ": is not set")) << name << "\n" << all;
   }
-  EXPECT_EQ(result.problems.size(), 7u) << all;
+  EXPECT_EQ(result.problems.size(), 8u) << all;
 }
 
 TEST_F(ConfigTest, BrokenConfigNamesEachProblemWithItsKeyPath) {
@@ -321,6 +323,108 @@ TEST_F(ConfigTest, RejectsABadTelegramWebhookSecretWithoutEchoingIt) {
   EXPECT_TRUE(Contains(all, "PLANFIX_FLOW_TELEGRAM_WEBHOOK_SECRET: must be 1-256 characters"))
       << all;
   EXPECT_FALSE(Contains(all, "s3cr3t")) << all;
+}
+
+TEST_F(ConfigTest, TheSigningKeyIsLongAndTheServicesAloneAndNeverEchoed) {
+  env_[std::string(kEnvSigningKey)] = "short-s3cr3t";
+  auto result = LoadConfig(WriteConfig(), env_);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(Contains(AllProblems(result),
+                       "PLANFIX_FLOW_SIGNING_KEY: is too short (at least 32 characters)"))
+      << AllProblems(result);
+
+  // The Google secret is in the Apps Script's properties, readable by every form editor.
+  const std::string shared = "shared-s3cr3t-0123456789abcdef0123456789";
+  env_[std::string(kEnvGoogleWebhookSecret)] = shared;
+  env_[std::string(kEnvSigningKey)] = shared;
+  result = LoadConfig(WriteConfig(), env_);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(Contains(AllProblems(result),
+                       "PLANFIX_FLOW_SIGNING_KEY: must not be the same as "
+                       "PLANFIX_FLOW_GOOGLE_WEBHOOK_SECRET: that one is in the form's Apps "
+                       "Script properties"))
+      << AllProblems(result);
+  EXPECT_EQ(result.problems.size(), 1u) << AllProblems(result);
+
+  // The previous key: optional, as strong, not the current one, nor another secret.
+  env_[std::string(kEnvGoogleWebhookSecret)] = kGoogleSecret;
+  env_[std::string(kEnvSigningKey)] = kSigningKey;
+  env_[std::string(kEnvSigningKeyPrevious)] = kSigningKey;
+  result = LoadConfig(WriteConfig(), env_);
+  EXPECT_TRUE(
+      Contains(AllProblems(result),
+               "PLANFIX_FLOW_SIGNING_KEY_PREVIOUS: is the same as PLANFIX_FLOW_SIGNING_KEY"))
+      << AllProblems(result);
+  env_[std::string(kEnvSigningKeyPrevious)] = "prev-s3cr3t";
+  result = LoadConfig(WriteConfig(), env_);
+  EXPECT_TRUE(Contains(AllProblems(result), "PLANFIX_FLOW_SIGNING_KEY_PREVIOUS: is too short"))
+      << AllProblems(result);
+  const std::string admin = "admin-s3cr3t-0123456789abcdef0123456789";
+  env_[std::string(kEnvAdminToken)] = admin;
+  env_[std::string(kEnvSigningKeyPrevious)] = admin;
+  result = LoadConfig(WriteConfig(), env_);
+  EXPECT_TRUE(Contains(AllProblems(result),
+                       "PLANFIX_FLOW_SIGNING_KEY_PREVIOUS: must not be the same as "
+                       "PLANFIX_FLOW_ADMIN_TOKEN"))
+      << AllProblems(result);
+  EXPECT_FALSE(Contains(AllProblems(result), "s3cr3t")) << AllProblems(result);
+
+  env_[std::string(kEnvSigningKeyPrevious)] = "previous-s3cr3t-0123456789abcdef01234567";
+  result = LoadConfig(WriteConfig(), env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_EQ(result.config->secrets.signing_key, kSigningKey);
+  EXPECT_EQ(result.config->secrets.signing_key_previous,
+            "previous-s3cr3t-0123456789abcdef01234567");
+}
+
+TEST_F(ConfigTest, TheRotationGracePeriodIsReadAndRangeChecked) {
+  auto result = LoadConfig(WriteConfig([](std::string text) {
+                             return ReplaceLine(
+                                 text, "previous_key_grace_days = ", "previous_key_grace_days = 7");
+                           }),
+                           env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_EQ(result.config->signing.previous_key_grace_days, 7);
+  for (const char* days : {"0", "366"}) {
+    result = LoadConfig(WriteConfig([&](std::string text) {
+                          return ReplaceLine(text, "previous_key_grace_days = ",
+                                             std::string("previous_key_grace_days = ") + days);
+                        }),
+                        env_);
+    EXPECT_TRUE(Contains(AllProblems(result), std::string("signing.previous_key_grace_days: ") +
+                                                  days + " is out of range 1..365"))
+        << AllProblems(result);
+  }
+  // Without the section the default holds.
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        text = ReplaceLine(text, "[signing]", "");
+                        return ReplaceLine(text, "previous_key_grace_days = ", "");
+                      }),
+                      env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_EQ(result.config->signing.previous_key_grace_days, 30);
+}
+
+TEST_F(ConfigTest, StageNamesForOtherLanguagesAreReadAndChecked) {
+  auto result = LoadConfig(WriteConfig(), env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  ASSERT_EQ(result.config->stages.size(), 3u);
+  EXPECT_EQ(result.config->stages[0].names, (std::map<std::string, std::string>{{"en", "Design"}}));
+
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        text = ReplaceLine(text, "names = { en = \"Design\" }",
+                                           "names = { de = \"Entwurf\", en = \"\" }");
+                        return ReplaceLine(text, "names = { en = \"Development\" }",
+                                           "names = { en = 5 }");
+                      }),
+                      env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  for (const char* expected : {"stages[0].names.de: \"de\" is not in templates.languages",
+                               "stages[0].names.en: must not be empty",
+                               "stages[1].names.en: expected a string, found an integer"}) {
+    EXPECT_TRUE(Contains(all, expected)) << "missing: " << expected << "\nall:\n" << all;
+  }
 }
 
 TEST_F(ConfigTest, ChecksTheServiceAccountKeyFile) {
@@ -655,6 +759,9 @@ TEST_F(ConfigTest, CheckConfigPrintsASummaryWithoutSecretsForAGoodConfig) {
   EXPECT_TRUE(Contains(run.out, "webhook mode")) << run.out;
   EXPECT_TRUE(Contains(run.out, "Europe/Kyiv, mon,tue,wed,thu,fri 09:00-18:00")) << run.out;
   EXPECT_TRUE(Contains(run.out, "PLANFIX_FLOW_PLANFIX_TOKEN")) << run.out;
+  EXPECT_TRUE(Contains(run.out, fmt::format("{:<38} set\n", kEnvSigningKey))) << run.out;
+  EXPECT_TRUE(Contains(run.out, fmt::format("{:<38} not set\n", kEnvSigningKeyPrevious)))
+      << run.out;
   EXPECT_FALSE(Contains(run.out, "missing")) << run.out;
   EXPECT_FALSE(Contains(run.out, "s3cr3t")) << run.out;
 }

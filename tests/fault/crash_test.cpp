@@ -199,6 +199,7 @@ class Crash : public ::testing::Test {
         {std::string(config::kEnvGoogleWebhookSecret), "crash-google-s3cr3t-cccc"},
         {std::string(config::kEnvGoogleSaKeyFile), key_file.string()},
         {std::string(config::kEnvAdminToken), "crash-admin-s3cr3t-dddd"},
+        {std::string(config::kEnvSigningKey), "crash-signing-key-s3cr3t-eeeeeeeeeeeeeee"},
     };
   }
 

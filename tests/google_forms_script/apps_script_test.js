@@ -29,7 +29,7 @@ const kBodyLimitBytes = 64 * 1024;  // ServerOptions::body_limit_bytes default
 const kStart = Date.parse('2026-11-27T10:15:31.000Z');
 const kResponseId = 'ACYDBNj2kQ5rT0p1Zp3Wq9sE4bXoJ7yH8uVw';
 const kFormId = '1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
-const kBriefCode = 'b1.7Kq2xZp9Lm4Rt8Vw';
+const kBriefCode = '2001-17-3f9a0c1b2d';
 
 // ---- The service's side, written from the spec and the C++ verifier, not from the script ----
 

@@ -355,6 +355,32 @@ TEST(Database, AnUpsertedFlowKeepsItsTaskWhenTheChangeOmitsIt) {
   EXPECT_EQ(flow->updated_at, kStart + minutes(5));
 }
 
+TEST(Database, EnsureFlowInsertsOnceThenReturnsTheStoredFlowUnchanged) {
+  TempDatabaseFile file;
+  const FlowChange key{"signing.key:abc", "signing.key", std::nullopt,
+                       std::nullopt,      "in_use",      R"({"n":1})"};
+  {
+    Database db(DatabaseOptions{file.path()});
+    const Flow first = db.EnsureFlow(key, kStart);
+    EXPECT_EQ(first.key, "signing.key:abc");
+    EXPECT_EQ(first.state, "in_use");
+    EXPECT_EQ(first.data, R"({"n":1})");
+    EXPECT_EQ(first.created_at, kStart);
+  }
+  // After a restart, a second call with other contents changes nothing.
+  Database db(DatabaseOptions{file.path()});
+  FlowChange other = key;
+  other.state = "other";
+  other.data = R"({"n":2})";
+  const Flow again = db.EnsureFlow(other, kStart + hours(24));
+  EXPECT_EQ(again.state, "in_use");
+  EXPECT_EQ(again.data, R"({"n":1})");
+  EXPECT_EQ(again.created_at, kStart);
+  EXPECT_EQ(again.updated_at, kStart);
+  EXPECT_THROW(db.EnsureFlow(FlowChange{"", "k", {}, {}, "s", "{}"}, kStart),
+               std::invalid_argument);
+}
+
 TEST(Database, AFailedCommitLeavesNoPartialJobs) {
   Database db(DatabaseOptions{});
   auto event = db.AppendEvent(MakeEvent("a"));

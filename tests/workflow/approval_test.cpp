@@ -20,22 +20,22 @@ constexpr std::int64_t kTask = 42;
 constexpr std::int64_t kContact = 7;
 constexpr std::int64_t kChat = 5001;
 constexpr std::int64_t kNonce = 31;
+constexpr char kSigningKey[] = "approval-test-signing-key-0123456789abcdef";
 
 class ApprovalRules : public ::testing::Test {
  protected:
   ApprovalRules()
       : config_(config::DefaultSandboxConfig()),
-        calendar_(*calendar::WorkCalendar::Create(config_.calendar)) {
-    config_.secrets.telegram_webhook_secret = "approval-test-telegram-secret";
-    config_.secrets.google_webhook_secret = "approval-test-google-secret";
+        calendar_(*calendar::WorkCalendar::Create(config_.calendar)),
+        signing_(kSigningKey) {
     std::vector<config::Problem> problems;
     templates_ = config::LoadTemplates(config_, problems).set;
-    context_ = RuleContext{&config_, templates_.get(), &calendar_};
+    context_ = RuleContext{&config_, templates_.get(), &calendar_, &signing_};
   }
 
   void SetUp() override { ASSERT_TRUE(templates_); }
 
-  std::string Key() const { return ApprovalCallbackKey(config_); }
+  const std::string& Key() const { return signing_.Signing(SigningPurpose::kApproval); }
 
   static engine::StoredEvent Event(std::string kind, json payload, std::int64_t id) {
     engine::StoredEvent event;
@@ -58,8 +58,9 @@ class ApprovalRules : public ::testing::Test {
     return nullptr;
   }
 
-  storage::Flow WaitingFlow(std::string state = "waiting") const {
+  storage::Flow WaitingFlow(std::string state = "waiting", std::string language = {}) const {
     ApprovalState approval;
+    approval.language = std::move(language);
     approval.task = kTask;
     approval.task_name = "Landing";
     approval.contact = kContact;
@@ -116,6 +117,7 @@ class ApprovalRules : public ::testing::Test {
 
   config::Config config_;
   calendar::WorkCalendar calendar_;
+  SigningKeys signing_;
   std::shared_ptr<const templates::TemplateSet> templates_;
   RuleContext context_;
 };
@@ -152,18 +154,14 @@ TEST_F(ApprovalRules, CallbackDataRejectsTamperingOtherKeysAndJunk) {
   std::string bad_mac = data;
   bad_mac.back() = bad_mac.back() == '0' ? '1' : '0';
   EXPECT_FALSE(VerifyApprovalCallbackData(Key(), bad_mac));
-  // Another secret (e.g. another installation) does not verify.
-  config::Config other = config_;
-  other.secrets.telegram_webhook_secret = "another";
-  EXPECT_FALSE(VerifyApprovalCallbackData(ApprovalCallbackKey(other), data));
-  // Without a Telegram secret (polling) the key comes from the Google one, and differs.
-  other.secrets.telegram_webhook_secret.clear();
-  EXPECT_NE(ApprovalCallbackKey(other), Key());
-  // Derived from the secret alone: a button sent before a restart verifies after it.
-  const config::Config restarted = other;
-  EXPECT_TRUE(VerifyApprovalCallbackData(
-      ApprovalCallbackKey(restarted), MakeApprovalCallbackData(ApprovalCallbackKey(other), kTask,
-                                                               kNonce, ApprovalChoice::kApprove)));
+  // Another signing key (another installation) does not verify, nor do the keys of the
+  // other purposes; the same key after a restart does.
+  const SigningKeys other("approval-test-other-signing-key-0123456789");
+  EXPECT_FALSE(VerifyApprovalCallbackData(other.Signing(SigningPurpose::kApproval), data));
+  EXPECT_FALSE(VerifyApprovalCallbackData(signing_.Signing(SigningPurpose::kBriefCode), data));
+  EXPECT_FALSE(VerifyApprovalCallbackData(signing_.Signing(SigningPurpose::kDeepLink), data));
+  const SigningKeys restarted(kSigningKey);
+  EXPECT_TRUE(VerifyApprovalCallbackData(restarted.Signing(SigningPurpose::kApproval), data));
   for (const std::string& junk :
        {std::string(), std::string("42"), std::string("ap:"), std::string("ap:42:31:a"),
         std::string("ap:42:31:x:0123456789abcdef"), std::string("ap:-42:31:a:0123456789abcdef"),
@@ -264,6 +262,44 @@ TEST_F(ApprovalRules, ClientApprovalAnswersEditsMovesTheTaskAndComments) {
             std::string::npos);
   ASSERT_EQ(plan.flows.size(), 1u);
   EXPECT_EQ(plan.flows[0].state, "approved");
+}
+
+TEST_F(ApprovalRules, TheClientsLanguageIsKeptWithTheRequestAndTheStaffChatReadsTheDefault) {
+  ContactFacts contact;
+  contact.id = kContact;
+  contact.name = "Emma";
+  contact.telegram_chat_id = kChat;
+  contact.language = "En";
+  auto request = DecideApprovalRequest(
+      Event(kEventTaskStatusChanged, {{"task", "42"}, {"status", "106"}}, kNonce),
+      TaskFacts{kTask, "Landing", kContact, Awaiting()}, contact, context_);
+  ASSERT_TRUE(request) << request.error().ToString();
+  const json message = json::parse(request->effects[0].payload);
+  EXPECT_NE(message["text"].get<std::string>().find("Please review the result"), std::string::npos);
+  EXPECT_EQ(message["reply_markup"]["inline_keyboard"][0][0]["text"], "Approve");
+  EXPECT_EQ(ParseApprovalState(request->flows[0].data)->language, "en");
+  // The task comment is the staff's.
+  EXPECT_NE(
+      json::parse(request->effects[1].payload)["description"].get<std::string>().find("погодження"),
+      std::string::npos);
+
+  const std::string approve =
+      MakeApprovalCallbackData(Key(), kTask, kNonce, ApprovalChoice::kApprove);
+  const auto by_client = Decide(Press(approve), WaitingFlow("waiting", "en"), Awaiting());
+  EXPECT_EQ(json::parse(FindEffect(by_client, kEffectTelegramAnswerCallback)->payload)["text"],
+            "Thank you, the result is approved.");
+  EXPECT_NE(json::parse(FindEffect(by_client, kEffectTelegramEdit)->payload)["text"]
+                .get<std::string>()
+                .find("Approved by"),
+            std::string::npos);
+  // A stale press from the client's chat is refused in English too.
+  const auto stale = Decide(Press(approve), WaitingFlow("approved", "en"), Awaiting());
+  EXPECT_EQ(json::parse(stale.effects.at(0).payload)["text"], "This button is no longer active.");
+  // In the staff chat the decision reads in the default language.
+  const auto by_staff = Decide(Press(approve, config_.telegram.staff_chat_id),
+                               WaitingFlow("waiting", "en"), Awaiting());
+  EXPECT_EQ(json::parse(FindEffect(by_staff, kEffectTelegramAnswerCallback)->payload)["text"],
+            "Дякуємо, результат погоджено.");
 }
 
 TEST_F(ApprovalRules, ClientReworkWaitsForTheNextMessageInThatChat) {

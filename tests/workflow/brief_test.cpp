@@ -8,6 +8,8 @@
 #include <regex>
 #include <tuple>
 
+#include "workflow/rule_support.h"
+
 namespace planfix_flow::workflow {
 namespace {
 
@@ -17,18 +19,22 @@ using std::chrono::minutes;
 
 // Friday 2026-11-27 12:00 in Kyiv (10:00 UTC).
 const core::TimePoint kFridayNoon = core::FromUnixSeconds(1'795'773'600);
-constexpr char kSecret[] = "brief-test-secret";
+constexpr char kKey[] = "brief-test-key";
+constexpr char kSigningKey[] = "brief-test-signing-key-0123456789abcdef";
 
 class BriefRules : public ::testing::Test {
  protected:
   BriefRules()
       : config_(config::DefaultSandboxConfig()),
-        calendar_(*calendar::WorkCalendar::Create(config_.calendar)) {
-    config_.secrets.google_webhook_secret = kSecret;
+        calendar_(*calendar::WorkCalendar::Create(config_.calendar)),
+        signing_(kSigningKey) {
     std::vector<config::Problem> problems;
     templates_ = config::LoadTemplates(config_, problems).set;
-    context_ = RuleContext{&config_, templates_.get(), &calendar_};
+    context_ = RuleContext{&config_, templates_.get(), &calendar_, &signing_};
   }
+
+  const std::string& CodeKey() const { return signing_.Signing(SigningPurpose::kBriefCode); }
+  const std::string& LinkKey() const { return signing_.Signing(SigningPurpose::kDeepLink); }
 
   void SetUp() override { ASSERT_TRUE(templates_); }
 
@@ -60,7 +66,7 @@ class BriefRules : public ::testing::Test {
     state.contact = 7;
     state.client_name = "Олена";
     state.chat_id = 5001;
-    state.code = MakeBriefCode(kSecret, 42, 7);
+    state.code = MakeBriefCode(CodeKey(), 42, 7);
     state.form_url = BriefFormUrl(config_.google, state.code);
     state.sent_at = kFridayNoon;
     state.deadline = kFridayNoon + hours(96);
@@ -77,6 +83,7 @@ class BriefRules : public ::testing::Test {
 
   config::Config config_;
   calendar::WorkCalendar calendar_;
+  SigningKeys signing_;
   std::shared_ptr<const templates::TemplateSet> templates_;
   RuleContext context_;
 };
@@ -84,41 +91,41 @@ class BriefRules : public ::testing::Test {
 // The cause of ApprovalRules.CallbackDataWithLeadingZerosIsRefused (found by
 // fuzz_approval_callback) let "01042-77-<mac>" verify too.
 TEST(BriefCode, RefusesLeadingZeros) {
-  const std::string code = MakeBriefCode(kSecret, 1042, 77);
-  ASSERT_TRUE(VerifyBriefCode(kSecret, code));
-  EXPECT_FALSE(VerifyBriefCode(kSecret, "0" + code));
-  EXPECT_FALSE(VerifyBriefCode(kSecret, "1042-077-" + code.substr(code.rfind('-') + 1)));
+  const std::string code = MakeBriefCode(kKey, 1042, 77);
+  ASSERT_TRUE(VerifyBriefCode(kKey, code));
+  EXPECT_FALSE(VerifyBriefCode(kKey, "0" + code));
+  EXPECT_FALSE(VerifyBriefCode(kKey, "1042-077-" + code.substr(code.rfind('-') + 1)));
 }
 
 TEST(BriefCode, RoundTripsAndRejectsAnyChange) {
-  const std::string code = MakeBriefCode(kSecret, 1042, 77);
+  const std::string code = MakeBriefCode(kKey, 1042, 77);
   EXPECT_TRUE(std::regex_match(code, std::regex(R"(1042-77-[0-9a-f]{10})"))) << code;
-  const auto ref = VerifyBriefCode(kSecret, code);
+  const auto ref = VerifyBriefCode(kKey, code);
   ASSERT_TRUE(ref);
   EXPECT_EQ(ref->task, 1042);
   EXPECT_EQ(ref->contact, 77);
 
   const std::string mac = code.substr(code.rfind('-') + 1);
-  EXPECT_FALSE(VerifyBriefCode(kSecret, "1043-77-" + mac));  // another task
-  EXPECT_FALSE(VerifyBriefCode(kSecret, "1042-78-" + mac));  // another contact
+  EXPECT_FALSE(VerifyBriefCode(kKey, "1043-77-" + mac));  // another task
+  EXPECT_FALSE(VerifyBriefCode(kKey, "1042-78-" + mac));  // another contact
   EXPECT_FALSE(VerifyBriefCode("other-secret", code));
   std::string flipped = code;
   flipped.back() = flipped.back() == '0' ? '1' : '0';
-  EXPECT_FALSE(VerifyBriefCode(kSecret, flipped));
+  EXPECT_FALSE(VerifyBriefCode(kKey, flipped));
   for (const char* garbage : {"", "1042", "1042-77", "1042-77-", "-77-abc", "a-b-c",
                               "1042-77-0123456789ab", "0-77-0123456789", "1042--77-01234"}) {
-    EXPECT_FALSE(VerifyBriefCode(kSecret, garbage)) << garbage;
+    EXPECT_FALSE(VerifyBriefCode(kKey, garbage)) << garbage;
   }
 }
 
 TEST(BriefCode, BindTokensAreStableDistinctAndFitTelegramsStartParameter) {
-  const std::string token = MakeBindToken(kSecret, 1042, 77);
-  EXPECT_EQ(token, MakeBindToken(kSecret, 1042, 77));
-  EXPECT_NE(token, MakeBindToken(kSecret, 1043, 77));
-  EXPECT_NE(token, MakeBindToken(kSecret, 1042, 78));
+  const std::string token = MakeBindToken(kKey, 1042, 77);
+  EXPECT_EQ(token, MakeBindToken(kKey, 1042, 77));
+  EXPECT_NE(token, MakeBindToken(kKey, 1043, 77));
+  EXPECT_NE(token, MakeBindToken(kKey, 1042, 78));
   EXPECT_TRUE(std::regex_match(token, std::regex(R"([A-Za-z0-9_-]{1,64})"))) << token;
   // A token is never a valid brief code and the MACs differ.
-  EXPECT_EQ(token.find(MakeBriefCode(kSecret, 1042, 77).substr(8)), std::string::npos);
+  EXPECT_EQ(token.find(MakeBriefCode(kKey, 1042, 77).substr(8)), std::string::npos);
 }
 
 TEST(BriefCode, FormUrlPrefillsTheCodeEntry) {
@@ -144,7 +151,7 @@ TEST_F(BriefRules, SendingToABoundChatMessagesCommentsMovesTheStatusAndSetsTheDe
   EXPECT_EQ(plan->effects[0].destination, "telegram:chat:5001");
   const std::string text = message["text"];
   EXPECT_NE(text.find("Олена &lt;Коваль&gt;"), std::string::npos) << text;  // escaped for HTML
-  EXPECT_NE(text.find(MakeBriefCode(kSecret, 42, 7)), std::string::npos) << text;
+  EXPECT_NE(text.find(MakeBriefCode(CodeKey(), 42, 7)), std::string::npos) << text;
   EXPECT_NE(text.find("01.12.2026 12:00"), std::string::npos) << text;  // Tuesday
   EXPECT_EQ(message["report"],
             (json{{"task", 42}, {"contact", 7}, {"client_name", "Олена <Коваль>"}}));
@@ -165,6 +172,42 @@ TEST_F(BriefRules, SendingToABoundChatMessagesCommentsMovesTheStatusAndSetsTheDe
   EXPECT_EQ(plan->effects[0].idempotency_key, "event:9:brief");
 }
 
+TEST_F(BriefRules, TheClientsLanguageChoosesTheMessagesAndStaysWithTheBrief) {
+  ContactFacts contact{7, "Emma", "", {}, 5001};
+  contact.language = " EN ";
+  auto plan = DecideBriefSend(Event("brief.send", {{"task", 42}}), TaskFacts{42, "L", 7}, contact,
+                              context_, kFridayNoon);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  const std::string text = json::parse(plan->effects[0].payload)["text"];
+  EXPECT_NE(text.find("Hello, Emma!"), std::string::npos) << text;
+  // The comment is for the staff: the default language.
+  const std::string comment = json::parse(plan->effects[1].payload)["description"];
+  EXPECT_NE(comment.find("надіслано запит"), std::string::npos) << comment;
+  auto state = ParseBriefState(plan->flows[0].data);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->language, "en");
+
+  // The reminder reads the language from the stored brief, not from Planfix.
+  storage::Flow flow = SentFlow();
+  flow.data = plan->flows[0].data;
+  auto reminder = DecideBriefReminder(Event(kEventBriefReminder, {{"task", 42}, {"number", 1}}),
+                                      flow, context_, kFridayNoon + hours(96));
+  ASSERT_TRUE(reminder) << reminder.error().ToString();
+  const std::string reminded = json::parse(reminder->effects[0].payload)["text"];
+  EXPECT_NE(reminded.find("you have not filled in the Google form"), std::string::npos) << reminded;
+}
+
+TEST_F(BriefRules, ClientLanguageIsTrimmedLowercasedCutAtTheRegionAndConfiguredOnly) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"en", "en"},         {" EN\t", "en"}, {"en-GB", "en"}, {"en_US", "en"},
+      {"UK", "uk"},         {"", "uk"},      {"   ", "uk"},   {"de", "uk"},
+      {"Українська", "uk"}, {"eng", "uk"},   {"-en", "uk"}};
+  for (const auto& [value, language] : cases)
+    EXPECT_EQ(detail::ClientLanguage(context_, value), language) << "\"" << value << "\"";
+  config_.templates.languages = {"uk"};
+  EXPECT_EQ(detail::ClientLanguage(context_, "en"), "uk");
+}
+
 TEST_F(BriefRules, WithNoRemindersConfiguredTheDeadlineEscalatesDirectly) {
   config_.brief.max_reminders = 0;
   auto plan = DecideBriefSend(Event("brief.send", {{"task", 42}}), TaskFacts{42, "L", 7},
@@ -180,7 +223,7 @@ TEST_F(BriefRules, WithoutAChatThePmGetsADeepLinkAndNothingIsSent) {
                       ContactFacts{7, "Андрій", "", {}, std::nullopt}, context_, kFridayNoon);
   ASSERT_TRUE(plan);
   EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectPlanfixComment}));
-  const std::string token = MakeBindToken(kSecret, 42, 7);
+  const std::string token = MakeBindToken(LinkKey(), 42, 7);
   EXPECT_NE(json::parse(plan->effects[0].payload)["description"].get<std::string>().find(
                 "https://t.me/sandbox_agency_bot?start=" + token),
             std::string::npos);
@@ -204,8 +247,8 @@ TEST_F(BriefRules, BindingWritesTheChatToTheContactAndSendsTheWaitingBrief) {
   waiting.task = 42;
   waiting.contact = 7;
   waiting.client_name = "Андрій";
-  waiting.bind_token = MakeBindToken(kSecret, 42, 7);
-  waiting.code = MakeBriefCode(kSecret, 42, 7);
+  waiting.bind_token = MakeBindToken(LinkKey(), 42, 7);
+  waiting.code = MakeBriefCode(CodeKey(), 42, 7);
   waiting.form_url = BriefFormUrl(config_.google, waiting.code);
   auto plan = DecideBriefBind(Event("telegram.update", json::object()), waiting, 7007, context_,
                               kFridayNoon);

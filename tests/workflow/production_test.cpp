@@ -202,5 +202,29 @@ TEST_F(ProductionRules, AStageIsToldOncePerArrival) {
   EXPECT_EQ(plan->effects.size(), 2u);  // back in design after development: told again
 }
 
+// Stage names are config, not templates: `names` gives a client's language its own.
+TEST_F(ProductionRules, AClientReadsTheStageAndTheWorkStartedMessageInTheirLanguage) {
+  const config::StageNotice design{110, "Дизайн", "stage_changed", {{"en", "Design"}}};
+  ContactFacts client = Client();
+  client.language = "en";
+  auto plan = DecideStage(Event(), CompleteDeal(), client, design, std::nullopt, context_);
+  ASSERT_TRUE(plan);
+  ASSERT_EQ(plan->effects.size(), 2u);
+  EXPECT_EQ(json::parse(plan->effects[0].payload)["text"], "Update on \"Сайт\": Design.");
+  // The comment keeps the staff's name of the stage.
+  EXPECT_NE(json::parse(plan->effects[1].payload)["description"].get<std::string>().find("Дизайн"),
+            std::string::npos);
+  // Without a name in the client's language the configured name is used.
+  const config::StageNotice development{111, "Розробка", "stage_changed"};
+  plan = DecideStage(Event(), CompleteDeal(), client, development, std::nullopt, context_);
+  EXPECT_EQ(json::parse(plan->effects[0].payload)["text"], "Update on \"Сайт\": Розробка.");
+
+  plan = DecideGate(Event(), CompleteDeal(), client, GateFacts{true, 105}, context_);
+  ASSERT_TRUE(plan);
+  EXPECT_NE(
+      json::parse(plan->effects[0].payload)["text"].get<std::string>().find("have started work"),
+      std::string::npos);
+}
+
 }  // namespace
 }  // namespace planfix_flow::workflow

@@ -5,7 +5,9 @@
 // Script Properties (Project Settings → Script Properties), never written in this file:
 //   PLANFIX_FLOW_URL     the endpoint, e.g. https://flow.example.com/webhooks/google-forms
 //   PLANFIX_FLOW_SECRET  the service's PLANFIX_FLOW_GOOGLE_WEBHOOK_SECRET, as written there
-//                        ("whsec_<base64>" or a plain string)
+//                        ("whsec_<base64>" or a plain string). It signs these deliveries
+//                        only; every editor of the form can read it. Brief codes are
+//                        signed with a key only the service holds: nothing here makes one.
 //
 // Google does not retry a failed trigger run, so this script retries by itself: a few times
 // within the run, then from a queue in Script Properties that retryQueued() (a time-driven

@@ -47,10 +47,12 @@ class SandboxWorld {
 
   // A client contact with a "Communication" task. With `chat`, the contact has the bound
   // chat in its Telegram field and the chat exists (the client pressed Start long ago);
-  // without, the chat exists only as a user who never started the bot.
+  // without, the chat exists only as a user who never started the bot. `language` is the
+  // contact's language field as a PM typed it (empty: not filled).
   SandboxClient AddClient(const std::string& name, const std::string& email,
                           const std::string& phone, std::optional<std::int64_t> chat,
-                          std::int64_t telegram_user_if_unbound = 0);
+                          std::int64_t telegram_user_if_unbound = 0,
+                          const std::string& language = {});
 
   // A deal task of `client` (the counterparty), set by sales and assigned to user:7: project
   // 0 means none, an empty work type or a zero amount means the field is empty.

@@ -34,6 +34,8 @@ inline constexpr std::string_view kEnvPlanfixWebhookSecret = "PLANFIX_FLOW_PLANF
 inline constexpr std::string_view kEnvGoogleWebhookSecret = "PLANFIX_FLOW_GOOGLE_WEBHOOK_SECRET";
 inline constexpr std::string_view kEnvGoogleSaKeyFile = "PLANFIX_FLOW_GOOGLE_SA_KEY_FILE";
 inline constexpr std::string_view kEnvAdminToken = "PLANFIX_FLOW_ADMIN_TOKEN";
+inline constexpr std::string_view kEnvSigningKey = "PLANFIX_FLOW_SIGNING_KEY";
+inline constexpr std::string_view kEnvSigningKeyPrevious = "PLANFIX_FLOW_SIGNING_KEY_PREVIOUS";
 
 struct ServerConfig {
   std::string host = "127.0.0.1";
@@ -135,6 +137,9 @@ struct StageNotice {
   std::int64_t status = 0;
   std::string name;                             // the stage as the client reads it
   std::string template_name = "stage_changed";  // a Telegram template with stage_name
+  // The stage in a client's language other than the default (language -> name); `name` is
+  // used for the others and in task comments.
+  std::map<std::string, std::string> names;
 };
 
 enum class TelegramMode { kWebhook, kPolling };
@@ -209,6 +214,14 @@ struct LimitsConfig {
   int backoff_max_seconds = 3600;
 };
 
+// Rotating PLANFIX_FLOW_SIGNING_KEY: the previous key (PLANFIX_FLOW_SIGNING_KEY_PREVIOUS)
+// still verifies brief codes, deep links and approval buttons for this many days, counted
+// from when the service first ran with the current key (recorded in the database, so a
+// restart does not extend it).
+struct SigningConfig {
+  int previous_key_grace_days = 30;
+};
+
 struct LoggingConfig {
   std::string level = "info";  // trace, debug, info, warn, error, off
 };
@@ -222,6 +235,9 @@ struct Secrets {
   std::string google_webhook_secret;
   std::string google_sa_key_file;
   std::string admin_token;
+  // Signs brief codes, deep-link tokens and approval buttons; held by the service only.
+  std::string signing_key;
+  std::string signing_key_previous;  // verifies only, during a rotation's grace period
 };
 
 struct Config {
@@ -236,6 +252,7 @@ struct Config {
   calendar::CalendarSettings calendar;
   TemplatesConfig templates;
   LimitsConfig limits;
+  SigningConfig signing;
   LoggingConfig logging;
   Secrets secrets;
 };

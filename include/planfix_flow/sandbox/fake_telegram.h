@@ -112,6 +112,11 @@ class FakeTelegram : public FakeServer {
   // Throws std::invalid_argument when there is no such message or button.
   std::string SimulateUserPress(std::int64_t chat_id, std::int64_t message_id,
                                 const std::string& data, std::int64_t from_user_id = 0);
+  // A modified client sends `data` as a press under a bot message that has no button with
+  // it: Telegram delivers it as it is (the Bot API: "the message originated the query can
+  // contain no callback buttons with this data"). Throws when there is no such message.
+  std::string SimulateModifiedClientPress(std::int64_t chat_id, std::int64_t message_id,
+                                          const std::string& data);
 
   // Delivers pending updates to the webhook as Telegram does: in order, one POST each with
   // the update as a JSON body and the secret in X-Telegram-Bot-Api-Secret-Token; a 2xx
@@ -166,6 +171,10 @@ class FakeTelegram : public FakeServer {
   // "InputFile"), as in the Bot API's description.
   std::optional<FakeResponse> CheckParams(const std::string& method, const Params& params,
                                           const std::map<std::string, std::string>& spec);
+
+  enum class ButtonCheck { kMustExist, kAnyData };
+  std::string Press(std::int64_t chat_id, std::int64_t message_id, const std::string& data,
+                    std::int64_t from_user_id, ButtonCheck check);
 
   // All below require state_mutex_ held.
   ChatState* FindChatLocked(const std::string& chat_ref);

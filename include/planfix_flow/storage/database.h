@@ -154,6 +154,10 @@ class Database final : public Inbox, public FlowReader {
 
   // ---- Flows ----
   std::optional<Flow> GetFlow(const std::string& key) const override;
+  // The flow `flow.key` names: inserted from `flow` (created at `now`) when there is none,
+  // otherwise returned as stored, unchanged. For facts the service records once, outside any
+  // event (when it first ran with a signing key).
+  Flow EnsureFlow(const FlowChange& flow, core::TimePoint now);
   std::vector<Flow> FlowsForTask(std::int64_t task, std::size_t limit) const override;
   // Flows of one kind in one state, newest first (e.g. unmatched form responses).
   std::vector<Flow> ListFlows(const std::string& kind, const std::string& state,

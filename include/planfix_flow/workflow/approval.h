@@ -25,6 +25,7 @@
 #include "planfix_flow/core/result.h"
 #include "planfix_flow/engine/plan.h"
 #include "planfix_flow/telegram/types.h"
+#include "planfix_flow/workflow/signing.h"
 #include "planfix_flow/workflow/workflow.h"
 
 namespace planfix_flow::workflow {
@@ -35,11 +36,6 @@ inline constexpr char kEventTaskStatusChanged[] = "task.status_changed";
 // ---- Signed callback data ----
 
 enum class ApprovalChoice { kApprove, kRework };
-
-// The HMAC key for approval buttons: derived from secrets.telegram_webhook_secret, or from
-// google_webhook_secret when that is empty (polling mode). Changing the secret makes the
-// buttons already sent invalid (they are then refused as forged).
-std::string ApprovalCallbackKey(const config::Config& config);
 
 // "ap:<task>:<nonce>:<a|r>:<16 hex>", at most 59 bytes (Telegram allows 64). The nonce ties
 // the button to one request (the event id of the status change), so a button of an earlier
@@ -52,8 +48,13 @@ struct ApprovalCallbackRef {
   std::int64_t nonce = 0;
   ApprovalChoice choice = ApprovalChoice::kApprove;
 };
-// The reference of valid data (constant-time MAC check); nullopt for anything else.
+// The reference of valid data (constant-time MAC check); nullopt for anything else. `key` is
+// SigningKeys' kApproval key.
 std::optional<ApprovalCallbackRef> VerifyApprovalCallbackData(std::string_view key,
+                                                              std::string_view data);
+// The same under every key SigningKeys accepts for a press that came in at `at`.
+std::optional<ApprovalCallbackRef> VerifyApprovalCallbackData(const SigningKeys& keys,
+                                                              core::TimePoint at,
                                                               std::string_view data);
 
 // ---- Stored state (data of approval:task:<N>) ----
@@ -66,6 +67,7 @@ struct ApprovalState {
   std::optional<std::int64_t> chat;
   std::int64_t nonce = 0;
   std::string decided_by;  // set once decided
+  std::string language;    // of the client's messages (detail::ClientLanguage); empty: default
 };
 std::string ToJson(const ApprovalState& state);
 core::Result<ApprovalState> ParseApprovalState(std::string_view json);

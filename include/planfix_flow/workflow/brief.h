@@ -27,6 +27,7 @@
 #include "planfix_flow/engine/plan.h"
 #include "planfix_flow/planfix/custom_field_value.h"
 #include "planfix_flow/planfix/planfix_types.h"
+#include "planfix_flow/workflow/signing.h"
 #include "planfix_flow/workflow/workflow.h"
 
 namespace planfix_flow::workflow {
@@ -40,21 +41,31 @@ inline constexpr char kEventBriefEscalate[] = "brief.escalate";  // timer
 
 // ---- Brief codes and deep-link tokens ----
 
-// "<task>-<contact>-<10 hex>": an HMAC of task and contact under `secret`, pre-filled into the
+// The keys are the purpose keys of SigningKeys (kBriefCode, kDeepLink), never a secret
+// another party holds: whoever has the key can mint codes and tokens.
+
+// "<task>-<contact>-<10 hex>": an HMAC of task and contact under `key`, pre-filled into the
 // form so a response names its task and contact and cannot be forged.
-std::string MakeBriefCode(std::string_view secret, std::int64_t task, std::int64_t contact);
+std::string MakeBriefCode(std::string_view key, std::int64_t task, std::int64_t contact);
 
 struct BriefCodeRef {
   std::int64_t task = 0;
   std::int64_t contact = 0;
 };
 // The task and contact of a valid code (constant-time check); nullopt for anything else.
-std::optional<BriefCodeRef> VerifyBriefCode(std::string_view secret, std::string_view code);
+std::optional<BriefCodeRef> VerifyBriefCode(std::string_view key, std::string_view code);
+// The same under every key SigningKeys accepts for a code that came in at `at`.
+std::optional<BriefCodeRef> VerifyBriefCode(const SigningKeys& keys, core::TimePoint at,
+                                            std::string_view code);
 
 // The Telegram deep-link start parameter for binding the client of `task`: "b<task>_<16 hex>"
 // (Telegram allows [A-Za-z0-9_-], up to 64 characters). Deterministic, so a second press
 // gives the PM the same link.
-std::string MakeBindToken(std::string_view secret, std::int64_t task, std::int64_t contact);
+std::string MakeBindToken(std::string_view key, std::int64_t task, std::int64_t contact);
+// Whether `token` is the bind token of task and contact under a key SigningKeys accepts for
+// a Start that came in at `at` (constant-time check).
+bool VerifyBindToken(const SigningKeys& keys, core::TimePoint at, std::string_view token,
+                     std::int64_t task, std::int64_t contact);
 
 // The form link with the code pre-filled: "<form_url>?usp=pp_url&<entry>=<code>".
 std::string BriefFormUrl(const config::GoogleConfig& google, std::string_view code);
@@ -72,7 +83,8 @@ struct BriefState {
   std::string bind_token;
   std::optional<core::TimePoint> sent_at;
   std::optional<core::TimePoint> deadline;
-  int reminders = 0;  // reminders sent so far
+  int reminders = 0;     // reminders sent so far
+  std::string language;  // of the client's messages (detail::ClientLanguage); empty: default
 };
 std::string ToJson(const BriefState& state);
 core::Result<BriefState> ParseBriefState(std::string_view json);

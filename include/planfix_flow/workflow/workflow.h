@@ -22,6 +22,7 @@
 #include "planfix_flow/storage/records.h"
 #include "planfix_flow/telegram/types.h"
 #include "planfix_flow/templates/template_set.h"
+#include "planfix_flow/workflow/signing.h"
 
 namespace planfix_flow::workflow {
 
@@ -49,6 +50,9 @@ struct ContactFacts {
   // The bound Telegram chat: the configured contact field, else the system telegramId.
   std::optional<std::int64_t> telegram_chat_id;
   std::string telegram_username;  // the contact's Telegram field (username or t.me link)
+  // The contact's language field (planfix.contact_fields.language) as Planfix holds it;
+  // empty when the field is empty or not configured. detail::ClientLanguage interprets it.
+  std::string language;
 };
 
 // Reads current facts from the outside world (Planfix and the flow store). Errors
@@ -73,6 +77,7 @@ struct RuleContext {
   const config::Config* config = nullptr;
   const templates::TemplateSet* templates = nullptr;
   const calendar::WorkCalendar* calendar = nullptr;
+  const SigningKeys* signing = nullptr;  // required by the rules that sign or verify
   // The staff chat as Telegram knows it now: telegram.staff_chat_id, or the supergroup that
   // group became (the App keeps it current, from any thread). Null: telegram.staff_chat_id.
   const std::atomic<std::int64_t>* staff_chat = nullptr;
