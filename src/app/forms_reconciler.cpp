@@ -7,6 +7,7 @@
 
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/storage/records.h"
+#include "planfix_flow/workflow/brief.h"
 
 namespace planfix_flow::app {
 
@@ -19,7 +20,7 @@ std::string SubmissionPayload(const google::Form& form, const google::FormRespon
   json answers = json::array();
   std::string brief_code;
   for (const auto& [title, values] : google::AnswersByTitle(form, response)) {
-    if (title == brief_code_question) {
+    if (workflow::IsBriefCodeTitle(title, brief_code_question)) {
       if (!values.empty()) brief_code = values.front();
       continue;
     }

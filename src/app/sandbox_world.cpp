@@ -276,6 +276,8 @@ json SandboxWorld::Submit(const std::string& response_id, const std::string& bri
   if (!access_items.empty())
     answers.push_back({{"title", kSandboxAccess}, {"value", access_items}});
   if (!phone.empty()) answers.push_back({{"title", kSandboxPhone}, {"value", phone}});
+  // As the Apps Script posts it: the code's question is among the answers too.
+  if (!brief_code.empty()) answers.push_back({{"title", kSandboxBriefCode}, {"value", brief_code}});
   return json{{"responseId", response_id},
               {"formId", config.google.form_id},
               {"timestamp", storage::FormatTime(clock_.Now())},

@@ -557,7 +557,25 @@ core::Result<std::string> TemplateSet::Render(std::string_view name, std::string
                                   name, by_language->first, fmt::join(missing, ", ")));
   }
   kainjow::mustache::mustache mustache{text->second.source};
-  mustache.set_custom_escape([](const std::string& raw) { return EscapeHtml(raw); });
+  // Planfix comments are HTML, where a newline is only a space: a value's line breaks (the
+  // answers of a brief, one a line) become <br>, as the comment's own markup writes them.
+  // Telegram's HTML parse mode keeps newlines as they are.
+  const TemplateSpec* spec = FindSpec(name);
+  const bool comment = spec != nullptr && spec->channel == Channel::kPlanfixComment;
+  mustache.set_custom_escape([comment](const std::string& raw) {
+    std::string escaped = EscapeHtml(raw);
+    if (!comment) return escaped;
+    std::string html;
+    html.reserve(escaped.size());
+    for (const char ch : escaped) {
+      if (ch == '\n') {
+        html += "<br>";
+      } else if (ch != '\r') {
+        html += ch;
+      }
+    }
+    return html;
+  });
   std::string rendered = mustache.render(data);
   if (!mustache.is_valid()) {
     return core::Fail(core::ErrorCode::kInternal,

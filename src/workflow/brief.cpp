@@ -363,7 +363,32 @@ Result<engine::Plan> DecideBriefBind(const engine::StoredEvent& event, const Bri
 
 // ---- Receiving ----
 
-Result<Submission> ParseSubmission(std::string_view payload_json) {
+bool IsBriefCodeTitle(std::string_view title, std::string_view configured) {
+  const auto same = [](std::string_view a, std::string_view b) {
+    const auto trim = [](std::string_view text) {
+      while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+      while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+      return text;
+    };
+    a = trim(a);
+    b = trim(b);
+    return !a.empty() && a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  if (same(title, configured)) return true;
+  for (std::size_t start = 0; start <= title.size();) {
+    const std::size_t end = std::min(title.find(" / ", start), title.size());
+    if (same(title.substr(start, end - start), configured)) return true;
+    start = end + 3;
+  }
+  return false;
+}
+
+Result<Submission> ParseSubmission(std::string_view payload_json,
+                                   std::string_view brief_code_question) {
   const json in = json::parse(payload_json, nullptr, /*allow_exceptions=*/false);
   if (!in.is_object() || !in.contains("responseId") || !in["responseId"].is_string())
     return Fail(ErrorCode::kInvalidInput, "form submission without a responseId");
@@ -372,15 +397,32 @@ Result<Submission> ParseSubmission(std::string_view payload_json) {
   submission.timestamp = in.value("timestamp", "");
   submission.respondent_email = in.value("respondentEmail", "");
   submission.brief_code = in.value("briefCode", "");
+  std::optional<std::string> configured_code;
   if (const auto answers = in.find("answers"); answers != in.end() && answers->is_array()) {
     for (const auto& answer : *answers) {
       if (!answer.is_object() || !answer.contains("title") || !answer["title"].is_string())
         continue;
-      auto& values = submission.answers[answer["title"].get<std::string>()];
+      const std::string& title = answer["title"].get_ref<const std::string&>();
+      std::vector<std::string> values;
       if (const auto value = answer.find("value"); value != answer.end())
         FlattenAnswer(*value, values);
+      if (!brief_code_question.empty() && IsBriefCodeTitle(title, brief_code_question)) {
+        if (!configured_code) {
+          std::string_view code = values.empty() ? std::string_view() : values.front();
+          while (!code.empty() && std::isspace(static_cast<unsigned char>(code.front())))
+            code.remove_prefix(1);
+          while (!code.empty() && std::isspace(static_cast<unsigned char>(code.back())))
+            code.remove_suffix(1);
+          configured_code = std::string(code);
+        }
+        continue;
+      }
+      auto& kept = submission.answers[title];
+      kept.insert(kept.end(), values.begin(), values.end());
     }
   }
+  // The config names the question; the script's own guess counts only without it.
+  if (configured_code) submission.brief_code = *configured_code;
   return submission;
 }
 

@@ -333,7 +333,7 @@ Result<engine::Plan> Workflow::HandleTelegramUpdate(const engine::StoredEvent& e
 
 Result<engine::Plan> Workflow::HandleFormSubmitted(const engine::StoredEvent& event,
                                                    core::TimePoint now) {
-  auto submission = ParseSubmission(event.payload);
+  auto submission = ParseSubmission(event.payload, context_.config->google.brief_code_question);
   if (!submission) return Ignore(event, submission.error().message);
   if (facts_.GetFlow("brief.response:" + submission->response_id))
     return Ignore(event, "response already handled");

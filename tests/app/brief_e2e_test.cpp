@@ -172,6 +172,28 @@ TEST_F(BriefFlow, ButtonSendsTheBriefOnceCommentsAndSetsTheDeadlineTwoWorkingDay
   EXPECT_EQ(ReminderTimer(client.task)->due_at, kMonday10 + hours(24) + minutes(2) + hours(48));
 }
 
+// The config's google.brief_code_question is the one place naming the code's question: a
+// form whose question carries another title in the Apps Script's list (briefCode empty) is
+// still matched by its code, not by e-mail.
+TEST_F(BriefFlow, TheConfiguredCodeQuestionMatchesEvenWhenTheScriptDidNotRecogniseIt) {
+  SetUpWorld(kMonday10);
+  const auto client = world_->AddClient("Олена", "olena@example.com", "+380501112233", 5001);
+  PressSendBrief(client.task);
+  const std::string code = world_->BriefCodeSentTo(5001);
+  json submission = world_->Submit("resp-7", code, "someone-else@example.com",
+                                   "Більше заявок з сайту", "Google Ads");
+  submission["briefCode"] = "";
+  for (auto& answer : submission["answers"]) {
+    if (answer["title"] == kSandboxBriefCode)
+      answer["title"] = std::string(" Код брифу / Brief code");
+  }
+  PostSubmission(submission, "resp-7");
+  EXPECT_EQ(ContactField(client.contact, Field(0)), "Більше заявок з сайту");
+  const auto comments = Comments(client.task);
+  ASSERT_EQ(comments.size(), 2u);
+  EXPECT_FALSE(Contains(comments[1], code)) << "the code is no answer to copy: " << comments[1];
+}
+
 TEST_F(BriefFlow, FilledBriefLandsInTheContactTellsEveryoneAndCancelsTheReminder) {
   SetUpWorld(kMonday10);
   const auto client = world_->AddClient("Олена", "olena@example.com", "+380501112233", 5001);
@@ -196,6 +218,10 @@ TEST_F(BriefFlow, FilledBriefLandsInTheContactTellsEveryoneAndCancelsTheReminder
   const auto comments = Comments(client.task);
   ASSERT_EQ(comments.size(), 2u);
   EXPECT_TRUE(Contains(comments[1], "заповнив бриф")) << comments[1];
+  // The comment is HTML: one answer a line with <br>, as the rest of it; a bare newline
+  // would run the answers together in Planfix.
+  EXPECT_TRUE(Contains(comments[1], "Google Ads, Meta Ads<br>Що ви очікуєте")) << comments[1];
+  EXPECT_FALSE(Contains(comments[1], "\n")) << comments[1];
   EXPECT_EQ(world_->planfix.task(client.task)->status_id,
             world_->config.planfix.statuses.brief_filled);
   EXPECT_EQ(ReminderTimer(client.task)->state, storage::TimerState::kCancelled);

@@ -133,6 +133,28 @@ TEST(TemplateSet, EscapesValuesForTelegramHtmlWithNamedEntitiesTelegramAccepts) 
   EXPECT_EQ(EscapeHtml("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;'");
 }
 
+TEST(TemplateSet, AValuesLineBreaksAreBrInAPlanfixCommentAndNewlinesInTelegram) {
+  auto set = Shipped();
+  ASSERT_NE(set, nullptr);
+  const templates::Values values = {{"client_name", "Олена"},
+                                    {"fields_updated", ""},
+                                    {"problems", ""},
+                                    {"answers_summary", "Бюджет: <10k\r\nСайт: a & b"}};
+  auto comment = set->Render("comment_brief_received", "uk", values);
+  ASSERT_TRUE(comment) << comment.error().ToString();
+  EXPECT_TRUE(Contains(*comment, "Бюджет: &lt;10k<br>Сайт: a &amp; b")) << *comment;
+  EXPECT_FALSE(Contains(*comment, "\n")) << *comment;
+  auto staff = set->Render("brief_staff_filled", "uk",
+                           {{"client_name", "Олена"},
+                            {"task_number", "7"},
+                            {"task_name", "Комунікація"},
+                            {"task_url", ""},
+                            {"answers_summary", "Бюджет: 10k\nСайт: так"},
+                            {"problems", ""}});
+  ASSERT_TRUE(staff) << staff.error().ToString();
+  EXPECT_TRUE(Contains(*staff, "Бюджет: 10k\nСайт: так")) << *staff;
+}
+
 TEST(TemplateSet, AMissingVariableIsAnErrorNotABlank) {
   auto set = Shipped();
   ASSERT_NE(set, nullptr);

@@ -523,5 +523,34 @@ TEST(BriefSubmission, ParsesTheWebhookShapeAndFlattensGrids) {
   EXPECT_FALSE(ParseSubmission("not json"));
 }
 
+// The config alone names the brief code question: the Apps Script's own list of titles need
+// not agree with it.
+TEST(BriefSubmission, TheConfiguredQuestionCarriesTheCodeWhateverTheScriptFound) {
+  const std::string payload =
+      R"({"responseId":"r","briefCode":"","answers":[{"title":"Бюджет","value":"10"},
+          {"title":"Код брифу / Brief Code ","value":" 12-34-abc "}]})";
+  auto parsed = ParseSubmission(payload, "brief code");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->brief_code, "12-34-abc");
+  EXPECT_EQ(parsed->answers.count("Код брифу / Brief Code "), 0u);  // not an answer to copy
+  EXPECT_EQ(parsed->answers["Бюджет"], std::vector<std::string>{"10"});
+
+  // A script that picked another question is overruled; without the configured question its
+  // guess stands.
+  parsed = ParseSubmission(
+      R"({"responseId":"r","briefCode":"9-9-x","answers":[{"title":"Brief code","value":"1-2-y"}]})",
+      "Brief code");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->brief_code, "1-2-y");
+  parsed = ParseSubmission(R"({"responseId":"r","briefCode":"9-9-x","answers":[]})", "Brief code");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->brief_code, "9-9-x");
+
+  EXPECT_TRUE(IsBriefCodeTitle(" Код брифу ", "Код брифу"));
+  EXPECT_TRUE(IsBriefCodeTitle("Brief code / Код брифу", "BRIEF CODE"));
+  EXPECT_FALSE(IsBriefCodeTitle("Brief code please", "Brief code"));
+  EXPECT_FALSE(IsBriefCodeTitle("", ""));
+}
+
 }  // namespace
 }  // namespace planfix_flow::workflow

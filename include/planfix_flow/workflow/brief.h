@@ -113,7 +113,17 @@ struct Submission {
   // Answers by question title: one string, or several (checkboxes, grids flattened).
   std::map<std::string, std::vector<std::string>> answers;
 };
-core::Result<Submission> ParseSubmission(std::string_view payload_json);
+// `brief_code_question` (google.brief_code_question) is the one place that names the question
+// carrying the brief code: the answer whose title matches it (IsBriefCodeTitle) is the code and
+// is not an answer to copy. Without such an answer, the payload's own briefCode (what the Apps
+// Script found by its BRIEF_CODE_TITLES) is taken.
+core::Result<Submission> ParseSubmission(std::string_view payload_json,
+                                         std::string_view brief_code_question = {});
+
+// Whether a form question's title names the brief code question `configured`: equal, or one of
+// its " / "-separated parts equal (bilingual titles such as "Код брифу / Brief code"), with
+// surrounding spaces and the case of ASCII letters ignored; the Apps Script matches the same way.
+bool IsBriefCodeTitle(std::string_view title, std::string_view configured);
 
 // One answer's values as the wire value of a contact field: each value an option of a
 // multi-value field (set of values, directory values, users), otherwise joined with ", "; a
