@@ -240,7 +240,7 @@ struct App::Impl {
         http(http_in),
         options(options_in),
         calendar(MakeCalendar(config)),
-        planfix(http, clock, PlanfixOptionsFor(config)),
+        planfix(http, clock, PlanfixOptionsFor(config, metrics)),
         telegram(http, clock, TelegramOptionsFor(config)),
         facts(planfix, config, clock) {
     if (!templates) throw std::invalid_argument("App needs the loaded templates");
@@ -252,8 +252,10 @@ struct App::Impl {
     return std::move(*calendar);
   }
 
-  static planfix::PlanfixOptions PlanfixOptionsFor(const config::Config& config) {
+  static planfix::PlanfixOptions PlanfixOptionsFor(const config::Config& config,
+                                                   core::Metrics& metrics) {
     planfix::PlanfixOptions options;
+    options.metrics = &metrics;
     options.base_url = config.planfix.base_url;
     options.token = config.secrets.planfix_token;
     options.min_interval = std::chrono::milliseconds(config.planfix.min_interval_ms);
@@ -407,7 +409,8 @@ struct App::Impl {
     database_options.path = config.storage.path;
     database_options.synchronous = ToStorage(config.storage.synchronous);
     database = std::make_unique<storage::Database>(database_options);
-    metrics.AddCollector([db = database.get()](core::Metrics& m) { db->CollectMetrics(m); });
+    metrics.AddCollector(
+        [db = database.get(), this](core::Metrics& m) { db->CollectMetrics(m, clock.Now()); });
 
     staff_chat.store(database->CurrentChatId(config.telegram.staff_chat_id));
     if (staff_chat.load() != config.telegram.staff_chat_id) {

@@ -366,6 +366,7 @@ core::Result<PlanfixClient::Answer> PlanfixClient::Perform(const Call& call) {
     logger->warn("call={} error={}", call.operation, core::ToString(error.code));
     return core::Fail(std::move(error));
   }
+  RecordQuota(response->headers);
   Answer answer;
   answer.status = response->status;
   if (response->status == 202) return answer;  // queued: accepted, body (if any) irrelevant
@@ -384,9 +385,30 @@ core::Result<PlanfixClient::Answer> PlanfixClient::Perform(const Call& call) {
   if (error.code == core::ErrorCode::kRateLimited && error.retry_after) {
     pacer_->Pause(pacer_key, clock_.Now() + *error.retry_after);
   }
+  if (error.code == core::ErrorCode::kQuotaExhausted && options_.metrics != nullptr) {
+    options_.metrics
+        ->GetCounter("planfix_flow_planfix_quota_exhausted_total",
+                     "Planfix answers saying the account's daily request quota is spent")
+        .Increment();
+  }
   logger->warn("call={} status={} error={} remote_code={}", call.operation, response->status,
                core::ToString(error.code), error.remote_code);
   return core::Fail(std::move(error));
+}
+
+void PlanfixClient::RecordQuota(const http::Headers& headers) {
+  if (options_.metrics == nullptr) return;
+  const auto it = headers.find("X-RateLimit-Remaining");
+  if (it == headers.end()) return;
+  long long remaining = 0;
+  const std::string& text = it->second;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), remaining);
+  if (error != std::errc() || end != text.data() + text.size() || remaining < 0) return;
+  options_.metrics
+      ->GetGauge("planfix_flow_planfix_requests_remaining",
+                 "Planfix requests left today for the account (Planfix's approximate "
+                 "X-RateLimit-Remaining of the last answer)")
+      .Set(static_cast<double>(remaining));
 }
 
 core::Status PlanfixClient::Ping() {

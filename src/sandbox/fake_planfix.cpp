@@ -394,20 +394,30 @@ void FakePlanfix::RoutePlanfix(std::string method, std::string path_regex, std::
   Route(std::move(method), std::move(path_regex),
         [this, scope = std::move(scope), handler, has_body](const FakeRequest& request) {
           std::lock_guard lock(state_mutex_);
-          if (auto refused = Admit(request, scope)) return *refused;
-          if (request.HasQuery("silent") && request.Query("silent") != "true" &&
-              request.Query("silent") != "false") {
-            return Fail(400, 41, "silent must be true or false");
-          }
-          json body = json::object();
-          if (has_body) {
-            body = json::parse(request.body, nullptr, false);
-            if (body.is_discarded() || !body.is_object()) {
-              return Fail(400, 30, "Rest API error, not valid JSON: expected a JSON object");
-            }
-          }
-          return (this->*handler)(request, body);
+          FakeResponse response = Answer(request, scope, handler, has_body);
+          // Planfix tells how many of the day's requests are left (approximately) on its
+          // answers; the fake does when it has a daily quota.
+          if (daily_quota_)
+            response.headers["X-RateLimit-Remaining"] = std::to_string(*daily_quota_);
+          return response;
         });
+}
+
+FakeResponse FakePlanfix::Answer(const FakeRequest& request, const std::string& scope,
+                                 PlanfixHandler handler, bool has_body) {
+  if (auto refused = Admit(request, scope)) return *refused;
+  if (request.HasQuery("silent") && request.Query("silent") != "true" &&
+      request.Query("silent") != "false") {
+    return Fail(400, 41, "silent must be true or false");
+  }
+  json body = json::object();
+  if (has_body) {
+    body = json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return Fail(400, 30, "Rest API error, not valid JSON: expected a JSON object");
+    }
+  }
+  return (this->*handler)(request, body);
 }
 
 std::optional<FakeResponse> FakePlanfix::Admit(const FakeRequest& request,

@@ -511,4 +511,32 @@ void Database::CollectMetrics(core::Metrics& metrics) const {
       .Set(static_cast<double>(CountPendingTimers()));
 }
 
+void Database::CollectMetrics(core::Metrics& metrics, core::TimePoint now) const {
+  CollectMetrics(metrics);
+  // How long the oldest item has waited: an event since it came in, a job since it fell due
+  // (a job planned for later is not waiting yet). 0 when nothing waits.
+  const std::int64_t now_ms = ToMillis(now);
+  std::int64_t oldest_event = now_ms;
+  std::int64_t oldest_job = now_ms;
+  Read([&](SQLite::Database& db) {
+    SQLite::Statement events(db, "SELECT MIN(received_at) FROM events WHERE state = 'pending'");
+    if (events.executeStep() && !events.getColumn(0).isNull())
+      oldest_event = std::min(oldest_event, events.getColumn(0).getInt64());
+    SQLite::Statement jobs(db,
+                           "SELECT MIN(due_at) FROM jobs WHERE state IN ('pending', 'running') "
+                           "AND due_at <= ?");
+    jobs.bind(1, now_ms);
+    if (jobs.executeStep() && !jobs.getColumn(0).isNull())
+      oldest_job = std::min(oldest_job, jobs.getColumn(0).getInt64());
+  });
+  const auto seconds = [now_ms](std::int64_t since) {
+    return static_cast<double>(now_ms - since) / 1000.0;
+  };
+  const char* help = "Seconds the oldest waiting item of a queue has waited (0: none waits)";
+  metrics.GetGauge("planfix_flow_backlog_oldest_seconds", help, {{"queue", "events"}})
+      .Set(seconds(oldest_event));
+  metrics.GetGauge("planfix_flow_backlog_oldest_seconds", help, {{"queue", "jobs"}})
+      .Set(seconds(oldest_job));
+}
+
 }  // namespace planfix_flow::storage

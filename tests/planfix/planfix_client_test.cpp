@@ -485,6 +485,32 @@ TEST_F(PlanfixClientTest, MapsNoAccessToPermanent) {
   EXPECT_EQ(task.error().remote_code, 6);
 }
 
+TEST_F(PlanfixClientTest, ShowsTheDailyQuotaLeftAndCountsAnswersThatItIsSpent) {
+  fake_.SetDailyQuota(2);
+  core::Metrics metrics;
+  PlanfixOptions options;
+  options.base_url = fake_.rest_url() + "/";
+  options.token = kToken;
+  options.min_interval = 20ms;
+  options.metrics = &metrics;
+  PlanfixClient client(http_, clock_, options);
+  const auto remaining = [&] {
+    return metrics.GetGauge("planfix_flow_planfix_requests_remaining", "").value();
+  };
+  const auto spent = [&] {
+    return metrics.GetCounter("planfix_flow_planfix_quota_exhausted_total", "").value();
+  };
+  ASSERT_TRUE(client.Ping());
+  EXPECT_EQ(remaining(), 1);
+  ASSERT_TRUE(client.GetTask(12));
+  EXPECT_EQ(remaining(), 0);
+  EXPECT_EQ(spent(), 0);
+  EXPECT_FALSE(client.GetTask(12));
+  EXPECT_EQ(spent(), 1);
+  EXPECT_NE(metrics.Render().find("planfix_flow_planfix_requests_remaining 0\n"), std::string::npos)
+      << metrics.Render();
+}
+
 TEST_F(PlanfixClientTest, MapsCode22ToQuotaExhaustedUntilMidnight) {
   fake_.SetDailyQuota(1);
   auto client = Client();

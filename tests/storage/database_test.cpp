@@ -518,6 +518,32 @@ TEST(Database, MetricsCountJobsByStateAndPendingTimers) {
   EXPECT_NE(text.find("planfix_flow_events{state=\"done\"} 1\n"), std::string::npos) << text;
 }
 
+TEST(Database, MetricsShowHowLongTheOldestEventAndDueJobHaveWaited) {
+  Database db(DatabaseOptions{});
+  core::Metrics metrics;
+  core::TimePoint now = kStart;
+  metrics.AddCollector([&](core::Metrics& m) { db.CollectMetrics(m, now); });
+  const auto oldest = [&](const std::string& queue) {
+    metrics.Render();  // runs the collectors
+    return metrics.GetGauge("planfix_flow_backlog_oldest_seconds", "", {{"queue", queue}}).value();
+  };
+  EXPECT_EQ(oldest("events"), 0);  // nothing waits
+  EXPECT_EQ(oldest("jobs"), 0);
+
+  ASSERT_TRUE(db.AppendEvent(MakeEvent("a")));  // received at kStart
+  now = kStart + seconds(90);
+  EXPECT_EQ(oldest("events"), 90);
+
+  auto b = db.AppendEvent(MakeEvent("b"));
+  ASSERT_TRUE(b);
+  Effect later = MakeEffect("later");
+  later.not_before = kStart + hours(2);  // planned for later: not waiting yet
+  db.CompleteEvent(b->event_id, {MakeEffect("now"), later}, {}, {}, kStart + seconds(30));
+  now = kStart + seconds(100);
+  EXPECT_EQ(oldest("jobs"), 70);     // due since it was planned at kStart + 30 s
+  EXPECT_EQ(oldest("events"), 100);  // "a" still waits
+}
+
 TEST(Records, JobJsonEmbedsPayloadAndFormatsTimes) {
   Job job;
   job.id = 7;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "planfix_flow/core/clock.h"
+#include "planfix_flow/core/metrics.h"
 #include "planfix_flow/core/pacer.h"
 #include "planfix_flow/core/result.h"
 #include "planfix_flow/http/http_client.h"
@@ -28,6 +29,10 @@ struct PlanfixOptions {
   std::chrono::milliseconds timeout{15000};
   // Share one pacer between clients of the same account; null: the client keeps its own.
   core::Pacer* pacer = nullptr;
+  // Where the account's daily quota shows: planfix_flow_planfix_requests_remaining (from
+  // Planfix's approximate X-RateLimit-Remaining) and planfix_flow_planfix_quota_exhausted_total
+  // (answers with code 22). Null: not recorded.
+  core::Metrics* metrics = nullptr;
 };
 
 // One field a 200 answer names in `failures`: Planfix made the rest of the change, not this.
@@ -154,6 +159,7 @@ class PlanfixClient {
   const std::string& base_url() const { return base_url_; }
 
  private:
+  void RecordQuota(const http::Headers& headers);
   struct Call;
   struct Answer;
   core::Result<Answer> Perform(const Call& call);

@@ -148,6 +148,8 @@ class FakePlanfix : public FakeServer {
   using PlanfixHandler = FakeResponse (FakePlanfix::*)(const FakeRequest&, const nlohmann::json&);
   void RoutePlanfix(std::string method, std::string path_regex, std::string scope,
                     PlanfixHandler handler);
+  FakeResponse Answer(const FakeRequest& request, const std::string& scope, PlanfixHandler handler,
+                      bool has_body);
   std::optional<FakeResponse> Admit(const FakeRequest& request, const std::string& scope);
 
   FakeResponse Ping(const FakeRequest& request, const nlohmann::json& body);

@@ -178,6 +178,8 @@ class Database final : public Inbox, public FlowReader {
   // Refreshes gauges: planfix_flow_jobs{state}, planfix_flow_events{state},
   // planfix_flow_timers_pending. Call from a Metrics collector.
   void CollectMetrics(core::Metrics& metrics) const;
+  // The same, and planfix_flow_backlog_oldest_seconds{queue="events"|"jobs"} as of `now`.
+  void CollectMetrics(core::Metrics& metrics, core::TimePoint now) const;
 
   // Holds the writer until the returned object is destroyed (tests use it to make appends
   // queue up behind a busy writer).
