@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "planfix_flow/app/forms_reconciler.h"
+#include "planfix_flow/app/retention.h"
 #include "planfix_flow/app/telegram_poller.h"
 #include "planfix_flow/app/telegram_setup.h"
 #include "planfix_flow/core/log.h"
@@ -411,6 +412,8 @@ struct App::Impl {
     database = std::make_unique<storage::Database>(database_options);
     metrics.AddCollector(
         [db = database.get(), this](core::Metrics& m) { db->CollectMetrics(m, clock.Now()); });
+    retention = std::make_unique<Retention>(*database, clock, metrics,
+                                            RetentionOptions{config.storage.retention_days});
 
     staff_chat.store(database->CurrentChatId(config.telegram.staff_chat_id));
     if (staff_chat.load() != config.telegram.staff_chat_id) {
@@ -655,6 +658,7 @@ struct App::Impl {
   std::unique_ptr<DatabaseJobAdmin> job_admin;
   std::unique_ptr<google::GoogleFormsClient> forms;
   std::unique_ptr<FormsReconciler> reconciler;
+  std::unique_ptr<Retention> retention;
   std::unique_ptr<http::IngressServer> server;
   std::unique_ptr<TelegramPoller> poller;  // telegram.mode = "polling" only
   std::unique_ptr<TelegramSetup> telegram_setup;
@@ -692,6 +696,9 @@ void App::Start() {
     impl.threads.emplace_back([&impl](std::stop_token stop) { impl.scheduler->Run(stop); });
     if (impl.reconciler) {
       impl.threads.emplace_back([&impl](std::stop_token stop) { impl.reconciler->Run(stop); });
+    }
+    if (impl.config.storage.retention_days > 0) {
+      impl.threads.emplace_back([&impl](std::stop_token stop) { impl.retention->Run(stop); });
     }
     // Stop waits for a Telegram call in flight: up to its request timeout.
     impl.threads.emplace_back([&impl](std::stop_token stop) { impl.telegram_setup->Run(stop); });
@@ -736,6 +743,7 @@ std::size_t App::RunUntilIdle() {
     while (impl_->processor->RunOnce() != engine::ProcessOutcome::kIdle) ++round;
     round += impl_->scheduler->RunDue();
     if (impl_->reconciler) round += impl_->reconciler->RunDue();
+    round += impl_->retention->RunDue();
     while (impl_->executor->RunOnce() != engine::JobOutcome::kIdle) ++round;
     if (round == 0) return steps;
     steps += round;

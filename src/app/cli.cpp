@@ -1,5 +1,9 @@
 #include "planfix_flow/app/cli.h"
 
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -14,6 +18,7 @@
 #include "planfix_flow/app/version.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/core/utf8.h"
+#include "planfix_flow/storage/backup.h"
 #include "planfix_flow/storage/database.h"
 
 namespace planfix_flow::app {
@@ -77,31 +82,64 @@ int RunCheckConfig(const Options& options, std::ostream& out, std::ostream& err)
   return kExitOk;
 }
 
-// Opens an existing database (never creates one for a mistyped path): --database, or the
-// storage.path of --config (read without secrets, which reading jobs does not need).
-std::unique_ptr<storage::Database> OpenExistingDatabase(const JobsOptions& options,
-                                                        std::ostream& err) {
+// The database a command works on: --database, or the storage.path of --config (read
+// without secrets, which these commands do not need). Nullopt, said on `err`, when it does not
+// exist: a mistyped path never creates a database.
+std::optional<std::string> ExistingDatabasePath(const JobsOptions& options, std::ostream& err) {
   std::string path = options.database_path;
   if (path.empty()) {
     auto storage = config::LoadStoragePath(options.config_path);
     if (!storage.path) {
       for (const auto& problem : storage.problems) err << problem.ToString() << "\n";
       err << "planfix-flow: cannot find the database in " << options.config_path << "\n";
-      return nullptr;
+      return std::nullopt;
     }
     path = *storage.path;
   }
   if (!std::filesystem::exists(path)) {
     err << "planfix-flow: no database at " << path << "\n";
-    return nullptr;
+    return std::nullopt;
   }
+  return path;
+}
+
+// Opens (and migrates) an existing database.
+std::unique_ptr<storage::Database> OpenExistingDatabase(const JobsOptions& options,
+                                                        std::ostream& err) {
+  const auto path = ExistingDatabasePath(options, err);
+  if (!path) return nullptr;
   core::SetLogLevel("warn");  // keep the command's output clean
   try {
-    return std::make_unique<storage::Database>(storage::DatabaseOptions{path});
+    return std::make_unique<storage::Database>(storage::DatabaseOptions{*path});
   } catch (const std::exception& error) {
-    err << "planfix-flow: cannot open " << path << ": " << error.what() << "\n";
+    err << "planfix-flow: cannot open " << *path << ": " << error.what() << "\n";
     return nullptr;
   }
+}
+
+// A consistent copy while serve runs; never migrates or writes the database itself.
+int RunBackup(const JobsOptions& options, const std::string& to, std::ostream& out,
+              std::ostream& err) {
+  const auto path = ExistingDatabasePath(options, err);
+  if (!path) return kExitFailure;
+  // SQLite may create the -wal and -shm files beside the database; made by root, they would
+  // lock the service's own user out of its database.
+  struct stat file {};
+  if (::geteuid() == 0 && ::stat(path->c_str(), &file) == 0 && file.st_uid != 0) {
+    const passwd* owner = ::getpwuid(file.st_uid);
+    err << fmt::format(
+        "backup: run it as the database's owner, not root: sudo -u {} planfix-flow backup ...\n",
+        owner != nullptr ? owner->pw_name : std::to_string(file.st_uid));
+    return kExitUsage;
+  }
+  auto copied = storage::BackupDatabase(*path, to);
+  if (!copied) {
+    err << "backup: " << copied.error().message << "\n";
+    return kExitFailure;
+  }
+  out << fmt::format("backed up {} to {} ({} bytes, schema version {})\n", *path, copied->path,
+                     copied->bytes, copied->schema_version);
+  return kExitOk;
 }
 
 // A table cell: one line, at most `max` bytes, cut at a character boundary; `cut` is set when
@@ -356,6 +394,13 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   events->require_subcommand(1);
   const auto event_commands = add_record_commands(events, "event", "pending, done or dead");
 
+  std::string backup_to;
+  auto* backup = cli.add_subcommand(
+      "backup",
+      "Copy the database to a new file, consistently, also while serve runs (restore: stop the "
+      "service and put the copy in place of storage.path).");
+  add_database(backup);
+  backup->add_option("--to", backup_to, "The new file (never overwritten)")->required();
   auto* briefs = cli.add_subcommand("briefs", "See brief responses that need a person.");
   briefs->require_subcommand(1);
   auto* briefs_unmatched = briefs->add_subcommand(
@@ -384,12 +429,13 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (serve->parsed()) return RunServe(options, out, err);
   if (check->parsed()) return RunCheckConfig(options, out, err);
   if (demo->parsed()) return RunDemo(out, err) == 0 ? kExitOk : kExitFailure;
-  for (const auto* group : {jobs, events, briefs}) {
+  for (const auto* group : {jobs, events, briefs, backup}) {
     if (group->parsed() && jobs_options.database_path.empty() && jobs_options.config_path.empty()) {
       err << "planfix-flow: " << group->get_name() << " needs --database FILE or --config FILE\n";
       return kExitUsage;
     }
   }
+  if (backup->parsed()) return RunBackup(jobs_options, backup_to, out, err);
   if (briefs_unmatched->parsed()) return RunBriefsUnmatched(jobs_options, out, err);
   if (job_commands.list->parsed()) return RunJobsList(jobs_options, out, err);
   if (job_commands.show->parsed()) return RunJobsShow(jobs_options, out, err);

@@ -200,8 +200,12 @@ std::string Summarize(const Config& config, const templates::TemplateSet* templa
   std::ostringstream out;
   if (!config.source.empty()) out << "config " << config.source.string() << " is valid\n";
   out << fmt::format("  listen:    {}:{}\n", config.server.host, config.server.port);
-  out << fmt::format("  database:  {} (synchronous={})\n", config.storage.path,
-                     ToString(config.storage.synchronous));
+  out << fmt::format(
+      "  database:  {} (synchronous={}, {})\n", config.storage.path,
+      ToString(config.storage.synchronous),
+      config.storage.retention_days == 0
+          ? std::string("processed bodies kept forever")
+          : fmt::format("processed bodies blanked after {} days", config.storage.retention_days));
   out << fmt::format("  planfix:   {} (account {})\n", config.planfix.base_url,
                      config.planfix.account);
   out << fmt::format("  telegram:  {} ({} mode, bot @{}, staff chat {})\n",

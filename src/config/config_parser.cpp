@@ -325,6 +325,7 @@ void ReadStorage(Reader& reader, const Section& root, StorageConfig& storage) {
       reader, section, "synchronous", Need::kOptional,
       {{"full", SqliteSynchronous::kFull}, {"normal", SqliteSynchronous::kNormal}},
       storage.synchronous);
+  reader.Int(section, "retention_days", Need::kOptional, storage.retention_days);
 }
 
 void ReadPlanfix(Reader& reader, const Section& root, PlanfixConfig& planfix) {

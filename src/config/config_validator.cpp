@@ -193,6 +193,7 @@ void CheckServer(Checker& check, const ServerConfig& server) {
 // database file", which does not say where.
 void CheckStorage(Checker& check, const StorageConfig& storage) {
   check.NotEmpty("storage.path", storage.path);
+  check.Range("storage.retention_days", storage.retention_days, 0, 36500);
   if (storage.path.empty() || storage.path == ":memory:" || storage.path.starts_with("file:")) {
     return;
   }

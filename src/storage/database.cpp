@@ -2,13 +2,17 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
+#include <ctime>
 #include <stdexcept>
 #include <utility>
 
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/storage/backup.h"
 #include "storage/schema.h"
 #include "storage/sql_rows.h"
 
@@ -34,6 +38,25 @@ bool IsInMemory(const std::string& path) {
 }
 
 std::int64_t NowMillis() { return ToMillis(std::chrono::system_clock::now()); }
+
+// "20261207T163000Z": sorts by time and needs no quoting in a file name.
+std::string CompactUtcTime(std::chrono::system_clock::time_point moment) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(moment);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
+  return text;
+}
+
+// A rollback to an older build meets this: say what to do, not only what is wrong.
+std::string NewerSchemaMessage(const std::string& path, int found, int latest) {
+  return fmt::format(
+      "storage: {} has schema version {}, newer than this build knows ({}): a newer "
+      "planfix-flow has migrated it. Install that version again, or restore the backup it "
+      "took before migrating ({}.schema-v{}-<time>.backup) and lose what happened since",
+      path, found, latest, path, latest);
+}
 
 }  // namespace
 
@@ -81,6 +104,23 @@ void Database::Migrate() {
       " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
   const auto& migrations = Migrations();
   const int latest = migrations.back().version;
+  const int found =
+      writer_->execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_version").getInt();
+  if (found > latest) throw std::runtime_error(NewerSchemaMessage(options_.path, found, latest));
+  if (found > 0 && found < latest && options_.backup_before_migration &&
+      !IsInMemory(options_.path)) {
+    const std::string backup = fmt::format("{}.schema-v{}-{}.backup", options_.path, found,
+                                           CompactUtcTime(std::chrono::system_clock::now()));
+    auto copied = BackupDatabase(options_.path, backup);
+    if (!copied) {
+      throw std::runtime_error(
+          fmt::format("storage: not migrating {} from schema version {} to {} without a backup: {}",
+                      options_.path, found, latest, copied.error().message));
+    }
+    core::Logger("storage")->info(
+        "event=backup_before_migration path={} schema_version={} to_version={} bytes={}",
+        copied->path, found, latest, copied->bytes);
+  }
   for (const auto& migration : migrations) {
     // Each migration re-reads the version inside its own write transaction, so two
     // processes opening the same file at once apply it once.
@@ -88,9 +128,7 @@ void Database::Migrate() {
     const int current =
         writer_->execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_version").getInt();
     if (current > latest) {
-      throw std::runtime_error("storage: " + options_.path + " has schema version " +
-                               std::to_string(current) + ", newer than this build knows (" +
-                               std::to_string(latest) + ")");
+      throw std::runtime_error(NewerSchemaMessage(options_.path, current, latest));
     }
     if (current >= migration.version) continue;  // the transaction rolls back: nothing done
     writer_->exec(std::string(migration.sql));
@@ -483,6 +521,38 @@ std::vector<StoredEvent> Database::ListEvents(std::optional<EventState> state,
 }
 
 // ---- Metrics ----
+
+Database::PruneSummary Database::PruneBefore(core::TimePoint cutoff, core::TimePoint now,
+                                             std::size_t batch) {
+  const nlohmann::json marker = {{"pruned_at", FormatTime(now)}};
+  const std::string blank = marker.dump();
+  // A blanked body starts with this, so a later run skips it.
+  const std::string prefix = R"({"pruned_at":)";
+  PruneSummary summary;
+  const auto prune = [&](const char* sql) {
+    std::size_t total = 0;
+    for (;;) {
+      std::size_t changed = 0;
+      Write([&](SQLite::Database& db) {
+        SQLite::Statement update(db, sql);
+        update.bind(1, blank);
+        update.bind(2, ToMillis(cutoff));
+        update.bind(3, prefix);
+        update.bind(4, static_cast<std::int64_t>(batch));
+        changed = static_cast<std::size_t>(update.exec());
+      });
+      total += changed;
+      if (changed < batch) return total;
+    }
+  };
+  summary.events = prune(
+      "UPDATE events SET payload = ?1 WHERE id IN (SELECT id FROM events WHERE state = 'done' "
+      "AND processed_at < ?2 AND substr(payload, 1, length(?3)) <> ?3 LIMIT ?4)");
+  summary.jobs = prune(
+      "UPDATE jobs SET payload = ?1 WHERE id IN (SELECT id FROM jobs WHERE state = 'done' "
+      "AND done_at < ?2 AND substr(payload, 1, length(?3)) <> ?3 LIMIT ?4)");
+  return summary;
+}
 
 void Database::CollectMetrics(core::Metrics& metrics) const {
   const auto jobs = CountJobsByState();

@@ -318,5 +318,28 @@ TEST_F(JobsCliTest, BriefsUnmatchedListsTheResponsesKeptForAPerson) {
       << no_database.err;
 }
 
+TEST_F(JobsCliTest, BackupCopiesTheDatabaseAndNeverOverwrites) {
+  const std::string copy = path_ + ".backup";
+  std::filesystem::remove(copy);
+  auto run = RunWith({"backup", "--database", path_, "--to", copy});
+  ASSERT_EQ(run.code, kExitOk) << run.err;
+  EXPECT_NE(run.out.find("backed up " + path_ + " to " + copy), std::string::npos) << run.out;
+  {
+    storage::Database backup(storage::DatabaseOptions{copy});
+    const auto job = backup.GetJob(dead_id_);
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->state, storage::JobState::kDead);
+  }
+  const auto size = std::filesystem::file_size(copy);
+  auto again = RunWith({"backup", "--database", path_, "--to", copy});
+  EXPECT_EQ(again.code, kExitFailure);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  EXPECT_EQ(std::filesystem::file_size(copy), size);
+  auto usage = RunWith({"backup", "--to", copy});
+  EXPECT_EQ(usage.code, kExitUsage);
+  EXPECT_NE(usage.err.find("--database FILE or --config FILE"), std::string::npos) << usage.err;
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(copy + suffix);
+}
+
 }  // namespace
 }  // namespace planfix_flow::app

@@ -296,5 +296,45 @@ TEST_F(ServeEndToEnd, AnswersHealthReadinessAndMetrics) {
   EXPECT_NE(metrics.body.find("planfix_flow_timers_pending"), std::string::npos);
 }
 
+TEST_F(ServeEndToEnd, BlanksWhatItFinishedAfterTheRetentionDaysAndKeepsTheDedupeKeys) {
+  ASSERT_EQ(PostPing().status, 200);
+  app_->RunUntilIdle();
+  const auto first = app_->database().ListEvents(storage::EventState::kDone, 10);
+  ASSERT_EQ(first.size(), 1u);
+  const auto jobs = Jobs(storage::JobState::kDone);
+  ASSERT_FALSE(jobs.empty());
+
+  clock_.Advance(std::chrono::days(config_.storage.retention_days) - std::chrono::hours(2));
+  app_->RunUntilIdle();
+  EXPECT_EQ(app_->database().GetEvent(first[0].id)->payload, first[0].payload);
+
+  clock_.Advance(std::chrono::hours(3));  // past the retention and the hourly pass
+  app_->RunUntilIdle();
+  const auto pruned = app_->database().GetEvent(first[0].id);
+  ASSERT_TRUE(pruned);
+  EXPECT_TRUE(pruned->payload.starts_with(R"({"pruned_at":)")) << pruned->payload;
+  EXPECT_EQ(pruned->state, storage::EventState::kDone);
+  for (const auto& job : jobs) {
+    EXPECT_TRUE(app_->database().GetJob(job.id)->payload.starts_with(R"({"pruned_at":)"))
+        << job.kind;
+  }
+  auto metrics = Get("/metrics");
+  EXPECT_NE(metrics.body.find(R"(planfix_flow_retention_pruned_total{table="events"} )"),
+            std::string::npos)
+      << metrics.body;
+}
+
+TEST_F(ServeEndToEnd, KeepsEverythingWhenRetentionIsOff) {
+  config_.storage.retention_days = 0;
+  RestartApp();
+  ASSERT_EQ(PostPing().status, 200);
+  app_->RunUntilIdle();
+  const auto first = app_->database().ListEvents(storage::EventState::kDone, 10);
+  ASSERT_EQ(first.size(), 1u);
+  clock_.Advance(std::chrono::days(400));
+  app_->RunUntilIdle();
+  EXPECT_EQ(app_->database().GetEvent(first[0].id)->payload, first[0].payload);
+}
+
 }  // namespace
 }  // namespace planfix_flow::app

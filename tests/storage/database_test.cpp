@@ -7,10 +7,15 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include "planfix_flow/storage/backup.h"
+#include "storage/schema.h"
 
 namespace planfix_flow::storage {
 namespace {
@@ -577,6 +582,213 @@ TEST(Database, IsWritableUntilAnotherWriterHoldsTheLockPastTheBusyTimeout) {
   EXPECT_FALSE(database.IsWritable());
   other.exec("ROLLBACK");
   EXPECT_TRUE(database.IsWritable());
+}
+
+// ---- Backups, migrations and retention ----
+
+std::int64_t CountRows(const std::string& path, const char* table) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  return db.execAndGet(std::string("SELECT COUNT(*) FROM ") + table).getInt64();
+}
+
+TEST(Backup, CopiesOneConsistentSnapshotWhileAnotherConnectionKeepsWriting) {
+  TempDatabaseFile file;
+  TempDatabaseFile copy_file;
+  const std::string copy = copy_file.path() + ".copy";
+  Database db(DatabaseOptions{file.path()});
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(db.AppendEvent(MakeEvent("before-" + std::to_string(i))));
+  // Each event of the writer completes with one job in the same transaction: a copy that
+  // tore a transaction would hold an event marked done without its job.
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      auto appended = db.AppendEvent(MakeEvent("during-" + std::to_string(i)));
+      ASSERT_TRUE(appended);
+      db.CompleteEvent(appended->event_id, {MakeEffect("job-" + std::to_string(i))}, {}, {},
+                       kStart);
+      written.fetch_add(1);
+    }
+  });
+  while (written.load() < 20) std::this_thread::yield();
+  auto copied = BackupDatabase(file.path(), copy);
+  stop.store(true);
+  writer.join();
+  ASSERT_TRUE(copied) << copied.error().ToString();
+  EXPECT_EQ(copied->path, copy);
+  EXPECT_EQ(copied->schema_version, db.schema_version());
+  EXPECT_EQ(copied->bytes, std::filesystem::file_size(copy));
+  for (const char* left : {".partial", ".partial-wal", ".partial-shm", "-wal", "-shm"}) {
+    EXPECT_FALSE(std::filesystem::exists(copy + left)) << left;  // one file, nothing beside it
+  }
+  SQLite::Database backup(copy, SQLite::OPEN_READONLY);
+  EXPECT_EQ(backup.execAndGet("PRAGMA integrity_check").getString(), "ok");
+  const auto done =
+      backup.execAndGet("SELECT COUNT(*) FROM events WHERE state = 'done'").getInt64();
+  EXPECT_EQ(backup.execAndGet("SELECT COUNT(*) FROM jobs").getInt64(), done);
+  EXPECT_GE(done, 20);
+  EXPECT_LE(done, written.load());
+  EXPECT_EQ(
+      backup.execAndGet("SELECT COUNT(*) FROM events WHERE dedupe_key LIKE 'before-%'").getInt64(),
+      200);
+  std::filesystem::remove(copy);
+}
+
+TEST(Backup, RefusesAnExistingDestinationOrAMissingDatabaseAndChangesNothing) {
+  TempDatabaseFile file;
+  TempDatabaseFile other;
+  { Database db(DatabaseOptions{file.path()}); }
+  {
+    std::ofstream existing(other.path());
+    existing << "keep me";
+  }
+  auto refused = BackupDatabase(file.path(), other.path());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kInvalidInput);
+  EXPECT_NE(refused.error().message.find("already exists"), std::string::npos);
+  std::ifstream kept(other.path());
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "keep me");
+
+  const std::string missing = file.path() + ".missing";
+  auto none = BackupDatabase(missing, file.path() + ".copy");
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("no database at " + missing), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(missing));
+  EXPECT_FALSE(std::filesystem::exists(file.path() + ".copy"));
+
+  auto no_directory = BackupDatabase(file.path(), file.path() + ".nowhere/copy.db");
+  ASSERT_FALSE(no_directory);
+  EXPECT_EQ(no_directory.error().code, core::ErrorCode::kUnavailable);
+  EXPECT_FALSE(std::filesystem::exists(file.path() + ".nowhere"));
+}
+
+// A database as the previous release left it: every migration but the last.
+void MakeOlderDatabase(const std::string& path) {
+  const auto& migrations = Migrations();
+  ASSERT_GE(migrations.size(), 2u);
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  for (std::size_t i = 0; i + 1 < migrations.size(); ++i) {
+    db.exec(std::string(migrations[i].sql));
+    db.exec("INSERT INTO schema_version VALUES (" + std::to_string(migrations[i].version) + ", 0)");
+  }
+  db.exec(
+      "INSERT INTO events (source, dedupe_key, kind, payload, received_at, next_attempt_at) "
+      "VALUES ('planfix', 'old-1', 'brief.send', '{}', 0, 0)");
+}
+
+std::vector<std::filesystem::path> BackupsOf(const std::string& path) {
+  std::vector<std::filesystem::path> found;
+  const std::filesystem::path file(path);
+  for (const auto& entry : std::filesystem::directory_iterator(file.parent_path())) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(file.filename().string() + ".schema-v")) found.push_back(entry.path());
+  }
+  return found;
+}
+
+TEST(Database, BacksUpAnOlderSchemaBeforeMigratingIt) {
+  TempDatabaseFile file;
+  MakeOlderDatabase(file.path());
+  const int older = Migrations()[Migrations().size() - 2].version;
+  {
+    Database db(DatabaseOptions{file.path()});
+    EXPECT_EQ(db.schema_version(), Migrations().back().version);
+  }
+  const auto backups = BackupsOf(file.path());
+  ASSERT_EQ(backups.size(), 1u);
+  const std::string name = backups[0].filename().string();
+  EXPECT_TRUE(name.find(".schema-v" + std::to_string(older) + "-") != std::string::npos) << name;
+  EXPECT_TRUE(name.ends_with("Z.backup")) << name;
+  SQLite::Database copy(backups[0].string(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(copy.execAndGet("SELECT MAX(version) FROM schema_version").getInt(), older);
+  EXPECT_EQ(CountRows(backups[0].string(), "events"), 1);
+
+  // Opening the migrated file again takes no second backup.
+  { Database again(DatabaseOptions{file.path()}); }
+  EXPECT_EQ(BackupsOf(file.path()).size(), 1u);
+  std::filesystem::remove(backups[0]);
+}
+
+TEST(Database, RefusesANewerSchemaAndSaysWhatToDo) {
+  TempDatabaseFile file;
+  { Database db(DatabaseOptions{file.path()}); }
+  {
+    SQLite::Database raw(file.path(), SQLite::OPEN_READWRITE);
+    raw.exec("INSERT INTO schema_version VALUES (" +
+             std::to_string(Migrations().back().version + 1) + ", 0)");
+  }
+  try {
+    Database db(DatabaseOptions{file.path()});
+    FAIL() << "a newer schema was opened";
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("newer than this build knows"), std::string::npos) << message;
+    EXPECT_NE(message.find("Install that version again, or restore the backup"), std::string::npos)
+        << message;
+  }
+  EXPECT_TRUE(BackupsOf(file.path()).empty());
+}
+
+TEST(Database, PruneBlanksFinishedBodiesOnlyAndKeepsTheirKeys) {
+  Database db(DatabaseOptions{});
+  const core::TimePoint later = kStart + std::chrono::days(100);
+  std::vector<std::int64_t> done;
+  for (int i = 0; i < 5; ++i) {
+    auto appended = db.AppendEvent(MakeEvent("done-" + std::to_string(i)));
+    ASSERT_TRUE(appended);
+    db.CompleteEvent(appended->event_id, {MakeEffect("job-" + std::to_string(i))}, {}, {}, kStart);
+    done.push_back(appended->event_id);
+  }
+  // Done later than the cutoff: kept.
+  auto recent = db.AppendEvent(MakeEvent("recent"));
+  ASSERT_TRUE(recent);
+  db.CompleteEvent(recent->event_id, {}, {}, {}, later);
+  auto dead = db.AppendEvent(MakeEvent("dead"));
+  ASSERT_TRUE(dead);
+  db.FailEvent(dead->event_id, "broken", FailureOutcome::kDead, kStart, kStart);
+  auto pending = db.AppendEvent(MakeEvent("pending"));
+  ASSERT_TRUE(pending);
+  // Four jobs done at kStart, one still pending.
+  for (int i = 0; i < 4; ++i) {
+    auto job = db.LeaseNextJob("w", kStart, kStart + minutes(1));
+    ASSERT_TRUE(job);
+    ASSERT_TRUE(db.CompleteJob(job->id, "w", R"({"message_id":7})", kStart));
+  }
+
+  // A batch of 2 goes round three times for the five events.
+  const auto pruned = db.PruneBefore(kStart + std::chrono::days(10), later, 2);
+  EXPECT_EQ(pruned.events, 5u);
+  EXPECT_EQ(pruned.jobs, 4u);
+  const std::string marker = R"({"pruned_at":")" + FormatTime(later) + R"("})";
+  for (auto id : done) EXPECT_EQ(db.GetEvent(id)->payload, marker);
+  EXPECT_EQ(db.GetEvent(recent->event_id)->payload, R"({"task":123})");
+  EXPECT_EQ(db.GetEvent(dead->event_id)->payload, R"({"task":123})");
+  EXPECT_EQ(db.GetEvent(pending->event_id)->payload, R"({"task":123})");
+  std::size_t blank_jobs = 0;
+  for (const auto& job : db.ListJobs(JobFilter{})) {
+    if (job.state == JobState::kDone) {
+      EXPECT_EQ(job.payload, marker);
+      EXPECT_EQ(job.result, R"({"message_id":7})");  // results stay: rules may read them
+      ++blank_jobs;
+    } else {
+      EXPECT_EQ(job.payload, R"({"text":"hi"})");
+    }
+  }
+  EXPECT_EQ(blank_jobs, 4u);
+  // The keys stay: the same webhook or effect is still a duplicate.
+  auto again = db.AppendEvent(MakeEvent("done-0"));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome, AppendOutcome::kDuplicate);
+  auto next = db.AppendEvent(MakeEvent("next"));
+  ASSERT_TRUE(next);
+  const auto summary = db.CompleteEvent(next->event_id, {MakeEffect("job-0")}, {}, {}, later);
+  EXPECT_EQ(summary.jobs_added, 0u);
+  // A second pass finds nothing new to blank.
+  const auto second = db.PruneBefore(kStart + std::chrono::days(10), later, 2);
+  EXPECT_EQ(second.events + second.jobs, 0u);
 }
 
 }  // namespace

@@ -65,6 +65,9 @@ struct StorageConfig {
   // ":memory:".
   std::string path = "planfix-flow.db";
   SqliteSynchronous synchronous = SqliteSynchronous::kFull;
+  // Days after which a processed event's raw body and a done job's payload (client messages:
+  // personal data) are blanked; the rows stay, so deduplication still works. 0 keeps them.
+  int retention_days = 90;
 };
 
 // Task status ids (Planfix "process" statuses) the flows react to and set. The first four

@@ -41,6 +41,11 @@ struct DatabaseOptions {
   std::chrono::milliseconds busy_timeout{5000};
   // Appends committed together at most (group commit).
   std::size_t max_batch = 512;
+  // Before a newer build migrates an existing file, copy it to
+  // "<path>.schema-v<old version>-<UTC time>.backup" (storage/backup.h), so a rollback to the
+  // older build has a file it can read. Migrating stops (the constructor throws) if the copy
+  // fails.
+  bool backup_before_migration = true;
 };
 
 // What committing an event's outcome changed, so the caller can wake the executor and
@@ -174,6 +179,17 @@ class Database final : public Inbox, public FlowReader {
   // ---- Service state: small values the service keeps between runs, by key ----
   std::optional<std::string> GetServiceState(const std::string& key) const;
   void SetServiceState(const std::string& key, const std::string& value, core::TimePoint now);
+
+  // Retention: blanks the raw body of every event processed (done) before `cutoff` and the
+  // payload of every job done before it, writing {"pruned_at": "<now>"} in their place; the
+  // rows, their dedupe and idempotency keys, job results, dead items, timers and flows stay.
+  // Works in batches of `batch` rows, each its own transaction, so it never holds the writer
+  // long. Returns how many events and jobs it blanked.
+  struct PruneSummary {
+    std::size_t events = 0;
+    std::size_t jobs = 0;
+  };
+  PruneSummary PruneBefore(core::TimePoint cutoff, core::TimePoint now, std::size_t batch = 500);
 
   // Refreshes gauges: planfix_flow_jobs{state}, planfix_flow_events{state},
   // planfix_flow_timers_pending. Call from a Metrics collector.
