@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "app/admin_console.h"
 #include "planfix_flow/app/forms_reconciler.h"
 #include "planfix_flow/app/retention.h"
 #include "planfix_flow/app/telegram_poller.h"
@@ -633,6 +634,10 @@ struct App::Impl {
       return problems;
     };
     hooks.job_admin = job_admin.get();
+    admin_console = std::make_unique<DatabaseAdminConsole>(config, *database, *executor, clock,
+                                                           hooks.readiness_problems,
+                                                           [this] { processor->Notify(); });
+    hooks.admin_console = admin_console.get();
     server = std::make_unique<http::IngressServer>(server_options, *database, metrics, clock,
                                                    std::move(secrets), std::move(hooks));
     server->Start();
@@ -656,6 +661,7 @@ struct App::Impl {
   std::unique_ptr<engine::EffectExecutor> executor;
   std::unique_ptr<engine::Scheduler> scheduler;
   std::unique_ptr<DatabaseJobAdmin> job_admin;
+  std::unique_ptr<DatabaseAdminConsole> admin_console;
   std::unique_ptr<google::GoogleFormsClient> forms;
   std::unique_ptr<FormsReconciler> reconciler;
   std::unique_ptr<Retention> retention;
@@ -723,6 +729,7 @@ void App::Stop() {
   impl_->poller.reset();
   impl_->telegram_setup.reset();
   impl_->job_admin.reset();
+  impl_->admin_console.reset();
   impl_->scheduler.reset();
   impl_->executor.reset();
   impl_->processor.reset();

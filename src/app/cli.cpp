@@ -350,6 +350,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
                     "run with sudo); its values win over the process environment");
   auto* demo = cli.add_subcommand(
       "demo", "Run the whole story against the built-in sandbox (no accounts needed).");
+  DemoServeOptions demo_serve;
+  bool demo_serve_wanted = false;
+  auto* demo_serve_flag = demo->add_flag(
+      "--serve", demo_serve_wanted,
+      "Instead: keep the sandboxed service running with one dead job, to try the admin page "
+      "(sign in with PLANFIX_FLOW_ADMIN_TOKEN from the environment)");
+  demo->add_option("--port", demo_serve.port, "With --serve: the port (0: any free one)")
+      ->needs(demo_serve_flag);
 
   JobsOptions jobs_options;
   auto* jobs = cli.add_subcommand("jobs", "See outbound jobs (effects) and replay dead ones.");
@@ -428,6 +436,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (serve->parsed()) return RunServe(options, out, err);
   if (check->parsed()) return RunCheckConfig(options, out, err);
+  if (demo->parsed() && demo_serve_wanted) {
+    return RunDemoServe(demo_serve, env, out, err) == 0 ? kExitOk : kExitFailure;
+  }
   if (demo->parsed()) return RunDemo(out, err) == 0 ? kExitOk : kExitFailure;
   for (const auto* group : {jobs, events, briefs, backup}) {
     if (group->parsed() && jobs_options.database_path.empty() && jobs_options.config_path.empty()) {

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/admin_page_routes.h"
 #include "http/httplib_tsan.h"
 #include "http/parking_server.h"
 #include "planfix_flow/core/log.h"
@@ -325,6 +326,7 @@ struct IngressServer::Impl {
   // received[source][outcome]
   std::array<std::array<core::Counter*, kOutcomes.size()>, kSources.size()> received{};
   std::vector<KnownPath> known_paths;
+  std::unique_ptr<AdminPage> admin_page;
 
   ParkingServer server;
   std::thread thread;
@@ -787,6 +789,15 @@ void IngressServer::Impl::RegisterRoutes() {
   known_paths.push_back({std::regex("/(healthz|readyz|metrics)"), "GET", false});
   known_paths.push_back({std::regex(R"(/admin/jobs(/\d+)?)"), "GET", true});
   known_paths.push_back({std::regex(R"(/admin/jobs/\d+/replay)"), "POST", true});
+  if (!secrets.admin_token.empty() && hooks.admin_console != nullptr) {
+    admin_page = std::make_unique<AdminPage>(AdminPageOptions{secrets.admin_token},
+                                             *hooks.admin_console, clock, trusted, log);
+    admin_page->Register(server);
+    known_paths.push_back(
+        {std::regex(R"(/admin/?|/admin/(dead|unmatched|timeline|(job|event)/\d+))"), "GET", false});
+    known_paths.push_back({std::regex(R"(/admin/(logout|(job|event)/\d+/replay))"), "POST", false});
+    known_paths.push_back({std::regex("/admin/login"), "GET, POST", false});
+  }
 
   server.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const Request& req, Response& res) { return HandleError(req, res); }));

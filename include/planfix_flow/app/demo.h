@@ -4,9 +4,21 @@
 
 #include <iosfwd>
 
+#include "planfix_flow/config/config.h"
+
 namespace planfix_flow::app {
 
 // Returns 0 only when every expected effect was observed in the fakes.
 int RunDemo(std::ostream& out, std::ostream& err);
+
+struct DemoServeOptions {
+  int port = 0;  // 0: any free port (printed)
+};
+
+// `demo --serve`: the service against the sandbox fakes with one dead job seeded, serving the
+// admin page (token: PLANFIX_FLOW_ADMIN_TOKEN from `env`) until SIGINT or SIGTERM. Prints one
+// line with the URL and the dead job's id once it is ready.
+int RunDemoServe(const DemoServeOptions& options, const config::Environment& env, std::ostream& out,
+                 std::ostream& err);
 
 }  // namespace planfix_flow::app

@@ -16,6 +16,7 @@
 #include "planfix_flow/core/clock.h"
 #include "planfix_flow/core/metrics.h"
 #include "planfix_flow/core/result.h"
+#include "planfix_flow/http/admin_page.h"
 #include "planfix_flow/storage/inbox.h"
 
 namespace planfix_flow::http {
@@ -93,6 +94,9 @@ struct IngressHooks {
   std::function<std::vector<std::string>()> readiness_problems;
   // Serves /admin/jobs*; unset: those endpoints answer 404. Not owned; must outlive Stop().
   JobAdmin* job_admin = nullptr;
+  // Serves the HTML admin page under /admin/ (see admin_page.h) when the admin token is set;
+  // unset: those pages answer 404. Not owned; must outlive Stop().
+  AdminConsole* admin_console = nullptr;
 };
 
 class IngressServer {

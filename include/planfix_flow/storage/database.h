@@ -168,6 +168,15 @@ class Database final : public Inbox, public FlowReader {
   std::vector<Flow> ListFlows(const std::string& kind, const std::string& state,
                               std::size_t limit) const;
 
+  // ---- Admin views (database_admin.cpp) ----
+  // Every event and job about a task number or a contact id, at most `limit` of each. About
+  // a task: its id under a "task" key anywhere in the payload, and the jobs those events
+  // planned. About a contact: its id under a "contact" key, plus what is about the tasks and
+  // Telegram chats the contact's flows name (a client's chat id under "chat_id", "chat" or
+  // an update's chat.id).
+  Timeline FindTimeline(TimelineSubject subject, std::int64_t id, std::size_t limit) const;
+  Backlog GetBacklog(core::TimePoint now) const;
+
   // ---- Telegram chat migrations ----
   // Records that Telegram moved `old_chat` to `new_chat` (a group became a supergroup).
   // Returns false when exactly this was already known.

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -121,6 +123,22 @@ struct Flow {
   std::string data;
   core::TimePoint created_at;
   core::TimePoint updated_at;
+};
+
+// What the admin page asks for: one client's timeline and the backlog at a glance.
+enum class TimelineSubject { kTask, kContact };
+
+struct Timeline {
+  std::vector<StoredEvent> events;  // newest first (received_at, then id)
+  std::vector<Job> jobs;            // newest first (created_at, then id)
+};
+
+struct Backlog {
+  std::map<EventState, std::int64_t> events;  // count by state (absent: none)
+  std::map<JobState, std::int64_t> jobs;
+  std::optional<core::TimePoint> oldest_waiting_event;  // received_at of the oldest pending
+  std::optional<core::TimePoint> oldest_due_job;        // due_at of the oldest due, not done
+  std::int64_t timers_pending = 0;
 };
 
 // JSON views for the CLI and the admin endpoints: times as RFC 3339 UTC strings, payload
