@@ -611,7 +611,10 @@ TEST_F(ConfigDoctor, RunOnlineChecksKeepsToPlanfixsRateLimit) {
   const auto config = paced.Load();
   std::ostringstream out;
   core::SystemClock clock;
-  EXPECT_EQ(RunOnlineChecks(config, http_, clock, out), 0u) << out.str();
+  // Its own client, closed before the fakes stop (they would wait out its kept-alive
+  // connections).
+  http::CurlHttpClient http;
+  EXPECT_EQ(RunOnlineChecks(config, http, clock, out), 0u) << out.str();
   EXPECT_EQ(paced.planfix.rate_limited_count(), 0);
   // ping, processes, the statuses of both, task fields, contact fields, templates.
   EXPECT_EQ(paced.planfix.request_count(), 7u);
