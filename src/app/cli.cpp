@@ -14,10 +14,13 @@
 #include <string>
 
 #include "planfix_flow/app/app.h"
+#include "planfix_flow/app/config_doctor.h"
 #include "planfix_flow/app/demo.h"
+#include "planfix_flow/app/planfix_ids.h"
 #include "planfix_flow/app/version.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/core/utf8.h"
+#include "planfix_flow/http/curl_http_client.h"
 #include "planfix_flow/storage/backup.h"
 #include "planfix_flow/storage/database.h"
 
@@ -28,6 +31,7 @@ namespace {
 struct Options {
   std::string config_path;
   std::string env_file;  // check-config: read the secrets from this EnvironmentFile too
+  bool online = false;   // check-config: also check the ids against the live accounts
   const config::Environment* env = nullptr;
 };
 
@@ -79,7 +83,32 @@ int RunCheckConfig(const Options& options, std::ostream& out, std::ostream& err)
     err << "warning: " << warning.ToString() << "\n";
   }
   out << config::Summarize(*loaded->config, loaded->templates.get());
-  return kExitOk;
+  if (!options.online) return kExitOk;
+  out << "\nOnline checks (read-only; Planfix paced at planfix.min_interval_ms):\n";
+  core::SetLogLevel("off");  // the verdicts say it all; client warnings would repeat them
+  http::CurlHttpClient http;
+  core::SystemClock clock;
+  return RunOnlineChecks(*loaded->config, http, clock, out) == 0 ? kExitOk : kExitFailure;
+}
+
+// The secrets of the process environment, with --env-file's on top.
+std::optional<config::Environment> EnvironmentWithFile(const Options& options, std::ostream& err) {
+  config::Environment env = *options.env;
+  if (options.env_file.empty()) return env;
+  const auto problems = config::ReadEnvironmentFile(options.env_file, env);
+  if (problems.empty()) return env;
+  for (const auto& problem : problems) err << problem.ToString() << "\n";
+  err << options.env_file << ": cannot read the secrets\n";
+  return std::nullopt;
+}
+
+int RunPlanfixIdsCommand(const Options& options, std::ostream& out, std::ostream& err) {
+  const auto env = EnvironmentWithFile(options, err);
+  if (!env) return kExitFailure;
+  core::SetLogLevel("off");
+  http::CurlHttpClient http;
+  core::SystemClock clock;
+  return RunPlanfixIds(options.config_path, *env, http, clock, out, err);
 }
 
 // The database a command works on: --database, or the storage.path of --config (read
@@ -348,6 +377,21 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
                     "Read the secrets from this environment file too (the unit's "
                     "EnvironmentFile=, e.g. /etc/planfix-flow/planfix-flow.env; root-only, so "
                     "run with sudo); its values win over the process environment");
+  check->add_flag("--online", options.online,
+                  "Also check the config against the live Planfix, Telegram and Google "
+                  "accounts (read-only): one verdict per id; exits 1 on any problem");
+  auto* planfix_group = cli.add_subcommand("planfix", "Look into the Planfix account.");
+  planfix_group->require_subcommand(1);
+  auto* planfix_ids = planfix_group->add_subcommand(
+      "ids",
+      "List the account's processes and statuses, custom fields, task templates and data tags "
+      "(read-only), to fill in the config.");
+  planfix_ids
+      ->add_option("-c,--config", options.config_path,
+                   "Path to the TOML config file (only planfix.base_url is needed)")
+      ->required();
+  planfix_ids->add_option("--env-file", options.env_file,
+                          "Read PLANFIX_FLOW_PLANFIX_TOKEN from this environment file too");
   auto* demo = cli.add_subcommand(
       "demo", "Run the whole story against the built-in sandbox (no accounts needed).");
   DemoServeOptions demo_serve;
@@ -436,6 +480,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (serve->parsed()) return RunServe(options, out, err);
   if (check->parsed()) return RunCheckConfig(options, out, err);
+  if (planfix_ids->parsed()) return RunPlanfixIdsCommand(options, out, err);
   if (demo->parsed() && demo_serve_wanted) {
     return RunDemoServe(demo_serve, env, out, err) == 0 ? kExitOk : kExitFailure;
   }

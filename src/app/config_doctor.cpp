@@ -2,85 +2,65 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <string>
+#include <ostream>
 
-#include "planfix_flow/workflow/brief.h"
+#include "config_doctor_support.h"
+#include "planfix_flow/google/service_account.h"
 
 namespace planfix_flow::app {
 
-namespace {
-
-struct StatusKey {
-  const char* path;
-  std::int64_t id;
-};
-
-void CheckProcess(const char* process_key, std::int64_t process, const std::vector<StatusKey>& keys,
-                  planfix::PlanfixClient& planfix, std::vector<config::Problem>& problems) {
-  if (process <= 0) return;
-  auto statuses = planfix.GetProcessStatuses(process);
-  if (!statuses) {
-    problems.push_back({process_key, fmt::format("the statuses of process {} cannot be read: {}",
-                                                 process, statuses.error().message)});
-    return;
-  }
-  std::vector<std::string> names;
-  for (const auto& status : *statuses)
-    names.push_back(fmt::format("{} ({})", status.name, status.id));
-  for (const auto& key : keys) {
-    if (key.id <= 0) continue;
-    const bool present = std::any_of(statuses->begin(), statuses->end(),
-                                     [&](const planfix::TaskStatus& s) { return s.id == key.id; });
-    if (!present) {
-      problems.push_back({key.path, fmt::format("status {} is not in process {} ({}: {})", key.id,
-                                                process, process_key, fmt::join(names, ", "))});
-    }
-  }
+std::string DoctorCheck::ToString() const {
+  const char* verdict_text = verdict == Verdict::kOk        ? "ok"
+                             : verdict == Verdict::kProblem ? "problem"
+                                                            : "note";
+  return fmt::format("{:<8} {}{}: {}", verdict_text, key_path, value.empty() ? "" : " = " + value,
+                     message);
 }
 
-}  // namespace
-
-std::vector<config::Problem> CheckConfigOnline(const config::Config& config,
-                                               planfix::PlanfixClient& planfix) {
-  std::vector<config::Problem> problems;
-  const auto& s = config.planfix.statuses;
-  CheckProcess("planfix.processes.deal", config.planfix.processes.deal,
-               {{"planfix.statuses.handed_to_production", s.handed_to_production},
-                {"planfix.statuses.returned_to_sales", s.returned_to_sales},
-                {"planfix.statuses.in_production", s.in_production},
-                {"planfix.gate.refused_status", config.planfix.gate_refused_status}},
-               planfix, problems);
-  CheckProcess("planfix.processes.communication", config.planfix.processes.communication,
-               {{"planfix.statuses.brief_requested", s.brief_requested},
-                {"planfix.statuses.brief_filled", s.brief_filled}},
-               planfix, problems);
-
-  auto fields = planfix.GetContactCustomFields();
-  if (!fields) {
-    problems.push_back(
-        {"brief.answers",
-         fmt::format("the contact field catalogue cannot be read: {}", fields.error().message)});
-    return problems;
-  }
-  for (std::size_t index = 0; index < config.brief.answers.size(); ++index) {
-    const auto& answer = config.brief.answers[index];
-    const auto field = std::find_if(
-        fields->begin(), fields->end(),
-        [&](const planfix::CustomFieldDefinition& f) { return f.id == answer.field_id; });
-    if (field == fields->end()) {
-      problems.push_back({fmt::format("brief.answers[{}].field_id", index),
-                          fmt::format("{} is not a contact field in Planfix", answer.field_id)});
-      continue;
+std::size_t RunOnlineChecks(const config::Config& config, http::HttpClient& http,
+                            core::Clock& clock, std::ostream& out) {
+  std::size_t counts[3] = {0, 0, 0};
+  const auto print = [&](const std::vector<DoctorCheck>& checks) {
+    for (const auto& check : checks) {
+      ++counts[static_cast<int>(check.verdict)];
+      out << check.ToString() << "\n";
     }
-    if (answer.type && workflow::CatalogueType(*answer.type) != field->type) {
-      problems.push_back(
-          {fmt::format("brief.answers[{}].type", index),
-           fmt::format("\"{}\", but contact field {} \"{}\" is a {} field in Planfix",
-                       config::ToString(*answer.type), field->id, field->name,
-                       planfix::FieldTypeName(field->type))});
-    }
+    out.flush();
+  };
+
+  // As `serve` builds its client, so the checks keep to the same pacing.
+  planfix::PlanfixOptions planfix_options;
+  planfix_options.base_url = config.planfix.base_url;
+  planfix_options.token = config.secrets.planfix_token;
+  planfix_options.min_interval = std::chrono::milliseconds(config.planfix.min_interval_ms);
+  planfix_options.timeout = std::chrono::seconds(config.planfix.request_timeout_seconds);
+  planfix::PlanfixClient planfix(http, clock, planfix_options);
+  PlanfixFacts facts;
+  print(CheckPlanfixAccount(config, planfix, &facts));
+
+  telegram::TelegramOptions telegram_options;
+  telegram_options.base_url = config.telegram.base_url;
+  telegram_options.token = config.secrets.telegram_bot_token;
+  telegram::TelegramClient telegram(http, clock, telegram_options);
+  print(CheckTelegramBot(config, telegram, clock));
+
+  auto key = google::LoadServiceAccountKey(config.secrets.google_sa_key_file);
+  if (!key) {
+    print({doctor::Problem(std::string(config::kEnvGoogleSaKeyFile), "",
+                           "the service-account key cannot be used: " + key.error().message)});
+  } else {
+    google::GoogleOptions google_options;
+    google_options.forms_base_url = config.google.forms_base_url;
+    google_options.token_url = config.google.token_url;
+    google_options.key = std::move(*key);
+    google::GoogleFormsClient forms(http, clock, std::move(google_options));
+    print(CheckGoogleForm(config, forms, facts));
   }
+
+  const std::size_t problems = counts[static_cast<int>(Verdict::kProblem)];
+  out << fmt::format("online checks: {} ok, {} {}, {} {}\n", counts[0], problems,
+                     problems == 1 ? "problem" : "problems", counts[2],
+                     counts[2] == 1 ? "note" : "notes");
   return problems;
 }
 

@@ -42,6 +42,8 @@ std::string DescribeFailure(const char* call, const core::Error& error) {
   return fmt::format("telegram: {} failed: {}", call, message);
 }
 
+}  // namespace
+
 // Telegram gives the URL back as it was set; scheme and host are compared without case all
 // the same, so a spelling difference there is not taken for another deployment's webhook.
 bool SameWebhookUrl(std::string_view a, std::string_view b) {
@@ -56,8 +58,6 @@ bool SameWebhookUrl(std::string_view a, std::string_view b) {
   const auto [b_origin, b_rest] = split(b);
   return SameIgnoringCase(a_origin, b_origin) && a_rest == b_rest;
 }
-
-}  // namespace
 
 // What the watch has told the staff chat, kept in service_state between runs.
 struct TelegramSetup::WatchState {

@@ -628,6 +628,76 @@ core::Result<std::vector<CustomFieldDefinition>> PlanfixClient::GetTaskCustomFie
   return ParseCatalogue(answer->body.value("customfields", json::array()));
 }
 
+core::Result<std::vector<TaskProcess>> PlanfixClient::ListTaskProcesses() {
+  auto answer = Perform(Call{"GET", "/process/task?fields=" + http::UrlEncode("id,name"), json(),
+                             "list task processes", "task_readonly"});
+  if (!answer) return core::Fail(answer.error());
+  const json list = answer->body.value("processes", json::array());
+  if (!list.is_array()) {
+    return core::Fail(core::ErrorCode::kInternal,
+                      "Planfix list task processes: \"processes\" is not a list");
+  }
+  std::vector<TaskProcess> processes;
+  for (const auto& entry : list) {
+    if (entry.is_object())
+      processes.push_back({AsId(entry.value("id", json())), StringField(entry, "name")});
+  }
+  return processes;
+}
+
+core::Result<std::vector<TaskTemplate>> PlanfixClient::ListTaskTemplates() {
+  std::vector<TaskTemplate> templates;
+  for (std::size_t offset = 0;; offset += kMaxPageSize) {
+    auto answer = Perform(Call{"GET",
+                               fmt::format("/task/templates?offset={}&pageSize={}&fields={}",
+                                           offset, kMaxPageSize, http::UrlEncode("id,name")),
+                               json(), "list task templates", "task_readonly"});
+    if (!answer) return core::Fail(answer.error());
+    const json page = answer->body.value("templates", json::array());
+    if (!page.is_array()) {
+      return core::Fail(core::ErrorCode::kInternal,
+                        "Planfix list task templates: \"templates\" is not a list");
+    }
+    for (const auto& entry : page) {
+      if (entry.is_object())
+        templates.push_back({AsId(entry.value("id", json())), StringField(entry, "name")});
+    }
+    if (page.size() < static_cast<std::size_t>(kMaxPageSize)) break;
+  }
+  return templates;
+}
+
+core::Result<std::vector<DataTag>> PlanfixClient::ListDataTags() {
+  std::vector<DataTag> tags;
+  for (std::size_t offset = 0;; offset += kMaxPageSize) {
+    json body = {
+        {"offset", offset}, {"pageSize", kMaxPageSize}, {"fields", "id,name,group,fields"}};
+    auto answer =
+        Perform(Call{"POST", "/datatag/list", body, "list data tags", "datatag_readonly"});
+    if (!answer) return core::Fail(answer.error());
+    // The spec's schema says "dataTags", its example "dataTag": read either.
+    json page = answer->body.value("dataTags", json());
+    if (page.is_null()) page = answer->body.value("dataTag", json::array());
+    if (!page.is_array()) {
+      return core::Fail(core::ErrorCode::kInternal,
+                        "Planfix list data tags: \"dataTags\" is not a list");
+    }
+    for (const auto& entry : page) {
+      if (!entry.is_object()) continue;
+      DataTag tag;
+      tag.id = AsId(entry.value("id", json()));
+      tag.name = StringField(entry, "name");
+      if (entry.contains("group") && entry["group"].is_object()) {
+        tag.group = StringField(entry["group"], "name");
+      }
+      tag.fields = ParseCatalogue(entry.value("fields", json::array()));
+      tags.push_back(std::move(tag));
+    }
+    if (page.size() < static_cast<std::size_t>(kMaxPageSize)) break;
+  }
+  return tags;
+}
+
 core::Result<DataTagAddResult> PlanfixClient::AddDataTagEntries(
     long long task_number, long long data_tag_id,
     const std::vector<std::vector<CustomFieldValue>>& items) {

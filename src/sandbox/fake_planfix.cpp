@@ -384,6 +384,7 @@ FakePlanfix::FakePlanfix(FakePlanfixOptions options)
   RoutePlanfix("GET", "/rest/customfield/task", "", &FakePlanfix::GetTaskFields);
   RoutePlanfix("POST", R"(/rest/datatag/(\d+)/entry/list)", "datatag_readonly",
                &FakePlanfix::ListDataTagEntries);
+  RouteCatalogues();
 }
 
 FakePlanfix::~FakePlanfix() { Stop(); }

@@ -431,6 +431,8 @@ FakeResponse FakeTelegram::Handle(const FakeRequest& request) {
   if (method == "setwebhook") return SetWebhook(params);
   if (method == "deletewebhook") return DeleteWebhook(params);
   if (method == "getwebhookinfo") return GetWebhookInfo(params);
+  if (method == "getchat") return GetChat(params);
+  if (method == "getchatmember") return GetChatMember(params);
   RecordFailure(fmt::format("fake-telegram: unknown method '{}'", request.captures[1]));
   return Err(404, "Not Found");
 }
@@ -626,6 +628,12 @@ FakeResponse FakeTelegram::SendMessage(const Params& params) {
   std::lock_guard lock(state_mutex_);
   ChatState* chat = FindChatLocked(*chat_ref);
   if (auto refused = CheckChatLocked(chat)) return *refused;
+  if (auto refused = CheckBotInChatLocked(*chat)) return *refused;
+  const bool may_send = chat->bot_status == FakeBotStatus::kAdministrator ||
+                        (chat->bot_status == FakeBotStatus::kMember && chat->members_can_send);
+  if (chat->type != "private" && !may_send) {
+    return WorldStateAnswer(BadRequest("not enough rights to send text messages to the chat"));
+  }
   if (auto flood = CheckFloodLocked(chat->id)) return *flood;
   auto& text_value = std::get<ParsedText>(parsed);
   FakeMessage message;
@@ -917,6 +925,8 @@ std::optional<FakeResponse> FakeTelegram::CheckParams(
       fits = value.is_string();
     } else if (type == "Integer") {
       fits = params.Integer(name).has_value();
+    } else if (type == "Integer or String") {
+      fits = value.is_string() || value.is_number_integer();
     } else if (type == "Boolean") {
       fits = ParseBoolean(value).has_value();
     } else if (type == "Array of String") {
@@ -1033,6 +1043,137 @@ FakeResponse FakeTelegram::GetWebhookInfo(const Params& params) {
     }
   }
   return Ok(std::move(info));
+}
+
+// ---- chats as the bot sees them (getChat, getChatMember) ----------------------------------
+
+void FakeTelegram::SetBotStatus(std::int64_t chat_id, FakeBotStatus status) {
+  std::lock_guard lock(state_mutex_);
+  const auto chat = chats_.find(chat_id);
+  if (chat == chats_.end() || chat->second.type == "private") {
+    throw std::invalid_argument("SetBotStatus: no such group");
+  }
+  chat->second.bot_status = status;
+}
+
+void FakeTelegram::SetMembersCanSend(std::int64_t chat_id, bool can_send) {
+  std::lock_guard lock(state_mutex_);
+  const auto chat = chats_.find(chat_id);
+  if (chat == chats_.end() || chat->second.type == "private") {
+    throw std::invalid_argument("SetMembersCanSend: no such group");
+  }
+  chat->second.members_can_send = can_send;
+}
+
+void FakeTelegram::SeedWebhook(FakeWebhook webhook) {
+  std::lock_guard lock(state_mutex_);
+  webhook_ = std::move(webhook);
+}
+
+std::optional<FakeResponse> FakeTelegram::CheckBotInChatLocked(const ChatState& chat) const {
+  if (chat.type == "private") return std::nullopt;
+  if (chat.bot_status == FakeBotStatus::kKicked) {
+    return Err(403, fmt::format("Forbidden: bot was kicked from the {} chat", chat.type));
+  }
+  if (chat.bot_status == FakeBotStatus::kLeft) {
+    return Err(403, fmt::format("Forbidden: bot is not a member of the {} chat", chat.type));
+  }
+  return std::nullopt;
+}
+
+FakeResponse FakeTelegram::GetChat(const Params& params) {
+  if (auto refused = CheckParams("getChat", params, {{"chat_id", "Integer or String"}})) {
+    return *refused;
+  }
+  const auto chat_ref = params.String("chat_id");
+  if (!chat_ref || chat_ref->empty()) return BadRequest("chat_id is empty");
+  std::lock_guard lock(state_mutex_);
+  ChatState* chat = FindChatLocked(*chat_ref);
+  if (chat == nullptr) return WorldStateAnswer(BadRequest("chat not found"));
+  if (chat->status == ChatStatus::kMigrated) {
+    return WorldStateAnswer(Err(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                                json{{"migrate_to_chat_id", chat->migrated_to}}));
+  }
+  if (auto refused = CheckBotInChatLocked(*chat)) return *refused;
+  json info = json::parse(ChatJsonLocked(*chat));
+  // ChatFullInfo's required fields besides the Chat's.
+  info["accent_color_id"] = 0;
+  info["max_reaction_count"] = 11;
+  info["accepted_gift_types"] = {{"unlimited_gifts", false},
+                                 {"limited_gifts", false},
+                                 {"unique_gifts", false},
+                                 {"premium_subscription", false}};
+  if (chat->type == "group" || chat->type == "supergroup") {
+    info["permissions"] = {{"can_send_messages", chat->members_can_send}};
+  }
+  return Ok(std::move(info));
+}
+
+FakeResponse FakeTelegram::GetChatMember(const Params& params) {
+  if (auto refused = CheckParams("getChatMember", params,
+                                 {{"chat_id", "Integer or String"}, {"user_id", "Integer"}})) {
+    return *refused;
+  }
+  const auto chat_ref = params.String("chat_id");
+  if (!chat_ref || chat_ref->empty()) return BadRequest("chat_id is empty");
+  const auto user_id = params.Integer("user_id");
+  if (!user_id) return BadRequest("parameter \"user_id\" is required");
+  std::lock_guard lock(state_mutex_);
+  ChatState* chat = FindChatLocked(*chat_ref);
+  if (chat == nullptr) return WorldStateAnswer(BadRequest("chat not found"));
+  if (chat->status == ChatStatus::kMigrated) {
+    return WorldStateAnswer(Err(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                                json{{"migrate_to_chat_id", chat->migrated_to}}));
+  }
+  if (auto refused = CheckBotInChatLocked(*chat)) return *refused;
+  // The fake keeps no members but the bot (and a private chat's user).
+  const bool is_bot = *user_id == options_.bot_id;
+  if (!is_bot && !(chat->type == "private" && *user_id == chat->id)) {
+    return WorldStateAnswer(BadRequest("user not found"));
+  }
+  json user = is_bot ? json{{"id", options_.bot_id},
+                            {"is_bot", true},
+                            {"first_name", "Planfix Flow"},
+                            {"username", options_.bot_username}}
+                     : json{{"id", chat->id}, {"is_bot", false}, {"first_name", chat->first_name}};
+  json member = {{"user", std::move(user)}};
+  if (chat->type == "private" || !is_bot) {
+    member["status"] = "member";
+    return Ok(std::move(member));
+  }
+  switch (chat->bot_status) {
+    case FakeBotStatus::kAdministrator:
+      member["status"] = "administrator";
+      member["can_be_edited"] = false;
+      member["is_anonymous"] = false;
+      for (const char* right :
+           {"can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+            "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
+            "can_post_stories", "can_edit_stories", "can_delete_stories"}) {
+        member[right] = false;
+      }
+      member["can_manage_chat"] = true;
+      break;
+    case FakeBotStatus::kRestricted:
+      member["status"] = "restricted";
+      member["is_member"] = true;
+      for (const char* right :
+           {"can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
+            "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls",
+            "can_send_other_messages", "can_add_web_page_previews", "can_react_to_messages",
+            "can_edit_tag", "can_change_info", "can_invite_users", "can_pin_messages",
+            "can_manage_topics"}) {
+        member[right] = false;
+      }
+      member["until_date"] = 0;
+      break;
+    case FakeBotStatus::kMember:
+    case FakeBotStatus::kLeft:  // answered above
+    case FakeBotStatus::kKicked:
+      member["status"] = "member";
+      break;
+  }
+  return Ok(std::move(member));
 }
 
 std::size_t FakeTelegram::DeliverWebhookUpdates() {

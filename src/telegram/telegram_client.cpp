@@ -592,4 +592,57 @@ Result<User> TelegramClient::GetMe() {
   return user;
 }
 
+Result<ChatInfo> TelegramClient::GetChat(ChatId chat_id) {
+  Call call;
+  call.method = "getChat";
+  call.body = {{"chat_id", chat_id}};
+  auto result = Invoke(call);
+  if (!result) return Fail(result.error());
+  const json object = json::parse(*result, nullptr, /*allow_exceptions=*/false);
+  auto chat = internal::ParseChat(object);
+  if (!chat) {
+    return Fail(ErrorCode::kInternal,
+                "telegram getChat: unexpected result: " + chat.error().message);
+  }
+  ChatInfo info;
+  info.chat = std::move(*chat);
+  const auto permissions = object.find("permissions");
+  if (permissions != object.end() && permissions->is_object()) {
+    const auto can_send = permissions->find("can_send_messages");
+    if (can_send != permissions->end() && can_send->is_boolean()) {
+      info.members_can_send_messages = can_send->get<bool>();
+    }
+  }
+  return info;
+}
+
+Result<ChatMember> TelegramClient::GetChatMember(ChatId chat_id, std::int64_t user_id) {
+  Call call;
+  call.method = "getChatMember";
+  call.body = {{"chat_id", chat_id}, {"user_id", user_id}};
+  auto result = Invoke(call);
+  if (!result) return Fail(result.error());
+  const json object = json::parse(*result, nullptr, /*allow_exceptions=*/false);
+  const auto unexpected = [](std::string_view what) {
+    return Fail(ErrorCode::kInternal,
+                fmt::format("telegram getChatMember: unexpected result: {}", what));
+  };
+  if (!object.is_object()) return unexpected("not an object");
+  const auto status = object.find("status");
+  if (status == object.end() || !status->is_string()) return unexpected("status");
+  auto user = internal::ParseUser(object.value("user", json()));
+  if (!user) return unexpected("user: " + user.error().message);
+  ChatMember member;
+  member.status = status->get<std::string>();
+  member.user = std::move(*user);
+  const auto flag = [&](const char* name, std::optional<bool>& out) {
+    const auto it = object.find(name);
+    if (it != object.end() && it->is_boolean()) out = it->get<bool>();
+  };
+  flag("is_member", member.is_member);
+  flag("can_send_messages", member.can_send_messages);
+  flag("can_post_messages", member.can_post_messages);
+  return member;
+}
+
 }  // namespace planfix_flow::telegram

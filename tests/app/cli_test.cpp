@@ -26,7 +26,7 @@ Run RunWith(std::vector<const char*> args) {
 TEST(Cli, HelpDescribesEverySubcommand) {
   auto run = RunWith({"--help"});
   EXPECT_EQ(run.code, kExitOk);
-  for (const char* command : {"serve", "check-config", "demo"}) {
+  for (const char* command : {"serve", "check-config", "demo", "planfix"}) {
     EXPECT_NE(run.out.find(command), std::string::npos) << command;
   }
 }
@@ -45,6 +45,14 @@ TEST(Cli, SubcommandHelpNamesItsOptions) {
   auto run = RunWith({"serve", "--help"});
   EXPECT_EQ(run.code, kExitOk);
   EXPECT_NE(run.out.find("--config"), std::string::npos) << run.out;
+}
+
+TEST(Cli, CheckConfigOffersOnlineAndPlanfixIdsNeedsAConfig) {
+  auto run = RunWith({"check-config", "--help"});
+  EXPECT_EQ(run.code, kExitOk);
+  EXPECT_NE(run.out.find("--online"), std::string::npos) << run.out;
+  EXPECT_EQ(RunWith({"planfix", "ids"}).code, kExitUsage);
+  EXPECT_EQ(RunWith({"planfix"}).code, kExitUsage);
 }
 
 TEST(Cli, UnknownFlagIsAUsageErrorWithExitCode2) {

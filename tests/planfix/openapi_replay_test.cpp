@@ -48,6 +48,9 @@ const std::vector<Operation>& Operations() {
       {"get", "/customfield/contact", "/customfield/contact"},
       {"get", "/customfield/task", "/customfield/task"},
       {"post", "/datatag/{id}/entry/list", "/datatag/4/entry/list"},
+      {"get", "/process/task", "/process/task"},
+      {"get", "/task/templates", "/task/templates"},
+      {"post", "/datatag/list", "/datatag/list"},
   };
   return kOperations;
 }
@@ -234,6 +237,9 @@ TEST_F(OpenApiReplayTest, TheClientCallsOnlyPathsAndMethodsFromTheSpec) {
   EXPECT_TRUE(client.GetContactCustomFields());
   EXPECT_TRUE(client.GetTaskCustomFields());
   EXPECT_TRUE(client.ListDataTagEntries(4, DataTagQuery{10, {10}, 100, 1000}));
+  EXPECT_TRUE(client.ListTaskProcesses());
+  EXPECT_TRUE(client.ListTaskTemplates());
+  EXPECT_TRUE(client.ListDataTags());
 
   std::set<std::string> seen;
   for (const auto& request : fake_.requests()) {
@@ -316,6 +322,7 @@ TEST_F(OpenApiReplayTest, TheFakesAnswersCarryThePropertiesOfTheSpecsExamples) {
   const std::vector<Probe> probes = {
       {"get", "/ping", "/ping", "200", json()},
       {"get", "/process/task/{id}/statuses", "/process/task/1/statuses", "200", json()},
+      {"get", "/process/task", "/process/task", "200", json()},
       {"post", "/task/{id}/comments/", "/task/10/comments/", "201", {{"description", "x"}}},
       {"post", "/task/", "/task/", "201", {{"name", "x"}}},
       {"post",

@@ -330,3 +330,44 @@ TEST_F(FakePlanfixTest, AcceptsOnlyTrueOrFalseForSilent) {
 
 }  // namespace
 }  // namespace planfix_flow::sandbox
+
+namespace planfix_flow::sandbox {
+namespace {
+
+TEST_F(FakePlanfixTest, ListsProcessesTemplatesAndDataTagsAsTheSpecShapesThem) {
+  fake_.NameProcess(3, "Deals");
+  fake_.DefineTaskTemplate(40, "Communication");
+  fake_.DefineTaskTemplate(41, "Report");
+  auto processes = Send("GET", "/process/task?fields=id,name");
+  ASSERT_EQ(processes.status, 200) << processes.body;
+  EXPECT_EQ(Body(processes)["processes"], json::parse(R"([{"id":3,"name":"Deals"}])"));
+
+  auto templates = Send("GET", "/task/templates?offset=1&pageSize=1&fields=id,name");
+  ASSERT_EQ(templates.status, 200) << templates.body;
+  EXPECT_EQ(Body(templates)["templates"], json::parse(R"([{"id":41,"name":"Report"}])"));
+  // Task templates need a token that may read tasks.
+  EXPECT_EQ(Send("GET", "/task/templates", "", "reader").status, 200);
+
+  auto tags =
+      Send("POST", "/datatag/list", R"({"offset":0,"pageSize":100,"fields":"id,name,fields"})");
+  ASSERT_EQ(tags.status, 200) << tags.body;
+  EXPECT_EQ(
+      Body(tags)["dataTags"],
+      json::parse(
+          R"([{"id":7,"name":"Time","fields":[{"id":71,"name":"Hours","type":1,"objectType":4}]}])"));
+}
+
+TEST_F(FakePlanfixTest, RefusesBadCatalogueRequestsAsPlanfixDoes) {
+  ExpectFail(Send("GET", "/task/templates?pageSize=101"), 400, 41);
+  ExpectFail(Send("GET", "/task/templates?offset=-1"), 400, 41);
+  ExpectFail(Send("GET", "/process/task?fields=id,colour"), 400, 41);
+  ExpectFail(Send("POST", "/datatag/list", R"({"pageSize":0})"), 400, 41);
+  ExpectFail(Send("POST", "/datatag/list", R"({"fields":["id"]})"), 400, 41);
+  ExpectFail(Send("POST", "/datatag/list", "not json"), 400, 30);
+  // A token limited to tasks and contacts may not read data tags.
+  ExpectFail(Send("POST", "/datatag/list", "{}", "reader"), 405, 5);
+  ExpectFail(Send("GET", "/process/task", "", "nobody"), 401, 1);
+}
+
+}  // namespace
+}  // namespace planfix_flow::sandbox

@@ -576,3 +576,59 @@ TEST_F(FakeTelegramTest, EndsAnOlderPollWhenANewerOneArrives) {
 
 }  // namespace
 }  // namespace planfix_flow::sandbox
+
+namespace planfix_flow::sandbox {
+namespace {
+
+TEST_F(FakeTelegramTest, GetChatAndGetChatMemberTellTheBotsStandingInAGroup) {
+  auto chat = Call("getChat", {{"chat_id", kSupergroup}});
+  ASSERT_EQ(chat.status, 200) << chat.body.dump();
+  EXPECT_EQ(chat.body["result"]["type"], "supergroup");
+  EXPECT_EQ(chat.body["result"]["title"], "Staff");
+  EXPECT_EQ(chat.body["result"]["permissions"]["can_send_messages"], true);
+  for (const char* required : {"id", "accent_color_id", "max_reaction_count"}) {
+    EXPECT_TRUE(chat.body["result"].contains(required)) << required;
+  }
+  const std::int64_t bot = FakeTelegramOptions{}.bot_id;
+  auto member = Call("getChatMember", {{"chat_id", kSupergroup}, {"user_id", bot}});
+  ASSERT_EQ(member.status, 200) << member.body.dump();
+  EXPECT_EQ(member.body["result"]["status"], "member");
+  EXPECT_EQ(member.body["result"]["user"]["id"], bot);
+
+  fake_.SetBotStatus(kSupergroup, FakeBotStatus::kRestricted);
+  member = Call("getChatMember", {{"chat_id", kSupergroup}, {"user_id", bot}});
+  EXPECT_EQ(member.body["result"]["status"], "restricted");
+  EXPECT_EQ(member.body["result"]["can_send_messages"], false);
+  ExpectError(Call("sendMessage", {{"chat_id", kSupergroup}, {"text", "x"}}), 400,
+              "Bad Request: not enough rights to send text messages to the chat");
+
+  fake_.SetBotStatus(kSupergroup, FakeBotStatus::kKicked);
+  ExpectError(Call("getChat", {{"chat_id", kSupergroup}}), 403,
+              "Forbidden: bot was kicked from the supergroup chat");
+  ExpectError(Call("sendMessage", {{"chat_id", kSupergroup}, {"text", "x"}}), 403,
+              "Forbidden: bot was kicked from the supergroup chat");
+  fake_.SetBotStatus(kSupergroup, FakeBotStatus::kLeft);
+  ExpectError(Call("getChatMember", {{"chat_id", kSupergroup}, {"user_id", bot}}), 403,
+              "Forbidden: bot is not a member of the supergroup chat");
+
+  fake_.SetBotStatus(kSupergroup, FakeBotStatus::kMember);
+  fake_.SetMembersCanSend(kSupergroup, false);
+  EXPECT_EQ(Call("getChat", {{"chat_id", kSupergroup}})
+                .body["result"]["permissions"]["can_send_messages"],
+            false);
+  ExpectError(Call("sendMessage", {{"chat_id", kSupergroup}, {"text", "x"}}), 400,
+              "Bad Request: not enough rights to send text messages to the chat");
+  fake_.SetBotStatus(kSupergroup, FakeBotStatus::kAdministrator);
+  EXPECT_EQ(Call("sendMessage", {{"chat_id", kSupergroup}, {"text", "x"}}).status, 200);
+}
+
+TEST_F(FakeTelegramTest, GetChatAndGetChatMemberRefuseBadParameters) {
+  ExpectError(Call("getChat", {{"chat_id", true}}), 400,
+              "Bad Request: parameter \"chat_id\" must be of type Integer or String");
+  ExpectError(Call("getChatMember", {{"chat_id", kSupergroup}}), 400,
+              "Bad Request: parameter \"user_id\" is required");
+  ExpectError(Call("getChat", {{"chat_id", -100777}}), 400, "Bad Request: chat not found");
+}
+
+}  // namespace
+}  // namespace planfix_flow::sandbox

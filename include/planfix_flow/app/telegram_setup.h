@@ -13,6 +13,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "planfix_flow/core/clock.h"
@@ -96,5 +97,9 @@ class TelegramSetup {
   mutable std::mutex mutex_;
   std::string problem_;  // guarded by mutex_
 };
+
+// Whether two webhook URLs name the same endpoint: scheme and host compared without case (as
+// Telegram may give them back), the rest exactly.
+bool SameWebhookUrl(std::string_view a, std::string_view b);
 
 }  // namespace planfix_flow::app

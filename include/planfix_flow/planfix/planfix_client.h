@@ -147,6 +147,11 @@ class PlanfixClient {
 
   core::Result<std::vector<CustomFieldDefinition>> GetContactCustomFields();
   core::Result<std::vector<CustomFieldDefinition>> GetTaskCustomFields();
+  // Catalogues for the config doctor and `planfix ids` (read-only): `GET /process/task`,
+  // `GET /task/templates` and `POST /datatag/list` (the lists page until a short page).
+  core::Result<std::vector<TaskProcess>> ListTaskProcesses();
+  core::Result<std::vector<TaskTemplate>> ListTaskTemplates();
+  core::Result<std::vector<DataTag>> ListDataTags();
 
   // `POST /task/{number}/datatags/`: one entry per element of `items`.
   core::Result<DataTagAddResult> AddDataTagEntries(

@@ -105,4 +105,24 @@ struct DataTagEntry {
   std::vector<CustomFieldValue> custom_fields;
 };
 
+// What `GET /process/task` lists: a task process (its statuses come separately).
+struct TaskProcess {
+  long long id = 0;
+  std::string name;
+};
+
+// What `GET /task/templates` lists: a task template a new task can be made from.
+struct TaskTemplate {
+  long long id = 0;
+  std::string name;
+};
+
+// What `POST /datatag/list` lists: a data tag with its fields.
+struct DataTag {
+  long long id = 0;
+  std::string name;
+  std::string group;  // the group's name; empty when none
+  std::vector<CustomFieldDefinition> fields;
+};
+
 }  // namespace planfix_flow::planfix

@@ -125,6 +125,10 @@ class FakePlanfix : public FakeServer {
   void DefineContactField(FakeCustomField field);
   void DefineProcess(long long process_id, std::vector<FakeStatus> statuses);
   void DefineDataTag(long long data_tag_id, std::string name, std::vector<FakeCustomField> fields);
+  // The catalogues `GET /process/task` and `GET /task/templates` list
+  // (fake_planfix_catalogue.cpp). A process named here without DefineProcess has no statuses.
+  void NameProcess(long long process_id, std::string name);
+  void DefineTaskTemplate(long long template_id, std::string name);
 
   // Returns the id used.
   long long AddTask(FakeTask task);
@@ -166,6 +170,12 @@ class FakePlanfix : public FakeServer {
   FakeResponse AddDataTagEntries(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse ListDataTagEntries(const FakeRequest& request, const nlohmann::json& body);
 
+  // Read-only catalogues (fake_planfix_catalogue.cpp).
+  void RouteCatalogues();
+  FakeResponse ListProcesses(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse ListTaskTemplates(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse ListDataTags(const FakeRequest& request, const nlohmann::json& body);
+
   nlohmann::json TaskJson(const FakeTask& task, const std::string& fields) const;
   nlohmann::json ContactJson(const FakeContact& contact, const std::string& fields) const;
 
@@ -185,6 +195,8 @@ class FakePlanfix : public FakeServer {
     std::map<long long, FakeCustomField> fields;
   };
   std::map<long long, DataTag> data_tags_;
+  std::map<long long, std::string> process_names_;
+  std::map<long long, std::string> task_templates_;
   std::map<long long, FakeTask> tasks_;
   std::map<long long, FakeContact> contacts_;
   std::map<long long, int> busy_;

@@ -67,6 +67,10 @@ struct FakeCallbackAnswer {
   bool show_alert = false;
 };
 
+// The bot's standing in a group, supergroup or channel, as getChatMember reports it. Sends
+// meet it too: a bot that left or was kicked gets 403, a restricted one 400.
+enum class FakeBotStatus { kMember, kAdministrator, kRestricted, kLeft, kKicked };
+
 struct FakeWebhook {
   std::string url;  // empty: no webhook
   std::string secret_token;
@@ -97,6 +101,12 @@ class FakeTelegram : public FakeServer {
   void BlockBot(std::int64_t user_id);
   // A known user who never pressed Start: sends answer 403 until the user writes.
   void AddUserWhoNeverStarted(std::int64_t user_id, std::string first_name = "Stranger");
+  // The bot's membership of a (super)group the fake knows (kMember when never set), and
+  // whether plain members may send text there (permissions.can_send_messages; default yes).
+  void SetBotStatus(std::int64_t chat_id, FakeBotStatus status);
+  void SetMembersCanSend(std::int64_t chat_id, bool can_send);
+  // The webhook as Telegram holds it (a previous deployment's URL, a delivery error).
+  void SeedWebhook(FakeWebhook webhook);
   // The group became a supergroup with a new id; the old id answers 400 with
   // migrate_to_chat_id, the new chat exists (empty).
   void MigrateGroup(std::int64_t group_id, std::int64_t supergroup_id);
@@ -152,6 +162,8 @@ class FakeTelegram : public FakeServer {
     std::string first_name;
     ChatStatus status = ChatStatus::kActive;
     std::int64_t migrated_to = 0;
+    FakeBotStatus bot_status = FakeBotStatus::kMember;
+    bool members_can_send = true;
     std::int64_t next_message_id = 1;
     std::vector<FakeMessage> messages;
   };
@@ -166,6 +178,10 @@ class FakeTelegram : public FakeServer {
   FakeResponse SetWebhook(const Params& params);
   FakeResponse DeleteWebhook(const Params& params);
   FakeResponse GetWebhookInfo(const Params& params);
+  FakeResponse GetChat(const Params& params);
+  FakeResponse GetChatMember(const Params& params);
+  // 403 when the bot is not in the (super)group `chat` (left or kicked). state_mutex_ held.
+  std::optional<FakeResponse> CheckBotInChatLocked(const ChatState& chat) const;
   // Refuses a parameter of the wrong type (400) and records a failure for a name `method`
   // does not have. `spec`: name -> type ("String", "Integer", "Boolean", "Array of String",
   // "InputFile"), as in the Bot API's description.

@@ -1,6 +1,6 @@
 // TelegramClient: the Bot API methods this service uses (sendMessage, editMessageText,
-// answerCallbackQuery, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, getMe) over an
-// HttpClient,
+// answerCallbackQuery, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, getMe, getChat,
+// getChatMember) over an HttpClient,
 // with local validation, error mapping and pacing. Thread-safe: calls may come from any
 // thread; message sends block on the clock until the pacer gives them a slot.
 #pragma once
@@ -143,6 +143,9 @@ class TelegramClient {
   core::Status DeleteWebhook(PendingUpdates pending = PendingUpdates::kKeep);
   core::Result<WebhookInfo> GetWebhookInfo();
   core::Result<User> GetMe();
+  // getChat and getChatMember: read-only, for checking that the bot may write to a chat.
+  core::Result<ChatInfo> GetChat(ChatId chat_id);
+  core::Result<ChatMember> GetChatMember(ChatId chat_id, std::int64_t user_id);
 
  private:
   struct Call;

@@ -33,6 +33,23 @@ struct Chat {
   std::string first_name;
 };
 
+// What getChat returns (a ChatFullInfo), as far as the config doctor reads it.
+struct ChatInfo {
+  Chat chat;
+  // permissions.can_send_messages of a group or supergroup: whether plain members may send
+  // text. Unset when Telegram leaves it out (private chats, channels).
+  std::optional<bool> members_can_send_messages;
+};
+
+// What getChatMember returns (one of the ChatMember kinds, told apart by `status`).
+struct ChatMember {
+  std::string status;  // "creator", "administrator", "member", "restricted", "left", "kicked"
+  User user;
+  std::optional<bool> is_member;          // "restricted" only
+  std::optional<bool> can_send_messages;  // "restricted" only
+  std::optional<bool> can_post_messages;  // "administrator" of a channel only
+};
+
 // One inline keyboard button: exactly one of callback_data and url is set.
 struct InlineButton {
   std::string text;
