@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <functional>
 #include <kainjow/mustache.hpp>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -499,46 +500,41 @@ void AdminPage::GetEvent(const httplib::Request& req, httplib::Response& res) {
   Answer(res, 200, page, session);
 }
 
-void AdminPage::PostReplayJob(const httplib::Request& req, httplib::Response& res) {
+void AdminPage::PostReplay(const httplib::Request& req, httplib::Response& res,
+                           std::string_view noun, std::string_view title,
+                           const std::function<core::Status(std::int64_t)>& replay) {
   auto session = RequireForm(req, res);
   if (!session) return;
   const auto id = ParsePositive(req.matches[1].str());
   if (!id) {
-    return Answer(res, 404, {"No such job", "", "", "No such job."}, session);
+    const std::string missing = fmt::format("No such {}", noun);
+    return Answer(res, 404, {missing, "", "", missing + "."}, session);
   }
-  auto replayed = console_.ReplayJob(*id);
+  auto replayed = replay(*id);
   if (!replayed) {
     const int status = replayed.error().code == core::ErrorCode::kNotFound   ? 404
                        : replayed.error().code == core::ErrorCode::kConflict ? 409
                                                                              : 500;
     return Answer(res, status,
                   {"Not replayed", Render(admin_templates::kMessage, data{}), "",
-                   fmt::format("Job {} was not replayed: {}", *id, replayed.error().message)},
+                   fmt::format("{} {} was not replayed: {}", title, *id, replayed.error().message)},
                   session);
   }
-  log_->info("admin replayed job_id={} remote={}", *id, Remote(req));
-  Redirect(res, fmt::format("/admin/job/{}?replayed=1", *id));
+  log_->info("admin replayed {}_id={} remote={}", noun, *id, Remote(req));
+  Redirect(res, fmt::format("/admin/{}/{}?replayed=1", noun, *id));
+}
+
+void AdminPage::PostReplayJob(const httplib::Request& req, httplib::Response& res) {
+  PostReplay(req, res, "job", "Job", [this](std::int64_t id) -> core::Status {
+    auto replayed = console_.ReplayJob(id);
+    if (!replayed) return core::Unexpected{replayed.error()};
+    return {};
+  });
 }
 
 void AdminPage::PostReplayEvent(const httplib::Request& req, httplib::Response& res) {
-  auto session = RequireForm(req, res);
-  if (!session) return;
-  const auto id = ParsePositive(req.matches[1].str());
-  if (!id) {
-    return Answer(res, 404, {"No such event", "", "", "No such event."}, session);
-  }
-  auto replayed = console_.ReplayEvent(*id);
-  if (!replayed) {
-    const int status = replayed.error().code == core::ErrorCode::kNotFound   ? 404
-                       : replayed.error().code == core::ErrorCode::kConflict ? 409
-                                                                             : 500;
-    return Answer(res, status,
-                  {"Not replayed", Render(admin_templates::kMessage, data{}), "",
-                   fmt::format("Event {} was not replayed: {}", *id, replayed.error().message)},
-                  session);
-  }
-  log_->info("admin replayed event_id={} remote={}", *id, Remote(req));
-  Redirect(res, fmt::format("/admin/event/{}?replayed=1", *id));
+  PostReplay(req, res, "event", "Event",
+             [this](std::int64_t id) { return console_.ReplayEvent(id); });
 }
 
 void AdminPage::GetUnmatched(const httplib::Request& req, httplib::Response& res) {

@@ -7,11 +7,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "planfix_flow/core/clock.h"
 #include "planfix_flow/http/admin_page.h"
@@ -76,6 +78,10 @@ class AdminPage {
   void GetDead(const httplib::Request& req, httplib::Response& res);
   void GetJob(const httplib::Request& req, httplib::Response& res);
   void GetEvent(const httplib::Request& req, httplib::Response& res);
+  // Replays the dead job or event the path names, then shows it; `noun` is "job" or "event"
+  // (its path and log key), `title` the same capitalised.
+  void PostReplay(const httplib::Request& req, httplib::Response& res, std::string_view noun,
+                  std::string_view title, const std::function<core::Status(std::int64_t)>& replay);
   void PostReplayJob(const httplib::Request& req, httplib::Response& res);
   void PostReplayEvent(const httplib::Request& req, httplib::Response& res);
   void GetUnmatched(const httplib::Request& req, httplib::Response& res);
