@@ -328,6 +328,16 @@ void ReadStorage(Reader& reader, const Section& root, StorageConfig& storage) {
   reader.Int(section, "retention_days", Need::kOptional, storage.retention_days);
 }
 
+// A key the service once documented and no longer reads: named with `why` rather than only
+// "unknown key". Read as an integer first, so it is not also reported as unknown.
+void RetiredKey(Reader& reader, const Section& section, const char* key, const char* why) {
+  std::int64_t ignored = 0;
+  reader.Int(section, key, Need::kOptional, ignored);
+  if (section.table != nullptr && section.table->contains(key)) {
+    reader.Add(Join(section.path, key), why);
+  }
+}
+
 void ReadPlanfix(Reader& reader, const Section& root, PlanfixConfig& planfix) {
   const Section section = reader.Table(root, "planfix", Need::kRequired);
   reader.String(section, "base_url", Need::kRequired, planfix.base_url);
@@ -346,14 +356,9 @@ void ReadPlanfix(Reader& reader, const Section& root, PlanfixConfig& planfix) {
   reader.Int(statuses, "brief_filled", Need::kOptional, s.brief_filled);
   reader.Int(statuses, "approved", Need::kOptional, s.approved);
   reader.Int(statuses, "rework", Need::kOptional, s.rework);
-  // Once required, never read: say so rather than only "unknown key".
-  std::int64_t completed = 0;
-  reader.Int(statuses, "completed", Need::kOptional, completed);
-  if (statuses.table != nullptr && statuses.table->contains("completed")) {
-    reader.Add(Join(statuses.path, "completed"),
-               "is no longer read (nothing set or watched it); remove it, and put a status the "
-               "client should hear about in [[stages]]");
-  }
+  RetiredKey(reader, statuses, "completed",
+             "is no longer read (nothing set or watched it); remove it, and put a status the "
+             "client should hear about in [[stages]]");
 
   const Section processes = reader.Table(section, "processes", Need::kOptional);
   reader.Int(processes, "deal", Need::kOptional, planfix.processes.deal);
@@ -365,14 +370,9 @@ void ReadPlanfix(Reader& reader, const Section& root, PlanfixConfig& planfix) {
   reader.Int(task_fields, "amount", Need::kRequired, t.amount);
   reader.Int(task_fields, "payment_received", Need::kRequired, t.payment_received);
   reader.Int(task_fields, "access_granted", Need::kRequired, t.access_granted);
-  // Documented once but never used: say so rather than only "unknown key".
-  std::int64_t communication_minutes = 0;
-  reader.Int(task_fields, "communication_minutes", Need::kOptional, communication_minutes);
-  if (task_fields.table != nullptr && task_fields.table->contains("communication_minutes")) {
-    reader.Add(Join(task_fields.path, "communication_minutes"),
-               "is no longer read (nothing used it; time tracking will come with its own "
-               "settings); remove it");
-  }
+  RetiredKey(reader, task_fields, "communication_minutes",
+             "is no longer read (nothing used it; time tracking will come with its own "
+             "settings); remove it");
 
   const Section contact_fields = reader.Table(section, "contact_fields", Need::kRequired);
   auto& c = planfix.contact_fields;
