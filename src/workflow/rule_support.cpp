@@ -12,7 +12,7 @@ using core::Fail;
 using core::Result;
 using nlohmann::json;
 
-Result<json> ParsePayload(const engine::StoredEvent& event) {
+Result<json> ParsePayload(const plan::StoredEvent& event) {
   json payload = json::parse(event.payload, nullptr, /*allow_exceptions=*/false);
   if (!payload.is_object()) {
     return Fail(ErrorCode::kInvalidInput,
@@ -71,7 +71,7 @@ std::optional<std::int64_t> OptionalInt(const json& object, const char* name) {
   return it->get<std::int64_t>();
 }
 
-std::string EventKey(const engine::StoredEvent& event, std::string_view purpose) {
+std::string EventKey(const plan::StoredEvent& event, std::string_view purpose) {
   return fmt::format("event:{}:{}", event.id, purpose);
 }
 
@@ -109,39 +109,39 @@ Result<std::string> RenderFor(const RuleContext& context, std::string_view langu
       values);
 }
 
-engine::Effect StaffMessage(const RuleContext& context, const std::string& text,
-                            const std::string& idempotency_key) {
+plan::Effect StaffMessage(const RuleContext& context, const std::string& text,
+                          const std::string& idempotency_key) {
   const auto chat = StaffChatId(context);
-  return engine::Effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat),
-                        json{{"chat_id", chat}, {"text", text}}.dump(), idempotency_key};
+  return plan::Effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat),
+                      json{{"chat_id", chat}, {"text", text}}.dump(), idempotency_key};
 }
 
-engine::Effect ClientMessage(std::int64_t chat_id, const std::string& text,
-                             const std::string& idempotency_key, const ClientReport& report,
-                             std::optional<core::TimePoint> not_before) {
-  engine::Effect effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat_id),
-                        json{{"chat_id", chat_id},
-                             {"text", text},
-                             {"report",
-                              {{"task", report.task},
-                               {"contact", report.contact},
-                               {"client_name", report.client_name}}}}
-                            .dump(),
-                        idempotency_key};
+plan::Effect ClientMessage(std::int64_t chat_id, const std::string& text,
+                           const std::string& idempotency_key, const ClientReport& report,
+                           std::optional<core::TimePoint> not_before) {
+  plan::Effect effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat_id),
+                      json{{"chat_id", chat_id},
+                           {"text", text},
+                           {"report",
+                            {{"task", report.task},
+                             {"contact", report.contact},
+                             {"client_name", report.client_name}}}}
+                          .dump(),
+                      idempotency_key};
   effect.not_before = not_before;
   return effect;
 }
 
-engine::Effect TaskComment(std::int64_t task, const std::string& description,
-                           const std::string& idempotency_key) {
-  return engine::Effect{kEffectPlanfixComment, "planfix",
-                        json{{"task", task}, {"description", description}}.dump(), idempotency_key};
+plan::Effect TaskComment(std::int64_t task, const std::string& description,
+                         const std::string& idempotency_key) {
+  return plan::Effect{kEffectPlanfixComment, "planfix",
+                      json{{"task", task}, {"description", description}}.dump(), idempotency_key};
 }
 
-engine::Effect TaskStatus(std::int64_t task, std::int64_t status,
-                          const std::string& idempotency_key) {
-  return engine::Effect{kEffectPlanfixUpdateTask, "planfix",
-                        json{{"task", task}, {"status", status}}.dump(), idempotency_key};
+plan::Effect TaskStatus(std::int64_t task, std::int64_t status,
+                        const std::string& idempotency_key) {
+  return plan::Effect{kEffectPlanfixUpdateTask, "planfix",
+                      json{{"task", task}, {"status", status}}.dump(), idempotency_key};
 }
 
 std::string TaskUrl(const RuleContext& context, std::int64_t task) {
