@@ -78,9 +78,8 @@ plan::FlowChange ApprovalFlow(const ApprovalState& state, std::string flow_state
 
 plan::Effect AnswerCallback(const plan::StoredEvent& event, const std::string& query_id,
                             const std::string& text) {
-  return plan::Effect{kEffectTelegramAnswerCallback, "telegram:callback",
-                      json{{"callback_query_id", query_id}, {"text", text}}.dump(),
-                      EventKey(event, "approval_answer")};
+  return plan::MakeEffect(plan::TelegramAnswerCallback{query_id, text}, "telegram:callback",
+                          EventKey(event, "approval_answer"));
 }
 
 // Answers a press that changes nothing with the neutral text (in `language`, the client's when
@@ -235,21 +234,19 @@ Result<plan::Plan> DecideApprovalRequest(const plan::StoredEvent& event, const T
   if (!comment) return Fail(comment.error());
 
   const std::string& key = detail::Keys(context).Signing(SigningPurpose::kApproval);
-  plan::Effect message =
+  plan::Keyboard keyboard{
+      {plan::KeyboardButton{
+           Trimmed(*approve),
+           MakeApprovalCallbackData(key, state.task, state.nonce, ApprovalChoice::kApprove),
+           {}},
+       plan::KeyboardButton{
+           Trimmed(*rework),
+           MakeApprovalCallbackData(key, state.task, state.nonce, ApprovalChoice::kRework),
+           {}}}};
+  plan.effects.push_back(
       detail::ClientMessage(*state.chat, *text, EventKey(event, "approval_request"),
-                            detail::ClientReport{state.task, state.contact, state.client_name});
-  json payload = json::parse(message.payload);
-  payload["reply_markup"] = {
-      {"inline_keyboard",
-       json::array({json::array(
-           {{{"text", Trimmed(*approve)},
-             {"callback_data",
-              MakeApprovalCallbackData(key, state.task, state.nonce, ApprovalChoice::kApprove)}},
-            {{"text", Trimmed(*rework)},
-             {"callback_data", MakeApprovalCallbackData(key, state.task, state.nonce,
-                                                        ApprovalChoice::kRework)}}})})}};
-  message.payload = payload.dump();
-  plan.effects.push_back(std::move(message));
+                            detail::ClientReport{state.task, state.contact, state.client_name},
+                            std::nullopt, std::move(keyboard)));
   plan.effects.push_back(
       detail::TaskComment(task.number, *comment, EventKey(event, "approval_comment")));
   plan.flows.push_back(ApprovalFlow(state, kWaiting));
@@ -332,12 +329,10 @@ Result<plan::Plan> DecideApprovalPress(const plan::StoredEvent& event,
 
   plan::Plan plan;
   plan.effects.push_back(AnswerCallback(event, query.id, Trimmed(*answer)));
-  plan.effects.push_back(plan::Effect{kEffectTelegramEdit, fmt::format("telegram:chat:{}", chat),
-                                      json{{"chat_id", chat},
-                                           {"message_id", query.message->message_id},
-                                           {"text", Trimmed(*decided) + "\n\n" + Trimmed(*by)}}
-                                          .dump(),
-                                      EventKey(event, "approval_edit")});
+  plan.effects.push_back(
+      plan::MakeEffect(plan::TelegramEditMessage{chat, query.message->message_id,
+                                                 Trimmed(*decided) + "\n\n" + Trimmed(*by)},
+                       fmt::format("telegram:chat:{}", chat), EventKey(event, "approval_edit")));
   const std::int64_t status = approved ? statuses.approved : statuses.rework;
   if (status > 0)
     plan.effects.push_back(detail::TaskStatus(state.task, status, EventKey(event, "status")));

@@ -342,14 +342,14 @@ Result<plan::Plan> DecideBriefBind(const plan::StoredEvent& event, const BriefSt
                                    core::TimePoint now) {
   plan::Plan plan;
   const auto field = context.config->planfix.contact_fields.telegram_chat_id;
-  json update{{"contact", waiting.contact}};
+  plan::PlanfixUpdateContact update;
+  update.contact = waiting.contact;
   if (field > 0) {
-    update["custom_fields"] = json::array({{{"id", field}, {"value", std::to_string(chat_id)}}});
+    update.custom_fields.push_back(plan::ContactFieldValue{field, std::to_string(chat_id)});
   } else {
-    update["telegram_id"] = std::to_string(chat_id);
+    update.telegram_id = std::to_string(chat_id);
   }
-  plan.effects.push_back(plan::Effect{kEffectPlanfixUpdateContact, "planfix", update.dump(),
-                                      EventKey(event, "bind_contact")});
+  plan.effects.push_back(plan::MakeEffect(update, "planfix", EventKey(event, "bind_contact")));
   plan.flows.push_back(plan::FlowChange{BindFlowKey(waiting.bind_token), "brief.bind", waiting.task,
                                         waiting.contact, "used",
                                         json{{"task", waiting.task}, {"chat_id", chat_id}}.dump()});
@@ -518,7 +518,7 @@ Result<plan::Plan> DecideBriefFilled(const plan::StoredEvent& event, const Submi
   plan::Plan plan;
 
   // Answers -> contact fields, by the catalogue's type; what does not convert is reported.
-  json custom_fields = json::array();
+  std::vector<plan::ContactFieldValue> custom_fields;
   json sent = json::array();  // {id, name, question} of each field in custom_fields
   std::vector<std::string> problems;
   for (const auto& mapping : context.config->brief.answers) {
@@ -547,7 +547,7 @@ Result<plan::Plan> DecideBriefFilled(const plan::StoredEvent& event, const Submi
           fmt::format("«{}» → «{}»: {}", mapping.question, field->name, value.error().message));
       continue;
     }
-    custom_fields.push_back({{"id", field->id}, {"value", *value}});
+    custom_fields.push_back(plan::ContactFieldValue{field->id, *value});
     sent.push_back({{"id", field->id},
                     {"name", field->name.empty() ? std::to_string(field->id) : field->name},
                     {"question", mapping.question}});
@@ -561,11 +561,12 @@ Result<plan::Plan> DecideBriefFilled(const plan::StoredEvent& event, const Submi
     report["contact"] = brief.contact;
     report["fields"] = sent;
     report["problems"] = problems;
-    plan.effects.push_back(plan::Effect{
-        kEffectPlanfixUpdateContact, "planfix",
-        json{{"contact", brief.contact}, {"custom_fields", custom_fields}, {"report", report}}
-            .dump(),
-        EventKey(event, "contact_fields")});
+    plan::PlanfixUpdateContact update;
+    update.contact = brief.contact;
+    update.custom_fields = std::move(custom_fields);
+    update.report = std::move(report);
+    plan.effects.push_back(
+        plan::MakeEffect(std::move(update), "planfix", EventKey(event, "contact_fields")));
   } else if (auto told = AddFilledNotices(event, notice, {}, problems, context, plan); !told) {
     return Fail(told.error());
   }

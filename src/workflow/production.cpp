@@ -190,13 +190,9 @@ Result<plan::Plan> DecideHandoff(const plan::StoredEvent& event, const TaskFacts
       plan.effects.push_back(detail::TaskStatus(deal.number, planfix.statuses.returned_to_sales,
                                                 EventKey(event, "status")));
     }
-    auto note = detail::TaskComment(deal.number, *comment, EventKey(event, "comment"));
-    if (!deal.assigner.empty()) {
-      auto payload = json::parse(note.payload);
-      payload["recipients"] = json::array({deal.assigner});
-      note.payload = payload.dump();
-    }
-    plan.effects.push_back(std::move(note));
+    plan::PlanfixAddComment note{deal.number, *comment, {}};
+    if (!deal.assigner.empty()) note.recipients.push_back(deal.assigner);
+    plan.effects.push_back(plan::MakeEffect(note, "planfix", EventKey(event, "comment")));
     plan.flows.push_back(plan::FlowChange{flow_key, "handoff", deal.number,
                                           client ? std::optional(client->id) : std::nullopt,
                                           "rejected", json{{"missing", missing}}.dump()});
@@ -213,19 +209,19 @@ Result<plan::Plan> DecideHandoff(const plan::StoredEvent& event, const TaskFacts
       }
     }
   }
-  json create{{"name", fmt::format("{}: {}", Label(context, "Комунікація", "Communication"),
-                                   client->name.empty() ? deal.name : client->name)},
-              {"description",
-               fmt::format("{} #{} «{}»", Label(context, "Угода", "Deal"), deal.number, deal.name)},
-              {"counterparty", fmt::format("contact:{}", client->id)},
-              {"deal", deal.number}};
-  if (planfix.communication_template_id > 0)
-    create["template_id"] = planfix.communication_template_id;
-  if (deal.project) create["project_id"] = *deal.project;
-  if (planfix.processes.communication > 0) create["process_id"] = planfix.processes.communication;
-  if (!pm.empty()) create["assignees"] = json::array({pm});
-  plan.effects.push_back(plan::Effect{kEffectPlanfixCreateTask, "planfix", create.dump(),
-                                      EventKey(event, "create_communication")});
+  plan::PlanfixCreateTask create;
+  create.name = fmt::format("{}: {}", Label(context, "Комунікація", "Communication"),
+                            client->name.empty() ? deal.name : client->name);
+  create.description =
+      fmt::format("{} #{} «{}»", Label(context, "Угода", "Deal"), deal.number, deal.name);
+  create.counterparty = fmt::format("contact:{}", client->id);
+  create.deal = deal.number;
+  if (planfix.communication_template_id > 0) create.template_id = planfix.communication_template_id;
+  if (deal.project) create.project_id = *deal.project;
+  if (planfix.processes.communication > 0) create.process_id = planfix.processes.communication;
+  if (!pm.empty()) create.assignees.push_back(pm);
+  plan.effects.push_back(
+      plan::MakeEffect(create, "planfix", EventKey(event, "create_communication")));
   plan.flows.push_back(
       plan::FlowChange{flow_key, "handoff", deal.number, client->id, "handing_over", "{}"});
   plan.summary =

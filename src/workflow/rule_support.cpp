@@ -7,6 +7,16 @@
 
 namespace planfix_flow::workflow::detail {
 
+// workflow.h names the effect kinds for the rules' callers; they are the typed effects' kinds.
+static_assert(std::string_view(kEffectTelegramSend) == plan::TelegramSendMessage::kKind);
+static_assert(std::string_view(kEffectTelegramAnswerCallback) ==
+              plan::TelegramAnswerCallback::kKind);
+static_assert(std::string_view(kEffectTelegramEdit) == plan::TelegramEditMessage::kKind);
+static_assert(std::string_view(kEffectPlanfixComment) == plan::PlanfixAddComment::kKind);
+static_assert(std::string_view(kEffectPlanfixUpdateContact) == plan::PlanfixUpdateContact::kKind);
+static_assert(std::string_view(kEffectPlanfixUpdateTask) == plan::PlanfixUpdateTask::kKind);
+static_assert(std::string_view(kEffectPlanfixCreateTask) == plan::PlanfixCreateTask::kKind);
+
 using core::ErrorCode;
 using core::Fail;
 using core::Result;
@@ -112,36 +122,29 @@ Result<std::string> RenderFor(const RuleContext& context, std::string_view langu
 plan::Effect StaffMessage(const RuleContext& context, const std::string& text,
                           const std::string& idempotency_key) {
   const auto chat = StaffChatId(context);
-  return plan::Effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat),
-                      json{{"chat_id", chat}, {"text", text}}.dump(), idempotency_key};
+  return plan::MakeEffect(plan::TelegramSendMessage{chat, text, std::nullopt, {}},
+                          fmt::format("telegram:chat:{}", chat), idempotency_key);
 }
 
 plan::Effect ClientMessage(std::int64_t chat_id, const std::string& text,
                            const std::string& idempotency_key, const ClientReport& report,
-                           std::optional<core::TimePoint> not_before) {
-  plan::Effect effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat_id),
-                      json{{"chat_id", chat_id},
-                           {"text", text},
-                           {"report",
-                            {{"task", report.task},
-                             {"contact", report.contact},
-                             {"client_name", report.client_name}}}}
-                          .dump(),
-                      idempotency_key};
+                           std::optional<core::TimePoint> not_before, plan::Keyboard keyboard) {
+  auto effect =
+      plan::MakeEffect(plan::TelegramSendMessage{chat_id, text, report, std::move(keyboard)},
+                       fmt::format("telegram:chat:{}", chat_id), idempotency_key);
   effect.not_before = not_before;
   return effect;
 }
 
 plan::Effect TaskComment(std::int64_t task, const std::string& description,
                          const std::string& idempotency_key) {
-  return plan::Effect{kEffectPlanfixComment, "planfix",
-                      json{{"task", task}, {"description", description}}.dump(), idempotency_key};
+  return plan::MakeEffect(plan::PlanfixAddComment{task, description, {}}, "planfix",
+                          idempotency_key);
 }
 
 plan::Effect TaskStatus(std::int64_t task, std::int64_t status,
                         const std::string& idempotency_key) {
-  return plan::Effect{kEffectPlanfixUpdateTask, "planfix",
-                      json{{"task", task}, {"status", status}}.dump(), idempotency_key};
+  return plan::MakeEffect(plan::PlanfixUpdateTask{task, status}, "planfix", idempotency_key);
 }
 
 std::string TaskUrl(const RuleContext& context, std::int64_t task) {

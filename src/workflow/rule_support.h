@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "planfix_flow/core/result.h"
+#include "planfix_flow/plan/effects.h"
 #include "planfix_flow/plan/plan.h"
 #include "planfix_flow/templates/template_set.h"
 #include "planfix_flow/workflow/workflow.h"
@@ -57,16 +58,13 @@ plan::Effect StaffMessage(const RuleContext& context, const std::string& text,
                           const std::string& idempotency_key);
 
 // Who a client message concerns, so an undeliverable one is reported (effect.failed).
-struct ClientReport {
-  std::int64_t task = 0;
-  std::int64_t contact = 0;
-  std::string client_name;
-};
+using ClientReport = plan::ClientReport;
 
 // A message to a client's chat, not before `not_before` when set.
 plan::Effect ClientMessage(std::int64_t chat_id, const std::string& text,
                            const std::string& idempotency_key, const ClientReport& report,
-                           std::optional<core::TimePoint> not_before = std::nullopt);
+                           std::optional<core::TimePoint> not_before = std::nullopt,
+                           plan::Keyboard keyboard = {});
 
 plan::Effect TaskComment(std::int64_t task, const std::string& description,
                          const std::string& idempotency_key);

@@ -143,10 +143,9 @@ Result<plan::Plan> DecideChatMigrated(const plan::StoredEvent& event, const Rule
                               {"new_chat_id", std::to_string(migration->new_chat_id)}});
   if (!text) return Fail(text.error());
   // To the new chat itself, whatever StaffChatId says at this moment.
-  plan.effects.push_back(
-      plan::Effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", migration->new_chat_id),
-                   json{{"chat_id", migration->new_chat_id}, {"text", *text}}.dump(),
-                   detail::EventKey(event, "staff")});
+  plan.effects.push_back(plan::MakeEffect(
+      plan::TelegramSendMessage{migration->new_chat_id, *text, std::nullopt, {}},
+      fmt::format("telegram:chat:{}", migration->new_chat_id), detail::EventKey(event, "staff")));
   plan.summary = fmt::format("staff chat {} became {}: staff told to update the config",
                              migration->old_chat_id, migration->new_chat_id);
   return plan;

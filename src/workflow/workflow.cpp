@@ -45,9 +45,7 @@ Result<plan::Plan> DecidePing(const plan::StoredEvent& event, const TaskFacts& t
   plan::Plan plan;
   const std::string key_prefix = fmt::format("event:{}", event.id);
   plan.effects.push_back(StaffMessage(context, *staff_text, key_prefix + ":staff"));
-  plan.effects.push_back(plan::Effect{kEffectPlanfixComment, "planfix",
-                                      json{{"task", task.number}, {"description", *comment}}.dump(),
-                                      key_prefix + ":comment"});
+  plan.effects.push_back(detail::TaskComment(task.number, *comment, key_prefix + ":comment"));
   plan::TimerChange follow_up;
   follow_up.action = plan::TimerAction::kSet;
   follow_up.key = fmt::format("ping.followup:task:{}", task.number);
