@@ -1,5 +1,7 @@
 #include "rule_support.h"
 
+#include "planfix_flow/core/parse.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -38,13 +40,7 @@ Result<std::int64_t> IdField(const json& payload, const char* name) {
     return Fail(ErrorCode::kInvalidInput, fmt::format("no {} id", name));
   if (it->is_number_integer() && it->get<std::int64_t>() > 0) return it->get<std::int64_t>();
   if (it->is_string()) {
-    try {
-      std::size_t used = 0;
-      const auto value = std::stoll(it->get<std::string>(), &used);
-      if (used == it->get<std::string>().size() && value > 0)
-        return static_cast<std::int64_t>(value);
-    } catch (const std::exception&) {
-    }
+    if (const auto id = core::ParseId(it->get<std::string>())) return *id;
   }
   return Fail(ErrorCode::kInvalidInput, fmt::format("{} id is not a positive integer", name));
 }
