@@ -22,6 +22,7 @@
 #include "planfix_flow/google/forms_client.h"
 #include "planfix_flow/http/curl_http_client.h"
 #include "planfix_flow/http/ingress_server.h"
+#include "planfix_flow/plan/effects.h"
 #include "planfix_flow/planfix/planfix_client.h"
 #include "planfix_flow/telegram/telegram_client.h"
 #include "planfix_flow/workflow/service_notices.h"
@@ -197,35 +198,6 @@ class DatabaseJobAdmin final : public http::JobAdmin {
   engine::EffectExecutor& executor_;
 };
 
-Result<json> JobPayload(const engine::Job& job) {
-  json payload = json::parse(job.payload, nullptr, /*allow_exceptions=*/false);
-  if (!payload.is_object()) {
-    return Fail(ErrorCode::kPermanent, fmt::format("job {} payload is not a JSON object", job.id));
-  }
-  return payload;
-}
-
-// The optional `reply_markup` {inline_keyboard: [[{text, callback_data}]]} of a send job.
-// A malformed one is permanent: retrying cannot fix the payload.
-Result<telegram::InlineKeyboard> InlineKeyboardOf(const json& payload) {
-  telegram::InlineKeyboard keyboard;
-  const auto markup = payload.find("reply_markup");
-  if (markup == payload.end() || markup->is_null()) return keyboard;
-  const auto rows = markup->is_object() ? markup->find("inline_keyboard") : markup->end();
-  if (!markup->is_object() || rows == markup->end() || !rows->is_array())
-    return Fail(ErrorCode::kPermanent, "reply_markup has no inline_keyboard array");
-  for (const auto& row : *rows) {
-    if (!row.is_array()) return Fail(ErrorCode::kPermanent, "an inline_keyboard row is no array");
-    auto& buttons = keyboard.emplace_back();
-    for (const auto& button : row) {
-      if (!button.is_object()) return Fail(ErrorCode::kPermanent, "a button is no object");
-      buttons.push_back(telegram::InlineButton{
-          button.value("text", ""), button.value("callback_data", ""), button.value("url", "")});
-    }
-  }
-  return keyboard;
-}
-
 storage::Synchronous ToStorage(config::SqliteSynchronous synchronous) {
   return synchronous == config::SqliteSynchronous::kNormal ? storage::Synchronous::kNormal
                                                            : storage::Synchronous::kFull;
@@ -278,18 +250,24 @@ struct App::Impl {
     return options;
   }
 
+  // Each handler decodes its kind's typed payload (plan/effects.h) strictly: a job whose
+  // payload lacks a field or has one of the wrong type is dead at once (kPermanent).
   void RegisterEffects() {
     executor->Register(
-        workflow::kEffectTelegramSend, [this](const engine::Job& job) -> Result<std::string> {
-          auto payload = JobPayload(job);
+        plan::kEffectTelegramSend, [this](const engine::Job& job) -> Result<std::string> {
+          auto payload = plan::Decode<plan::TelegramSendMessage>(job.payload);
           if (!payload) return Fail(payload.error());
           telegram::SendMessageRequest request;
           // A group that became a supergroup is written to under its new id at once.
-          request.chat_id = database->CurrentChatId(payload->value("chat_id", std::int64_t{0}));
-          request.text = payload->value("text", "");
-          auto keyboard = InlineKeyboardOf(*payload);
-          if (!keyboard) return Fail(keyboard.error());
-          request.keyboard = std::move(*keyboard);
+          request.chat_id = database->CurrentChatId(payload->chat_id);
+          request.text = payload->text;
+          for (const auto& row : payload->keyboard) {
+            auto& buttons = request.keyboard.emplace_back();
+            for (const auto& button : row) {
+              buttons.push_back(
+                  telegram::InlineButton{button.text, button.callback_data, button.url});
+            }
+          }
           auto sent = telegram.SendMessage(request);
           for (int hop = 0; hop < 3 && !sent && sent.error().migrate_to_chat_id; ++hop) {
             // The group became a supergroup: remember it, and send there.
@@ -301,101 +279,90 @@ struct App::Impl {
           if (!sent) return Fail(sent.error());
           return json{{"chat_id", sent->chat.id}, {"message_id", sent->message_id}}.dump();
         });
-    executor->Register(workflow::kEffectTelegramAnswerCallback,
+    executor->Register(plan::kEffectTelegramAnswerCallback,
                        [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = JobPayload(job);
+                         auto payload = plan::Decode<plan::TelegramAnswerCallback>(job.payload);
                          if (!payload) return Fail(payload.error());
                          telegram::AnswerCallbackQueryRequest request;
-                         request.callback_query_id = payload->value("callback_query_id", "");
-                         request.text = payload->value("text", "");
+                         request.callback_query_id = payload->callback_query_id;
+                         request.text = payload->text;
                          auto answered = telegram.AnswerCallbackQuery(request);
                          if (!answered) return Fail(answered.error());
                          return json::object().dump();
                        });
-    executor->Register(workflow::kEffectTelegramEdit,
+    executor->Register(plan::kEffectTelegramEdit,
                        [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = JobPayload(job);
+                         auto payload = plan::Decode<plan::TelegramEditMessage>(job.payload);
                          if (!payload) return Fail(payload.error());
                          telegram::EditMessageTextRequest request;
-                         request.chat_id = payload->value("chat_id", std::int64_t{0});
-                         request.message_id = payload->value("message_id", std::int64_t{0});
-                         request.text = payload->value("text", "");
+                         request.chat_id = payload->chat_id;
+                         request.message_id = payload->message_id;
+                         request.text = payload->text;
                          auto edited = telegram.EditMessageText(request);
                          if (!edited) return Fail(edited.error());
                          return json{{"modified", edited->modified}}.dump();
                        });
-    executor->Register(workflow::kEffectPlanfixComment,
+    executor->Register(plan::kEffectPlanfixComment,
                        [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = JobPayload(job);
+                         auto payload = plan::Decode<plan::PlanfixAddComment>(job.payload);
                          if (!payload) return Fail(payload.error());
                          planfix::Comment comment;
-                         comment.description = payload->value("description", "");
-                         for (const auto& recipient : payload->value("recipients", json::array())) {
-                           if (recipient.is_string())
-                             comment.recipient_ids.push_back(recipient.get<std::string>());
-                         }
-                         auto id = planfix.AddComment(payload->value("task", 0LL), comment);
+                         comment.description = payload->description;
+                         comment.recipient_ids = payload->recipients;
+                         auto id = planfix.AddComment(payload->task, comment);
                          if (!id) return Fail(id.error());
                          return json{{"comment_id", *id}}.dump();
                        });
-    executor->Register(workflow::kEffectPlanfixUpdateContact,
+    executor->Register(
+        plan::kEffectPlanfixUpdateContact, [this](const engine::Job& job) -> Result<std::string> {
+          auto payload = plan::Decode<plan::PlanfixUpdateContact>(job.payload);
+          if (!payload) return Fail(payload.error());
+          planfix::ContactUpdate update;
+          for (const auto& field : payload->custom_fields) {
+            planfix::CustomFieldValue value;
+            value.field_id = field.id;
+            value.value = field.value;
+            update.custom_fields.push_back(std::move(value));
+          }
+          if (payload->telegram_id) update.telegram_id = *payload->telegram_id;
+          auto result = planfix.UpdateContact(std::to_string(payload->contact), update);
+          if (!result) return Fail(result.error());
+          // A refused field is not retried (the rest is written): a job with a
+          // report lets the workflow name it; without one it is an error.
+          if (!result->failures.empty() && !payload->report) {
+            return Fail(ErrorCode::kInvalidInput,
+                        fmt::format("Planfix refused part of the contact update: {}",
+                                    planfix::DescribeFailures(result->failures)));
+          }
+          json failures = json::array();
+          for (const auto& failure : result->failures) {
+            failures.push_back({{"field", failure.field}, {"error", failure.error}});
+          }
+          return json{{"queued", result->queued}, {"failures", failures}}.dump();
+        });
+    executor->Register(plan::kEffectPlanfixCreateTask,
                        [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = JobPayload(job);
-                         if (!payload) return Fail(payload.error());
-                         planfix::ContactUpdate update;
-                         for (const auto& field : payload->value("custom_fields", json::array())) {
-                           planfix::CustomFieldValue value;
-                           value.field_id = field.value("id", 0LL);
-                           value.value = field.value("value", json());
-                           update.custom_fields.push_back(std::move(value));
-                         }
-                         if (payload->contains("telegram_id"))
-                           update.telegram_id = payload->value("telegram_id", "");
-                         auto result = planfix.UpdateContact(
-                             std::to_string(payload->value("contact", 0LL)), update);
-                         if (!result) return Fail(result.error());
-                         // A refused field is not retried (the rest is written): a job with a
-                         // report lets the workflow name it; without one it is an error.
-                         if (!result->failures.empty() && !payload->contains("report")) {
-                           return Fail(ErrorCode::kInvalidInput,
-                                       fmt::format("Planfix refused part of the contact update: {}",
-                                                   planfix::DescribeFailures(result->failures)));
-                         }
-                         json failures = json::array();
-                         for (const auto& failure : result->failures) {
-                           failures.push_back({{"field", failure.field}, {"error", failure.error}});
-                         }
-                         return json{{"queued", result->queued}, {"failures", failures}}.dump();
-                       });
-    executor->Register(workflow::kEffectPlanfixCreateTask,
-                       [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = JobPayload(job);
+                         auto payload = plan::Decode<plan::PlanfixCreateTask>(job.payload);
                          if (!payload) return Fail(payload.error());
                          planfix::TaskCreate task;
-                         task.name = payload->value("name", "");
-                         task.description = payload->value("description", "");
-                         if (payload->contains("template_id"))
-                           task.template_id = payload->value("template_id", 0LL);
-                         if (payload->contains("project_id"))
-                           task.project_id = payload->value("project_id", 0LL);
-                         if (payload->contains("process_id"))
-                           task.process_id = payload->value("process_id", 0LL);
-                         task.counterparty_id = payload->value("counterparty", "");
-                         for (const auto& assignee : payload->value("assignees", json::array())) {
-                           if (assignee.is_string())
-                             task.assignee_ids.push_back(assignee.get<std::string>());
-                         }
+                         task.name = payload->name;
+                         task.description = payload->description;
+                         task.template_id = payload->template_id;
+                         task.project_id = payload->project_id;
+                         task.process_id = payload->process_id;
+                         task.counterparty_id = payload->counterparty;
+                         task.assignee_ids = payload->assignees;
                          auto number = planfix.CreateTask(task);
                          if (!number) return Fail(number.error());
                          return json{{"task", *number}}.dump();
                        });
-    executor->Register(workflow::kEffectPlanfixUpdateTask,
+    executor->Register(plan::kEffectPlanfixUpdateTask,
                        [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = JobPayload(job);
+                         auto payload = plan::Decode<plan::PlanfixUpdateTask>(job.payload);
                          if (!payload) return Fail(payload.error());
                          planfix::TaskUpdate update;
-                         update.status_id = payload->value("status", 0LL);
-                         auto result = planfix.UpdateTask(payload->value("task", 0LL), update);
+                         update.status_id = payload->status;
+                         auto result = planfix.UpdateTask(payload->task, update);
                          if (!result) return Fail(result.error());
                          if (!result->failures.empty()) {
                            return Fail(ErrorCode::kInvalidInput,

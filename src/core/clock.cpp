@@ -1,5 +1,8 @@
 #include "planfix_flow/core/clock.h"
 
+#include <fmt/format.h>
+
+#include <ctime>
 #include <thread>
 
 namespace planfix_flow::core {
@@ -35,5 +38,20 @@ long long ToUnixSeconds(TimePoint moment) {
 }
 
 TimePoint FromUnixSeconds(long long seconds) { return TimePoint(std::chrono::seconds(seconds)); }
+
+std::string FormatTime(core::TimePoint moment) {
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(moment.time_since_epoch()).count();
+  auto seconds = static_cast<std::time_t>(millis / 1000);
+  auto fraction = millis % 1000;
+  if (fraction < 0) {
+    fraction += 1000;
+    --seconds;
+  }
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, fraction);
+}
 
 }  // namespace planfix_flow::core

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/core/parse.h"
 #include "planfix_flow/google/rfc3339.h"
 
 namespace planfix_flow::google {
@@ -232,11 +233,7 @@ Result<FormResponse> ParseResponse(const json& root, const std::string& form_id)
 std::optional<std::chrono::seconds> RetryAfter(const http::HttpResponse& response) {
   const auto it = response.headers.find("Retry-After");
   if (it == response.headers.end()) return std::nullopt;
-  long long seconds = 0;
-  const auto& text = it->second;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (error != std::errc() || end != text.data() + text.size() || seconds < 0) return std::nullopt;
-  return std::chrono::seconds(seconds);
+  return core::ParseRetryAfter(it->second);
 }
 
 // Google's error envelope: {"error":{"code":N,"message":"...","status":"PERMISSION_DENIED",

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/core/parse.h"
 #include "planfix_flow/core/utf8.h"
 
 namespace planfix_flow::planfix {
@@ -53,11 +54,10 @@ long long AsId(const json& value) {
   if (value.is_string()) {
     const std::string text = value.get<std::string>();
     const std::size_t colon = text.find(':');
-    try {
-      return std::stoll(colon == std::string::npos ? text : text.substr(colon + 1));
-    } catch (const std::exception&) {
-      return 0;
-    }
+    // "contact:12" or "12"; "12abc" is no id.
+    return core::ParseId(colon == std::string::npos ? std::string_view(text)
+                                                    : std::string_view(text).substr(colon + 1))
+        .value_or(0);
   }
   return 0;
 }
@@ -229,11 +229,7 @@ std::vector<FieldFailure> ParseFailures(const json& failures) {
 std::optional<std::chrono::seconds> RetryAfter(const http::Headers& headers) {
   const auto it = headers.find("Retry-After");
   if (it == headers.end()) return std::nullopt;
-  const std::string& text = it->second;
-  long long seconds = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (error != std::errc() || end != text.data() + text.size() || seconds < 0) return std::nullopt;
-  return std::chrono::seconds(std::clamp<long long>(seconds, 1, 24 * 60 * 60));
+  return core::ParseRetryAfter(it->second);
 }
 
 }  // namespace

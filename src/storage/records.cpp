@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
-
 namespace planfix_flow::storage {
 
 namespace {
@@ -27,49 +25,6 @@ nlohmann::json OptionalId(const std::optional<Id>& id) {
 }
 
 }  // namespace
-
-std::string_view ToString(EventSource source) {
-  switch (source) {
-    case EventSource::kPlanfix:
-      return "planfix";
-    case EventSource::kGoogle:
-      return "google";
-    case EventSource::kTelegram:
-      return "telegram";
-    case EventSource::kTimer:
-      return "timer";
-    case EventSource::kInternal:
-      return "internal";
-  }
-  return "unknown";
-}
-
-std::optional<EventSource> ParseEventSource(std::string_view text) {
-  for (auto source : {EventSource::kPlanfix, EventSource::kGoogle, EventSource::kTelegram,
-                      EventSource::kTimer, EventSource::kInternal}) {
-    if (ToString(source) == text) return source;
-  }
-  return std::nullopt;
-}
-
-std::string_view ToString(EventState state) {
-  switch (state) {
-    case EventState::kPending:
-      return "pending";
-    case EventState::kDone:
-      return "done";
-    case EventState::kDead:
-      return "dead";
-  }
-  return "unknown";
-}
-
-std::optional<EventState> ParseEventState(std::string_view text) {
-  for (auto state : {EventState::kPending, EventState::kDone, EventState::kDead}) {
-    if (ToString(state) == text) return state;
-  }
-  return std::nullopt;
-}
 
 std::string_view ToString(JobState state) {
   switch (state) {
@@ -102,21 +57,6 @@ std::string_view ToString(TimerState state) {
       return "cancelled";
   }
   return "unknown";
-}
-
-std::string FormatTime(core::TimePoint moment) {
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(moment.time_since_epoch()).count();
-  auto seconds = static_cast<std::time_t>(millis / 1000);
-  auto fraction = millis % 1000;
-  if (fraction < 0) {
-    fraction += 1000;
-    --seconds;
-  }
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, fraction);
 }
 
 nlohmann::json ToJson(const Job& job) {

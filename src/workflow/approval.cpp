@@ -1,12 +1,11 @@
 #include "planfix_flow/workflow/approval.h"
 
 #include <fmt/format.h>
-#include <openssl/crypto.h>
 
 #include <nlohmann/json.hpp>
 
+#include "planfix_flow/core/crypto.h"
 #include "planfix_flow/core/utf8.h"
-#include "planfix_flow/http/standard_webhooks.h"
 #include "rule_support.h"
 
 namespace planfix_flow::workflow {
@@ -40,7 +39,7 @@ char ChoiceLetter(ApprovalChoice choice) { return choice == ApprovalChoice::kApp
 
 std::string Mac(std::string_view key, std::int64_t task, std::int64_t nonce, char choice) {
   return Hex(
-      http::HmacSha256(key, fmt::format("planfix-flow approval v1:{}:{}:{}", task, nonce, choice)),
+      core::HmacSha256(key, fmt::format("planfix-flow approval v1:{}:{}:{}", task, nonce, choice)),
       kMacHexChars);
 }
 
@@ -67,8 +66,8 @@ std::string DisplayName(const telegram::User& user) {
   return name;
 }
 
-engine::FlowChange ApprovalFlow(const ApprovalState& state, std::string flow_state) {
-  return engine::FlowChange{
+plan::FlowChange ApprovalFlow(const ApprovalState& state, std::string flow_state) {
+  return plan::FlowChange{
       ApprovalFlowKey(state.task),
       "approval",
       state.task,
@@ -77,19 +76,18 @@ engine::FlowChange ApprovalFlow(const ApprovalState& state, std::string flow_sta
       ToJson(state)};
 }
 
-engine::Effect AnswerCallback(const engine::StoredEvent& event, const std::string& query_id,
-                              const std::string& text) {
-  return engine::Effect{kEffectTelegramAnswerCallback, "telegram:callback",
-                        json{{"callback_query_id", query_id}, {"text", text}}.dump(),
-                        EventKey(event, "approval_answer")};
+plan::Effect AnswerCallback(const plan::StoredEvent& event, const std::string& query_id,
+                            const std::string& text) {
+  return plan::MakeEffect(plan::TelegramAnswerCallback{query_id, text}, "telegram:callback",
+                          EventKey(event, "approval_answer"));
 }
 
 // Answers a press that changes nothing with the neutral text (in `language`, the client's when
 // the press is known to come from the client's chat); the reason is the summary.
-Result<engine::Plan> RefusePress(const engine::StoredEvent& event,
-                                 const telegram::CallbackQuery& query, const RuleContext& context,
-                                 const std::string& reason, std::string_view language = {}) {
-  engine::Plan plan;
+Result<plan::Plan> RefusePress(const plan::StoredEvent& event, const telegram::CallbackQuery& query,
+                               const RuleContext& context, const std::string& reason,
+                               std::string_view language = {}) {
+  plan::Plan plan;
   if (!query.id.empty()) {
     auto text = detail::RenderFor(context, language, "approval_button_inactive", {});
     if (!text) return Fail(text.error());
@@ -129,7 +127,7 @@ std::optional<ApprovalCallbackRef> VerifyApprovalCallbackData(std::string_view k
       parts[3].size() != kMacHexChars)
     return std::nullopt;
   const std::string expected = Mac(key, *task, *nonce, parts[2][0]);
-  if (CRYPTO_memcmp(expected.data(), parts[3].data(), kMacHexChars) != 0) return std::nullopt;
+  if (!core::SameBytes(expected, parts[3])) return std::nullopt;
   return ApprovalCallbackRef{
       *task, *nonce, parts[2][0] == 'a' ? ApprovalChoice::kApprove : ApprovalChoice::kRework};
 }
@@ -180,9 +178,9 @@ std::string ReworkWaitFlowKey(std::int64_t chat) {
 
 // ---- Decisions ----
 
-Result<engine::Plan> DecideApprovalRequest(const engine::StoredEvent& event, const TaskFacts& task,
-                                           const std::optional<ContactFacts>& contact,
-                                           const RuleContext& context) {
+Result<plan::Plan> DecideApprovalRequest(const plan::StoredEvent& event, const TaskFacts& task,
+                                         const std::optional<ContactFacts>& contact,
+                                         const RuleContext& context) {
   ApprovalState state;
   state.task = task.number;
   state.task_name = task.name;
@@ -193,7 +191,7 @@ Result<engine::Plan> DecideApprovalRequest(const engine::StoredEvent& event, con
     state.chat = contact->telegram_chat_id;
     state.language = detail::ClientLanguage(context, contact->language);
   }
-  engine::Plan plan;
+  plan::Plan plan;
   if (!state.chat) {
     // Recorded all the same: the new nonce makes any earlier button of this task stale.
     auto comment =
@@ -236,21 +234,19 @@ Result<engine::Plan> DecideApprovalRequest(const engine::StoredEvent& event, con
   if (!comment) return Fail(comment.error());
 
   const std::string& key = detail::Keys(context).Signing(SigningPurpose::kApproval);
-  engine::Effect message =
+  plan::Keyboard keyboard{
+      {plan::KeyboardButton{
+           Trimmed(*approve),
+           MakeApprovalCallbackData(key, state.task, state.nonce, ApprovalChoice::kApprove),
+           {}},
+       plan::KeyboardButton{
+           Trimmed(*rework),
+           MakeApprovalCallbackData(key, state.task, state.nonce, ApprovalChoice::kRework),
+           {}}}};
+  plan.effects.push_back(
       detail::ClientMessage(*state.chat, *text, EventKey(event, "approval_request"),
-                            detail::ClientReport{state.task, state.contact, state.client_name});
-  json payload = json::parse(message.payload);
-  payload["reply_markup"] = {
-      {"inline_keyboard",
-       json::array({json::array(
-           {{{"text", Trimmed(*approve)},
-             {"callback_data",
-              MakeApprovalCallbackData(key, state.task, state.nonce, ApprovalChoice::kApprove)}},
-            {{"text", Trimmed(*rework)},
-             {"callback_data", MakeApprovalCallbackData(key, state.task, state.nonce,
-                                                        ApprovalChoice::kRework)}}})})}};
-  message.payload = payload.dump();
-  plan.effects.push_back(std::move(message));
+                            detail::ClientReport{state.task, state.contact, state.client_name},
+                            std::nullopt, std::move(keyboard)));
   plan.effects.push_back(
       detail::TaskComment(task.number, *comment, EventKey(event, "approval_comment")));
   plan.flows.push_back(ApprovalFlow(state, kWaiting));
@@ -259,11 +255,11 @@ Result<engine::Plan> DecideApprovalRequest(const engine::StoredEvent& event, con
   return plan;
 }
 
-Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
-                                         const telegram::CallbackQuery& query,
-                                         const std::optional<storage::Flow>& flow,
-                                         std::optional<std::int64_t> task_status,
-                                         const RuleContext& context) {
+Result<plan::Plan> DecideApprovalPress(const plan::StoredEvent& event,
+                                       const telegram::CallbackQuery& query,
+                                       const std::optional<plan::Flow>& flow,
+                                       std::optional<std::int64_t> task_status,
+                                       const RuleContext& context) {
   const auto& config = *context.config;
   const auto ref = VerifyApprovalCallbackData(detail::Keys(context), event.received_at, query.data);
   if (!ref) {
@@ -331,14 +327,12 @@ Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
       {{"client_name", state.client_name}, {"approved", flag}, {"decided_by", state.decided_by}});
   if (!comment) return Fail(comment.error());
 
-  engine::Plan plan;
+  plan::Plan plan;
   plan.effects.push_back(AnswerCallback(event, query.id, Trimmed(*answer)));
-  plan.effects.push_back(engine::Effect{kEffectTelegramEdit, fmt::format("telegram:chat:{}", chat),
-                                        json{{"chat_id", chat},
-                                             {"message_id", query.message->message_id},
-                                             {"text", Trimmed(*decided) + "\n\n" + Trimmed(*by)}}
-                                            .dump(),
-                                        EventKey(event, "approval_edit")});
+  plan.effects.push_back(
+      plan::MakeEffect(plan::TelegramEditMessage{chat, query.message->message_id,
+                                                 Trimmed(*decided) + "\n\n" + Trimmed(*by)},
+                       fmt::format("telegram:chat:{}", chat), EventKey(event, "approval_edit")));
   const std::int64_t status = approved ? statuses.approved : statuses.rework;
   if (status > 0)
     plan.effects.push_back(detail::TaskStatus(state.task, status, EventKey(event, "status")));
@@ -346,25 +340,24 @@ Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
       detail::TaskComment(state.task, *comment, EventKey(event, "approval_decided")));
   plan.flows.push_back(ApprovalFlow(state, approved ? kApproved : kRework));
   if (!approved && from_client) {
-    plan.flows.push_back(engine::FlowChange{ReworkWaitFlowKey(chat), "rework.wait", state.task,
-                                            std::nullopt, kWaiting,
-                                            json{{"task", state.task},
-                                                 {"nonce", state.nonce},
-                                                 {"client_name", state.client_name},
-                                                 {"task_name", state.task_name}}
-                                                .dump()});
+    plan.flows.push_back(plan::FlowChange{ReworkWaitFlowKey(chat), "rework.wait", state.task,
+                                          std::nullopt, kWaiting,
+                                          json{{"task", state.task},
+                                               {"nonce", state.nonce},
+                                               {"client_name", state.client_name},
+                                               {"task_name", state.task_name}}
+                                              .dump()});
   }
   plan.summary = fmt::format("approval of task {}: {} by {} in chat {}", state.task,
                              approved ? "approved" : "changes requested", state.decided_by, chat);
   return plan;
 }
 
-Result<engine::Plan> DecideReworkMessage(const engine::StoredEvent& event,
-                                         const telegram::Message& message,
-                                         const storage::Flow& wait,
-                                         const std::optional<storage::Flow>& approval,
-                                         const RuleContext& context) {
-  engine::Plan plan;
+Result<plan::Plan> DecideReworkMessage(const plan::StoredEvent& event,
+                                       const telegram::Message& message, const plan::Flow& wait,
+                                       const std::optional<plan::Flow>& approval,
+                                       const RuleContext& context) {
+  plan::Plan plan;
   const json data = json::parse(wait.data, nullptr, /*allow_exceptions=*/false);
   const auto task = data.is_object() ? OptionalInt(data, "task") : std::nullopt;
   const auto nonce = data.is_object() ? OptionalInt(data, "nonce") : std::nullopt;
@@ -379,7 +372,7 @@ Result<engine::Plan> DecideReworkMessage(const engine::StoredEvent& event,
   if (!state || state->nonce != *nonce) {
     // A newer request (or a decision made elsewhere) replaced the one this wait belongs to.
     plan.flows.push_back(
-        engine::FlowChange{wait.key, wait.kind, std::nullopt, std::nullopt, kExpired, wait.data});
+        plan::FlowChange{wait.key, wait.kind, std::nullopt, std::nullopt, kExpired, wait.data});
     plan.summary = fmt::format("rework wait for task {} expired: the request changed", *task);
     return plan;
   }
@@ -404,8 +397,8 @@ Result<engine::Plan> DecideReworkMessage(const engine::StoredEvent& event,
                             detail::ClientReport{state->task, state->contact, state->client_name}));
   json captured = data;
   captured["event"] = event.id;
-  plan.flows.push_back(engine::FlowChange{wait.key, wait.kind, std::nullopt, std::nullopt,
-                                          kCaptured, captured.dump()});
+  plan.flows.push_back(plan::FlowChange{wait.key, wait.kind, std::nullopt, std::nullopt, kCaptured,
+                                        captured.dump()});
   plan.summary = fmt::format("client's changes for task {} added as a comment", state->task);
   return plan;
 }

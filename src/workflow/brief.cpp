@@ -1,15 +1,14 @@
 #include "planfix_flow/workflow/brief.h"
 
 #include <fmt/format.h>
-#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "planfix_flow/core/crypto.h"
+#include "planfix_flow/core/url.h"
 #include "planfix_flow/core/utf8.h"
-#include "planfix_flow/http/http_client.h"
-#include "planfix_flow/http/standard_webhooks.h"
 #include "planfix_flow/planfix/custom_field_value.h"
 #include "rule_support.h"
 
@@ -33,7 +32,7 @@ constexpr std::size_t kTokenHexChars = 16;
 // Distinct labels keep a brief code from ever being valid as a bind token and vice versa.
 std::string Mac(std::string_view key, std::string_view label, std::int64_t task,
                 std::int64_t contact, std::size_t chars) {
-  return Hex(http::HmacSha256(key, fmt::format("planfix-flow {} v1:{}:{}", label, task, contact)),
+  return Hex(core::HmacSha256(key, fmt::format("planfix-flow {} v1:{}:{}", label, task, contact)),
              chars);
 }
 
@@ -51,17 +50,17 @@ std::string ResponseFlowKey(std::string_view response_id) {
   return fmt::format("brief.response:{}", response_id);
 }
 
-engine::TimerChange CancelTimer(std::string key) {
-  engine::TimerChange change;
-  change.action = engine::TimerAction::kCancel;
+plan::TimerChange CancelTimer(std::string key) {
+  plan::TimerChange change;
+  change.action = plan::TimerAction::kCancel;
   change.key = std::move(key);
   return change;
 }
 
-engine::TimerChange SetTimer(std::string key, std::string kind, core::TimePoint due,
-                             const json& payload) {
-  engine::TimerChange change;
-  change.action = engine::TimerAction::kSet;
+plan::TimerChange SetTimer(std::string key, std::string kind, core::TimePoint due,
+                           const json& payload) {
+  plan::TimerChange change;
+  change.action = plan::TimerAction::kSet;
   change.key = std::move(key);
   change.kind = std::move(kind);
   change.due_at = due;
@@ -69,13 +68,13 @@ engine::TimerChange SetTimer(std::string key, std::string kind, core::TimePoint 
   return change;
 }
 
-engine::FlowChange BriefFlow(const BriefState& state, std::string flow_state) {
-  return engine::FlowChange{BriefFlowKey(state.task), "brief",      state.task, state.contact,
-                            std::move(flow_state),    ToJson(state)};
+plan::FlowChange BriefFlow(const BriefState& state, std::string flow_state) {
+  return plan::FlowChange{BriefFlowKey(state.task), "brief",      state.task, state.contact,
+                          std::move(flow_state),    ToJson(state)};
 }
 
-engine::FlowChange ContactFlow(const BriefState& state) {
-  return engine::FlowChange{
+plan::FlowChange ContactFlow(const BriefState& state) {
+  return plan::FlowChange{
       ContactFlowKey(state.contact),    "brief.contact", state.task, state.contact, "current",
       json{{"task", state.task}}.dump()};
 }
@@ -92,8 +91,8 @@ detail::ClientReport ReportFor(const BriefState& state) {
 }
 
 // The effects, timers and flows of sending the brief to state.chat_id now.
-Result<engine::Plan> SendBrief(const engine::StoredEvent& event, BriefState state,
-                               const RuleContext& context, core::TimePoint now, engine::Plan plan) {
+Result<plan::Plan> SendBrief(const plan::StoredEvent& event, BriefState state,
+                             const RuleContext& context, core::TimePoint now, plan::Plan plan) {
   const auto& brief = context.config->brief;
   // Minted now, with the current key: a brief that waited for its Start across a key
   // rotation goes out with a code that stays valid.
@@ -136,7 +135,7 @@ Result<engine::Plan> SendBrief(const engine::StoredEvent& event, BriefState stat
   plan.flows.push_back(BriefFlow(state, "sent"));
   plan.flows.push_back(ContactFlow(state));
   plan.summary = fmt::format("brief for task {} sent to contact {} (deadline {})", state.task,
-                             state.contact, storage::FormatTime(deadline));
+                             state.contact, core::FormatTime(deadline));
   return plan;
 }
 
@@ -203,7 +202,7 @@ std::optional<BriefCodeRef> VerifyBriefCode(std::string_view key, std::string_vi
   const std::string_view mac = code.substr(second + 1);
   if (!task || !contact || mac.size() != kCodeHexChars) return std::nullopt;
   const std::string expected = Mac(key, "brief code", *task, *contact, kCodeHexChars);
-  if (CRYPTO_memcmp(expected.data(), mac.data(), kCodeHexChars) != 0) return std::nullopt;
+  if (!core::SameBytes(expected, mac)) return std::nullopt;
   return BriefCodeRef{*task, *contact};
 }
 
@@ -223,9 +222,7 @@ bool VerifyBindToken(const SigningKeys& keys, core::TimePoint at, std::string_vi
                      std::int64_t task, std::int64_t contact) {
   for (const auto key : keys.Verifying(SigningPurpose::kDeepLink, at)) {
     const std::string expected = MakeBindToken(key, task, contact);
-    if (expected.size() == token.size() &&
-        CRYPTO_memcmp(expected.data(), token.data(), expected.size()) == 0)
-      return true;
+    if (core::SameBytes(expected, token)) return true;
   }
   return false;
 }
@@ -233,7 +230,7 @@ bool VerifyBindToken(const SigningKeys& keys, core::TimePoint at, std::string_vi
 std::string BriefFormUrl(const config::GoogleConfig& google, std::string_view code) {
   const char joiner = google.form_url.find('?') == std::string::npos ? '?' : '&';
   return fmt::format("{}{}usp=pp_url&{}={}", google.form_url, joiner, google.brief_code_entry,
-                     http::UrlEncode(code));
+                     core::UrlEncode(code));
 }
 
 planfix::FieldType CatalogueType(config::FieldType type) {
@@ -297,10 +294,10 @@ Result<BriefState> ParseBriefState(std::string_view text) {
 
 // ---- Sending ----
 
-Result<engine::Plan> DecideBriefSend(const engine::StoredEvent& event, const TaskFacts& task,
-                                     const std::optional<ContactFacts>& contact,
-                                     const RuleContext& context, core::TimePoint now) {
-  engine::Plan plan;
+Result<plan::Plan> DecideBriefSend(const plan::StoredEvent& event, const TaskFacts& task,
+                                   const std::optional<ContactFacts>& contact,
+                                   const RuleContext& context, core::TimePoint now) {
+  plan::Plan plan;
   if (!contact) {
     auto comment = detail::Render(context, "comment_brief_no_client", {});
     if (!comment) return Fail(comment.error());
@@ -332,30 +329,30 @@ Result<engine::Plan> DecideBriefSend(const engine::StoredEvent& event, const Tas
   plan.timers.push_back(CancelTimer(EscalationTimerKey(task.number)));
   plan.flows.push_back(BriefFlow(state, "awaiting_bind"));
   plan.flows.push_back(ContactFlow(state));
-  plan.flows.push_back(engine::FlowChange{BindFlowKey(state.bind_token), "brief.bind", task.number,
-                                          contact->id, "waiting",
-                                          json{{"task", task.number}}.dump()});
+  plan.flows.push_back(plan::FlowChange{BindFlowKey(state.bind_token), "brief.bind", task.number,
+                                        contact->id, "waiting",
+                                        json{{"task", task.number}}.dump()});
   plan.summary = fmt::format("brief for task {} waits for contact {} to bind Telegram", task.number,
                              contact->id);
   return plan;
 }
 
-Result<engine::Plan> DecideBriefBind(const engine::StoredEvent& event, const BriefState& waiting,
-                                     std::int64_t chat_id, const RuleContext& context,
-                                     core::TimePoint now) {
-  engine::Plan plan;
+Result<plan::Plan> DecideBriefBind(const plan::StoredEvent& event, const BriefState& waiting,
+                                   std::int64_t chat_id, const RuleContext& context,
+                                   core::TimePoint now) {
+  plan::Plan plan;
   const auto field = context.config->planfix.contact_fields.telegram_chat_id;
-  json update{{"contact", waiting.contact}};
+  plan::PlanfixUpdateContact update;
+  update.contact = waiting.contact;
   if (field > 0) {
-    update["custom_fields"] = json::array({{{"id", field}, {"value", std::to_string(chat_id)}}});
+    update.custom_fields.push_back(plan::ContactFieldValue{field, std::to_string(chat_id)});
   } else {
-    update["telegram_id"] = std::to_string(chat_id);
+    update.telegram_id = std::to_string(chat_id);
   }
-  plan.effects.push_back(engine::Effect{kEffectPlanfixUpdateContact, "planfix", update.dump(),
-                                        EventKey(event, "bind_contact")});
-  plan.flows.push_back(engine::FlowChange{
-      BindFlowKey(waiting.bind_token), "brief.bind", waiting.task, waiting.contact, "used",
-      json{{"task", waiting.task}, {"chat_id", chat_id}}.dump()});
+  plan.effects.push_back(plan::MakeEffect(update, "planfix", EventKey(event, "bind_contact")));
+  plan.flows.push_back(plan::FlowChange{BindFlowKey(waiting.bind_token), "brief.bind", waiting.task,
+                                        waiting.contact, "used",
+                                        json{{"task", waiting.task}, {"chat_id", chat_id}}.dump()});
   BriefState state = waiting;
   state.chat_id = chat_id;
   return SendBrief(event, std::move(state), context, now, std::move(plan));
@@ -475,10 +472,10 @@ json ToJson(const FilledNotice& notice) {
 
 // The staff message and the task comment about a filled brief: `written` are the contact
 // fields Planfix took, `problems` what it did not (and why).
-core::Status AddFilledNotices(const engine::StoredEvent& event, const FilledNotice& notice,
+core::Status AddFilledNotices(const plan::StoredEvent& event, const FilledNotice& notice,
                               const std::vector<std::string>& written,
                               const std::vector<std::string>& problems, const RuleContext& context,
-                              engine::Plan& plan) {
+                              plan::Plan& plan) {
   const std::string problems_text = Join(problems, "; ");
   auto staff = detail::Render(context, "brief_staff_filled",
                               {{"client_name", notice.client_name},
@@ -514,14 +511,14 @@ std::optional<std::int64_t> FailedFieldId(const std::string& failed, const json&
 
 }  // namespace
 
-Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
-                                       const Submission& submission, const MatchedSubmission& match,
-                                       const RuleContext& context, core::TimePoint /*now*/) {
+Result<plan::Plan> DecideBriefFilled(const plan::StoredEvent& event, const Submission& submission,
+                                     const MatchedSubmission& match, const RuleContext& context,
+                                     core::TimePoint /*now*/) {
   const BriefState& brief = match.brief;
-  engine::Plan plan;
+  plan::Plan plan;
 
   // Answers -> contact fields, by the catalogue's type; what does not convert is reported.
-  json custom_fields = json::array();
+  std::vector<plan::ContactFieldValue> custom_fields;
   json sent = json::array();  // {id, name, question} of each field in custom_fields
   std::vector<std::string> problems;
   for (const auto& mapping : context.config->brief.answers) {
@@ -550,7 +547,7 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
           fmt::format("«{}» → «{}»: {}", mapping.question, field->name, value.error().message));
       continue;
     }
-    custom_fields.push_back({{"id", field->id}, {"value", *value}});
+    custom_fields.push_back(plan::ContactFieldValue{field->id, *value});
     sent.push_back({{"id", field->id},
                     {"name", field->name.empty() ? std::to_string(field->id) : field->name},
                     {"question", mapping.question}});
@@ -564,11 +561,12 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
     report["contact"] = brief.contact;
     report["fields"] = sent;
     report["problems"] = problems;
-    plan.effects.push_back(engine::Effect{
-        kEffectPlanfixUpdateContact, "planfix",
-        json{{"contact", brief.contact}, {"custom_fields", custom_fields}, {"report", report}}
-            .dump(),
-        EventKey(event, "contact_fields")});
+    plan::PlanfixUpdateContact update;
+    update.contact = brief.contact;
+    update.custom_fields = std::move(custom_fields);
+    update.report = std::move(report);
+    plan.effects.push_back(
+        plan::MakeEffect(std::move(update), "planfix", EventKey(event, "contact_fields")));
   } else if (auto told = AddFilledNotices(event, notice, {}, problems, context, plan); !told) {
     return Fail(told.error());
   }
@@ -588,25 +586,25 @@ Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
   plan.timers.push_back(CancelTimer(ReminderTimerKey(brief.task)));
   plan.timers.push_back(CancelTimer(EscalationTimerKey(brief.task)));
   plan.flows.push_back(BriefFlow(brief, "filled"));
-  plan.flows.push_back(engine::FlowChange{ResponseFlowKey(submission.response_id), "brief.response",
-                                          brief.task, brief.contact, "processed",
-                                          json{{"matched_by", match.matched_by},
-                                               {"fields_sent", custom_fields.size()},
-                                               {"problems", problems}}
-                                              .dump()});
+  plan.flows.push_back(plan::FlowChange{ResponseFlowKey(submission.response_id), "brief.response",
+                                        brief.task, brief.contact, "processed",
+                                        json{{"matched_by", match.matched_by},
+                                             {"fields_sent", custom_fields.size()},
+                                             {"problems", problems}}
+                                            .dump()});
   plan.summary = fmt::format(
       "brief for task {} filled by contact {} (matched by {}, {} fields sent, {} problems)",
       brief.task, brief.contact, match.matched_by, custom_fields.size(), problems.size());
   return plan;
 }
 
-Result<engine::Plan> DecideBriefContactUpdated(const engine::StoredEvent& event,
-                                               const RuleContext& context) {
+Result<plan::Plan> DecideBriefContactUpdated(const plan::StoredEvent& event,
+                                             const RuleContext& context) {
   auto payload = detail::ParsePayload(event);
   if (!payload) return Fail(payload.error());
   const json job = payload->value("payload", json::object());
   const json report = job.is_object() ? job.value("report", json()) : json();
-  engine::Plan plan;
+  plan::Plan plan;
   if (!report.is_object() || !OptionalInt(report, "task")) {
     plan.summary = "contact update without a report: nothing to tell";
     return plan;
@@ -671,19 +669,18 @@ Result<engine::Plan> DecideBriefContactUpdated(const engine::StoredEvent& event,
   return plan;
 }
 
-Result<engine::Plan> DecideBriefUnmatched(const engine::StoredEvent& event,
-                                          const Submission& submission,
-                                          const RuleContext& context) {
+Result<plan::Plan> DecideBriefUnmatched(const plan::StoredEvent& event,
+                                        const Submission& submission, const RuleContext& context) {
   auto staff = detail::Render(context, "brief_unmatched",
                               {{"response_id", submission.response_id},
                                {"respondent_email", submission.respondent_email},
                                {"submitted_at", submission.timestamp},
                                {"answers_summary", AnswersSummary(submission)}});
   if (!staff) return Fail(staff.error());
-  engine::Plan plan;
+  plan::Plan plan;
   plan.effects.push_back(detail::StaffMessage(context, *staff, EventKey(event, "staff")));
-  plan.flows.push_back(engine::FlowChange{ResponseFlowKey(submission.response_id), "brief.response",
-                                          std::nullopt, std::nullopt, "unmatched", event.payload});
+  plan.flows.push_back(plan::FlowChange{ResponseFlowKey(submission.response_id), "brief.response",
+                                        std::nullopt, std::nullopt, "unmatched", event.payload});
   plan.summary =
       fmt::format("form response {} matched no brief; kept as unmatched", submission.response_id);
   return plan;
@@ -691,15 +688,15 @@ Result<engine::Plan> DecideBriefUnmatched(const engine::StoredEvent& event,
 
 // ---- Reminding ----
 
-Result<engine::Plan> DecideBriefReminder(const engine::StoredEvent& event,
-                                         const std::optional<storage::Flow>& flow,
-                                         const RuleContext& context, core::TimePoint now) {
+Result<plan::Plan> DecideBriefReminder(const plan::StoredEvent& event,
+                                       const std::optional<plan::Flow>& flow,
+                                       const RuleContext& context, core::TimePoint now) {
   auto payload = detail::ParsePayload(event);
   if (!payload) return Fail(payload.error());
   auto task = detail::IdField(*payload, "task");
   if (!task) return Fail(task.error());
   const int number = payload->value("number", 1);
-  engine::Plan plan;
+  plan::Plan plan;
   if (!flow || flow->state != "sent") {
     plan.summary = fmt::format("brief reminder {} for task {} skipped: the brief is {}", number,
                                *task, flow ? flow->state : "unknown");
@@ -750,14 +747,14 @@ Result<engine::Plan> DecideBriefReminder(const engine::StoredEvent& event,
   return plan;
 }
 
-Result<engine::Plan> DecideBriefEscalation(const engine::StoredEvent& event,
-                                           const std::optional<storage::Flow>& flow,
-                                           const RuleContext& context) {
+Result<plan::Plan> DecideBriefEscalation(const plan::StoredEvent& event,
+                                         const std::optional<plan::Flow>& flow,
+                                         const RuleContext& context) {
   auto payload = detail::ParsePayload(event);
   if (!payload) return Fail(payload.error());
   auto task = detail::IdField(*payload, "task");
   if (!task) return Fail(task.error());
-  engine::Plan plan;
+  plan::Plan plan;
   if (!flow || flow->state != "sent") {
     plan.summary = fmt::format("brief escalation for task {} skipped: the brief is {}", *task,
                                flow ? flow->state : "unknown");
@@ -781,13 +778,13 @@ Result<engine::Plan> DecideBriefEscalation(const engine::StoredEvent& event,
   return plan;
 }
 
-Result<engine::Plan> DecideDeliveryFailed(const engine::StoredEvent& event,
-                                          const std::optional<storage::Flow>& flow,
-                                          const RuleContext& context) {
+Result<plan::Plan> DecideDeliveryFailed(const plan::StoredEvent& event,
+                                        const std::optional<plan::Flow>& flow,
+                                        const RuleContext& context) {
   auto payload = detail::ParsePayload(event);
   if (!payload) return Fail(payload.error());
   const json report = payload->value("report", json::object());
-  engine::Plan plan;
+  plan::Plan plan;
   if (!report.is_object() || !report.contains("task")) {
     plan.summary = "undeliverable message without a report: nothing to tell";
     return plan;

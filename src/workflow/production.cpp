@@ -67,11 +67,11 @@ bool AmountPositive(const TaskFacts& task, std::int64_t field) {
 // Sends the client `message_template` and notes it on the task (comment_client_notified with
 // `comment_values`); without a bound chat, the task gets a comment that the client could not
 // be told.
-core::Status TellClient(const engine::StoredEvent& event, const TaskFacts& task,
+core::Status TellClient(const plan::StoredEvent& event, const TaskFacts& task,
                         const std::optional<ContactFacts>& client,
                         std::string_view message_template, const templates::Values& message_values,
                         const templates::Values& comment_values, const RuleContext& context,
-                        engine::Plan& plan) {
+                        plan::Plan& plan) {
   const std::string client_name = client ? client->name : std::string();
   Result<std::string> comment = std::string();
   if (client && client->telegram_chat_id) {
@@ -139,11 +139,11 @@ std::string ContactDataLabel(const RuleContext& context,
 
 }  // namespace
 
-engine::FlowChange StatusSeen(std::int64_t task, std::int64_t status,
-                              std::optional<std::int64_t> previous) {
+plan::FlowChange StatusSeen(std::int64_t task, std::int64_t status,
+                            std::optional<std::int64_t> previous) {
   json data{{"status", status}};
   if (previous) data["previous"] = *previous;
-  return engine::FlowChange{
+  return plan::FlowChange{
       fmt::format("task.status:{}", task), "task.status", task, std::nullopt, "seen", data.dump()};
 }
 
@@ -175,11 +175,11 @@ std::vector<std::string> MissingForHandoff(const TaskFacts& deal,
   return missing;
 }
 
-Result<engine::Plan> DecideHandoff(const engine::StoredEvent& event, const TaskFacts& deal,
-                                   const std::optional<ContactFacts>& client,
-                                   const RuleContext& context) {
+Result<plan::Plan> DecideHandoff(const plan::StoredEvent& event, const TaskFacts& deal,
+                                 const std::optional<ContactFacts>& client,
+                                 const RuleContext& context) {
   const auto& planfix = context.config->planfix;
-  engine::Plan plan;
+  plan::Plan plan;
   const auto missing = MissingForHandoff(deal, client, context);
   const std::string flow_key = fmt::format("handoff:task:{}", deal.number);
   if (!missing.empty()) {
@@ -190,16 +190,12 @@ Result<engine::Plan> DecideHandoff(const engine::StoredEvent& event, const TaskF
       plan.effects.push_back(detail::TaskStatus(deal.number, planfix.statuses.returned_to_sales,
                                                 EventKey(event, "status")));
     }
-    auto note = detail::TaskComment(deal.number, *comment, EventKey(event, "comment"));
-    if (!deal.assigner.empty()) {
-      auto payload = json::parse(note.payload);
-      payload["recipients"] = json::array({deal.assigner});
-      note.payload = payload.dump();
-    }
-    plan.effects.push_back(std::move(note));
-    plan.flows.push_back(engine::FlowChange{flow_key, "handoff", deal.number,
-                                            client ? std::optional(client->id) : std::nullopt,
-                                            "rejected", json{{"missing", missing}}.dump()});
+    plan::PlanfixAddComment note{deal.number, *comment, {}};
+    if (!deal.assigner.empty()) note.recipients.push_back(deal.assigner);
+    plan.effects.push_back(plan::MakeEffect(note, "planfix", EventKey(event, "comment")));
+    plan.flows.push_back(plan::FlowChange{flow_key, "handoff", deal.number,
+                                          client ? std::optional(client->id) : std::nullopt,
+                                          "rejected", json{{"missing", missing}}.dump()});
     plan.summary =
         fmt::format("handoff of deal {} rejected: {} missing", deal.number, missing.size());
     return plan;
@@ -213,35 +209,35 @@ Result<engine::Plan> DecideHandoff(const engine::StoredEvent& event, const TaskF
       }
     }
   }
-  json create{{"name", fmt::format("{}: {}", Label(context, "Комунікація", "Communication"),
-                                   client->name.empty() ? deal.name : client->name)},
-              {"description",
-               fmt::format("{} #{} «{}»", Label(context, "Угода", "Deal"), deal.number, deal.name)},
-              {"counterparty", fmt::format("contact:{}", client->id)},
-              {"deal", deal.number}};
-  if (planfix.communication_template_id > 0)
-    create["template_id"] = planfix.communication_template_id;
-  if (deal.project) create["project_id"] = *deal.project;
-  if (planfix.processes.communication > 0) create["process_id"] = planfix.processes.communication;
-  if (!pm.empty()) create["assignees"] = json::array({pm});
-  plan.effects.push_back(engine::Effect{kEffectPlanfixCreateTask, "planfix", create.dump(),
-                                        EventKey(event, "create_communication")});
+  plan::PlanfixCreateTask create;
+  create.name = fmt::format("{}: {}", Label(context, "Комунікація", "Communication"),
+                            client->name.empty() ? deal.name : client->name);
+  create.description =
+      fmt::format("{} #{} «{}»", Label(context, "Угода", "Deal"), deal.number, deal.name);
+  create.counterparty = fmt::format("contact:{}", client->id);
+  create.deal = deal.number;
+  if (planfix.communication_template_id > 0) create.template_id = planfix.communication_template_id;
+  if (deal.project) create.project_id = *deal.project;
+  if (planfix.processes.communication > 0) create.process_id = planfix.processes.communication;
+  if (!pm.empty()) create.assignees.push_back(pm);
+  plan.effects.push_back(
+      plan::MakeEffect(create, "planfix", EventKey(event, "create_communication")));
   plan.flows.push_back(
-      engine::FlowChange{flow_key, "handoff", deal.number, client->id, "handing_over", "{}"});
+      plan::FlowChange{flow_key, "handoff", deal.number, client->id, "handing_over", "{}"});
   plan.summary =
       fmt::format("handoff of deal {} complete: creating the Communication task", deal.number);
   return plan;
 }
 
-Result<engine::Plan> DecideHandoffCreated(const engine::StoredEvent& event,
-                                          const RuleContext& context) {
+Result<plan::Plan> DecideHandoffCreated(const plan::StoredEvent& event,
+                                        const RuleContext& context) {
   auto payload = detail::ParsePayload(event);
   if (!payload) return Fail(payload.error());
   const json request = payload->value("payload", json::object());
   const json result = payload->value("result", json::object());
   auto deal = detail::IdField(request, "deal");
   auto created = detail::IdField(result, "task");
-  engine::Plan plan;
+  plan::Plan plan;
   if (!deal || !created) {
     plan.summary = "created task without a deal: nothing to link";
     return plan;
@@ -251,9 +247,9 @@ Result<engine::Plan> DecideHandoffCreated(const engine::StoredEvent& event,
                                  {"task_url", detail::TaskUrl(context, *created)}});
   if (!comment) return Fail(comment.error());
   plan.effects.push_back(detail::TaskComment(*deal, *comment, EventKey(event, "comment")));
-  plan.flows.push_back(engine::FlowChange{fmt::format("handoff:task:{}", *deal), "handoff", *deal,
-                                          std::nullopt, "handed_over",
-                                          json{{"communication_task", *created}}.dump()});
+  plan.flows.push_back(plan::FlowChange{fmt::format("handoff:task:{}", *deal), "handoff", *deal,
+                                        std::nullopt, "handed_over",
+                                        json{{"communication_task", *created}}.dump()});
   plan.summary = fmt::format("deal {} handed over: Communication task {}", *deal, *created);
   return plan;
 }
@@ -273,10 +269,10 @@ std::vector<std::string> MissingForProduction(const TaskFacts& task, const GateF
   return missing;
 }
 
-Result<engine::Plan> DecideGate(const engine::StoredEvent& event, const TaskFacts& task,
-                                const std::optional<ContactFacts>& client, const GateFacts& gate,
-                                const RuleContext& context) {
-  engine::Plan plan;
+Result<plan::Plan> DecideGate(const plan::StoredEvent& event, const TaskFacts& task,
+                              const std::optional<ContactFacts>& client, const GateFacts& gate,
+                              const RuleContext& context) {
+  plan::Plan plan;
   const auto missing = MissingForProduction(task, gate, context);
   const std::string flow_key = fmt::format("gate:task:{}", task.number);
   const auto contact = client ? std::optional(client->id) : std::nullopt;
@@ -290,8 +286,8 @@ Result<engine::Plan> DecideGate(const engine::StoredEvent& event, const TaskFact
     if (back > 0)
       plan.effects.push_back(detail::TaskStatus(task.number, back, EventKey(event, "status")));
     plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
-    plan.flows.push_back(engine::FlowChange{flow_key, "gate", task.number, contact, "refused",
-                                            json{{"missing", missing}}.dump()});
+    plan.flows.push_back(plan::FlowChange{flow_key, "gate", task.number, contact, "refused",
+                                          json{{"missing", missing}}.dump()});
     plan.summary =
         fmt::format("production gate of task {} refused: {} missing", task.number, missing.size());
     return plan;
@@ -305,19 +301,19 @@ Result<engine::Plan> DecideGate(const engine::StoredEvent& event, const TaskFact
                   {"message_kind", Label(context, "роботу розпочато", "work started")}},
                  context, plan);
   if (!told) return Fail(told.error());
-  plan.flows.push_back(engine::FlowChange{flow_key, "gate", task.number, contact, "passed", "{}"});
+  plan.flows.push_back(plan::FlowChange{flow_key, "gate", task.number, contact, "passed", "{}"});
   plan.summary = fmt::format("production gate of task {} passed", task.number);
   return plan;
 }
 
 // ---- Stage notifications ----
 
-Result<engine::Plan> DecideStage(const engine::StoredEvent& event, const TaskFacts& task,
-                                 const std::optional<ContactFacts>& client,
-                                 const config::StageNotice& stage,
-                                 std::optional<std::int64_t> last_notified,
-                                 const RuleContext& context) {
-  engine::Plan plan;
+Result<plan::Plan> DecideStage(const plan::StoredEvent& event, const TaskFacts& task,
+                               const std::optional<ContactFacts>& client,
+                               const config::StageNotice& stage,
+                               std::optional<std::int64_t> last_notified,
+                               const RuleContext& context) {
+  plan::Plan plan;
   if (last_notified && *last_notified == stage.status) {
     plan.summary = fmt::format("stage \"{}\" of task {} already told", stage.name, task.number);
     return plan;
@@ -335,10 +331,10 @@ Result<engine::Plan> DecideStage(const engine::StoredEvent& event, const TaskFac
       {{"client_name", client_name}, {"stage_name", stage.name}, {"message_kind", ""}}, context,
       plan);
   if (!told) return Fail(told.error());
-  plan.flows.push_back(engine::FlowChange{fmt::format("stage:task:{}", task.number), "stage",
-                                          task.number,
-                                          client ? std::optional(client->id) : std::nullopt,
-                                          "notified", json{{"status", stage.status}}.dump()});
+  plan.flows.push_back(plan::FlowChange{fmt::format("stage:task:{}", task.number), "stage",
+                                        task.number,
+                                        client ? std::optional(client->id) : std::nullopt,
+                                        "notified", json{{"status", stage.status}}.dump()});
   plan.summary = fmt::format("stage \"{}\" of task {} told to the client", stage.name, task.number);
   return plan;
 }

@@ -1,5 +1,7 @@
 #include "rule_support.h"
 
+#include "planfix_flow/core/parse.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,12 +9,22 @@
 
 namespace planfix_flow::workflow::detail {
 
+// workflow.h names the effect kinds for the rules' callers; they are the typed effects' kinds.
+static_assert(std::string_view(kEffectTelegramSend) == plan::TelegramSendMessage::kKind);
+static_assert(std::string_view(kEffectTelegramAnswerCallback) ==
+              plan::TelegramAnswerCallback::kKind);
+static_assert(std::string_view(kEffectTelegramEdit) == plan::TelegramEditMessage::kKind);
+static_assert(std::string_view(kEffectPlanfixComment) == plan::PlanfixAddComment::kKind);
+static_assert(std::string_view(kEffectPlanfixUpdateContact) == plan::PlanfixUpdateContact::kKind);
+static_assert(std::string_view(kEffectPlanfixUpdateTask) == plan::PlanfixUpdateTask::kKind);
+static_assert(std::string_view(kEffectPlanfixCreateTask) == plan::PlanfixCreateTask::kKind);
+
 using core::ErrorCode;
 using core::Fail;
 using core::Result;
 using nlohmann::json;
 
-Result<json> ParsePayload(const engine::StoredEvent& event) {
+Result<json> ParsePayload(const plan::StoredEvent& event) {
   json payload = json::parse(event.payload, nullptr, /*allow_exceptions=*/false);
   if (!payload.is_object()) {
     return Fail(ErrorCode::kInvalidInput,
@@ -28,13 +40,7 @@ Result<std::int64_t> IdField(const json& payload, const char* name) {
     return Fail(ErrorCode::kInvalidInput, fmt::format("no {} id", name));
   if (it->is_number_integer() && it->get<std::int64_t>() > 0) return it->get<std::int64_t>();
   if (it->is_string()) {
-    try {
-      std::size_t used = 0;
-      const auto value = std::stoll(it->get<std::string>(), &used);
-      if (used == it->get<std::string>().size() && value > 0)
-        return static_cast<std::int64_t>(value);
-    } catch (const std::exception&) {
-    }
+    if (const auto id = core::ParseId(it->get<std::string>())) return *id;
   }
   return Fail(ErrorCode::kInvalidInput, fmt::format("{} id is not a positive integer", name));
 }
@@ -71,7 +77,7 @@ std::optional<std::int64_t> OptionalInt(const json& object, const char* name) {
   return it->get<std::int64_t>();
 }
 
-std::string EventKey(const engine::StoredEvent& event, std::string_view purpose) {
+std::string EventKey(const plan::StoredEvent& event, std::string_view purpose) {
   return fmt::format("event:{}:{}", event.id, purpose);
 }
 
@@ -109,39 +115,32 @@ Result<std::string> RenderFor(const RuleContext& context, std::string_view langu
       values);
 }
 
-engine::Effect StaffMessage(const RuleContext& context, const std::string& text,
-                            const std::string& idempotency_key) {
+plan::Effect StaffMessage(const RuleContext& context, const std::string& text,
+                          const std::string& idempotency_key) {
   const auto chat = StaffChatId(context);
-  return engine::Effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat),
-                        json{{"chat_id", chat}, {"text", text}}.dump(), idempotency_key};
+  return plan::MakeEffect(plan::TelegramSendMessage{chat, text, std::nullopt, {}},
+                          fmt::format("telegram:chat:{}", chat), idempotency_key);
 }
 
-engine::Effect ClientMessage(std::int64_t chat_id, const std::string& text,
-                             const std::string& idempotency_key, const ClientReport& report,
-                             std::optional<core::TimePoint> not_before) {
-  engine::Effect effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", chat_id),
-                        json{{"chat_id", chat_id},
-                             {"text", text},
-                             {"report",
-                              {{"task", report.task},
-                               {"contact", report.contact},
-                               {"client_name", report.client_name}}}}
-                            .dump(),
-                        idempotency_key};
+plan::Effect ClientMessage(std::int64_t chat_id, const std::string& text,
+                           const std::string& idempotency_key, const ClientReport& report,
+                           std::optional<core::TimePoint> not_before, plan::Keyboard keyboard) {
+  auto effect =
+      plan::MakeEffect(plan::TelegramSendMessage{chat_id, text, report, std::move(keyboard)},
+                       fmt::format("telegram:chat:{}", chat_id), idempotency_key);
   effect.not_before = not_before;
   return effect;
 }
 
-engine::Effect TaskComment(std::int64_t task, const std::string& description,
-                           const std::string& idempotency_key) {
-  return engine::Effect{kEffectPlanfixComment, "planfix",
-                        json{{"task", task}, {"description", description}}.dump(), idempotency_key};
+plan::Effect TaskComment(std::int64_t task, const std::string& description,
+                         const std::string& idempotency_key) {
+  return plan::MakeEffect(plan::PlanfixAddComment{task, description, {}}, "planfix",
+                          idempotency_key);
 }
 
-engine::Effect TaskStatus(std::int64_t task, std::int64_t status,
-                          const std::string& idempotency_key) {
-  return engine::Effect{kEffectPlanfixUpdateTask, "planfix",
-                        json{{"task", task}, {"status", status}}.dump(), idempotency_key};
+plan::Effect TaskStatus(std::int64_t task, std::int64_t status,
+                        const std::string& idempotency_key) {
+  return plan::MakeEffect(plan::PlanfixUpdateTask{task, status}, "planfix", idempotency_key);
 }
 
 std::string TaskUrl(const RuleContext& context, std::int64_t task) {

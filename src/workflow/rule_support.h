@@ -10,14 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include "planfix_flow/core/result.h"
-#include "planfix_flow/engine/plan.h"
+#include "planfix_flow/plan/effects.h"
+#include "planfix_flow/plan/plan.h"
 #include "planfix_flow/templates/template_set.h"
 #include "planfix_flow/workflow/workflow.h"
 
 namespace planfix_flow::workflow::detail {
 
 // The event's payload as a JSON object, or kInvalidInput.
-core::Result<nlohmann::json> ParsePayload(const engine::StoredEvent& event);
+core::Result<nlohmann::json> ParsePayload(const plan::StoredEvent& event);
 
 // A positive id given as a JSON integer or a decimal string.
 core::Result<std::int64_t> IdField(const nlohmann::json& payload, const char* name);
@@ -33,7 +34,7 @@ std::optional<std::int64_t> ParsePositive(std::string_view text);
 std::optional<std::int64_t> OptionalInt(const nlohmann::json& object, const char* name);
 
 // The idempotency key of one effect of an event's plan: "event:<id>:<purpose>".
-std::string EventKey(const engine::StoredEvent& event, std::string_view purpose);
+std::string EventKey(const plan::StoredEvent& event, std::string_view purpose);
 
 // The context's signing keys; throws std::logic_error when the context has none (a wiring
 // bug: nothing may be signed or verified without them).
@@ -53,26 +54,22 @@ core::Result<std::string> RenderFor(const RuleContext& context, std::string_view
                                     std::string_view name, const templates::Values& values);
 
 // A message to the staff chat.
-engine::Effect StaffMessage(const RuleContext& context, const std::string& text,
-                            const std::string& idempotency_key);
+plan::Effect StaffMessage(const RuleContext& context, const std::string& text,
+                          const std::string& idempotency_key);
 
 // Who a client message concerns, so an undeliverable one is reported (effect.failed).
-struct ClientReport {
-  std::int64_t task = 0;
-  std::int64_t contact = 0;
-  std::string client_name;
-};
+using ClientReport = plan::ClientReport;
 
 // A message to a client's chat, not before `not_before` when set.
-engine::Effect ClientMessage(std::int64_t chat_id, const std::string& text,
-                             const std::string& idempotency_key, const ClientReport& report,
-                             std::optional<core::TimePoint> not_before = std::nullopt);
+plan::Effect ClientMessage(std::int64_t chat_id, const std::string& text,
+                           const std::string& idempotency_key, const ClientReport& report,
+                           std::optional<core::TimePoint> not_before = std::nullopt,
+                           plan::Keyboard keyboard = {});
 
-engine::Effect TaskComment(std::int64_t task, const std::string& description,
-                           const std::string& idempotency_key);
+plan::Effect TaskComment(std::int64_t task, const std::string& description,
+                         const std::string& idempotency_key);
 
-engine::Effect TaskStatus(std::int64_t task, std::int64_t status,
-                          const std::string& idempotency_key);
+plan::Effect TaskStatus(std::int64_t task, std::int64_t status, const std::string& idempotency_key);
 
 // The task's address in Planfix's web interface; empty when web_url is not configured.
 std::string TaskUrl(const RuleContext& context, std::int64_t task);

@@ -102,8 +102,8 @@ Result<ChatMigration> ParseChatMigration(std::string_view text) {
   return migration;
 }
 
-Result<engine::Plan> DecideWebhookProblem(const engine::StoredEvent& event,
-                                          const RuleContext& context) {
+Result<plan::Plan> DecideWebhookProblem(const plan::StoredEvent& event,
+                                        const RuleContext& context) {
   auto problem = ParseWebhookProblem(event.payload);
   if (!problem) return Fail(problem.error());
   Result<std::string> text = Fail(ErrorCode::kInternal, "no template");
@@ -122,18 +122,17 @@ Result<engine::Plan> DecideWebhookProblem(const engine::StoredEvent& event,
         {{"webhook_url", problem->webhook_url}, {"telegram_url", problem->telegram_url}});
   }
   if (!text) return Fail(text.error());
-  engine::Plan plan;
+  plan::Plan plan;
   plan.effects.push_back(detail::StaffMessage(context, *text, detail::EventKey(event, "staff")));
   plan.summary =
       fmt::format("telegram webhook problem told to the staff chat: {}", KindName(problem->kind));
   return plan;
 }
 
-Result<engine::Plan> DecideChatMigrated(const engine::StoredEvent& event,
-                                        const RuleContext& context) {
+Result<plan::Plan> DecideChatMigrated(const plan::StoredEvent& event, const RuleContext& context) {
   auto migration = ParseChatMigration(event.payload);
   if (!migration) return Fail(migration.error());
-  engine::Plan plan;
+  plan::Plan plan;
   if (!migration->staff) {
     plan.summary = fmt::format("chat {} became {}: later messages go there", migration->old_chat_id,
                                migration->new_chat_id);
@@ -144,10 +143,9 @@ Result<engine::Plan> DecideChatMigrated(const engine::StoredEvent& event,
                               {"new_chat_id", std::to_string(migration->new_chat_id)}});
   if (!text) return Fail(text.error());
   // To the new chat itself, whatever StaffChatId says at this moment.
-  plan.effects.push_back(
-      engine::Effect{kEffectTelegramSend, fmt::format("telegram:chat:{}", migration->new_chat_id),
-                     json{{"chat_id", migration->new_chat_id}, {"text", *text}}.dump(),
-                     detail::EventKey(event, "staff")});
+  plan.effects.push_back(plan::MakeEffect(
+      plan::TelegramSendMessage{migration->new_chat_id, *text, std::nullopt, {}},
+      fmt::format("telegram:chat:{}", migration->new_chat_id), detail::EventKey(event, "staff")));
   plan.summary = fmt::format("staff chat {} became {}: staff told to update the config",
                              migration->old_chat_id, migration->new_chat_id);
   return plan;

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "planfix_flow/http/standard_webhooks.h"
+#include "planfix_flow/core/crypto.h"
 #include "rule_support.h"
 
 namespace planfix_flow::workflow {
@@ -21,16 +21,16 @@ SigningKeys::SigningKeys(std::string_view current, std::string_view previous,
   if (current.empty()) throw std::invalid_argument("the signing key is empty");
   current_ = Derive(current);
   if (!previous.empty()) previous_ = Derive(previous);
-  fingerprint_ = detail::Hex(http::HmacSha256(current, "planfix-flow key fingerprint v1"),
+  fingerprint_ = detail::Hex(core::HmacSha256(current, "planfix-flow key fingerprint v1"),
                              kFingerprintHexChars);
 }
 
 SigningKeys::PurposeKeys SigningKeys::Derive(std::string_view root) {
   // One key per purpose: a brief code, which every client sees, is then no help in forging a
   // deep link or a button, whatever the message formats have in common.
-  return {http::HmacSha256(root, "planfix-flow brief-code key v1"),
-          http::HmacSha256(root, "planfix-flow deep-link key v1"),
-          http::HmacSha256(root, "planfix-flow approval key v1")};
+  return {core::HmacSha256(root, "planfix-flow brief-code key v1"),
+          core::HmacSha256(root, "planfix-flow deep-link key v1"),
+          core::HmacSha256(root, "planfix-flow approval key v1")};
 }
 
 const std::string& SigningKeys::Signing(SigningPurpose purpose) const {

@@ -32,8 +32,8 @@ std::int64_t StaffChatId(const RuleContext& context) {
   return context.config->telegram.staff_chat_id;
 }
 
-Result<engine::Plan> DecidePing(const engine::StoredEvent& event, const TaskFacts& task,
-                                const RuleContext& context, core::TimePoint now) {
+Result<plan::Plan> DecidePing(const plan::StoredEvent& event, const TaskFacts& task,
+                              const RuleContext& context, core::TimePoint now) {
   const auto& language = context.config->templates.default_language;
   auto staff_text = context.templates->Render(
       "ping", language, {{"message", fmt::format("#{} {}", task.number, task.name)}});
@@ -42,27 +42,24 @@ Result<engine::Plan> DecidePing(const engine::StoredEvent& event, const TaskFact
       context.templates->Render("ping", language, {{"message", fmt::format("event {}", event.id)}});
   if (!comment) return Fail(comment.error());
 
-  engine::Plan plan;
+  plan::Plan plan;
   const std::string key_prefix = fmt::format("event:{}", event.id);
   plan.effects.push_back(StaffMessage(context, *staff_text, key_prefix + ":staff"));
-  plan.effects.push_back(engine::Effect{
-      kEffectPlanfixComment, "planfix",
-      json{{"task", task.number}, {"description", *comment}}.dump(), key_prefix + ":comment"});
-  engine::TimerChange follow_up;
-  follow_up.action = engine::TimerAction::kSet;
+  plan.effects.push_back(detail::TaskComment(task.number, *comment, key_prefix + ":comment"));
+  plan::TimerChange follow_up;
+  follow_up.action = plan::TimerAction::kSet;
   follow_up.key = fmt::format("ping.followup:task:{}", task.number);
   follow_up.kind = "ping.followup";
   follow_up.due_at = context.calendar->AddWorkingDays(now, 1);
   follow_up.payload = json{{"task", task.number}, {"name", task.name}}.dump();
   plan.timers.push_back(std::move(follow_up));
-  plan.flows.push_back(engine::FlowChange{fmt::format("ping:task:{}", task.number), "ping",
-                                          task.number, std::nullopt, "pinged", "{}"});
+  plan.flows.push_back(plan::FlowChange{fmt::format("ping:task:{}", task.number), "ping",
+                                        task.number, std::nullopt, "pinged", "{}"});
   plan.summary = fmt::format("ping for task {}", task.number);
   return plan;
 }
 
-Result<engine::Plan> DecidePingFollowUp(const engine::StoredEvent& event,
-                                        const RuleContext& context) {
+Result<plan::Plan> DecidePingFollowUp(const plan::StoredEvent& event, const RuleContext& context) {
   auto payload = ParsePayload(event);
   if (!payload) return Fail(payload.error());
   auto task = IdField(*payload, "task");
@@ -71,10 +68,10 @@ Result<engine::Plan> DecidePingFollowUp(const engine::StoredEvent& event,
       "ping", context.config->templates.default_language,
       {{"message", fmt::format("follow-up #{} {}", *task, payload->value("name", ""))}});
   if (!text) return Fail(text.error());
-  engine::Plan plan;
+  plan::Plan plan;
   plan.effects.push_back(StaffMessage(context, *text, fmt::format("event:{}:staff", event.id)));
-  plan.flows.push_back(engine::FlowChange{fmt::format("ping:task:{}", *task), "ping", *task,
-                                          std::nullopt, "followed_up", "{}"});
+  plan.flows.push_back(plan::FlowChange{fmt::format("ping:task:{}", *task), "ping", *task,
+                                        std::nullopt, "followed_up", "{}"});
   plan.summary = fmt::format("ping follow-up for task {}", *task);
   return plan;
 }
@@ -111,10 +108,10 @@ std::string JoinText(const std::vector<std::string>& parts) {
 
 }  // namespace
 
-Result<engine::Plan> WithoutMissingStatuses(const engine::StoredEvent& event, engine::Plan plan,
-                                            const std::vector<MissingStatus>& missing,
-                                            const RuleContext& context) {
-  const auto is_missing = [&](const engine::Effect& effect) {
+Result<plan::Plan> WithoutMissingStatuses(const plan::StoredEvent& event, plan::Plan plan,
+                                          const std::vector<MissingStatus>& missing,
+                                          const RuleContext& context) {
+  const auto is_missing = [&](const plan::Effect& effect) {
     if (effect.kind != kEffectPlanfixUpdateTask) return false;
     const json payload = json::parse(effect.payload, nullptr, /*allow_exceptions=*/false);
     return std::any_of(missing.begin(), missing.end(), [&](const MissingStatus& gap) {
@@ -151,7 +148,7 @@ Result<engine::Plan> WithoutMissingStatuses(const engine::StoredEvent& event, en
     plan.effects.push_back(detail::StaffMessage(context, *staff, EventKey(event, purpose)));
     plan.effects.push_back(
         detail::TaskComment(gap.task, *comment, EventKey(event, purpose + ":comment")));
-    plan.flows.push_back(engine::FlowChange{
+    plan.flows.push_back(plan::FlowChange{
         MissingStatusFlowKey(gap.process, gap.status), "status.missing", gap.task, std::nullopt,
         "told", json{{"task", gap.task}, {"status", gap.status}, {"process", gap.process}}.dump()});
   }
@@ -161,7 +158,7 @@ Result<engine::Plan> WithoutMissingStatuses(const engine::StoredEvent& event, en
 
 Workflow::Workflow(RuleContext context, FactSource& facts) : context_(context), facts_(facts) {}
 
-Result<engine::Plan> Workflow::Handle(const engine::StoredEvent& event, core::TimePoint now) {
+Result<plan::Plan> Workflow::Handle(const plan::StoredEvent& event, core::TimePoint now) {
   tasks_read_.clear();
   auto plan = Dispatch(event, now);
   if (plan) plan = GuardStatusChanges(event, std::move(*plan));
@@ -169,7 +166,7 @@ Result<engine::Plan> Workflow::Handle(const engine::StoredEvent& event, core::Ti
   return plan;
 }
 
-Result<engine::Plan> Workflow::Dispatch(const engine::StoredEvent& event, core::TimePoint now) {
+Result<plan::Plan> Workflow::Dispatch(const plan::StoredEvent& event, core::TimePoint now) {
   if (event.kind == "ping") return HandlePing(event, now);
   if (event.kind == "ping.followup") return DecidePingFollowUp(event, context_);
   if (event.kind == kEventBriefSend) return HandleBriefSend(event, now);
@@ -188,7 +185,7 @@ Result<engine::Plan> Workflow::Dispatch(const engine::StoredEvent& event, core::
     const json& holder =
         event.kind == kEventEffectFailed ? payload->value("report", json::object()) : *payload;
     auto task = IdField(holder, "task");
-    const auto flow = task ? facts_.GetFlow(BriefFlowKey(*task)) : std::optional<storage::Flow>();
+    const auto flow = task ? facts_.GetFlow(BriefFlowKey(*task)) : std::optional<plan::Flow>();
     if (event.kind == kEventBriefReminder) return DecideBriefReminder(event, flow, context_, now);
     if (event.kind == kEventBriefEscalate) return DecideBriefEscalation(event, flow, context_);
     return DecideDeliveryFailed(event, flow, context_);
@@ -196,8 +193,7 @@ Result<engine::Plan> Workflow::Dispatch(const engine::StoredEvent& event, core::
   return Ignore(event, "no_rule");
 }
 
-Result<engine::Plan> Workflow::GuardStatusChanges(const engine::StoredEvent& event,
-                                                  engine::Plan plan) {
+Result<plan::Plan> Workflow::GuardStatusChanges(const plan::StoredEvent& event, plan::Plan plan) {
   std::vector<MissingStatus> missing;
   for (const auto& effect : plan.effects) {
     if (effect.kind != kEffectPlanfixUpdateTask) continue;
@@ -230,10 +226,10 @@ Result<engine::Plan> Workflow::GuardStatusChanges(const engine::StoredEvent& eve
   return WithoutMissingStatuses(event, std::move(plan), missing, context_);
 }
 
-engine::Plan Workflow::Ignore(const engine::StoredEvent& event, std::string_view reason) const {
+plan::Plan Workflow::Ignore(const plan::StoredEvent& event, std::string_view reason) const {
   core::Logger("workflow")
       ->info("event={} kind={} outcome=ignored reason=\"{}\"", event.id, event.kind, reason);
-  engine::Plan plan;
+  plan::Plan plan;
   plan.summary = fmt::format("ignored: {}", reason);
   return plan;
 }
@@ -262,7 +258,7 @@ Result<std::optional<ContactFacts>> Workflow::LoadClient(std::optional<std::int6
   return std::optional<ContactFacts>(std::move(*loaded));
 }
 
-Result<engine::Plan> Workflow::HandlePing(const engine::StoredEvent& event, core::TimePoint now) {
+Result<plan::Plan> Workflow::HandlePing(const plan::StoredEvent& event, core::TimePoint now) {
   auto payload = ParsePayload(event);
   if (!payload) return Ignore(event, payload.error().message);
   auto number = IdField(*payload, "task");
@@ -274,8 +270,7 @@ Result<engine::Plan> Workflow::HandlePing(const engine::StoredEvent& event, core
   return DecidePing(event, *task, context_, now);
 }
 
-Result<engine::Plan> Workflow::HandleBriefSend(const engine::StoredEvent& event,
-                                               core::TimePoint now) {
+Result<plan::Plan> Workflow::HandleBriefSend(const plan::StoredEvent& event, core::TimePoint now) {
   auto payload = ParsePayload(event);
   if (!payload) return Ignore(event, payload.error().message);
   auto number = IdField(*payload, "task");
@@ -294,8 +289,8 @@ Result<engine::Plan> Workflow::HandleBriefSend(const engine::StoredEvent& event,
   return DecideBriefSend(event, *task, *contact, context_, now);
 }
 
-Result<engine::Plan> Workflow::HandleTelegramUpdate(const engine::StoredEvent& event,
-                                                    core::TimePoint now) {
+Result<plan::Plan> Workflow::HandleTelegramUpdate(const plan::StoredEvent& event,
+                                                  core::TimePoint now) {
   auto update = telegram::ParseUpdate(event.payload);
   if (!update) return Ignore(event, update.error().message);
   // ---- approval: button presses and the client's list of changes (approval.h) ----
@@ -331,8 +326,8 @@ Result<engine::Plan> Workflow::HandleTelegramUpdate(const engine::StoredEvent& e
   return DecideBriefBind(event, *state, update->message->chat.id, context_, now);
 }
 
-Result<engine::Plan> Workflow::HandleFormSubmitted(const engine::StoredEvent& event,
-                                                   core::TimePoint now) {
+Result<plan::Plan> Workflow::HandleFormSubmitted(const plan::StoredEvent& event,
+                                                 core::TimePoint now) {
   auto submission = ParseSubmission(event.payload, context_.config->google.brief_code_question);
   if (!submission) return Ignore(event, submission.error().message);
   if (facts_.GetFlow("brief.response:" + submission->response_id))
@@ -414,8 +409,8 @@ Result<engine::Plan> Workflow::HandleFormSubmitted(const engine::StoredEvent& ev
 
 // task.status_changed (and the deal.handoff button): the handoff, the production gate, the
 // approval request and stage messages, by the status the task reached.
-Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& event,
-                                                   core::TimePoint /*now*/) {
+Result<plan::Plan> Workflow::HandleStatusChanged(const plan::StoredEvent& event,
+                                                 core::TimePoint /*now*/) {
   auto payload = ParsePayload(event);
   if (!payload) return Ignore(event, payload.error().message);
   auto number = IdField(*payload, "task");
@@ -439,7 +434,7 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
     return plan;
   }
   if (!handoff && !gate && stage == nullptr) {
-    engine::Plan plan;
+    plan::Plan plan;
     if (status) plan.flows.push_back(StatusSeen(*number, *status, std::nullopt));
     plan.summary = fmt::format("status {} of task {} noted", status.value_or(0), *number);
     return plan;
@@ -453,7 +448,7 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
   // (Planfix shares statuses such as "In progress" between processes) is only noted.
   const auto deals = context_.config->planfix.processes.deal;
   if (((handoff && !button) || gate) && deals > 0 && task->process && *task->process != deals) {
-    engine::Plan noted;
+    plan::Plan noted;
     if (status) noted.flows.push_back(StatusSeen(*number, *status, std::nullopt));
     noted.summary = fmt::format("status {} of task {} noted: the task is in process {}, not {}",
                                 status.value_or(0), *number, *task->process, deals);
@@ -475,11 +470,11 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
     }
   }
 
-  Result<engine::Plan> plan = engine::Plan{};
+  Result<plan::Plan> plan = plan::Plan{};
   const auto handed = facts_.GetFlow(fmt::format("handoff:task:{}", *number));
   if (handoff && handed && (handed->state == "handing_over" || handed->state == "handed_over")) {
     // Already in production (e.g. the gate sent the deal back to this status): once only.
-    engine::Plan noted;
+    plan::Plan noted;
     if (status) noted.flows.push_back(StatusSeen(*number, *status, previous));
     noted.summary = fmt::format("deal {} was already handed over", *number);
     return noted;
@@ -512,8 +507,8 @@ Result<engine::Plan> Workflow::HandleStatusChanged(const engine::StoredEvent& ev
 
 // ---- Approval ----
 
-Result<engine::Plan> Workflow::HandleApprovalStatus(const engine::StoredEvent& event,
-                                                    std::int64_t number) {
+Result<plan::Plan> Workflow::HandleApprovalStatus(const plan::StoredEvent& event,
+                                                  std::int64_t number) {
   auto loaded_task = LoadTask(number);
   if (!loaded_task) return Fail(loaded_task.error());
   if (!*loaded_task) return Ignore(event, "unknown task");
@@ -523,9 +518,9 @@ Result<engine::Plan> Workflow::HandleApprovalStatus(const engine::StoredEvent& e
   return DecideApprovalRequest(event, *task, *contact, context_);
 }
 
-Result<engine::Plan> Workflow::HandleApprovalPress(const engine::StoredEvent& event,
-                                                   const telegram::CallbackQuery& query) {
-  std::optional<storage::Flow> flow;
+Result<plan::Plan> Workflow::HandleApprovalPress(const plan::StoredEvent& event,
+                                                 const telegram::CallbackQuery& query) {
+  std::optional<plan::Flow> flow;
   std::optional<std::int64_t> status;
   if (const auto ref =
           VerifyApprovalCallbackData(detail::Keys(context_), event.received_at, query.data)) {
@@ -541,11 +536,11 @@ Result<engine::Plan> Workflow::HandleApprovalPress(const engine::StoredEvent& ev
   return DecideApprovalPress(event, query, flow, status, context_);
 }
 
-std::optional<Result<engine::Plan>> Workflow::HandleReworkMessage(
-    const engine::StoredEvent& event, const telegram::Message& message) {
+std::optional<Result<plan::Plan>> Workflow::HandleReworkMessage(const plan::StoredEvent& event,
+                                                                const telegram::Message& message) {
   const auto wait = facts_.GetFlow(ReworkWaitFlowKey(message.chat.id));
   if (!wait || wait->state != "waiting") return std::nullopt;
-  std::optional<storage::Flow> approval;
+  std::optional<plan::Flow> approval;
   if (wait->task) approval = facts_.GetFlow(ApprovalFlowKey(*wait->task));
   return DecideReworkMessage(event, message, *wait, approval, context_);
 }

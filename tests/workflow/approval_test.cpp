@@ -2,6 +2,7 @@
 // accepted ones and every kind that must change nothing) and the client's list of changes.
 #include "planfix_flow/workflow/approval.h"
 
+#include "planfix_flow/engine/plan.h"
 #include "planfix_flow/telegram/telegram_client.h"
 
 #include <gtest/gtest.h>

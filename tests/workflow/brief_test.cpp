@@ -10,6 +10,8 @@
 
 #include "workflow/rule_support.h"
 
+#include "planfix_flow/engine/plan.h"
+
 namespace planfix_flow::workflow {
 namespace {
 

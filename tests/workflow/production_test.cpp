@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "planfix_flow/engine/plan.h"
+
 namespace planfix_flow::workflow {
 namespace {
 

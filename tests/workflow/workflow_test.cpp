@@ -1,5 +1,6 @@
 #include "planfix_flow/workflow/workflow.h"
 
+#include "planfix_flow/engine/plan.h"
 #include "planfix_flow/workflow/service_notices.h"
 
 #include <fmt/format.h>

@@ -6,11 +6,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 
 namespace planfix_flow::core {
 
 using TimePoint = std::chrono::system_clock::time_point;
 using Duration = std::chrono::system_clock::duration;
+
+// "2026-11-27T14:03:05.120Z" (RFC 3339, UTC, milliseconds).
+std::string FormatTime(TimePoint moment);
 
 class Clock {
  public:

@@ -1,21 +1,11 @@
-// EventHandler: the workflow's entry point. It loads the facts an event needs (through the
-// clients and a storage::FlowReader), then calls its pure rules to build a Plan.
-// Called from the event processor's single thread.
+// The engine's name for the workflow's entry point (plan/event_handler.h).
 #pragma once
 
-#include "planfix_flow/core/clock.h"
-#include "planfix_flow/core/result.h"
 #include "planfix_flow/engine/plan.h"
+#include "planfix_flow/plan/event_handler.h"
 
 namespace planfix_flow::engine {
 
-class EventHandler {
- public:
-  virtual ~EventHandler() = default;
-  // An error (or an exception) leaves the event pending for a later attempt with backoff;
-  // after the processor's max attempts it is dead. An event the workflow does not care
-  // about should return an empty Plan, not an error.
-  virtual core::Result<Plan> Handle(const StoredEvent& event, core::TimePoint now) = 0;
-};
+using plan::EventHandler;
 
 }  // namespace planfix_flow::engine

@@ -1,26 +1,18 @@
-// Plan: what handling one event decided, as plain data. The event processor commits it in
-// one transaction with marking the event done. Plain value types; thread-compatible.
+// The engine's names for the plan vocabulary (plan/plan.h): what handling one event decided.
+// The event processor commits it in one transaction with marking the event done.
 #pragma once
 
-#include <string>
-#include <vector>
-
+#include "planfix_flow/plan/plan.h"
 #include "planfix_flow/storage/records.h"
 
 namespace planfix_flow::engine {
 
-using StoredEvent = storage::StoredEvent;
-using Effect = storage::Effect;
-using TimerAction = storage::TimerAction;
-using TimerChange = storage::TimerChange;
-using FlowChange = storage::FlowChange;
-using Job = storage::Job;
-
-struct Plan {
-  std::vector<Effect> effects;
-  std::vector<TimerChange> timers;
-  std::vector<FlowChange> flows;
-  std::string summary;  // one line for the log, e.g. "brief sent to contact 12"; no secrets
-};
+using plan::Effect;
+using plan::FlowChange;
+using plan::Plan;
+using plan::StoredEvent;
+using plan::TimerAction;
+using plan::TimerChange;
+using storage::Job;
 
 }  // namespace planfix_flow::engine

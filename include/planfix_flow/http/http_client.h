@@ -7,6 +7,7 @@
 #include <string>
 
 #include "planfix_flow/core/result.h"
+#include "planfix_flow/core/url.h"
 
 namespace planfix_flow::http {
 
@@ -40,8 +41,8 @@ class HttpClient {
   virtual core::Result<HttpResponse> Send(const HttpRequest& request) = 0;
 };
 
-// Percent-encodes for a query string or form body (RFC 3986 unreserved kept).
-std::string UrlEncode(std::string_view text);
-std::string UrlDecode(std::string_view text);
+// Moved to core (core/url.h); the names stay for the callers here.
+using core::UrlDecode;
+using core::UrlEncode;
 
 }  // namespace planfix_flow::http

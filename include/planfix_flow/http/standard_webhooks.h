@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "planfix_flow/core/clock.h"
+#include "planfix_flow/core/crypto.h"
 #include "planfix_flow/core/result.h"
 
 namespace planfix_flow::http {
@@ -38,15 +39,11 @@ core::Status VerifyStandardWebhook(std::string_view key, const StandardWebhookHe
 std::string SignStandardWebhook(std::string_view key, std::string_view id, long long timestamp,
                                 std::string_view body);
 
-// Raw 32-byte HMAC-SHA256.
-std::string HmacSha256(std::string_view key, std::string_view data);
-// Lowercase hex SHA-256.
-std::string Sha256Hex(std::string_view data);
-// Standard alphabet with padding.
-std::string Base64Encode(std::string_view bytes);
-// Strict: standard alphabet, padding required to a multiple of 4; nullopt otherwise.
-std::optional<std::string> Base64Decode(std::string_view text);
-// Constant-time in the contents (compares SHA-256 digests, so lengths leak nothing either).
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
+// The crypto helpers moved to core (core/crypto.h); these names stay for the callers here.
+using core::Base64Decode;
+using core::Base64Encode;
+using core::ConstantTimeEquals;
+using core::HmacSha256;
+using core::Sha256Hex;
 
 }  // namespace planfix_flow::http

@@ -8,13 +8,12 @@
 
 #include "planfix_flow/core/clock.h"
 #include "planfix_flow/core/result.h"
+#include "planfix_flow/plan/plan.h"
 
 namespace planfix_flow::storage {
 
-// Where an event came from. Stored as the lowercase names "planfix", "google", "telegram",
-// "timer", "internal".
-enum class EventSource { kPlanfix, kGoogle, kTelegram, kTimer, kInternal };
-std::string_view ToString(EventSource source);
+using plan::EventSource;
+using plan::ToString;
 
 struct NewEvent {
   EventSource source = EventSource::kPlanfix;

@@ -13,63 +13,23 @@
 #include <nlohmann/json.hpp>
 
 #include "planfix_flow/core/clock.h"
+#include "planfix_flow/plan/plan.h"
 #include "planfix_flow/storage/inbox.h"
 
 namespace planfix_flow::storage {
 
-std::optional<EventSource> ParseEventSource(std::string_view text);
-
-enum class EventState { kPending, kDone, kDead };
-std::string_view ToString(EventState state);
-std::optional<EventState> ParseEventState(std::string_view text);
-
-// An event as committed to the inbox.
-struct StoredEvent {
-  std::int64_t id = 0;
-  EventSource source = EventSource::kPlanfix;
-  std::string dedupe_key;
-  std::string kind;
-  std::string payload;
-  core::TimePoint received_at;
-  EventState state = EventState::kPending;
-  int attempts = 0;  // failed processing attempts so far
-  core::TimePoint next_attempt_at;
-  std::string last_error;
-  std::optional<core::TimePoint> processed_at;
-};
-
-// One outward call to make: becomes a job. The idempotency key is unique across all jobs;
-// an effect whose key already exists is dropped, so a replayed event adds no duplicates.
-struct Effect {
-  std::string kind;         // the executor handler to run, e.g. "telegram.send_message"
-  std::string destination;  // pacing key, e.g. "telegram:chat:123" or "planfix"
-  std::string payload;      // JSON the handler reads
-  std::string idempotency_key;
-  std::optional<core::TimePoint> not_before;  // earliest run; now when absent
-  int max_attempts = 0;                       // 0: the executor's default
-};
-
-enum class TimerAction { kSet, kCancel };
-
-// Set replaces any timer with the same key (pending, fired or cancelled) by a new one;
-// Cancel marks a pending timer cancelled (a missing or fired timer is left alone).
-struct TimerChange {
-  TimerAction action = TimerAction::kSet;
-  std::string key;         // e.g. "brief.reminder:task:123"
-  std::string kind;        // the event kind the timer becomes when due (Set only)
-  core::TimePoint due_at;  // Set only
-  std::string payload;     // the event payload when due (Set only); "{}" when empty
-};
-
-// Upserts the flow with this key. Absent task/contact keep the stored values; data replaces.
-struct FlowChange {
-  std::string key;   // e.g. "brief:task:123"
-  std::string kind;  // e.g. "brief"
-  std::optional<std::int64_t> task;
-  std::optional<std::int64_t> contact;
-  std::string state;
-  std::string data;  // JSON; "{}" when empty
-};
+// The plan vocabulary lives in plan/plan.h; storage keeps the names it has always used.
+using core::FormatTime;
+using plan::Effect;
+using plan::EventState;
+using plan::Flow;
+using plan::FlowChange;
+using plan::ParseEventSource;
+using plan::ParseEventState;
+using plan::StoredEvent;
+using plan::TimerAction;
+using plan::TimerChange;
+using plan::ToString;
 
 enum class JobState { kPending, kRunning, kDone, kDead };
 std::string_view ToString(JobState state);
@@ -113,18 +73,6 @@ struct Timer {
   std::optional<std::int64_t> event_id;  // the event it became
 };
 
-struct Flow {
-  std::int64_t id = 0;
-  std::string key;
-  std::string kind;
-  std::optional<std::int64_t> task;
-  std::optional<std::int64_t> contact;
-  std::string state;
-  std::string data;
-  core::TimePoint created_at;
-  core::TimePoint updated_at;
-};
-
 // What the admin page asks for: one client's timeline and the backlog at a glance.
 enum class TimelineSubject { kTask, kContact };
 
@@ -147,8 +95,5 @@ nlohmann::json ToJson(const Job& job);
 nlohmann::json ToJson(const StoredEvent& event);
 nlohmann::json ToJson(const Timer& timer);
 nlohmann::json ToJson(const Flow& flow);
-
-// "2026-11-27T14:03:05.120Z"
-std::string FormatTime(core::TimePoint moment);
 
 }  // namespace planfix_flow::storage

@@ -23,7 +23,7 @@
 
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/core/result.h"
-#include "planfix_flow/engine/plan.h"
+#include "planfix_flow/plan/plan.h"
 #include "planfix_flow/telegram/types.h"
 #include "planfix_flow/workflow/signing.h"
 #include "planfix_flow/workflow/workflow.h"
@@ -79,26 +79,26 @@ std::string ReworkWaitFlowKey(std::int64_t chat);
 
 // task.status_changed to awaiting_approval: `contact` is the task's client, nullopt when the
 // task has none.
-core::Result<engine::Plan> DecideApprovalRequest(const engine::StoredEvent& event,
-                                                 const TaskFacts& task,
-                                                 const std::optional<ContactFacts>& contact,
-                                                 const RuleContext& context);
+core::Result<plan::Plan> DecideApprovalRequest(const plan::StoredEvent& event,
+                                               const TaskFacts& task,
+                                               const std::optional<ContactFacts>& contact,
+                                               const RuleContext& context);
 
 // A press of an approval button. `flow` is approval:task:<N> for the task the data names
 // (nullopt when the data is invalid or there is no flow); `task_status` the task's current
 // status in Planfix (nullopt when unknown, e.g. the task was deleted).
-core::Result<engine::Plan> DecideApprovalPress(const engine::StoredEvent& event,
-                                               const telegram::CallbackQuery& query,
-                                               const std::optional<storage::Flow>& flow,
-                                               std::optional<std::int64_t> task_status,
-                                               const RuleContext& context);
+core::Result<plan::Plan> DecideApprovalPress(const plan::StoredEvent& event,
+                                             const telegram::CallbackQuery& query,
+                                             const std::optional<plan::Flow>& flow,
+                                             std::optional<std::int64_t> task_status,
+                                             const RuleContext& context);
 
 // A text message in a chat with a waiting rework.wait flow: `approval` is the task's
 // approval:task:<N> flow. The text becomes a task comment once; the client is thanked.
-core::Result<engine::Plan> DecideReworkMessage(const engine::StoredEvent& event,
-                                               const telegram::Message& message,
-                                               const storage::Flow& wait,
-                                               const std::optional<storage::Flow>& approval,
-                                               const RuleContext& context);
+core::Result<plan::Plan> DecideReworkMessage(const plan::StoredEvent& event,
+                                             const telegram::Message& message,
+                                             const plan::Flow& wait,
+                                             const std::optional<plan::Flow>& approval,
+                                             const RuleContext& context);
 
 }  // namespace planfix_flow::workflow

@@ -24,7 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "planfix_flow/core/result.h"
-#include "planfix_flow/engine/plan.h"
+#include "planfix_flow/plan/plan.h"
 #include "planfix_flow/planfix/custom_field_value.h"
 #include "planfix_flow/planfix/planfix_types.h"
 #include "planfix_flow/workflow/signing.h"
@@ -94,15 +94,15 @@ std::string BriefFlowKey(std::int64_t task);
 // ---- Decisions ----
 
 // brief.send: `contact` is the task's client, nullopt when the task has none.
-core::Result<engine::Plan> DecideBriefSend(const engine::StoredEvent& event, const TaskFacts& task,
-                                           const std::optional<ContactFacts>& contact,
-                                           const RuleContext& context, core::TimePoint now);
+core::Result<plan::Plan> DecideBriefSend(const plan::StoredEvent& event, const TaskFacts& task,
+                                         const std::optional<ContactFacts>& contact,
+                                         const RuleContext& context, core::TimePoint now);
 
 // /start <token> from `chat_id`: `waiting` is the brief bound to the token (its flow state
 // awaiting_bind). Binds the chat to the contact and sends the waiting brief.
-core::Result<engine::Plan> DecideBriefBind(const engine::StoredEvent& event,
-                                           const BriefState& waiting, std::int64_t chat_id,
-                                           const RuleContext& context, core::TimePoint now);
+core::Result<plan::Plan> DecideBriefBind(const plan::StoredEvent& event, const BriefState& waiting,
+                                         std::int64_t chat_id, const RuleContext& context,
+                                         core::TimePoint now);
 
 // A form submission, normalised (http::GoogleFormSubmission's JSON shape).
 struct Submission {
@@ -146,36 +146,36 @@ struct MatchedSubmission {
   std::vector<planfix::CustomFieldDefinition> fields;
   std::string matched_by;  // "code", "email" or "phone"
 };
-core::Result<engine::Plan> DecideBriefFilled(const engine::StoredEvent& event,
-                                             const Submission& submission,
-                                             const MatchedSubmission& match,
-                                             const RuleContext& context, core::TimePoint now);
+core::Result<plan::Plan> DecideBriefFilled(const plan::StoredEvent& event,
+                                           const Submission& submission,
+                                           const MatchedSubmission& match,
+                                           const RuleContext& context, core::TimePoint now);
 
 // The brief's contact update ended (contact.updated): the task's comment and the staff
 // message name the fields Planfix wrote, and those it refused or never confirmed, with the
 // answers that did not convert. Written only now, so they never claim what did not happen.
-core::Result<engine::Plan> DecideBriefContactUpdated(const engine::StoredEvent& event,
-                                                     const RuleContext& context);
+core::Result<plan::Plan> DecideBriefContactUpdated(const plan::StoredEvent& event,
+                                                   const RuleContext& context);
 
 // A submission no contact could be found for: the staff chat is told and it is kept as an
 // unmatched flow for a person to resolve.
-core::Result<engine::Plan> DecideBriefUnmatched(const engine::StoredEvent& event,
-                                                const Submission& submission,
-                                                const RuleContext& context);
+core::Result<plan::Plan> DecideBriefUnmatched(const plan::StoredEvent& event,
+                                              const Submission& submission,
+                                              const RuleContext& context);
 
 // The reminder timer (payload {task, number}) with the brief's current flow.
-core::Result<engine::Plan> DecideBriefReminder(const engine::StoredEvent& event,
-                                               const std::optional<storage::Flow>& flow,
-                                               const RuleContext& context, core::TimePoint now);
-core::Result<engine::Plan> DecideBriefEscalation(const engine::StoredEvent& event,
-                                                 const std::optional<storage::Flow>& flow,
-                                                 const RuleContext& context);
+core::Result<plan::Plan> DecideBriefReminder(const plan::StoredEvent& event,
+                                             const std::optional<plan::Flow>& flow,
+                                             const RuleContext& context, core::TimePoint now);
+core::Result<plan::Plan> DecideBriefEscalation(const plan::StoredEvent& event,
+                                               const std::optional<plan::Flow>& flow,
+                                               const RuleContext& context);
 
 // A client message that could not be delivered (effect.failed with a report): the staff
 // chat and the task are told; the brief (if any) stops reminding.
-core::Result<engine::Plan> DecideDeliveryFailed(const engine::StoredEvent& event,
-                                                const std::optional<storage::Flow>& flow,
-                                                const RuleContext& context);
+core::Result<plan::Plan> DecideDeliveryFailed(const plan::StoredEvent& event,
+                                              const std::optional<plan::Flow>& flow,
+                                              const RuleContext& context);
 
 // The short "question: answer" lines used in staff messages and comments.
 std::string AnswersSummary(const Submission& submission, std::size_t max_chars = 1500);

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "planfix_flow/core/result.h"
-#include "planfix_flow/engine/plan.h"
+#include "planfix_flow/plan/plan.h"
 #include "planfix_flow/workflow/workflow.h"
 
 namespace planfix_flow::workflow {
@@ -35,13 +35,13 @@ std::vector<std::string> MissingForHandoff(const TaskFacts& deal,
 // A deal moved to "handed to production" (or the handoff button): incomplete → back to the
 // configured status with a comment for the sales manager naming what is missing; complete →
 // the PM's Communication task is created (planfix.create_task).
-core::Result<engine::Plan> DecideHandoff(const engine::StoredEvent& event, const TaskFacts& deal,
-                                         const std::optional<ContactFacts>& client,
-                                         const RuleContext& context);
+core::Result<plan::Plan> DecideHandoff(const plan::StoredEvent& event, const TaskFacts& deal,
+                                       const std::optional<ContactFacts>& client,
+                                       const RuleContext& context);
 
 // The Communication task exists (task.created): the deal gets a comment linking to it.
-core::Result<engine::Plan> DecideHandoffCreated(const engine::StoredEvent& event,
-                                                const RuleContext& context);
+core::Result<plan::Plan> DecideHandoffCreated(const plan::StoredEvent& event,
+                                              const RuleContext& context);
 
 // What may not start yet: payment, access, the brief. Empty: the gate opens.
 struct GateFacts {
@@ -54,20 +54,20 @@ std::vector<std::string> MissingForProduction(const TaskFacts& task, const GateF
 
 // A task moved to "in production": refused → back to the previous status (or the configured
 // one) with a comment listing what is missing; passed → the client is told work started.
-core::Result<engine::Plan> DecideGate(const engine::StoredEvent& event, const TaskFacts& task,
-                                      const std::optional<ContactFacts>& client,
-                                      const GateFacts& gate, const RuleContext& context);
+core::Result<plan::Plan> DecideGate(const plan::StoredEvent& event, const TaskFacts& task,
+                                    const std::optional<ContactFacts>& client,
+                                    const GateFacts& gate, const RuleContext& context);
 
 // A task reached a status with a configured stage message. `last_notified` is the status of
 // the last stage message for this task (none when never).
-core::Result<engine::Plan> DecideStage(const engine::StoredEvent& event, const TaskFacts& task,
-                                       const std::optional<ContactFacts>& client,
-                                       const config::StageNotice& stage,
-                                       std::optional<std::int64_t> last_notified,
-                                       const RuleContext& context);
+core::Result<plan::Plan> DecideStage(const plan::StoredEvent& event, const TaskFacts& task,
+                                     const std::optional<ContactFacts>& client,
+                                     const config::StageNotice& stage,
+                                     std::optional<std::int64_t> last_notified,
+                                     const RuleContext& context);
 
 // Records the status the task is now in (the flow task.status:<N>).
-engine::FlowChange StatusSeen(std::int64_t task, std::int64_t status,
-                              std::optional<std::int64_t> previous);
+plan::FlowChange StatusSeen(std::int64_t task, std::int64_t status,
+                            std::optional<std::int64_t> previous);
 
 }  // namespace planfix_flow::workflow

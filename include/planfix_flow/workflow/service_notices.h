@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "planfix_flow/core/result.h"
-#include "planfix_flow/engine/plan.h"
+#include "planfix_flow/plan/plan.h"
 #include "planfix_flow/workflow/workflow.h"
 
 namespace planfix_flow::workflow {
@@ -38,12 +38,12 @@ std::string ToJson(const ChatMigration& migration);
 core::Result<ChatMigration> ParseChatMigration(std::string_view json);
 
 // One staff message (staff_webhook_delivery_error or staff_webhook_url_changed).
-core::Result<engine::Plan> DecideWebhookProblem(const engine::StoredEvent& event,
-                                                const RuleContext& context);
+core::Result<plan::Plan> DecideWebhookProblem(const plan::StoredEvent& event,
+                                              const RuleContext& context);
 // The staff chat's migration: one staff_chat_migrated message in the new chat asking to update
 // telegram.staff_chat_id. Another chat's migration changes nothing here (the executor already
 // sends to the new id).
-core::Result<engine::Plan> DecideChatMigrated(const engine::StoredEvent& event,
-                                              const RuleContext& context);
+core::Result<plan::Plan> DecideChatMigrated(const plan::StoredEvent& event,
+                                            const RuleContext& context);
 
 }  // namespace planfix_flow::workflow

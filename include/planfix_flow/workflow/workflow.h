@@ -17,60 +17,14 @@
 #include "planfix_flow/calendar/work_calendar.h"
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/core/result.h"
-#include "planfix_flow/engine/event_handler.h"
+#include "planfix_flow/plan/event_handler.h"
 #include "planfix_flow/planfix/planfix_types.h"
-#include "planfix_flow/storage/records.h"
 #include "planfix_flow/telegram/types.h"
 #include "planfix_flow/templates/template_set.h"
+#include "planfix_flow/workflow/facts.h"
 #include "planfix_flow/workflow/signing.h"
 
 namespace planfix_flow::workflow {
-
-// What the rules need to know about a Planfix task.
-struct TaskFacts {
-  std::int64_t number = 0;
-  std::string name;
-  std::optional<std::int64_t> contact;  // the counterparty, when it is a contact
-  std::optional<std::int64_t> status;   // the current status id, when Planfix gives one
-  std::optional<std::int64_t> project;
-  std::optional<std::int64_t> process;  // the task's process, when Planfix gives one
-  std::string assigner;                 // "user:1"; empty when none
-  std::vector<std::string> assignees;   // "user:5", ...
-  // The configured task custom fields (work type, amount, payment, access) by id, as Planfix
-  // returned them; absent when empty.
-  std::map<std::int64_t, nlohmann::json> fields;
-};
-
-// What the rules need to know about a Planfix contact (the client).
-struct ContactFacts {
-  std::int64_t id = 0;
-  std::string name;  // first name and last name
-  std::string email;
-  std::vector<std::string> phones;
-  // The bound Telegram chat: the configured contact field, else the system telegramId.
-  std::optional<std::int64_t> telegram_chat_id;
-  std::string telegram_username;  // the contact's Telegram field (username or t.me link)
-  // The contact's language field (planfix.contact_fields.language) as Planfix holds it;
-  // empty when the field is empty or not configured. detail::ClientLanguage interprets it.
-  std::string language;
-};
-
-// Reads current facts from the outside world (Planfix and the flow store). Errors
-// (kNotFound included) are values.
-class FactSource {
- public:
-  virtual ~FactSource() = default;
-  virtual core::Result<TaskFacts> GetTask(std::int64_t number) = 0;
-  virtual core::Result<ContactFacts> GetContact(std::int64_t id) = 0;
-  // The contacts' custom field catalogue (types decide how answers are written).
-  virtual core::Result<std::vector<planfix::CustomFieldDefinition>> ContactFields() = 0;
-  // The statuses of a task process (GET /process/task/{id}/statuses); may be cached briefly.
-  virtual core::Result<std::vector<planfix::TaskStatus>> ProcessStatuses(std::int64_t process) = 0;
-  // Contact ids with this exact e-mail / phone; empty when none.
-  virtual core::Result<std::vector<std::int64_t>> FindContactsByEmail(const std::string& email) = 0;
-  virtual core::Result<std::vector<std::int64_t>> FindContactsByPhone(const std::string& phone) = 0;
-  virtual std::optional<storage::Flow> GetFlow(const std::string& key) = 0;
-};
 
 // Everything a rule may read besides the event and its facts. Not owned.
 struct RuleContext {
@@ -127,10 +81,10 @@ inline constexpr char kEventTelegramChatMigrated[] = "telegram.chat_migrated";
 // The end-to-end check rule ("ping"): a Planfix "ping" event for task N tells the staff chat,
 // comments on the task and sets a follow-up timer one working day later; the follow-up tells
 // the staff chat once more. Pure.
-core::Result<engine::Plan> DecidePing(const engine::StoredEvent& event, const TaskFacts& task,
-                                      const RuleContext& context, core::TimePoint now);
-core::Result<engine::Plan> DecidePingFollowUp(const engine::StoredEvent& event,
-                                              const RuleContext& context);
+core::Result<plan::Plan> DecidePing(const plan::StoredEvent& event, const TaskFacts& task,
+                                    const RuleContext& context, core::TimePoint now);
+core::Result<plan::Plan> DecidePingFollowUp(const plan::StoredEvent& event,
+                                            const RuleContext& context);
 
 // A status a plan would set that the task's process does not have (Planfix would refuse it
 // with a 400).
@@ -146,43 +100,39 @@ struct MissingStatus {
 // the staff chat and the task are told which config key names it and what the process has
 // (the flow status.missing:<process>:<status> remembers that), later times only the summary
 // says so. Pure.
-core::Result<engine::Plan> WithoutMissingStatuses(const engine::StoredEvent& event,
-                                                  engine::Plan plan,
-                                                  const std::vector<MissingStatus>& missing,
-                                                  const RuleContext& context);
+core::Result<plan::Plan> WithoutMissingStatuses(const plan::StoredEvent& event, plan::Plan plan,
+                                                const std::vector<MissingStatus>& missing,
+                                                const RuleContext& context);
 
-class Workflow final : public engine::EventHandler {
+class Workflow final : public plan::EventHandler {
  public:
   Workflow(RuleContext context, FactSource& facts);
   // Decides by the event's rule, then checks every status the plan would set against the
   // task's process (WithoutMissingStatuses).
-  core::Result<engine::Plan> Handle(const engine::StoredEvent& event, core::TimePoint now) override;
+  core::Result<plan::Plan> Handle(const plan::StoredEvent& event, core::TimePoint now) override;
 
  private:
-  core::Result<engine::Plan> Dispatch(const engine::StoredEvent& event, core::TimePoint now);
-  core::Result<engine::Plan> GuardStatusChanges(const engine::StoredEvent& event,
-                                                engine::Plan plan);
-  engine::Plan Ignore(const engine::StoredEvent& event, std::string_view reason) const;
+  core::Result<plan::Plan> Dispatch(const plan::StoredEvent& event, core::TimePoint now);
+  core::Result<plan::Plan> GuardStatusChanges(const plan::StoredEvent& event, plan::Plan plan);
+  plan::Plan Ignore(const plan::StoredEvent& event, std::string_view reason) const;
   core::Result<std::optional<TaskFacts>> LoadTask(std::int64_t number);
   core::Result<std::optional<ContactFacts>> LoadClient(std::optional<std::int64_t> id);
-  core::Result<engine::Plan> HandlePing(const engine::StoredEvent& event, core::TimePoint now);
-  core::Result<engine::Plan> HandleBriefSend(const engine::StoredEvent& event, core::TimePoint now);
-  core::Result<engine::Plan> HandleTelegramUpdate(const engine::StoredEvent& event,
-                                                  core::TimePoint now);
-  core::Result<engine::Plan> HandleFormSubmitted(const engine::StoredEvent& event,
-                                                 core::TimePoint now);
-  core::Result<engine::Plan> HandleStatusChanged(const engine::StoredEvent& event,
-                                                 core::TimePoint now);
+  core::Result<plan::Plan> HandlePing(const plan::StoredEvent& event, core::TimePoint now);
+  core::Result<plan::Plan> HandleBriefSend(const plan::StoredEvent& event, core::TimePoint now);
+  core::Result<plan::Plan> HandleTelegramUpdate(const plan::StoredEvent& event,
+                                                core::TimePoint now);
+  core::Result<plan::Plan> HandleFormSubmitted(const plan::StoredEvent& event, core::TimePoint now);
+  core::Result<plan::Plan> HandleStatusChanged(const plan::StoredEvent& event, core::TimePoint now);
   // Approval (approval.h).
   // `number`: the task, already read from the event by HandleStatusChanged.
-  core::Result<engine::Plan> HandleApprovalStatus(const engine::StoredEvent& event,
-                                                  std::int64_t number);
-  core::Result<engine::Plan> HandleApprovalPress(const engine::StoredEvent& event,
-                                                 const telegram::CallbackQuery& query);
+  core::Result<plan::Plan> HandleApprovalStatus(const plan::StoredEvent& event,
+                                                std::int64_t number);
+  core::Result<plan::Plan> HandleApprovalPress(const plan::StoredEvent& event,
+                                               const telegram::CallbackQuery& query);
   // nullopt when no changes are awaited in the message's chat (the update goes on to the
   // other rules).
-  std::optional<core::Result<engine::Plan>> HandleReworkMessage(const engine::StoredEvent& event,
-                                                                const telegram::Message& message);
+  std::optional<core::Result<plan::Plan>> HandleReworkMessage(const plan::StoredEvent& event,
+                                                              const telegram::Message& message);
 
   RuleContext context_;
   FactSource& facts_;

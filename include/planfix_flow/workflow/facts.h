@@ -1,0 +1,67 @@
+// Facts: what the rules know about the outside world when they decide (a Planfix task, its
+// client, the field catalogue, process statuses, the stored flows), and FactSource, the one
+// seam that reads them (I/O, implemented by the App). Plain data; FactSource implementations
+// are called from the event processor's one thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "planfix_flow/core/result.h"
+#include "planfix_flow/plan/plan.h"
+#include "planfix_flow/planfix/planfix_types.h"
+
+namespace planfix_flow::workflow {
+
+// What the rules need to know about a Planfix task.
+struct TaskFacts {
+  std::int64_t number = 0;
+  std::string name;
+  std::optional<std::int64_t> contact;  // the counterparty, when it is a contact
+  std::optional<std::int64_t> status;   // the current status id, when Planfix gives one
+  std::optional<std::int64_t> project;
+  std::optional<std::int64_t> process;  // the task's process, when Planfix gives one
+  std::string assigner;                 // "user:1"; empty when none
+  std::vector<std::string> assignees;   // "user:5", ...
+  // The configured task custom fields (work type, amount, payment, access) by id, as Planfix
+  // returned them; absent when empty.
+  std::map<std::int64_t, nlohmann::json> fields;
+};
+
+// What the rules need to know about a Planfix contact (the client).
+struct ContactFacts {
+  std::int64_t id = 0;
+  std::string name;  // first name and last name
+  std::string email;
+  std::vector<std::string> phones;
+  // The bound Telegram chat: the configured contact field, else the system telegramId.
+  std::optional<std::int64_t> telegram_chat_id;
+  std::string telegram_username;  // the contact's Telegram field (username or t.me link)
+  // The contact's language field (planfix.contact_fields.language) as Planfix holds it;
+  // empty when the field is empty or not configured. detail::ClientLanguage interprets it.
+  std::string language;
+};
+
+// Reads current facts from the outside world (Planfix and the flow store). Errors
+// (kNotFound included) are values.
+class FactSource {
+ public:
+  virtual ~FactSource() = default;
+  virtual core::Result<TaskFacts> GetTask(std::int64_t number) = 0;
+  virtual core::Result<ContactFacts> GetContact(std::int64_t id) = 0;
+  // The contacts' custom field catalogue (types decide how answers are written).
+  virtual core::Result<std::vector<planfix::CustomFieldDefinition>> ContactFields() = 0;
+  // The statuses of a task process (GET /process/task/{id}/statuses); may be cached briefly.
+  virtual core::Result<std::vector<planfix::TaskStatus>> ProcessStatuses(std::int64_t process) = 0;
+  // Contact ids with this exact e-mail / phone; empty when none.
+  virtual core::Result<std::vector<std::int64_t>> FindContactsByEmail(const std::string& email) = 0;
+  virtual core::Result<std::vector<std::int64_t>> FindContactsByPhone(const std::string& phone) = 0;
+  virtual std::optional<plan::Flow> GetFlow(const std::string& key) = 0;
+};
+
+}  // namespace planfix_flow::workflow
