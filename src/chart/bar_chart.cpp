@@ -144,8 +144,9 @@ Result<std::string> RenderPng(const BarChart& chart) {
     return Fail(ErrorCode::kInternal,
                 "chart: the font DejaVu Sans is not installed (Debian: fonts-dejavu-core)");
   }
-  const int height = static_cast<int>(kMargin * 2 + kTitleHeight + kLegendHeight +
-                                      kRowHeight * static_cast<double>(std::max<std::size_t>(rows, 1)));
+  const int height =
+      static_cast<int>(kMargin * 2 + kTitleHeight + kLegendHeight +
+                       kRowHeight * static_cast<double>(std::max<std::size_t>(rows, 1)));
   std::unique_ptr<cairo_surface_t, SurfaceDeleter> surface(
       cairo_image_surface_create(CAIRO_FORMAT_ARGB32, chart.width, height));
   std::unique_ptr<cairo_t, ContextDeleter> context(cairo_create(surface.get()));
@@ -194,8 +195,8 @@ Result<std::string> RenderPng(const BarChart& chart) {
     for (std::size_t s = 0; s < row.values.size(); ++s) {
       total += row.values[s];
       if (longest == 0 || row.values[s] == 0) continue;
-      const double length = bars_width * static_cast<double>(row.values[s]) /
-                            static_cast<double>(longest);
+      const double length =
+          bars_width * static_cast<double>(row.values[s]) / static_cast<double>(longest);
       SetColour(cr, chart.series[s].rgb);
       cairo_rectangle(cr, segment_x, y, std::max(length, 1.0), kBarHeight);
       cairo_fill(cr);

@@ -715,8 +715,7 @@ core::Result<std::vector<CustomFieldDefinition>> PlanfixClient::GetDataTagFields
   auto answer = Perform(Call{"GET",
                              fmt::format("/customfield/datatag/{}?fields={}", data_tag_id,
                                          http::UrlEncode("id,name,type,enumValues")),
-                             json(), fmt::format("get data tag {} fields", data_tag_id),
-                             "(any)"});
+                             json(), fmt::format("get data tag {} fields", data_tag_id), "(any)"});
   if (!answer) return core::Fail(answer.error());
   return ParseCatalogue(answer->body.value("customfields", json::array()));
 }

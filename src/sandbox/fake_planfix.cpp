@@ -1324,6 +1324,14 @@ FakeResponse FakePlanfix::ListDataTagEntries(const FakeRequest& request, const j
   const json filters = body.value("filters", json::array());
   if (!filters.is_array()) return Fail(400, 41, "filters must be an array");
   for (const auto& filter : filters) {
+    // The spec's own examples of task-level filters (12, 51, 5, ...) carry no field: judge
+    // the type first, so they are refused loudly as not modelled rather than as malformed.
+    if (filter.is_object() && filter.contains("type") && filter["type"].is_number_integer() &&
+        filter["type"] != 3101 && filter["type"] != 3104) {
+      RecordFailure(fmt::format("planfix: data tag entry filter type {} is not modelled",
+                                filter["type"].get<int>()));
+      return Fail(500, 0, "Rest API error");
+    }
     if (!filter.is_object() || !filter.contains("type") || !filter["type"].is_number_integer() ||
         !filter.contains("field") || !filter["field"].is_number_integer() ||
         !filter.contains("operator") || !filter["operator"].is_string() ||
@@ -1346,9 +1354,10 @@ FakeResponse FakePlanfix::ListDataTagEntries(const FakeRequest& request, const j
         return Fail(400, 41, fmt::format("Filter 3101 needs a date field, {} is not", field_id));
       }
       if (op != "equal" || !value.is_object() || value.value("dateType", "") != "otherRange") {
-        RecordFailure(fmt::format("planfix: date filter {} is not modelled (only equal with "
-                                  "dateType otherRange)",
-                                  value.dump()));
+        RecordFailure(
+            fmt::format("planfix: date filter {} is not modelled (only equal with "
+                        "dateType otherRange)",
+                        value.dump()));
         return Fail(500, 0, "Rest API error");
       }
       const long long from = DateKey(value.value("dateFrom", json()));
@@ -1364,7 +1373,8 @@ FakeResponse FakePlanfix::ListDataTagEntries(const FakeRequest& request, const j
       });
     } else if (type == 3104) {
       if (field->second.type != 11) {
-        return Fail(400, 41, fmt::format("Filter 3104 needs an employee field, {} is not", field_id));
+        return Fail(400, 41,
+                    fmt::format("Filter 3104 needs an employee field, {} is not", field_id));
       }
       if ((op != "equal" && op != "notequal") || !ValidPrefixedId(value, {"user"}, false)) {
         return Fail(400, 41, "Filter 3104 takes equal or notequal and \"user:N\"");
@@ -1417,12 +1427,12 @@ FakeResponse FakePlanfix::UpdateDataTagEntry(const FakeRequest& request, const j
   if (entry == entries_.end()) {
     return WorldStateAnswer(Fail(400, 6000, fmt::format("Entry not found by key - {}", key)));
   }
-  if (!body.contains("customFieldData")) return Fail(400, 40, "Parameter customFieldData is required");
+  if (!body.contains("customFieldData"))
+    return Fail(400, 40, "Parameter customFieldData is required");
   std::string structural;
   std::map<long long, json> accepted;
-  auto problems = CheckCustomFieldData(body["customFieldData"],
-                                       data_tags_.at(entry->data_tag_id).fields, structural,
-                                       accepted);
+  auto problems = CheckCustomFieldData(
+      body["customFieldData"], data_tags_.at(entry->data_tag_id).fields, structural, accepted);
   if (!structural.empty()) return Fail(400, 6002, "Update error: " + structural);
   if (!problems.empty()) return Fail(400, 6002, "Update error: " + JoinProblems(problems));
   for (auto& [field_id, value] : accepted) entry->custom_fields[field_id] = std::move(value);

@@ -110,15 +110,15 @@ Result<std::int64_t> AmountFromJson(const nlohmann::json& value) {
 
 std::string FormatAmount(std::int64_t minor) {
   const bool negative = minor < 0;
-  const std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(minor)
-                                           : static_cast<std::uint64_t>(minor);
+  const std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(minor) : static_cast<std::uint64_t>(minor);
   return fmt::format("{}{}.{:02}", negative ? "-" : "", magnitude / 100, magnitude % 100);
 }
 
 std::string FormatMinutes(std::int64_t minutes) {
   const bool negative = minutes < 0;
-  const std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(minutes)
-                                           : static_cast<std::uint64_t>(minutes);
+  const std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(minutes) : static_cast<std::uint64_t>(minutes);
   return fmt::format("{}{}:{:02}", negative ? "-" : "", magnitude / 60, magnitude % 60);
 }
 

@@ -32,7 +32,7 @@ const json* FieldValue(const planfix::DataTagEntry& entry, std::int64_t field) {
   return nullptr;
 }
 
-// What a value shows a person, shortened, for a reason text (never more than 40 bytes).
+// What a value shows a person, shortened for a reason text: at most 40 bytes, then "…".
 std::string Shown(const json& value) {
   const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
   const std::string_view shown = core::Utf8Prefix(text, 40);
@@ -59,8 +59,8 @@ std::optional<calendar::LocalDate> ParsePlanfixDate(std::string_view text) {
       text[2] != text[5] || (text[2] != '-' && text[2] != '.')) {
     return std::nullopt;
   }
-  const std::string iso = fmt::format("{}-{}-{}", text.substr(6, 4), text.substr(3, 2),
-                                      text.substr(0, 2));
+  const std::string iso =
+      fmt::format("{}-{}-{}", text.substr(6, 4), text.substr(3, 2), text.substr(0, 2));
   auto date = calendar::ParseLocalDate(iso);
   if (!date) return std::nullopt;
   return *date;
@@ -253,8 +253,8 @@ Result<TimeEntry> ParseTimeEntry(const planfix::DataTagEntry& entry, const Entry
     return Problem(fmt::format("the duration is negative ({} minutes)", out.minutes));
   }
   if (out.minutes > kMaxEntryMinutes) {
-    return Problem(fmt::format("the duration is absurd ({} minutes, more than 24 hours)",
-                               out.minutes));
+    return Problem(
+        fmt::format("the duration is absurd ({} minutes, more than 24 hours)", out.minutes));
   }
 
   if (const json* date = FieldValue(entry, layout.date)) {

@@ -42,8 +42,7 @@ WorkKind Classify(const ClassifyRule& rule, std::string_view entry_kind,
     if (Listed(rule.production_kinds, kind)) return WorkKind::kProduction;
   }
   if (task.template_id) {
-    if (rule.communication_templates.count(*task.template_id) > 0)
-      return WorkKind::kCommunication;
+    if (rule.communication_templates.count(*task.template_id) > 0) return WorkKind::kCommunication;
     if (rule.production_templates.count(*task.template_id) > 0) return WorkKind::kProduction;
   }
   if (task.process) {
@@ -70,9 +69,7 @@ calendar::LocalDate Month::Last() const {
 }
 
 Month Month::Next() const { return month == 12 ? Month{year + 1, 1} : Month{year, month + 1}; }
-Month Month::Previous() const {
-  return month == 1 ? Month{year - 1, 12} : Month{year, month - 1};
-}
+Month Month::Previous() const { return month == 1 ? Month{year - 1, 12} : Month{year, month - 1}; }
 
 bool Month::Contains(const calendar::LocalDate& date) const {
   return date.year == year && date.month == month;
@@ -88,8 +85,8 @@ Result<Month> ParseMonth(std::string_view text) {
     if (text[i] < '0' || text[i] > '9') return bad();
   }
   Month month;
-  month.year = (text[0] - '0') * 1000 + (text[1] - '0') * 100 + (text[2] - '0') * 10 +
-               (text[3] - '0');
+  month.year =
+      (text[0] - '0') * 1000 + (text[1] - '0') * 100 + (text[2] - '0') * 10 + (text[3] - '0');
   month.month = static_cast<unsigned>((text[5] - '0') * 10 + (text[6] - '0'));
   if (month.month < 1 || month.month > 12 || month.year < 1970) return bad();
   return month;
@@ -305,9 +302,9 @@ std::string RenderTable(const TimeReport& report) {
     bool right;
   };
   static const std::vector<Column> kColumns = {
-      {"client", 18, false},   {"deal", 24, false},       {"comm h", 7, true},
-      {"comm cost", 11, true}, {"prod h", 7, true},       {"prod cost", 11, true},
-      {"comm/prod", 9, true},  {"saved h", 7, true},      {"revenue", 11, true},
+      {"client", 18, false},      {"deal", 24, false},  {"comm h", 7, true},
+      {"comm cost", 11, true},    {"prod h", 7, true},  {"prod cost", 11, true},
+      {"comm/prod", 9, true},     {"saved h", 7, true}, {"revenue", 11, true},
       {"cost to date", 12, true}, {"margin", 11, true},
   };
   const auto row = [&](const std::vector<std::string>& cells) {
@@ -344,8 +341,9 @@ std::string RenderTable(const TimeReport& report) {
   out += "\nper client\n";
   for (const auto& line : report.clients) out += row(cells(line, ClientLabel(line), ""));
   out += row(cells(report.total, "total", ""));
-  out += "\n! communication cost more than production (to date). Hours are h:mm; time saved by "
-         "automation is counted apart.\n";
+  out +=
+      "\n! communication cost more than production (to date). Hours are h:mm; time saved by "
+      "automation is counted apart.\n";
   if (report.total.unpriced_minutes > 0) {
     out += fmt::format("{} of the month's time has no hourly rate and is not priced.\n",
                        FormatMinutes(report.total.unpriced_minutes));
@@ -375,24 +373,20 @@ std::string RenderCsv(const TimeReport& report) {
       "\n";
   const auto line_row = [&](std::string_view kind, const ReportLine& line) {
     const std::vector<std::string> fields = {
-        std::string(kind),
-        report.month.ToString(),
-        report.currency,
+        std::string(kind), report.month.ToString(), report.currency,
         line.client ? std::to_string(*line.client) : "",
         CsvField(line.client ? line.client_name : ""),
-        line.deal != 0 ? std::to_string(line.deal) : "",
-        CsvField(line.deal_name),
-        std::to_string(line.communication.minutes),
-        FormatAmount(line.communication.cost),
-        std::to_string(line.production.minutes),
-        FormatAmount(line.production.cost),
+        line.deal != 0 ? std::to_string(line.deal) : "", CsvField(line.deal_name),
+        std::to_string(line.communication.minutes), FormatAmount(line.communication.cost),
+        std::to_string(line.production.minutes), FormatAmount(line.production.cost),
         line.ratio_hundredths ? RatioText(line.ratio_hundredths) : "",
-        std::to_string(line.saved_minutes),
-        std::to_string(line.unpriced_minutes),
+        std::to_string(line.saved_minutes), std::to_string(line.unpriced_minutes),
         line.revenue ? FormatAmount(*line.revenue) : "",
-        line.revenue ? (line.revenue_received ? "received" : "amount") : "",
-        FormatAmount(line.cost_to_date),
-        line.margin ? FormatAmount(*line.margin) : "",
+        // The total mixes deals' sources: it names none.
+        line.revenue && (line.deal != 0 || line.client)
+            ? (line.revenue_received ? "received" : "amount")
+            : "",
+        FormatAmount(line.cost_to_date), line.margin ? FormatAmount(*line.margin) : "",
         line.communication_over_production ? "yes" : "no"};
     std::string text;
     for (std::size_t i = 0; i < fields.size(); ++i) text += (i > 0 ? "," : "") + fields[i];
@@ -413,7 +407,8 @@ json LineJson(const ReportLine& line) {
   json out = {
       {"client", optional(line.client)},
       {"client_name", line.client ? json(line.client_name) : json(nullptr)},
-      {"communication", {{"minutes", line.communication.minutes}, {"cost", line.communication.cost}}},
+      {"communication",
+       {{"minutes", line.communication.minutes}, {"cost", line.communication.cost}}},
       {"production", {{"minutes", line.production.minutes}, {"cost", line.production.cost}}},
       {"comm_prod_ratio_hundredths", optional(line.ratio_hundredths)},
       {"saved_minutes", line.saved_minutes},
@@ -435,12 +430,9 @@ json LineJson(const ReportLine& line) {
 }  // namespace
 
 json ToJson(const TimeReport& report) {
-  json out = {{"month", report.month.ToString()},
-              {"currency", report.currency},
-              {"amounts", "minor units"},
-              {"deals", json::array()},
-              {"clients", json::array()},
-              {"total", LineJson(report.total)}};
+  json out = {{"month", report.month.ToString()}, {"currency", report.currency},
+              {"amounts", "minor units"},         {"deals", json::array()},
+              {"clients", json::array()},         {"total", LineJson(report.total)}};
   out["total"].erase("client");
   out["total"].erase("client_name");
   for (const auto& line : report.deals) out["deals"].push_back(LineJson(line));

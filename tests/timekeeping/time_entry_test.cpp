@@ -95,12 +95,12 @@ TEST(TimeEntry, TimeFieldAndPeriodsGiveTheirSpan) {
   EXPECT_EQ(period->minutes, 265);
 
   // A date with a time frame may cross midnight and carries its own date.
-  auto frame = ParseTimeEntry(
-      Entry({{kPeriod, json{{"from", {{"date", "21-12-2026"}, {"time", "21:15"}}},
-                            {"to", {{"date", "22-12-2026"}, {"time", "00:40"}}},
-                            {"considerTimeZone", true}}},
-             {kEmployee, "user:8"}}),
-      Layout());
+  auto frame =
+      ParseTimeEntry(Entry({{kPeriod, json{{"from", {{"date", "21-12-2026"}, {"time", "21:15"}}},
+                                           {"to", {{"date", "22-12-2026"}, {"time", "00:40"}}},
+                                           {"considerTimeZone", true}}},
+                            {kEmployee, "user:8"}}),
+                     Layout());
   ASSERT_TRUE(frame) << frame.error().message;
   EXPECT_EQ(frame->minutes, 205);
   EXPECT_EQ(frame->date, (calendar::LocalDate{2026, 12, 21}));
@@ -128,27 +128,26 @@ TEST(TimeEntry, BadEntriesSayWhy) {
                     {kPeriod, json{{"from", {{"time", "13:00"}}}, {"to", {{"time", "09:00"}}}}},
                     {kEmployee, who}}),
             "the period ends before it starts ({\"from\":{\"time\":\"13:00\"},\"to\":{\"time\":"
-            "\"…)");
+            "\"0…)");
   EXPECT_EQ(reason({{kDate, date}, {kEmployee, who}}), "no duration and no period");
   EXPECT_EQ(reason({{kDate, date}, {kDuration, 30}}), "no employee");
   EXPECT_EQ(reason({{kDate, date}, {kDuration, 30}, {kEmployee, json{{"id", "contact:9"}}}}),
             "the employee is not an employee ({\"id\":\"contact:9\"})");
   EXPECT_EQ(reason({{kDuration, 30}, {kEmployee, who}}), "no date");
   EXPECT_EQ(reason({{kDate, Date("31-02-2026")}, {kDuration, 30}, {kEmployee, who}}),
-            "the date is unparsable ({\"date\":\"31-02-2026\",\"datetime\":\"2026-11-27T00:00Z\","
-            "…)");
+            "the date is unparsable ({\"date\":\"31-02-2026\",\"datetime\":\"2026-11…)");
   EXPECT_EQ(reason({{kDate, date}, {kDuration, 30}, {kEmployee, who}}, std::nullopt),
             "the entry is on no task");
 }
 
 TEST(TimeEntry, NullAndEmptyValuesCountAsAbsent) {
-  auto entry = ParseTimeEntry(Entry({{kDate, Date("01-11-2026")},
-                                     {kDuration, nullptr},
-                                     {kPeriod, json{{"from", {{"time", "10:00"}}},
-                                                    {"to", {{"time", "10:30"}}}}},
-                                     {kKind, ""},
-                                     {kEmployee, Employee("user:5")}}),
-                              Layout());
+  auto entry = ParseTimeEntry(
+      Entry({{kDate, Date("01-11-2026")},
+             {kDuration, nullptr},
+             {kPeriod, json{{"from", {{"time", "10:00"}}}, {"to", {{"time", "10:30"}}}}},
+             {kKind, ""},
+             {kEmployee, Employee("user:5")}}),
+      Layout());
   ASSERT_TRUE(entry);
   EXPECT_EQ(entry->minutes, 30);
   EXPECT_EQ(entry->kind, "");

@@ -12,13 +12,13 @@
 namespace planfix_flow::chart {
 
 struct Series {
-  std::string name;         // shown in the legend
-  std::uint32_t rgb = 0;    // 0xRRGGBB
+  std::string name;       // shown in the legend
+  std::uint32_t rgb = 0;  // 0xRRGGBB
 };
 
 struct Row {
-  std::string label;                  // shown left of the bar (shortened when long)
-  std::vector<std::int64_t> values;   // one per series, >= 0 (e.g. minutes)
+  std::string label;                 // shown left of the bar (shortened when long)
+  std::vector<std::int64_t> values;  // one per series, >= 0 (e.g. minutes)
 };
 
 struct BarChart {

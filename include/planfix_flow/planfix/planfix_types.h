@@ -36,8 +36,8 @@ enum class FieldType : int {
   kDataTagSummaries = 23,  // computed
   kCalculated = 24,        // computed
   kLocation = 25,
-  kSubtaskTotal = 26,  // computed
-  kAiResult = 27,      // computed
+  kSubtaskTotal = 26,       // computed
+  kAiResult = 27,           // computed
   kDateWithTimeFrame = 28,  // from and to, each a date and a time (in the spec's examples)
   kComputed29 = 29,         // computed (listed read-only in API-NOTES; unnamed in the spec)
 };

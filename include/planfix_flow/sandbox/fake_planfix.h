@@ -69,9 +69,9 @@ struct FakeTask {
   std::string assigner;      // "user:1"
   std::vector<std::string> assignees;
   std::map<long long, nlohmann::json> custom_fields;  // field id -> stored wire value
-  long long template_id = 0;  // the task template it was made from; 0: none
-  long long parent_id = 0;    // the parent task's number; 0: none
-  bool deleted = false;       // in Planfix's trash: still readable, isDeleted true
+  long long template_id = 0;                          // the task template it was made from; 0: none
+  long long parent_id = 0;                            // the parent task's number; 0: none
+  bool deleted = false;  // in Planfix's trash: still readable, isDeleted true
 };
 
 struct FakeContact {
@@ -185,7 +185,8 @@ class FakePlanfix : public FakeServer {
   FakeResponse DeleteDataTagEntryRoute(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse GetDataTag(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse GetDataTagFields(const FakeRequest& request, const nlohmann::json& body);
-  nlohmann::json EntryJson(const FakeDataTagEntry& entry, const std::vector<std::string>& names) const;
+  nlohmann::json EntryJson(const FakeDataTagEntry& entry,
+                           const std::vector<std::string>& names) const;
 
   nlohmann::json TaskJson(const FakeTask& task, const std::string& fields) const;
   nlohmann::json ContactJson(const FakeContact& contact, const std::string& fields) const;
