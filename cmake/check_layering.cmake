@@ -13,7 +13,7 @@ if(NOT ROOT OR NOT TABLE)
 endif()
 
 # The edge libraries' headers: only modules that list them may include them.
-set(edge_headers httplib.h curl/ SQLiteCpp/ toml++/ CLI/ openssl/ kainjow/ date/)
+set(edge_headers httplib.h curl/ SQLiteCpp/ toml++/ CLI/ openssl/ kainjow/ date/ cairo ft2build.h)
 
 file(STRINGS "${TABLE}" lines)
 set(modules "")

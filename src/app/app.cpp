@@ -15,6 +15,7 @@
 #include "planfix_flow/app/retention.h"
 #include "planfix_flow/app/telegram_poller.h"
 #include "planfix_flow/app/telegram_setup.h"
+#include "planfix_flow/app/time_feature.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/engine/effect_executor.h"
 #include "planfix_flow/engine/event_processor.h"
@@ -398,6 +399,8 @@ struct App::Impl {
           workflow::RuleContext{&config, templates.get(), &calendar, &*signing, &staff_chat},
           facts);
     }
+    time = std::make_unique<TimeFeature>(config, *templates, planfix, *database, clock, calendar);
+    handler = time->Wrap(std::move(handler));
 
     // An event whose facts cannot be read (Planfix down) waits out an outage like a job does.
     engine::EventProcessorOptions processor_options;
@@ -420,6 +423,7 @@ struct App::Impl {
     scheduler =
         std::make_unique<engine::Scheduler>(*database, clock, engine::SchedulerOptions{}, &metrics);
     RegisterEffects();
+    time->RegisterEffects(*executor);
 
     processor->SetListeners(
         engine::PlanListeners{[this] { executor->Notify(); }, [this] { scheduler->Notify(); }});
@@ -623,6 +627,7 @@ struct App::Impl {
 
   std::unique_ptr<storage::Database> database;
   std::optional<workflow::SigningKeys> signing;   // set by Open
+  std::unique_ptr<TimeFeature> time;              // communication time (issue 14)
   std::unique_ptr<engine::EventHandler> handler;  // the workflow, unless options replace it
   std::unique_ptr<engine::EventProcessor> processor;
   std::unique_ptr<engine::EffectExecutor> executor;
@@ -657,6 +662,7 @@ void App::Start() {
   const std::size_t released = impl_->database->ReleaseAbandonedJobs(impl_->clock.Now());
   // Overdue timers fire once at start-up, before anything new comes in.
   const std::size_t fired = impl_->scheduler->RunDue();
+  impl_->time->Start();
   impl_->StartServer();
   impl_->started = true;
   log->info(
@@ -701,6 +707,7 @@ void App::Stop() {
   impl_->executor.reset();
   impl_->processor.reset();
   impl_->handler.reset();
+  impl_->time.reset();
   impl_->database.reset();  // closes the database cleanly
   impl_->started = false;
   core::Logger("app")->info("outcome=stopped");

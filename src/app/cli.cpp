@@ -17,6 +17,7 @@
 #include "planfix_flow/app/config_doctor.h"
 #include "planfix_flow/app/demo.h"
 #include "planfix_flow/app/planfix_ids.h"
+#include "planfix_flow/app/time_cli.h"
 #include "planfix_flow/app/version.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/core/utf8.h"
@@ -461,6 +462,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   briefs_unmatched->add_option("-n,--limit", jobs_options.limit, "At most this many")
       ->check(CLI::Range(1, 100000));
   briefs_unmatched->add_flag("--json", jobs_options.json, "Print JSON instead of text");
+  const auto report = AddReportCommands(cli);
 
   try {
     cli.parse(argc, argv);
@@ -485,6 +487,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     return RunDemoServe(demo_serve, env, out, err) == 0 ? kExitOk : kExitFailure;
   }
   if (demo->parsed()) return RunDemo(out, err) == 0 ? kExitOk : kExitFailure;
+  if (ReportParsed(*report)) return RunReportCommand(*report, env, out, err);
   for (const auto* group : {jobs, events, briefs, backup}) {
     if (group->parsed() && jobs_options.database_path.empty() && jobs_options.config_path.empty()) {
       err << "planfix-flow: " << group->get_name() << " needs --database FILE or --config FILE\n";

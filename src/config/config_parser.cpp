@@ -167,6 +167,40 @@ class Reader {
     return true;
   }
 
+  // An array of integers; true when present.
+  bool IntArray(const Section& section, std::string_view key, Need need,
+                std::vector<std::int64_t>& out) {
+    const std::string path = Join(section.path, key);
+    const toml::node* node = Find(section, key, need, path);
+    if (node == nullptr) return false;
+    const auto* array = node->as_array();
+    if (array == nullptr) {
+      WrongType(path, "an array of integers", *node);
+      return false;
+    }
+    out.clear();
+    for (std::size_t index = 0; index < array->size(); ++index) {
+      const toml::node& element = *array->get(index);
+      if (const auto* integer = element.as_integer()) {
+        out.push_back(integer->get());
+      } else {
+        WrongType(fmt::format("{}[{}]", path, index), "an integer", element);
+      }
+    }
+    return true;
+  }
+
+  // The keys of a table whose keys are data (employee ids, message kinds), each marked known.
+  std::vector<std::string> Keys(const Section& section) {
+    std::vector<std::string> keys;
+    if (section.table == nullptr) return keys;
+    for (auto&& [key, node] : *section.table) {
+      keys.emplace_back(key.str());
+      known_.insert(Join(section.path, key.str()));
+    }
+    return keys;
+  }
+
   // An array of tables ([[brief.answers]]); returns one Section per element.
   std::vector<Section> TableArray(const Section& section, std::string_view key, Need need) {
     const std::string path = Join(section.path, key);
@@ -572,6 +606,52 @@ void ReadLogging(Reader& reader, const Section& root, LoggingConfig& logging) {
   reader.String(section, "level", Need::kOptional, logging.level);
 }
 
+void ReadTime(Reader& reader, const Section& root, TimeConfig& time) {
+  const Section section = reader.Table(root, "time", Need::kOptional);
+  reader.Int(section, "data_tag", Need::kOptional, time.data_tag);
+  reader.Int(section, "sync_interval_minutes", Need::kOptional, time.sync_interval_minutes);
+  reader.Int(section, "sync_window_days", Need::kOptional, time.sync_window_days);
+  const Section fields = reader.Table(section, "fields", Need::kOptional);
+  reader.Int(fields, "date", Need::kOptional, time.fields.date);
+  reader.Int(fields, "duration", Need::kOptional, time.fields.duration);
+  reader.String(fields, "duration_unit", Need::kOptional, time.fields.duration_unit);
+  reader.Int(fields, "period", Need::kOptional, time.fields.period);
+  reader.Int(fields, "employee", Need::kOptional, time.fields.employee);
+  reader.Int(fields, "kind", Need::kOptional, time.fields.kind);
+
+  const Section classify = reader.Table(section, "classify", Need::kOptional);
+  auto& rule = time.classify;
+  const auto strings = [&](std::string_view key, std::vector<std::string>& out) {
+    reader.StringArray(classify, key, Need::kOptional,
+                       [&](const std::string&, const std::string& text) { out.push_back(text); });
+  };
+  strings("communication_kinds", rule.communication_kinds);
+  strings("production_kinds", rule.production_kinds);
+  reader.IntArray(classify, "communication_templates", Need::kOptional,
+                  rule.communication_templates);
+  reader.IntArray(classify, "production_templates", Need::kOptional, rule.production_templates);
+  reader.IntArray(classify, "communication_processes", Need::kOptional,
+                  rule.communication_processes);
+  reader.IntArray(classify, "production_processes", Need::kOptional, rule.production_processes);
+  reader.String(classify, "fallback", Need::kOptional, rule.fallback);
+
+  reader.String(section, "default_rate", Need::kOptional, time.default_rate);
+  reader.String(section, "currency", Need::kOptional, time.currency);
+  reader.Int(section, "alert_share_percent", Need::kOptional, time.alert_share_percent);
+  const Section rates = reader.Table(section, "rates", Need::kOptional);
+  for (const auto& employee : reader.Keys(rates)) {
+    std::string rate;
+    reader.String(rates, employee, Need::kOptional, rate);
+    time.rates[employee] = rate;
+  }
+  const Section automation = reader.Table(section, "automation_minutes", Need::kOptional);
+  for (const auto& kind : reader.Keys(automation)) {
+    int minutes = 0;
+    reader.Int(automation, kind, Need::kOptional, minutes);
+    time.automation_minutes[kind] = minutes;
+  }
+}
+
 std::string Lookup(const Environment& env, std::string_view name) {
   const auto it = env.find(name);
   return it == env.end() ? std::string() : it->second;
@@ -612,6 +692,7 @@ ConfigLoadResult ParseConfigNamed(std::string_view toml_text, const fs::path& ba
   ReadLimits(reader, top, config.limits);
   ReadSigning(reader, top, config.signing);
   ReadLogging(reader, top, config.logging);
+  ReadTime(reader, top, config.time);
   reader.ReportUnknownKeys(root);
 
   config.storage.path = Resolve(base_dir, config.storage.path);

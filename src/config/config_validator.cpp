@@ -19,6 +19,7 @@
 #include "planfix_flow/google/service_account.h"
 #include "planfix_flow/http/client_address.h"
 #include "planfix_flow/telegram/telegram_client.h"
+#include "planfix_flow/timekeeping/amount.h"
 
 namespace planfix_flow::config {
 
@@ -587,6 +588,71 @@ void CheckLogging(Checker& check, const LoggingConfig& logging) {
   }
 }
 
+void CheckTime(Checker& check, const TimeConfig& time) {
+  if (time.data_tag < 0) check.Id("time.data_tag", time.data_tag);
+  const auto& fields = time.fields;
+  for (const auto& [name, id] : {std::pair<const char*, std::int64_t>{"date", fields.date},
+                                 {"duration", fields.duration},
+                                 {"period", fields.period},
+                                 {"employee", fields.employee},
+                                 {"kind", fields.kind}}) {
+    if (id < 0)
+      check.Add(fmt::format("time.fields.{}", name), fmt::format("{} is not a field id", id));
+  }
+  if (fields.duration_unit != "minutes" && fields.duration_unit != "hours") {
+    check.Add("time.fields.duration_unit",
+              fmt::format("\"{}\" is not one of: minutes, hours", fields.duration_unit));
+  }
+  check.Range("time.sync_interval_minutes", time.sync_interval_minutes, 1, 24 * 60);
+  check.Range("time.sync_window_days", time.sync_window_days, 1, 366);
+  if (time.classify.fallback != "communication" && time.classify.fallback != "production") {
+    check.Add(
+        "time.classify.fallback",
+        fmt::format("\"{}\" is not one of: communication, production", time.classify.fallback));
+  }
+  // Rates: decimal text, never floating point; bounded so no month's total can overflow.
+  const auto rate = [&](const std::string& path, const std::string& text) {
+    auto minor = timekeeping::ParseAmount(text);
+    if (!minor || *minor < 0 || *minor > 100'000'000) {
+      check.Add(path, fmt::format("\"{}\" is not an hourly rate (a decimal such as \"650.00\", "
+                                  "0 to 1000000)",
+                                  text));
+    }
+  };
+  if (!time.default_rate.empty()) rate("time.default_rate", time.default_rate);
+  for (const auto& [employee, text] : time.rates) {
+    const std::string path = fmt::format("time.rates.\"{}\"", employee);
+    if (!employee.starts_with("user:") || employee.size() == 5 ||
+        employee.find_first_not_of("0123456789", 5) != std::string::npos) {
+      check.Add(path, "the key must be an employee id such as \"user:5\"");
+    }
+    rate(path, text);
+  }
+  if (time.currency.empty()) check.Add("time.currency", "must not be empty");
+  check.Range("time.alert_share_percent", time.alert_share_percent, 0, 100);
+  for (const auto& [kind, minutes] : time.automation_minutes) {
+    check.Range(fmt::format("time.automation_minutes.{}", kind), minutes, 0, 240);
+  }
+  if (time.data_tag <= 0) return;
+  if (fields.employee <= 0) {
+    check.Add("time.fields.employee", "is required when time.data_tag is set (who worked)");
+  }
+  if (time.default_rate.empty() && time.rates.empty()) {
+    check.Add("time.default_rate",
+              "time.default_rate or time.rates is required when time.data_tag is set (no entry "
+              "could be priced)");
+  }
+  if (fields.duration <= 0 && fields.period <= 0) {
+    check.Add("time.fields.duration",
+              "time.fields.duration or time.fields.period is required when time.data_tag is set");
+  }
+  if (fields.date <= 0 && fields.period <= 0) {
+    check.Add("time.fields.date",
+              "time.fields.date or a time.fields.period with dates is required when "
+              "time.data_tag is set");
+  }
+}
+
 void CheckSecrets(Checker& check, const Config& config) {
   const Secrets& secrets = config.secrets;
   CheckSecret(check, kEnvPlanfixToken, secrets.planfix_token, "the Planfix REST API token", true);
@@ -636,6 +702,7 @@ std::vector<Problem> ValidateConfig(const Config& config) {
   CheckLimits(check, config.limits);
   CheckSigning(check, config.signing);
   CheckLogging(check, config.logging);
+  CheckTime(check, config.time);
   CheckSecrets(check, config);
   return problems;
 }

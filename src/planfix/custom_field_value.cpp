@@ -334,6 +334,8 @@ std::string_view FieldTypeName(FieldType type) {
       return "date-time";
     case FieldType::kPeriod:
       return "period of time";
+    case FieldType::kDateWithTimeFrame:
+      return "date with time frame";
     case FieldType::kCheckbox:
       return "checkbox";
     case FieldType::kList:

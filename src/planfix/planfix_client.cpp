@@ -145,6 +145,15 @@ Task ParseTask(const json& object) {
     }
   }
   task.custom_fields = ParseCustomFieldData(object);
+  if (object.contains("template") && object["template"].is_object()) {
+    const long long id = AsId(object["template"].value("id", json()));
+    if (id > 0) task.template_id = id;
+  }
+  if (object.contains("parent") && object["parent"].is_object()) {
+    const long long id = AsId(object["parent"].value("id", json()));
+    if (id > 0) task.parent_id = id;
+  }
+  task.is_deleted = object.value("isDeleted", json(false)) == json(true);
   return task;
 }
 
@@ -416,7 +425,8 @@ core::Status PlanfixClient::Ping() {
 core::Result<Task> PlanfixClient::GetTask(long long number,
                                           const std::vector<long long>& custom_field_ids) {
   std::string fields =
-      "id,name,description,status,processId,project,counterparty,assigner,assignees";
+      "id,name,description,status,processId,project,counterparty,assigner,assignees,template,"
+      "parent,isDeleted";
   if (!custom_field_ids.empty()) fields += "," + JoinIds(custom_field_ids);
   auto answer =
       Perform(Call{"GET", fmt::format("/task/{}?fields={}", number, http::UrlEncode(fields)),
@@ -715,15 +725,37 @@ core::Result<DataTagAddResult> PlanfixClient::AddDataTagEntries(
   return result;
 }
 
+DataTagEntry ParseDataTagEntry(const json& item, long long data_tag_id) {
+  DataTagEntry entry;
+  if (!item.is_object()) return entry;
+  entry.key = AsId(item.value("key", json()));
+  entry.data_tag_id = data_tag_id;
+  if (item.contains("task") && item["task"].is_object()) {
+    const long long task = AsId(item["task"].value("id", json()));
+    if (task > 0) entry.task_id = task;
+  }
+  if (item.contains("commentId")) entry.comment_id = AsId(item["commentId"]);
+  entry.custom_fields = ParseCustomFieldData(item);
+  return entry;
+}
+
 core::Result<std::vector<DataTagEntry>> PlanfixClient::ListDataTagEntries(
     long long data_tag_id, const DataTagQuery& query) {
   const int page_size = std::clamp(query.page_size, 1, kMaxPageSize);
   std::string fields = "dataTag,key,commentId,task";
   if (!query.custom_field_ids.empty()) fields += "," + JoinIds(query.custom_field_ids);
+  json filters = json::array();
+  for (const auto& filter : query.filters) {
+    filters.push_back({{"type", filter.type},
+                       {"field", filter.field},
+                       {"operator", filter.op},
+                       {"value", filter.value}});
+  }
   std::vector<DataTagEntry> entries;
   for (std::size_t offset = 0;; offset += static_cast<std::size_t>(page_size)) {
     json body = {{"offset", offset}, {"pageSize", page_size}, {"fields", fields}};
     if (query.task_id) body["taskId"] = *query.task_id;
+    if (!filters.empty()) body["filters"] = filters;
     auto answer =
         Perform(Call{"POST", fmt::format("/datatag/{}/entry/list", data_tag_id), body,
                      fmt::format("list data tag {} entries", data_tag_id), "datatag_readonly"});
@@ -734,16 +766,7 @@ core::Result<std::vector<DataTagEntry>> PlanfixClient::ListDataTagEntries(
                         "Planfix list data tag entries: \"dataTagEntries\" is not a list");
     }
     for (const auto& item : page) {
-      if (!item.is_object()) continue;
-      DataTagEntry entry;
-      entry.key = AsId(item.value("key", json()));
-      entry.data_tag_id = data_tag_id;
-      if (item.contains("task") && item["task"].is_object()) {
-        entry.task_id = AsId(item["task"].value("id", json()));
-      }
-      if (item.contains("commentId")) entry.comment_id = AsId(item["commentId"]);
-      entry.custom_fields = ParseCustomFieldData(item);
-      entries.push_back(std::move(entry));
+      if (item.is_object()) entries.push_back(ParseDataTagEntry(item, data_tag_id));
     }
     if (page.size() < static_cast<std::size_t>(page_size) || entries.size() >= query.max_results) {
       break;
@@ -751,6 +774,16 @@ core::Result<std::vector<DataTagEntry>> PlanfixClient::ListDataTagEntries(
   }
   if (entries.size() > query.max_results) entries.resize(query.max_results);
   return entries;
+}
+
+core::Result<std::vector<CustomFieldDefinition>> PlanfixClient::GetDataTagFields(
+    long long data_tag_id) {
+  auto answer = Perform(Call{"GET",
+                             fmt::format("/customfield/datatag/{}?fields={}", data_tag_id,
+                                         http::UrlEncode("id,name,type,enumValues")),
+                             json(), fmt::format("get data tag {} fields", data_tag_id), "(any)"});
+  if (!answer) return core::Fail(answer.error());
+  return ParseCatalogue(answer->body.value("customfields", json::array()));
 }
 
 }  // namespace planfix_flow::planfix

@@ -96,12 +96,61 @@ CREATE TABLE service_state (
 );
 )sql";
 
+// Communication time (issue 14): the time data tag's entries as last read from Planfix (the
+// entry key is the identity, so a re-read corrects instead of doubling), the entries that do
+// not count with their reason, the facts of the tasks they are on, and the sync's watermark.
+constexpr std::string_view kTimeRecords = R"sql(
+CREATE TABLE time_entries (
+  entry_key INTEGER PRIMARY KEY,
+  task INTEGER NOT NULL,
+  employee TEXT NOT NULL,
+  work_date TEXT NOT NULL,
+  minutes INTEGER NOT NULL CHECK (minutes BETWEEN 0 AND 1440),
+  kind TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX time_entries_by_date ON time_entries (work_date);
+CREATE INDEX time_entries_by_task ON time_entries (task);
+
+CREATE TABLE time_problems (
+  entry_key INTEGER PRIMARY KEY,
+  task INTEGER,
+  work_date TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL,
+  entry TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE time_tasks (
+  task INTEGER PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT '',
+  process INTEGER NOT NULL DEFAULT 0,
+  template INTEGER NOT NULL DEFAULT 0,
+  parent INTEGER NOT NULL DEFAULT 0,
+  counterparty INTEGER NOT NULL DEFAULT 0,
+  amount INTEGER,
+  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+  read_at INTEGER NOT NULL
+);
+
+CREATE TABLE time_sync (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_sync_at INTEGER,
+  last_full_sync_at INTEGER,
+  window_from TEXT NOT NULL DEFAULT '',
+  highest_key INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> migrations = {
       {1, kInitialSchema},
       {2, kTelegramState},
+      {3, kTimeRecords},
   };
   return migrations;
 }

@@ -107,6 +107,12 @@ std::vector<TemplateSpec> BuildRegistry() {
            "Planfix comment: a status the service would set is not in the task's process",
            {"status", "config_keys", "process", "process_statuses", "task_number", "task_url"},
            {"status", "process"}),
+      Spec("comment_time_alert", kPlanfixComment,
+           "Planfix comment on a deal: its communication has cost more than the configured share "
+           "of its amount",
+           {"deal_number", "deal_name", "communication_cost", "communication_hours", "amount",
+            "share", "currency"},
+           {"communication_cost", "amount"}),
       Spec("ping", kTelegram, "end-to-end check message", {"message"}, {"message"}),
       Spec("stage_changed", kTelegram, "client: a stage of the work started or finished",
            {"client_name", "task_name", "stage_name"}, {"stage_name"}),
@@ -127,6 +133,12 @@ std::vector<TemplateSpec> BuildRegistry() {
       Spec("staff_webhook_url_changed", kTelegram,
            "staff chat: the bot's webhook is not telegram.webhook_url any more",
            {"webhook_url", "telegram_url"}, {"webhook_url"}),
+      Spec("time_alert", kTelegram,
+           "staff chat: a deal's communication has cost more than the configured share of its "
+           "amount (once per deal)",
+           {"deal_number", "deal_name", "deal_url", "communication_cost", "communication_hours",
+            "amount", "share", "currency"},
+           {"deal_number", "communication_cost", "amount"}),
       Spec("work_started", kTelegram, "client: work on the project has started",
            {"client_name", "project_name", "task_name"}, {}),
   };

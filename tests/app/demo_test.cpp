@@ -34,6 +34,12 @@ TEST(Demo, RunsTheStoryOnTheSandboxAndObservesEveryEffect) {
       transcript.find("out: Telegram → Олена: Оновлення щодо «Угода: сайт і реклама»: Дизайн."),
       std::string::npos)
       << transcript;
+  // Communication time: the loss-making deal is announced and tops the report.
+  EXPECT_NE(transcript.find("out: Telegram → staff chat: Комунікація дорожча за межу"),
+            std::string::npos)
+      << transcript;
+  EXPECT_NE(transcript.find("$ planfix-flow report time --month 2026-11"), std::string::npos)
+      << transcript;
   EXPECT_NE(transcript.find("every expected effect was observed"), std::string::npos);
 }
 

@@ -295,18 +295,26 @@ TEST_F(OpenApiReplayTest, TheFakeAnswersTheListExamplesOrRefusesUnmodelledFilter
       unmodelled.push_back(name);
     }
   }
+  // The data-tag filters the service uses (3101 dates, 3104 employees) are modelled: on this
+  // tag, which has none of the examples' fields, they are refused as Planfix refuses an
+  // unknown field (400); every other filter is refused loudly as not modelled (500).
+  std::size_t refused = 0;
   for (const auto& [name, body] : RequestExamples("/datatag/{id}/entry/list", "post")) {
     auto response = Send("post", "/datatag/4/entry/list", body);
     if (!body.contains("filters")) {
       EXPECT_EQ(response.status, 200) << name << ": " << response.body;
       ++accepted;
+    } else if (response.status == 400) {
+      EXPECT_NE(response.body.find("is not a field of data tag 4"), std::string::npos)
+          << name << ": " << response.body;
+      ++refused;
     } else {
       EXPECT_EQ(response.status, 500) << name << ": " << response.body;
       unmodelled.push_back(name);
     }
   }
   EXPECT_GE(accepted, 20);
-  EXPECT_EQ(fake_.TakeFailures().size(), unmodelled.size());
+  EXPECT_EQ(fake_.TakeFailures().size(), unmodelled.size() + refused);
   std::cout << "not modelled by the fake (" << unmodelled.size() << "):";
   for (const auto& name : unmodelled) std::cout << " [" << name << "]";
   std::cout << "\n";

@@ -243,6 +243,49 @@ struct Secrets {
   std::string signing_key_previous;  // verifies only, during a rotation's grace period
 };
 
+// Communication time (issue 14): the Planfix data tag people record time in and which of its
+// fields hold what (field ids of the data tag; 0 = the tag has no such field).
+struct TimeFields {
+  std::int64_t date = 0;      // date (3) or date and time (5): the day of the work
+  std::int64_t duration = 0;  // number (1, in duration_unit) or time (4, "HH:mm" worked)
+  std::string duration_unit = "minutes";  // "minutes" or "hours", for a number duration
+  std::int64_t period = 0;    // period of time (6) or date with time frame (28): from-to
+  std::int64_t employee = 0;  // employee (11): who worked
+  std::int64_t kind = 0;      // optional kind of work (list or line)
+};
+
+// Which time is communication (selling, agreeing, reminding) and which production. The
+// entry's kind of work decides when listed, then its task's template, then its process.
+struct TimeClassify {
+  std::vector<std::string> communication_kinds;
+  std::vector<std::string> production_kinds;
+  std::vector<std::int64_t> communication_templates;
+  std::vector<std::int64_t> production_templates;
+  std::vector<std::int64_t> communication_processes;
+  std::vector<std::int64_t> production_processes;
+  std::string fallback = "production";  // "communication" or "production"
+};
+
+struct TimeConfig {
+  std::int64_t data_tag = 0;  // 0: time is not read
+  TimeFields fields;
+  TimeClassify classify;
+  // Hourly cost in major units as decimal text ("650.00"); checked by the validator.
+  std::string default_rate;                  // employees not listed; empty: unpriced
+  std::map<std::string, std::string> rates;  // "user:5" -> "650.00"
+  std::string currency = "UAH";
+  // Minutes a person would have spent per message the service sent a client, by kind
+  // ("brief", "reminder", "client", "approval_request", ...): time saved by automation.
+  std::map<std::string, int> automation_minutes;
+  // Tell the staff chat and the deal, once, when a deal's communication cost to date passes
+  // this share of its amount (percent, 1..100); 0: never.
+  int alert_share_percent = 0;
+  int sync_interval_minutes = 30;
+  // Each sync re-reads the entries dated this many days back (edits and deletions there are
+  // corrected); once a day the whole tag is read.
+  int sync_window_days = 45;
+};
+
 struct Config {
   std::filesystem::path source;  // the file it was read from (empty when built in code)
   ServerConfig server;
@@ -257,6 +300,7 @@ struct Config {
   LimitsConfig limits;
   SigningConfig signing;
   LoggingConfig logging;
+  TimeConfig time;
   Secrets secrets;
 };
 

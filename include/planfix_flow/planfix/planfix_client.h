@@ -113,11 +113,22 @@ struct DataTagAddResult {
   std::optional<long long> comment_id;
 };
 
+// One filter of `/datatag/{id}/entry/list` (ComplexDataTagFilter): `type` such as 3101 (a date
+// field; value {"dateType":"otherRange","dateFrom":"dd-MM-yyyy","dateTo":"dd-MM-yyyy"}) or
+// 3104 (an employee field; value "user:N"), `field` the data tag's field id.
+struct DataTagFilter {
+  int type = 0;
+  long long field = 0;
+  std::string op = "equal";
+  nlohmann::json value;
+};
+
 struct DataTagQuery {
   std::optional<long long> task_id;
   std::vector<long long> custom_field_ids;
   int page_size = 100;
   std::size_t max_results = 10000;
+  std::vector<DataTagFilter> filters;
 };
 
 class PlanfixClient {
@@ -160,6 +171,8 @@ class PlanfixClient {
   // `POST /datatag/{id}/entry/list`, paging until a short page.
   core::Result<std::vector<DataTagEntry>> ListDataTagEntries(long long data_tag_id,
                                                              const DataTagQuery& query);
+  // `GET /customfield/datatag/{id}`: the data tag's fields (id, name, type).
+  core::Result<std::vector<CustomFieldDefinition>> GetDataTagFields(long long data_tag_id);
 
   const std::string& base_url() const { return base_url_; }
 
@@ -180,6 +193,10 @@ class PlanfixClient {
 // Maps a Planfix answer that is not a success into an Error. `operation` names the call in
 // messages ("update task 12"); `scope` is the token scope the call needs. A rate-limit error
 // waits the answer's Retry-After (whole seconds, at least 1) when `headers` have one, else 1 s.
+// One element of `dataTagEntries` (or a `GET /datatag/entry/{key}` answer) as the client reads
+// it; lenient about shapes, as every reader of Planfix answers here is. Never throws.
+DataTagEntry ParseDataTagEntry(const nlohmann::json& item, long long data_tag_id);
+
 core::Error MapPlanfixError(int http_status, const std::string& body, const std::string& operation,
                             const std::string& scope, core::TimePoint now,
                             const http::Headers& headers = {});

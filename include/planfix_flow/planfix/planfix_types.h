@@ -36,9 +36,10 @@ enum class FieldType : int {
   kDataTagSummaries = 23,  // computed
   kCalculated = 24,        // computed
   kLocation = 25,
-  kSubtaskTotal = 26,  // computed
-  kAiResult = 27,      // computed
-  kComputed29 = 29,    // computed (listed read-only in API-NOTES; unnamed in the spec)
+  kSubtaskTotal = 26,       // computed
+  kAiResult = 27,           // computed
+  kDateWithTimeFrame = 28,  // from and to, each a date and a time (in the spec's examples)
+  kComputed29 = 29,         // computed (listed read-only in API-NOTES; unnamed in the spec)
 };
 
 // True for the computed types (23, 24, 26, 27, 29) that the API never lets a client write.
@@ -79,6 +80,9 @@ struct Task {
   std::string assigner_id;                // prefixed, e.g. "user:1"; empty if none
   std::vector<std::string> assignee_ids;  // prefixed user/contact ids
   std::vector<CustomFieldValue> custom_fields;
+  std::optional<long long> template_id;  // the task template it was made from
+  std::optional<long long> parent_id;    // the parent task's number
+  bool is_deleted = false;               // in Planfix's trash
 };
 
 struct Phone {

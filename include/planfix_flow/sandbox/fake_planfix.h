@@ -69,6 +69,9 @@ struct FakeTask {
   std::string assigner;      // "user:1"
   std::vector<std::string> assignees;
   std::map<long long, nlohmann::json> custom_fields;  // field id -> stored wire value
+  long long template_id = 0;                          // the task template it was made from; 0: none
+  long long parent_id = 0;                            // the parent task's number; 0: none
+  bool deleted = false;  // in Planfix's trash: still readable, isDeleted true
 };
 
 struct FakeContact {
@@ -130,6 +133,18 @@ class FakePlanfix : public FakeServer {
   void NameProcess(long long process_id, std::string name);
   void DefineTaskTemplate(long long template_id, std::string name);
 
+  // What people do in Planfix's own interface, for tests of what the service reads back.
+  // Adds an entry as the UI would (one comment on the task per entry; the fields unchecked, so
+  // a test can store what a person typed wrong) and returns its key.
+  long long AddDataTagEntryDirectly(long long data_tag_id, long long task_id,
+                                    std::map<long long, nlohmann::json> custom_fields);
+  // Replaces an entry's fields, as an edit in the UI does; false when there is no such entry.
+  bool EditDataTagEntry(long long key, std::map<long long, nlohmann::json> custom_fields);
+  bool DeleteDataTagEntry(long long key);
+  // Moves the task to the trash (GET still answers, with isDeleted) or, with `for_good`,
+  // removes it (GET answers code 1000); its data-tag entries stay, as in Planfix.
+  void DeleteTask(long long task_id, bool for_good = false);
+
   // Returns the id used.
   long long AddTask(FakeTask task);
   long long AddContact(FakeContact contact);
@@ -169,6 +184,13 @@ class FakePlanfix : public FakeServer {
   FakeResponse GetTaskFields(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse AddDataTagEntries(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse ListDataTagEntries(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse GetDataTagEntry(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse UpdateDataTagEntry(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse DeleteDataTagEntryRoute(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse GetDataTag(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse GetDataTagFields(const FakeRequest& request, const nlohmann::json& body);
+  nlohmann::json EntryJson(const FakeDataTagEntry& entry,
+                           const std::vector<std::string>& names) const;
 
   // Read-only catalogues (fake_planfix_catalogue.cpp).
   void RouteCatalogues();

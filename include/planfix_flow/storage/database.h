@@ -24,6 +24,7 @@
 #include "planfix_flow/storage/flow_reader.h"
 #include "planfix_flow/storage/inbox.h"
 #include "planfix_flow/storage/records.h"
+#include "planfix_flow/storage/time_records.h"
 
 namespace SQLite {
 class Database;
@@ -199,6 +200,22 @@ class Database final : public Inbox, public FlowReader {
     std::size_t jobs = 0;
   };
   PruneSummary PruneBefore(core::TimePoint cutoff, core::TimePoint now, std::size_t batch = 500);
+
+  // ---- Communication time (issue 14; database_time.cpp) ----
+  // In one transaction: stores a complete read of the time data tag (entries replaced by key,
+  // never doubled; problems kept with their reason; what the read's scope lacks removed) and
+  // moves the watermark.
+  TimeSyncCounts ApplyTimeSync(const TimeSyncBatch& batch, core::TimePoint now);
+  TimeSyncState GetTimeSyncState() const;
+  // Counted entries dated from..to ("YYYY-MM-DD", both included), by date then key.
+  std::vector<TimeEntryRecord> ListTimeEntries(const std::string& from_date,
+                                               const std::string& to_date) const;
+  std::vector<TimeProblemRecord> ListTimeProblems() const;
+  std::optional<TimeTaskRecord> GetTimeTask(std::int64_t task) const;
+  void PutTimeTask(const TimeTaskRecord& task);
+  // Done jobs of `kind` that finished in [from, to), oldest first: the outbox's sent messages.
+  std::vector<Job> ListDoneJobs(const std::string& kind, core::TimePoint from,
+                                core::TimePoint to) const;
 
   // Refreshes gauges: planfix_flow_jobs{state}, planfix_flow_events{state},
   // planfix_flow_timers_pending. Call from a Metrics collector.
