@@ -370,9 +370,20 @@ class PlanfixDoctor {
 
 }  // namespace
 
-std::vector<DataTagKey> ConfiguredDataTags(const config::Config& /*config*/) {
-  // No key names a data tag yet; one that does (time records, money) is listed here.
-  return {};
+std::vector<DataTagKey> ConfiguredDataTags(const config::Config& config) {
+  std::vector<DataTagKey> keys;
+  const auto& time = config.time;
+  if (time.data_tag > 0) {
+    DataTagKey key{"time.data_tag", time.data_tag, {}};
+    for (const auto& [name, id] :
+         {std::pair{"date", time.fields.date}, std::pair{"duration", time.fields.duration},
+          std::pair{"period", time.fields.period}, std::pair{"employee", time.fields.employee},
+          std::pair{"kind", time.fields.kind}}) {
+      if (id > 0) key.fields.emplace_back(fmt::format("time.fields.{}", name), id);
+    }
+    keys.push_back(std::move(key));
+  }
+  return keys;
 }
 
 std::vector<DoctorCheck> CheckDataTags(const std::vector<DataTagKey>& keys,
@@ -395,6 +406,23 @@ std::vector<DoctorCheck> CheckDataTags(const std::vector<DataTagKey>& keys,
       checks.push_back(
           Ok(key.key_path, std::to_string(key.id),
              fmt::format("data tag \"{}\" ({} fields)", found->name, found->fields.size())));
+      for (const auto& [path, id] : key.fields) {
+        const auto field = std::find_if(
+            found->fields.begin(), found->fields.end(),
+            [id = id](const planfix::CustomFieldDefinition& each) { return each.id == id; });
+        if (field == found->fields.end()) {
+          checks.push_back(Problem(
+              path, std::to_string(id),
+              fmt::format("no such field in data tag \"{}\" (fields: {})", found->name,
+                          ListSome(found->fields, [](const planfix::CustomFieldDefinition& each) {
+                            return fmt::format("{} \"{}\"", each.id, each.name);
+                          }))));
+        } else {
+          checks.push_back(Ok(
+              path, std::to_string(id),
+              fmt::format("field \"{}\" ({})", field->name, planfix::FieldTypeName(field->type))));
+        }
+      }
       continue;
     }
     checks.push_back(Problem(key.key_path, std::to_string(key.id),

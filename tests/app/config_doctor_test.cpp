@@ -434,6 +434,28 @@ TEST_F(ConfigDoctor, DataTagsTheConfigNamesMustExist) {
   EXPECT_TRUE(CheckDataTags({}, client).empty());
 }
 
+TEST_F(ConfigDoctor, TheTimeDataTagAndItsFieldsMustExist) {
+  world_.planfix.DefineDataTag(4, "Фактичний час", {{10, "Тривалість", 4}, {11, "Дата", 3}});
+  EXPECT_TRUE(ConfiguredDataTags(config_).empty());  // [time] not configured: nothing to check
+  config_.time.data_tag = 4;
+  config_.time.fields.duration = 10;
+  config_.time.fields.date = 12;
+  const auto keys = ConfiguredDataTags(config_);
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].key_path, "time.data_tag");
+  const auto checks = Planfix();
+  ExpectOneProblem(checks,
+                   "time.fields.date = 12: no such field in data tag \"Фактичний час\" "
+                   "(fields: 10 \"Тривалість\", 11 \"Дата\")");
+  bool duration_ok = false;
+  for (const auto& check : checks) {
+    if (check.ToString() == "ok       time.fields.duration = 10: field \"Тривалість\" (time)") {
+      duration_ok = true;
+    }
+  }
+  EXPECT_TRUE(duration_ok);
+}
+
 TEST_F(ConfigDoctor, ABotUsernameOfAnotherBotIsOneProblem) {
   config_.telegram.bot_username = "other_bot";
   ExpectOneProblem(Telegram(),

@@ -9,6 +9,7 @@
 #include <iosfwd>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "planfix_flow/config/config.h"
@@ -57,8 +58,10 @@ std::vector<DoctorCheck> CheckPlanfixAccount(const config::Config& config,
 struct DataTagKey {
   std::string key_path;
   std::int64_t id = 0;
+  // The tag's fields the config names: each must be one of the tag's fields.
+  std::vector<std::pair<std::string, std::int64_t>> fields;  // key path, field id
 };
-// The data tags the config names (none yet; a key that names one adds itself here).
+// The data tags the config names (time.data_tag and its time.fields.*).
 std::vector<DataTagKey> ConfiguredDataTags(const config::Config& config);
 // Each id among the account's data tags (POST /datatag/list); nothing when `keys` is empty.
 std::vector<DoctorCheck> CheckDataTags(const std::vector<DataTagKey>& keys,
