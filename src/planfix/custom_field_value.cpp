@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "planfix_flow/core/parse.h"
 #include "planfix_flow/core/utf8.h"
 
 namespace planfix_flow::planfix {
@@ -30,35 +31,9 @@ core::Unexpected Invalid(FieldType type, const json& input, std::string_view why
                                 FieldTypeName(type), static_cast<int>(type), why));
 }
 
-std::string Trim(std::string_view text) {
-  const auto is_space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-  };
-  std::size_t begin = 0;
-  std::size_t end = text.size();
-  while (begin < end && is_space(text[begin])) ++begin;
-  while (end > begin && is_space(text[end - 1])) --end;
-  return std::string(text.substr(begin, end - begin));
-}
-
 bool AllDigits(std::string_view text) {
   return !text.empty() &&
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string AsciiLower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lower;
-}
-
-std::optional<long long> ParseId(std::string_view text) {
-  if (!AllDigits(text) || text.size() > 18) return std::nullopt;
-  long long value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
 }
 
 std::vector<std::string> Split(std::string_view text, std::string_view separators) {
@@ -66,7 +41,7 @@ std::vector<std::string> Split(std::string_view text, std::string_view separator
   std::size_t start = 0;
   for (std::size_t i = 0; i <= text.size(); ++i) {
     if (i == text.size() || separators.find(text[i]) != std::string_view::npos) {
-      parts.push_back(Trim(text.substr(start, i - start)));
+      parts.emplace_back(core::Trim(text.substr(start, i - start)));
       start = i + 1;
     }
   }
@@ -158,10 +133,10 @@ core::Result<json> EncodeDateTime(const json& input) {
       time_text = input["time"].get<std::string>();
     }
   } else if (input.is_string()) {
-    const std::string text = Trim(input.get<std::string>());
+    const std::string text(core::Trim(input.get<std::string>()));
     const std::size_t split = text.find_first_of("T ");
     date_text = text.substr(0, split);
-    if (split != std::string::npos) time_text = Trim(text.substr(split + 1));
+    if (split != std::string::npos) time_text = core::Trim(text.substr(split + 1));
   } else {
     return Invalid(FieldType::kDateTime, input, "expected a date and time");
   }
@@ -221,7 +196,7 @@ core::Result<json> EncodeOption(const json& input) {
   const json* value = &input;
   if (input.is_array() && input.size() == 1) value = &input[0];
   if (!value->is_string()) return Invalid(FieldType::kList, input, "expected one option text");
-  const std::string text = Trim(value->get<std::string>());
+  const std::string text(core::Trim(value->get<std::string>()));
   if (text.empty()) return Invalid(FieldType::kList, input, "empty option");
   return json(text);
 }
@@ -231,9 +206,9 @@ std::optional<json> DirectoryKey(const json& input) {
   if (input.is_object() && input.contains("id")) return DirectoryKey(input["id"]);
   if (input.is_number_integer()) return input;
   if (!input.is_string()) return std::nullopt;
-  const std::string text = Trim(input.get<std::string>());
+  const std::string text(core::Trim(input.get<std::string>()));
   if (text.empty()) return std::nullopt;
-  if (auto id = ParseId(text)) return json(*id);
+  if (auto id = core::ParseId(text)) return json(*id);
   return json(text);
 }
 
@@ -246,18 +221,18 @@ std::optional<std::string> PersonId(const json& input, std::string_view default_
   if (input.is_number_integer()) {
     text = std::to_string(input.get<long long>());
   } else if (input.is_string()) {
-    text = Trim(input.get<std::string>());
+    text = core::Trim(input.get<std::string>());
   } else {
     return std::nullopt;
   }
   const std::size_t colon = text.find(':');
   if (colon == std::string::npos) {
-    if (default_prefix.empty() || !ParseId(text)) return std::nullopt;
+    if (default_prefix.empty() || !core::ParseId(text)) return std::nullopt;
     return std::string(default_prefix) + ":" + text;
   }
-  const std::string prefix = AsciiLower(text.substr(0, colon));
+  const std::string prefix = core::AsciiLower(text.substr(0, colon));
   if (std::find(allowed.begin(), allowed.end(), prefix) == allowed.end()) return std::nullopt;
-  if (!ParseId(text.substr(colon + 1))) return std::nullopt;
+  if (!core::ParseId(text.substr(colon + 1))) return std::nullopt;
   return prefix + text.substr(colon);
 }
 
@@ -265,9 +240,9 @@ std::optional<long long> PlainId(const json& input) {
   if (input.is_object() && input.contains("id")) return PlainId(input["id"]);
   if (input.is_number_integer() && input.get<long long>() > 0) return input.get<long long>();
   if (input.is_string()) {
-    std::string text = Trim(input.get<std::string>());
+    std::string text(core::Trim(input.get<std::string>()));
     if (!text.empty() && text[0] == '#') text.erase(0, 1);
-    return ParseId(text);
+    return core::ParseId(text);
   }
   return std::nullopt;
 }
@@ -287,7 +262,7 @@ std::vector<json> Elements(const json& input) {
 
 core::Result<json> EncodeText(FieldType type, const json& input) {
   if (input.is_string()) {
-    return json(type == FieldType::kLine ? Trim(input.get<std::string>())
+    return json(type == FieldType::kLine ? std::string(core::Trim(input.get<std::string>()))
                                          : input.get<std::string>());
   }
   if (input.is_number()) return json(input.dump());
@@ -381,10 +356,10 @@ std::string_view FieldTypeName(FieldType type) {
 }
 
 core::Result<bool> ParseCheckboxAnswer(std::string_view answer, const CheckboxWords& words) {
-  const std::string folded = core::FoldCase(Trim(answer));
+  const std::string folded = core::FoldCase(core::Trim(answer));
   const auto listed = [&](const std::vector<std::string>& values) {
     return std::any_of(values.begin(), values.end(), [&](const std::string& value) {
-      return core::FoldCase(Trim(value)) == folded;
+      return core::FoldCase(core::Trim(value)) == folded;
     });
   };
   if (!words.true_values.empty() || !words.false_values.empty()) {
@@ -420,7 +395,7 @@ core::Result<bool> ParseCheckboxAnswer(std::string_view answer, const CheckboxWo
 }
 
 core::Result<std::string> ToPlanfixDate(std::string_view raw) {
-  const std::string text = Trim(raw);
+  const std::string text(core::Trim(raw));
   const auto fail = [&](std::string_view why) {
     return core::Fail(core::ErrorCode::kInvalidInput,
                       fmt::format("\"{}\" is not a date: {}", core::Utf8Prefix(text, 40), why));
@@ -455,7 +430,7 @@ core::Result<std::string> ToPlanfixDate(std::string_view raw) {
 }
 
 core::Result<std::string> ToPlanfixTime(std::string_view raw) {
-  const std::string text = Trim(raw);
+  const std::string text(core::Trim(raw));
   const auto parts = Split(text, ":");
   const auto fail = [&] {
     return core::Fail(core::ErrorCode::kInvalidInput,
@@ -556,7 +531,7 @@ core::Result<json> EncodeCustomFieldValue(FieldType type, const json& input) {
       const json list = input.is_array() ? input : json::array({input});
       for (const auto& element : list) {
         if (!element.is_string()) return Invalid(type, input, "expected option texts");
-        const std::string text = Trim(element.get<std::string>());
+        const std::string text(core::Trim(element.get<std::string>()));
         if (text.empty()) continue;
         if (std::find(values.begin(), values.end(), json(text)) == values.end()) {
           values.push_back(text);
@@ -574,8 +549,8 @@ core::Result<json> EncodeCustomFieldValue(FieldType type, const json& input) {
       return files;
     }
     case FieldType::kLocation: {
-      if (input.is_string() && !Trim(input.get<std::string>()).empty()) {
-        return json{{"address", Trim(input.get<std::string>())}};
+      if (input.is_string() && !std::string(core::Trim(input.get<std::string>())).empty()) {
+        return json{{"address", std::string(core::Trim(input.get<std::string>()))}};
       }
       if (input.is_object() && input.contains("address") && input["address"].is_string()) {
         return input;

@@ -3,13 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 #include <variant>
 
+#include "planfix_flow/core/parse.h"
 #include "planfix_flow/http/curl_http_client.h"
 #include "planfix_flow/telegram/html.h"
 #include "planfix_flow/telegram/telegram_client.h"
@@ -39,11 +39,6 @@ FakeResponse Err(int code, const std::string& description, json parameters = nul
 }
 
 FakeResponse BadRequest(const std::string& what) { return Err(400, "Bad Request: " + what); }
-
-std::string ToLower(std::string text) {
-  for (char& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return text;
-}
 
 std::int64_t UnixSeconds(core::TimePoint moment) { return core::ToUnixSeconds(moment); }
 
@@ -84,7 +79,7 @@ struct FakeTelegram::Params {
     const json& value = values[name];
     if (value.is_boolean()) return value.get<bool>();
     if (value.is_string()) {
-      const std::string text = ToLower(value.get<std::string>());
+      const std::string text = core::AsciiLower(value.get<std::string>());
       return text == "true" || text == "1";
     }
     return value.is_number_integer() && value.get<std::int64_t>() != 0;
@@ -397,7 +392,7 @@ FakeResponse FakeTelegram::Handle(const FakeRequest& request) {
   }
   Params params;
   for (const auto& [key, value] : request.query) params.values[key] = value;
-  const std::string content_type = ToLower(request.Header("Content-Type"));
+  const std::string content_type = core::AsciiLower(request.Header("Content-Type"));
   if (request.method == "POST" && !request.body.empty()) {
     if (content_type.rfind("application/json", 0) == 0) {
       json body = json::parse(request.body, nullptr, false);
@@ -422,7 +417,7 @@ FakeResponse FakeTelegram::Handle(const FakeRequest& request) {
     }
   }
   // Method names are case-insensitive in the Bot API.
-  const std::string method = ToLower(request.captures[1]);
+  const std::string method = core::AsciiLower(request.captures[1]);
   if (method == "getme") return GetMe(params);
   if (method == "sendmessage") return SendMessage(params);
   if (method == "editmessagetext") return EditMessageText(params);
@@ -452,9 +447,9 @@ FakeResponse FakeTelegram::GetMe(const Params& params) {
 
 FakeTelegram::ChatState* FakeTelegram::FindChatLocked(const std::string& chat_ref) {
   if (!chat_ref.empty() && chat_ref[0] == '@') {
-    const std::string username = ToLower(chat_ref.substr(1));
+    const std::string username = core::AsciiLower(chat_ref.substr(1));
     for (auto& [id, chat] : chats_) {
-      if (chat.type != "private" && ToLower(chat.username) == username) return &chat;
+      if (chat.type != "private" && core::AsciiLower(chat.username) == username) return &chat;
     }
     return nullptr;
   }
@@ -580,7 +575,7 @@ struct ParsedText {
 // Parses `text` per parse_mode the way sendMessage and editMessageText do.
 std::variant<ParsedText, FakeResponse> CheckText(const std::string& raw, const std::string& mode) {
   ParsedText out;
-  const std::string lowered = ToLower(mode);
+  const std::string lowered = core::AsciiLower(mode);
   if (lowered == "html") {
     auto parsed = telegram::ParseHtml(raw);
     if (!parsed) {
@@ -879,7 +874,7 @@ std::optional<bool> ParseBoolean(const json& value) {
   if (value.is_boolean()) return value.get<bool>();
   if (value.is_number_integer()) return value.get<std::int64_t>() != 0;
   if (value.is_string()) {
-    const std::string text = ToLower(value.get<std::string>());
+    const std::string text = core::AsciiLower(value.get<std::string>());
     if (text == "true" || text == "1") return true;
     if (text == "false" || text == "0") return false;
   }
