@@ -38,8 +38,9 @@ class MonobankClientTest : public ::testing::Test {
   }
 
   core::FakeClock clock_;
-  http::CurlHttpClient http_;
+  // Before the client: its idle connections close first, so the fake stops at once.
   sandbox::FakeMonobank fake_;
+  http::CurlHttpClient http_;
 };
 
 TEST_F(MonobankClientTest, ReadsClientInfoAndSetsTheWebhookAfterTheBanksProbe) {
