@@ -142,6 +142,14 @@ std::size_t BankReconciler::ReadPage() {
         .GetCounter("planfix_flow_bank_calls_failed_total", "Failed calls to the bank, by call.",
                     {{"call", "statement"}})
         .Increment();
+    if (!core::IsRetryable(page.error().code)) {
+      // The bank refuses this account (a wrong id in bank.accounts): the others go on, and
+      // the account is tried again at the next pass.
+      log->error("outcome=statement_refused account={} error=\"{}\" action=\"check bank.accounts\"",
+                 window.account, page.error().ToString());
+      window_.reset();
+      return 0;
+    }
     log->warn("outcome=statement_failed account={} retry_in_s={} error=\"{}\"", window.account,
               Seconds(next_statement_at_ - clock_.Now()), page.error().ToString());
     return 0;

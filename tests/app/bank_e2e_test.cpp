@@ -157,6 +157,17 @@ TEST_F(BankE2e, TheFirstReadingGoesBackLookbackDaysAndTheNextComeEveryInterval) 
             fmt::format("/personal/statement/{}/{}/{}", kAccount, start - 600, start + 120));
 }
 
+TEST_F(BankE2e, AnAccountTheBankRefusesDoesNotHoldUpTheOthers) {
+  world_.config.bank.accounts = {"no-such-account", kAccount};
+  bank_.Book(kAccount, {"paid-1", Now() - 60, 5'000});
+  bank_.ExpectRefusals(1);  // the bank's 400 for the unknown account
+  StartApp();
+  EXPECT_TRUE(BankEvents().empty());
+  Advance(seconds(60));
+  ASSERT_EQ(BankEvents().size(), 1u);
+  EXPECT_EQ(json::parse(BankEvents()[0].payload)["id"], "paid-1");
+}
+
 TEST_F(BankE2e, ADeliveredItemLandsInTheInboxOnceWithTheContractPayload) {
   StartApp();
   clock_.Advance(minutes(1));
