@@ -143,8 +143,9 @@ FakeResponse FakeMonobank::SetWebhook(const FakeRequest& request) {
     ++probes_;
   }
   if (!answer || answer->status != 200) {
-    return BankError(400, fmt::format("webhook check failed: the URL answered {} to GET (200 needed)",
-                                  answer ? std::to_string(answer->status) : "nothing"));
+    return BankError(400,
+                     fmt::format("webhook check failed: the URL answered {} to GET (200 needed)",
+                                 answer ? std::to_string(answer->status) : "nothing"));
   }
   std::lock_guard lock(state_mutex_);
   webhook_url_ = url;
