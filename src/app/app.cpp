@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/admin_console.h"
+#include "planfix_flow/app/bank_reconciler.h"
 #include "planfix_flow/app/forms_reconciler.h"
 #include "planfix_flow/app/retention.h"
 #include "planfix_flow/app/telegram_poller.h"
@@ -430,6 +431,7 @@ struct App::Impl {
     database->SetEventsAddedListener([this] { processor->Notify(); });
     facts.set_flows(database.get());
     OpenGoogle();
+    OpenBank();
     job_admin = std::make_unique<DatabaseJobAdmin>(*database, *executor);
     telegram_setup = std::make_unique<TelegramSetup>(telegram, *database, clock, metrics,
                                                      TelegramSetupOptionsFor(config));
@@ -572,6 +574,22 @@ struct App::Impl {
     reconciler = std::make_unique<FormsReconciler>(*forms, *database, clock, reconcile);
   }
 
+  // [bank]: the monobank client and its reconciler; nothing when the bank is off.
+  void OpenBank() {
+    if (!config.bank.enabled) return;
+    bank::MonobankOptions bank_options;
+    bank_options.base_url = config.bank.base_url;
+    bank_options.token = config.secrets.monobank_token;
+    monobank = std::make_unique<bank::MonobankClient>(http, clock, std::move(bank_options));
+    BankReconcilerOptions reconcile;
+    reconcile.accounts = config.bank.accounts;
+    reconcile.webhook_url = config::MonobankWebhookUrl(config);
+    reconcile.interval = std::chrono::seconds(config.bank.reconcile_interval_seconds);
+    reconcile.first_lookback = std::chrono::days(config.bank.lookback_days);
+    bank_reconciler =
+        std::make_unique<BankReconciler>(*monobank, *database, clock, metrics, reconcile);
+  }
+
   void StartServer() {
     http::ServerOptions server_options;
     server_options.host = config.server.host;
@@ -596,6 +614,10 @@ struct App::Impl {
                               ? config.secrets.telegram_webhook_secret
                               : std::string(),
                           config.secrets.admin_token};
+    if (config.bank.enabled) {
+      secrets.monobank_webhook_token = config.secrets.monobank_webhook_token;
+      server_options.monobank_accounts = config.bank.accounts;
+    }
     http::IngressHooks hooks;
     hooks.readiness_problems = [this] {
       std::vector<std::string> problems;
@@ -636,6 +658,8 @@ struct App::Impl {
   std::unique_ptr<DatabaseAdminConsole> admin_console;
   std::unique_ptr<google::GoogleFormsClient> forms;
   std::unique_ptr<FormsReconciler> reconciler;
+  std::unique_ptr<bank::MonobankClient> monobank;   // bank.enabled only
+  std::unique_ptr<BankReconciler> bank_reconciler;  // bank.enabled only
   std::unique_ptr<Retention> retention;
   std::unique_ptr<http::IngressServer> server;
   std::unique_ptr<TelegramPoller> poller;  // telegram.mode = "polling" only
@@ -679,6 +703,10 @@ void App::Start() {
     if (impl.config.storage.retention_days > 0) {
       impl.threads.emplace_back([&impl](std::stop_token stop) { impl.retention->Run(stop); });
     }
+    // Registers the bank's webhook, so it runs once the server listens (the bank probes it).
+    if (impl.bank_reconciler) {
+      impl.threads.emplace_back([&impl](std::stop_token stop) { impl.bank_reconciler->Run(stop); });
+    }
     // Stop waits for a Telegram call in flight: up to its request timeout.
     impl.threads.emplace_back([&impl](std::stop_token stop) { impl.telegram_setup->Run(stop); });
     // Stop waits for a getUpdates in flight: up to telegram.polling_timeout_seconds.
@@ -698,6 +726,8 @@ void App::Stop() {
   impl_->threads.clear();  // joins; an in-flight job finishes or is released
   impl_->server.reset();
   impl_->reconciler.reset();
+  impl_->bank_reconciler.reset();
+  impl_->monobank.reset();
   impl_->forms.reset();
   impl_->poller.reset();
   impl_->telegram_setup.reset();
@@ -724,6 +754,7 @@ std::size_t App::RunUntilIdle() {
     while (impl_->processor->RunOnce() != engine::ProcessOutcome::kIdle) ++round;
     round += impl_->scheduler->RunDue();
     if (impl_->reconciler) round += impl_->reconciler->RunDue();
+    if (impl_->bank_reconciler) round += impl_->bank_reconciler->RunDue();
     round += impl_->retention->RunDue();
     while (impl_->executor->RunOnce() != engine::JobOutcome::kIdle) ++round;
     if (round == 0) return steps;

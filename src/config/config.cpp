@@ -213,6 +213,11 @@ std::string Summarize(const Config& config, const templates::TemplateSet* templa
                      config.telegram.bot_username, config.telegram.staff_chat_id);
   out << fmt::format("  google:    {} (form {}, {} answers mapped)\n", config.google.forms_base_url,
                      config.google.form_id, config.brief.answers.size());
+  if (config.bank.enabled) {
+    out << fmt::format("  bank:      {} ({}, {} accounts, reconciled every {} s)\n",
+                       config.bank.base_url, config.bank.provider, config.bank.accounts.size(),
+                       config.bank.reconcile_interval_seconds);
+  }
   const auto& calendar = config.calendar;
   out << fmt::format("  calendar:  {}, {} {}-{}, {} holidays, {} moved working days\n",
                      calendar.time_zone, WeekdayList(calendar.working_weekdays),
@@ -241,7 +246,27 @@ std::string Summarize(const Config& config, const templates::TemplateSet* templa
     out << fmt::format("    {:<38} {}\n", name,
                        optional && value->empty() ? "not set" : SetOrMissing(*value));
   }
+  if (config.bank.enabled) {
+    for (const auto& [name, value] :
+         {std::pair{kEnvMonobankToken, &secrets.monobank_token},
+          std::pair{kEnvMonobankWebhookToken, &secrets.monobank_webhook_token}}) {
+      out << fmt::format("    {:<38} {}\n", name, SetOrMissing(*value));
+    }
+  }
   return out.str();
+}
+
+std::string MonobankWebhookUrl(const Config& config) {
+  std::string base = config.bank.public_base_url;
+  if (base.empty()) {
+    constexpr std::string_view kTelegramPath = "/webhooks/telegram";
+    const std::string& telegram = config.telegram.webhook_url;
+    if (!telegram.ends_with(kTelegramPath)) return {};
+    base = telegram.substr(0, telegram.size() - kTelegramPath.size());
+  }
+  while (base.ends_with('/')) base.pop_back();
+  if (base.empty()) return {};
+  return fmt::format("{}/webhooks/monobank/{}", base, config.secrets.monobank_webhook_token);
 }
 
 }  // namespace planfix_flow::config

@@ -501,6 +501,20 @@ void ReadGoogle(Reader& reader, const Section& root, GoogleConfig& google) {
   reader.Int(section, "webhook_max_skew_seconds", Need::kOptional, google.webhook_max_skew_seconds);
 }
 
+void ReadBank(Reader& reader, const Section& root, BankConfig& bank) {
+  const Section section = reader.Table(root, "bank", Need::kOptional);
+  reader.Bool(section, "enabled", Need::kOptional, bank.enabled);
+  reader.String(section, "provider", Need::kOptional, bank.provider);
+  reader.String(section, "base_url", Need::kOptional, bank.base_url);
+  reader.StringArray(
+      section, "accounts", Need::kOptional,
+      [&](const std::string&, const std::string& text) { bank.accounts.push_back(text); });
+  reader.String(section, "public_base_url", Need::kOptional, bank.public_base_url);
+  reader.Int(section, "reconcile_interval_seconds", Need::kOptional,
+             bank.reconcile_interval_seconds);
+  reader.Int(section, "lookback_days", Need::kOptional, bank.lookback_days);
+}
+
 void ReadBrief(Reader& reader, const Section& root, BriefConfig& brief) {
   const Section section = reader.Table(root, "brief", Need::kRequired);
   reader.Int(section, "deadline_working_days", Need::kOptional, brief.deadline_working_days);
@@ -693,6 +707,7 @@ ConfigLoadResult ParseConfigNamed(std::string_view toml_text, const fs::path& ba
   ReadSigning(reader, top, config.signing);
   ReadLogging(reader, top, config.logging);
   ReadTime(reader, top, config.time);
+  ReadBank(reader, top, config.bank);
   reader.ReportUnknownKeys(root);
 
   config.storage.path = Resolve(base_dir, config.storage.path);
@@ -708,6 +723,8 @@ ConfigLoadResult ParseConfigNamed(std::string_view toml_text, const fs::path& ba
   secrets.admin_token = Lookup(env, kEnvAdminToken);
   secrets.signing_key = Lookup(env, kEnvSigningKey);
   secrets.signing_key_previous = Lookup(env, kEnvSigningKeyPrevious);
+  secrets.monobank_token = Lookup(env, kEnvMonobankToken);
+  secrets.monobank_webhook_token = Lookup(env, kEnvMonobankWebhookToken);
 
   // A key (or section) the parser already complained about holds its default now; judging
   // that default again would only repeat the complaint.

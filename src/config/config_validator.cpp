@@ -579,6 +579,63 @@ void CheckSigningKeys(Checker& check, const Secrets& secrets) {
   }
 }
 
+bool IsPathToken(const std::string& token) {
+  return std::all_of(token.begin(), token.end(),
+                     [](unsigned char ch) { return std::isalnum(ch) || ch == '_' || ch == '-'; });
+}
+
+// The ranges always (a key that is set must make sense); the rest only when the bank is on.
+void CheckBank(Checker& check, const Config& config) {
+  const BankConfig& bank = config.bank;
+  check.Range("bank.reconcile_interval_seconds", bank.reconcile_interval_seconds, 60, 86400);
+  check.Range("bank.lookback_days", bank.lookback_days, 1, 31);
+  if (!bank.enabled) return;
+  if (bank.provider != "monobank") {
+    check.Add("bank.provider",
+              fmt::format("\"{}\" is not a known bank (only \"monobank\")", bank.provider));
+  }
+  check.Url("bank.base_url", bank.base_url);
+  if (bank.accounts.empty()) {
+    check.Add("bank.accounts",
+              "lists no account (client-info's accounts[].id of the account "
+              "that receives the clients' payments)");
+  }
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t index = 0; index < bank.accounts.size(); ++index) {
+    const std::string path = fmt::format("bank.accounts[{}]", index);
+    const std::string& account = bank.accounts[index];
+    if (account.empty() || account.size() > 128 || !IsPathToken(account)) {
+      check.Add(path, fmt::format("\"{}\" is not an account id (1-128 characters of A-Z, a-z, "
+                                  "0-9, _ and -)",
+                                  account));
+      continue;
+    }
+    const auto [it, inserted] = seen.emplace(account, index);
+    if (!inserted) {
+      check.Add(path, fmt::format("\"{}\" is already bank.accounts[{}]", account, it->second));
+    }
+  }
+  if (!bank.public_base_url.empty()) {
+    check.Url("bank.public_base_url", bank.public_base_url, /*https_only=*/false);
+  } else if (!config.telegram.webhook_url.ends_with("/webhooks/telegram")) {
+    check.Add("bank.public_base_url",
+              "is required (the service's public https:// address, e.g. "
+              "\"https://flow.agency.example\") unless telegram.webhook_url ends in "
+              "/webhooks/telegram");
+  }
+  const Secrets& secrets = config.secrets;
+  CheckSecret(check, kEnvMonobankToken, secrets.monobank_token,
+              "the X-Token of monobank's personal API; required when bank.enabled", true);
+  CheckSecret(check, kEnvMonobankWebhookToken, secrets.monobank_webhook_token,
+              "the path token of /webhooks/monobank/<token>; required when bank.enabled; "
+              "generate one with: openssl rand -hex 24",
+              true, 32);
+  if (!IsPathToken(secrets.monobank_webhook_token)) {
+    check.Add(std::string(kEnvMonobankWebhookToken),
+              "must be characters of A-Z, a-z, 0-9, _ and - only (it is part of a URL path)");
+  }
+}
+
 void CheckLogging(Checker& check, const LoggingConfig& logging) {
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
   if (kLevels.count(logging.level) == 0) {
@@ -703,6 +760,7 @@ std::vector<Problem> ValidateConfig(const Config& config) {
   CheckSigning(check, config.signing);
   CheckLogging(check, config.logging);
   CheckTime(check, config.time);
+  CheckBank(check, config);
   CheckSecrets(check, config);
   return problems;
 }

@@ -22,6 +22,7 @@
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/http/client_address.h"
 #include "planfix_flow/http/google_form_webhook.h"
+#include "planfix_flow/http/monobank_webhook.h"
 #include "planfix_flow/http/planfix_webhook.h"
 #include "planfix_flow/http/standard_webhooks.h"
 #include "planfix_flow/http/telegram_webhook.h"
@@ -45,12 +46,13 @@ enum class Outcome {
   kBadContentType,
   kMalformed,
   kError,
+  kIgnored,  // answered 200 and not stored (a bank item of another account, money out)
 };
 constexpr std::array kOutcomes = {
     Outcome::kStored,         Outcome::kDuplicate, Outcome::kUnauthorized, Outcome::kTooLarge,
-    Outcome::kBadContentType, Outcome::kMalformed, Outcome::kError};
+    Outcome::kBadContentType, Outcome::kMalformed, Outcome::kError,        Outcome::kIgnored};
 constexpr std::array kSources = {EventSource::kPlanfix, EventSource::kGoogle,
-                                 EventSource::kTelegram};
+                                 EventSource::kTelegram, EventSource::kBank};
 
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
@@ -68,6 +70,8 @@ std::string_view OutcomeName(Outcome outcome) {
       return "malformed";
     case Outcome::kError:
       return "error";
+    case Outcome::kIgnored:
+      return "ignored";
   }
   return "error";
 }
@@ -297,6 +301,11 @@ struct IngressServer::Impl {
                     const httplib::ContentReader& reader);
   void HandleTelegram(const httplib::Request& req, httplib::Response& res,
                       const httplib::ContentReader& reader);
+  bool MonobankTokenMatches(const httplib::Request& req, httplib::Response& res);
+  void HandleMonobankProbe(const httplib::Request& req, httplib::Response& res);
+  void HandleMonobank(const httplib::Request& req, httplib::Response& res,
+                      const httplib::ContentReader& reader);
+  void IgnoreBankItem(const httplib::Request& req, httplib::Response& res, const char* reason);
   void Reject(EventSource source, const httplib::Request& req, httplib::Response& res,
               const Rejection& rejection, bool body_consumed);
   void Append(const httplib::Request& req, storage::NewEvent event, httplib::Response& res);
@@ -648,6 +657,75 @@ void IngressServer::Impl::HandleTelegram(const httplib::Request& req, httplib::R
   Append(req, std::move(event), res);
 }
 
+// The path token is the endpoint's only credential (the bank does not sign its events). A
+// wrong one gets the answer of an unknown path, so a guess learns nothing; nor does the log
+// show the path.
+bool IngressServer::Impl::MonobankTokenMatches(const httplib::Request& req,
+                                               httplib::Response& res) {
+  const std::string& token = secrets.monobank_webhook_token;
+  if (!token.empty() && ConstantTimeEquals(req.matches[1].str(), token)) return true;
+  Count(EventSource::kBank, Outcome::kUnauthorized);
+  log->warn(
+      "source=bank outcome=unauthorized method={} remote={} reason=\"wrong or unset path "
+      "token\"",
+      req.method, Remote(req));
+  res.set_header("Connection", "close");
+  WriteError(res, 404, "no such endpoint");
+  return false;
+}
+
+// The bank checks the URL with a GET before it takes it, and needs exactly 200.
+void IngressServer::Impl::HandleMonobankProbe(const httplib::Request& req, httplib::Response& res) {
+  if (!MonobankTokenMatches(req, res)) return;
+  WriteJson(res, 200, nlohmann::json{{"status", "ok"}});
+}
+
+void IngressServer::Impl::IgnoreBankItem(const httplib::Request& req, httplib::Response& res,
+                                         const char* reason) {
+  Count(EventSource::kBank, Outcome::kIgnored);
+  metrics
+      .GetCounter("planfix_flow_bank_items_ignored_total",
+                  "Bank webhook events answered 200 and not stored, by reason.",
+                  {{"reason", reason}})
+      .Increment();
+  log->info("source=bank outcome=ignored reason={} remote={}", reason, Remote(req));
+  WriteJson(res, 200, nlohmann::json{{"status", "ignored"}, {"reason", reason}});
+}
+
+// Every answer but a refused body is 200: the bank switches the webhook off after three
+// non-200 answers, and it sends the items of every account of the token, money out included.
+void IngressServer::Impl::HandleMonobank(const httplib::Request& req, httplib::Response& res,
+                                         const httplib::ContentReader& reader) {
+  const EventSource source = EventSource::kBank;
+  if (!MonobankTokenMatches(req, res)) return;
+  const Body body = ReadBody(req, reader);
+  if (auto rejection = CheckBody(body)) {
+    return Reject(source, req, res, *rejection, body.state == BodyState::kRead);
+  }
+  auto event = ParseMonobankWebhook(body.text);
+  if (!event) {
+    return Reject(source, req, res, {400, Outcome::kMalformed, event.error().message}, true);
+  }
+  if (!event->item) return IgnoreBankItem(req, res, "other_type");
+  const auto& accounts = options.monobank_accounts;
+  if (std::find(accounts.begin(), accounts.end(), event->account) == accounts.end()) {
+    return IgnoreBankItem(req, res, "unknown_account");
+  }
+  const bank::StatementItem& item = *event->item;
+  if (item.amount <= 0) return IgnoreBankItem(req, res, "money_out");
+  if (item.amount > bank::kAbsurdAmountMinor || item.currency_code != bank::kCurrencyUah) {
+    log->warn("source=bank event=unusual_item item={} amount={} currency={} action=stored", item.id,
+              item.amount, item.currency_code);
+  }
+  storage::NewEvent stored;
+  stored.source = source;
+  stored.dedupe_key = bank::DedupeKey(item.id);
+  stored.kind = bank::kEventStatementItem;
+  stored.payload = bank::InboxPayload(event->account, item, bank::Via::kWebhook);
+  stored.received_at = clock.Now();
+  Append(req, std::move(stored), res);
+}
+
 bool IngressServer::Impl::AdminAuthorized(const httplib::Request& req,
                                           httplib::Response& res) const {
   if (secrets.admin_token.empty() || hooks.job_admin == nullptr) {
@@ -759,6 +837,15 @@ void IngressServer::Impl::RegisterRoutes() {
                         [this](const Request& req, Response& res, const ContentReader& reader) {
                           HandleTelegram(req, res, reader);
                         })));
+  server.Post(R"(/webhooks/monobank/([^/]*))",
+              httplib::Server::HandlerWithContentReader(
+                  Timed("/webhooks/monobank/{token}",
+                        [this](const Request& req, Response& res, const ContentReader& reader) {
+                          HandleMonobank(req, res, reader);
+                        })));
+  server.Get(R"(/webhooks/monobank/([^/]*))",
+             Timed("/webhooks/monobank/{token}",
+                   [this](const Request& req, Response& res) { HandleMonobankProbe(req, res); }));
   server.Get("/healthz", Timed("/healthz", [](const Request&, Response& res) {
                WriteJson(res, 200, nlohmann::json{{"status", "ok"}});
              }));
@@ -810,7 +897,10 @@ void IngressServer::Impl::RegisterRoutes() {
           what = caught.what();
         } catch (...) {
         }
-        log->error("handler for {} {} threw: {}", req.method, req.path, what);
+        // The monobank path carries the endpoint's token: never logged.
+        const std::string path =
+            req.path.starts_with("/webhooks/monobank/") ? "/webhooks/monobank/{token}" : req.path;
+        log->error("handler for {} {} threw: {}", req.method, path, what);
         WriteError(res, 500, "internal error");
       });
   // Refuse an announced oversize body before the client sends it.

@@ -14,13 +14,15 @@ std::string_view ToString(EventSource source) {
       return "timer";
     case EventSource::kInternal:
       return "internal";
+    case EventSource::kBank:
+      return "bank";
   }
   return "unknown";
 }
 
 std::optional<EventSource> ParseEventSource(std::string_view text) {
   for (auto source : {EventSource::kPlanfix, EventSource::kGoogle, EventSource::kTelegram,
-                      EventSource::kTimer, EventSource::kInternal}) {
+                      EventSource::kTimer, EventSource::kInternal, EventSource::kBank}) {
     if (ToString(source) == text) return source;
   }
   return std::nullopt;

@@ -1017,5 +1017,79 @@ TEST_F(ConfigTest, TheBinaryReadsTheSecretsFromTheEnvFileAsSystemdWould) {
   EXPECT_TRUE(Contains(run.err, "missing.env: does not exist")) << run.err;
 }
 
+// [bank] (issue 13): off in the example, so it needs none of its secrets; on, every key is
+// read and every problem named by its key path or variable.
+std::string EnableBank(std::string text) {
+  text = ReplaceLine(text, "enabled = false", "enabled = true");
+  text = ReplaceLine(text, "reconcile_interval_seconds = ", "reconcile_interval_seconds = 120");
+  return ReplaceLine(text, "lookback_days = ", "lookback_days = 7");
+}
+
+TEST_F(ConfigTest, BankIsOffInTheExampleAndReadWhenEnabled) {
+  auto off = LoadConfig(InstalledExample(), env_);
+  ASSERT_TRUE(off.ok()) << AllProblems(off);
+  EXPECT_FALSE(off.config->bank.enabled);
+
+  env_[std::string(kEnvMonobankToken)] = "monobank-token-s3cr3t";
+  env_[std::string(kEnvMonobankWebhookToken)] = "hook_token-0123456789abcdef0123456789";
+  auto on = LoadConfig(WriteConfig(EnableBank), env_);
+  ASSERT_TRUE(on.ok()) << AllProblems(on);
+  const BankConfig& bank = on.config->bank;
+  EXPECT_TRUE(bank.enabled);
+  EXPECT_EQ(bank.provider, "monobank");
+  EXPECT_EQ(bank.base_url, "https://api.monobank.ua");
+  EXPECT_EQ(bank.accounts, (std::vector<std::string>{"fop-uah-account-id"}));
+  EXPECT_EQ(bank.reconcile_interval_seconds, 120);
+  EXPECT_EQ(bank.lookback_days, 7);
+  // No public_base_url: the one telegram.webhook_url implies.
+  EXPECT_EQ(MonobankWebhookUrl(*on.config),
+            "https://flow.agency.example/webhooks/monobank/hook_token-0123456789abcdef0123456789");
+  on.config->bank.public_base_url = "https://bank-in.agency.example/";
+  EXPECT_EQ(MonobankWebhookUrl(*on.config),
+            "https://bank-in.agency.example/webhooks/monobank/"
+            "hook_token-0123456789abcdef0123456789");
+  EXPECT_FALSE(Contains(Summarize(*on.config, nullptr), "s3cr3t"));
+  EXPECT_TRUE(Contains(Summarize(*on.config, nullptr), "PLANFIX_FLOW_MONOBANK_TOKEN"));
+}
+
+TEST_F(ConfigTest, BankProblemsAreNamedByKeyPath) {
+  auto result =
+      LoadConfig(WriteConfig([](std::string text) {
+                   text = EnableBank(text);
+                   text = ReplaceLine(text, "provider = ", "provider = \"privat\"");
+                   text = ReplaceLine(text, "base_url = \"https://api.monobank.ua\"",
+                                      "base_url = \"http://bank.example\"");
+                   text = ReplaceLine(text, "accounts = ", "accounts = [\"a/b\", \"\"]");
+                   text = ReplaceLine(
+                       text, "reconcile_interval_seconds = ", "reconcile_interval_seconds = 30");
+                   return ReplaceLine(text, "lookback_days = ", "lookback_days = 32");
+                 }),
+                 env_);
+  ASSERT_FALSE(result.ok());
+  const std::string all = AllProblems(result);
+  for (const char* key :
+       {"bank.provider: ", "bank.base_url: ", "bank.accounts[0]: ", "bank.accounts[1]: ",
+        "bank.reconcile_interval_seconds: 30 is out of range 60..86400",
+        "bank.lookback_days: 32 is out of range 1..31", "PLANFIX_FLOW_MONOBANK_TOKEN: is not set",
+        "PLANFIX_FLOW_MONOBANK_WEBHOOK_TOKEN: is not set"}) {
+    EXPECT_TRUE(Contains(all, key)) << key << " not in:\n" << all;
+  }
+
+  Config config = *LoadConfig(InstalledExample(), env_).config;
+  config.bank.enabled = true;
+  config.bank.accounts.clear();
+  config.telegram.webhook_url.clear();
+  config.secrets.monobank_token = "monobank-token";
+  config.secrets.monobank_webhook_token = "short/token";
+  std::string problems;
+  for (const auto& problem : ValidateConfig(config)) problems += problem.ToString() + "\n";
+  EXPECT_TRUE(Contains(problems, "bank.accounts: lists no account")) << problems;
+  EXPECT_TRUE(Contains(problems, "bank.public_base_url: is required")) << problems;
+  EXPECT_TRUE(Contains(problems, "PLANFIX_FLOW_MONOBANK_WEBHOOK_TOKEN: is too short")) << problems;
+  EXPECT_TRUE(Contains(problems, "PLANFIX_FLOW_MONOBANK_WEBHOOK_TOKEN: must be characters"))
+      << problems;
+  EXPECT_FALSE(Contains(problems, "short/token"));
+}
+
 }  // namespace
 }  // namespace planfix_flow::config

@@ -36,6 +36,8 @@ inline constexpr std::string_view kEnvGoogleSaKeyFile = "PLANFIX_FLOW_GOOGLE_SA_
 inline constexpr std::string_view kEnvAdminToken = "PLANFIX_FLOW_ADMIN_TOKEN";
 inline constexpr std::string_view kEnvSigningKey = "PLANFIX_FLOW_SIGNING_KEY";
 inline constexpr std::string_view kEnvSigningKeyPrevious = "PLANFIX_FLOW_SIGNING_KEY_PREVIOUS";
+inline constexpr std::string_view kEnvMonobankToken = "PLANFIX_FLOW_MONOBANK_TOKEN";
+inline constexpr std::string_view kEnvMonobankWebhookToken = "PLANFIX_FLOW_MONOBANK_WEBHOOK_TOKEN";
 
 struct ServerConfig {
   std::string host = "127.0.0.1";
@@ -217,6 +219,25 @@ struct LimitsConfig {
   int backoff_max_seconds = 3600;
 };
 
+// Money in from the bank: monobank's personal API (webhook events and statement
+// reconciliation). Off by default: without [bank] the service never calls the bank and
+// /webhooks/monobank/* answers 404.
+struct BankConfig {
+  bool enabled = false;
+  std::string provider = "monobank";  // the only one
+  std::string base_url = "https://api.monobank.ua";
+  // The account ids (client-info's accounts[].id) whose incoming transfers are taken in.
+  std::vector<std::string> accounts;
+  // Where the bank reaches the service: <public_base_url>/webhooks/monobank/<token>. Empty:
+  // taken from telegram.webhook_url, its trailing "/webhooks/telegram" removed.
+  std::string public_base_url;
+  // How often the statement is read and the webhook checked (the bank allows one statement
+  // call per 60 s).
+  int reconcile_interval_seconds = 300;
+  // How far back the first reconciliation reads (the bank's window is 31 days).
+  int lookback_days = 31;
+};
+
 // Rotating PLANFIX_FLOW_SIGNING_KEY: the previous key (PLANFIX_FLOW_SIGNING_KEY_PREVIOUS)
 // still verifies brief codes, deep links and approval buttons for this many days, counted
 // from when the service first ran with the current key (recorded in the database, so a
@@ -240,7 +261,9 @@ struct Secrets {
   std::string admin_token;
   // Signs brief codes, deep-link tokens and approval buttons; held by the service only.
   std::string signing_key;
-  std::string signing_key_previous;  // verifies only, during a rotation's grace period
+  std::string signing_key_previous;    // verifies only, during a rotation's grace period
+  std::string monobank_token;          // X-Token of monobank's personal API
+  std::string monobank_webhook_token;  // the path token of /webhooks/monobank/<token>
 };
 
 // Communication time (issue 14): the Planfix data tag people record time in and which of its
@@ -301,8 +324,13 @@ struct Config {
   SigningConfig signing;
   LoggingConfig logging;
   TimeConfig time;
+  BankConfig bank;
   Secrets secrets;
 };
+
+// The URL the bank posts events to (bank.public_base_url or the one telegram.webhook_url
+// implies, + "/webhooks/monobank/<token>"); empty when neither gives a base.
+std::string MonobankWebhookUrl(const Config& config);
 
 // One problem: where (a TOML key path like "planfix.statuses.brief_filled", an environment
 // variable name, or a file path) and what is wrong. Messages never contain secret values.

@@ -1,8 +1,8 @@
-// IngressServer: the inbound HTTP server. Webhooks from Planfix, Google Forms (Apps Script)
-// and Telegram are authenticated, checked and committed to the Inbox before a 200; plus
-// health, readiness, Prometheus metrics and admin endpoints for dead jobs. Start/Stop/port
-// from one owning thread; handlers run on the server's bounded pool, so the Inbox, the hooks
-// and the JobAdmin are called from many threads at once.
+// IngressServer: the inbound HTTP server. Webhooks from Planfix, Google Forms (Apps Script),
+// Telegram and the bank (monobank) are authenticated, checked and committed to the Inbox before a
+// 200; plus health, readiness, Prometheus metrics and admin endpoints for dead jobs.
+// Start/Stop/port from one owning thread; handlers run on the server's bounded pool, so the Inbox,
+// the hooks and the JobAdmin are called from many threads at once.
 #pragma once
 
 #include <chrono>
@@ -59,6 +59,9 @@ struct ServerOptions {
   std::chrono::seconds planfix_dedupe_window{600};
   // Standard Webhooks: how far webhook-timestamp may be from the clock, either way.
   std::chrono::seconds google_timestamp_tolerance{300};
+  // The bank accounts whose monobank webhook items are stored; an item of another account
+  // (the bank sends every account of the token) is answered 200 and not stored.
+  std::vector<std::string> monobank_accounts;
 };
 
 // Never logged, never echoed. An empty webhook secret disables that endpoint (404); an empty
@@ -68,6 +71,8 @@ struct Secrets {
   std::string google_webhook_secret;    // Standard Webhooks: "whsec_<base64>" or raw
   std::string telegram_webhook_secret;  // setWebhook secret_token: 1-256 of A-Za-z0-9_-
   std::string admin_token;              // Bearer token for /admin/*
+  // The path token of /webhooks/monobank/<token> (the bank's events are unsigned).
+  std::string monobank_webhook_token;
 };
 
 // What the admin endpoints need from the job store. Answers are JSON texts passed through

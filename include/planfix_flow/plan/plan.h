@@ -16,7 +16,8 @@ namespace planfix_flow::plan {
 
 // Where an event came from. Stored as the lowercase names "planfix", "google", "telegram",
 // "timer", "internal".
-enum class EventSource { kPlanfix, kGoogle, kTelegram, kTimer, kInternal };
+// kBank: the bank's statement items (monobank), by webhook or by reconciliation.
+enum class EventSource { kPlanfix, kGoogle, kTelegram, kTimer, kInternal, kBank };
 std::string_view ToString(EventSource source);
 
 enum class EventState { kPending, kDone, kDead };
