@@ -724,6 +724,11 @@ Result<plan::Plan> RecordMatched(const plan::StoredEvent& event, const BankPayme
   auto applied = ApplyPayment(event, invoice, key, payment.amount_minor, source, candidate.client,
                               context, plan);
   if (!applied) return Fail(applied.error());
+  if (!*applied) {
+    plan.summary =
+        fmt::format("payment {} already counted towards invoice {}", key, invoice.number);
+    return plan;
+  }
   json data = PaymentJson(payment);
   data["task"] = invoice.task;
   data["matched_by"] = std::string(matched_by);
@@ -749,7 +754,8 @@ Result<plan::Plan> DecideBankPayment(const plan::StoredEvent& event, const BankP
                                      const std::vector<InvoiceCandidate>& named,
                                      const std::vector<InvoiceCandidate>& by_amount,
                                      const std::optional<plan::Flow>& existing,
-                                     const RuleContext& context, core::TimePoint /*now*/) {
+                                     const RuleContext& context, core::TimePoint /*now*/,
+                                     const std::vector<InvoiceState>& paid_named) {
   if (existing) {
     plan::Plan plan;
     plan.summary = fmt::format("payment {} already recorded ({})", existing->key, existing->state);
@@ -774,6 +780,17 @@ Result<plan::Plan> DecideBankPayment(const plan::StoredEvent& event, const BankP
           context);
     }
     return RecordMatched(event, payment, named.front(), "number", "bank", context);
+  }
+  if (!paid_named.empty()) {
+    // Planfix's mark came first (or the payment is for an invoice paid before): never twice.
+    std::vector<std::string> numbers;
+    for (const auto& invoice : paid_named)
+      numbers.push_back(fmt::format("{} (task {})", invoice.number, invoice.task));
+    return RecordUnmatched(event, payment,
+                           fmt::format("the purpose names invoice {}, already paid in full; if "
+                                       "the money is for another invoice, match it by hand",
+                                       Join(numbers)),
+                           context);
   }
   std::vector<InvoiceCandidate> fitting;
   for (const auto& candidate : by_amount) {
@@ -915,8 +932,20 @@ Result<plan::Plan> HandleBank(const plan::StoredEvent& event, FactSource& facts,
     if (!client) return Fail(client.error());
     named.front().client = std::move(*client);
   }
-  std::vector<InvoiceCandidate> by_amount;
+  std::vector<InvoiceState> paid_named;
   if (named.empty()) {
+    std::vector<InvoiceState> paid;
+    for (const auto& flow : facts.ListFlows("invoice", "paid", kMaxOpenInvoices)) {
+      if (auto parsed = ParseInvoiceState(flow.data)) paid.push_back(std::move(*parsed));
+    }
+    for (const auto task : InvoicesNamedBy(*payment, paid)) {
+      for (const auto& invoice : paid) {
+        if (invoice.task == task) paid_named.push_back(invoice);
+      }
+    }
+  }
+  std::vector<InvoiceCandidate> by_amount;
+  if (named.empty() && paid_named.empty()) {
     for (const auto& invoice : open) {
       if (invoice.remaining_minor() != payment->amount_minor || invoice.currency != "UAH") continue;
       InvoiceCandidate candidate{invoice, std::nullopt};
@@ -928,7 +957,8 @@ Result<plan::Plan> HandleBank(const plan::StoredEvent& event, FactSource& facts,
       by_amount.push_back(std::move(candidate));
     }
   }
-  return DecideBankPayment(event, *payment, named, by_amount, std::nullopt, context, now);
+  return DecideBankPayment(event, *payment, named, by_amount, std::nullopt, context, now,
+                           paid_named);
 }
 
 }  // namespace

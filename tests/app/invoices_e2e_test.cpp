@@ -422,6 +422,26 @@ TEST_F(InvoicesFlow, APlanfixPaidAmountCountsThePartTheBankDidNotBring) {
   EXPECT_EQ(Invoice(client_.task).payments.size(), 2u);
 }
 
+TEST_F(InvoicesFlow, ABankPaymentAfterPlanfixsFullMarkStaysUnmatchedInsteadOfCountedTwice) {
+  Register(client_.task);
+  auto task = world_->planfix.task(client_.task);
+  task->custom_fields[216] = true;  // the accountant ticked "paid" first
+  world_->planfix.AddTask(*task);
+  Post({{"event", "invoice.paid"}, {"task", std::to_string(client_.task)}});
+  ASSERT_EQ(Invoice(client_.task).paid_minor, 1500050);
+
+  clock_->Advance(minutes(1));
+  Bank("tx-late", 1500050, fmt::format("INV-{}", client_.task));
+  EXPECT_EQ(Invoice(client_.task).paid_minor, 1500050);
+  const auto payment = app_->database().GetFlow("payment:monobank:tx-late");
+  ASSERT_TRUE(payment);
+  EXPECT_EQ(payment->state, "unmatched");
+  EXPECT_TRUE(
+      Contains(json::parse(payment->data)["reason"].get<std::string>(), "already paid in full"))
+      << payment->data;
+  EXPECT_EQ(CountWith(Staff(), "Платіж без рахунку"), 1u);
+}
+
 TEST_F(InvoicesFlow, ANonUahPaymentIsUnmatchedWithTheReason) {
   Register(client_.task);
   Bank("tx-usd", 1500050, fmt::format("INV-{}", client_.task), 840);

@@ -168,12 +168,15 @@ std::string BankPaymentRefusal(const BankPayment& payment);
 // (only read when `named` is empty). Matched: the invoice is paid or partly paid, with every
 // effect of a payment; otherwise the payment is recorded unmatched with the reason and the
 // staff chat is told. `existing`: the payment's flow when already recorded (nothing again).
+// `paid_named`: invoices paid in full that the purpose names (when `named` is empty): the
+// payment stays unmatched rather than counted twice (Planfix's mark may have come first).
 core::Result<plan::Plan> DecideBankPayment(const plan::StoredEvent& event,
                                            const BankPayment& payment,
                                            const std::vector<InvoiceCandidate>& named,
                                            const std::vector<InvoiceCandidate>& by_amount,
                                            const std::optional<plan::Flow>& existing,
-                                           const RuleContext& context, core::TimePoint now);
+                                           const RuleContext& context, core::TimePoint now,
+                                           const std::vector<InvoiceState>& paid_named = {});
 
 // payment.match: a person matched an unmatched payment to the invoice of a task.
 core::Result<plan::Plan> DecideManualMatch(const plan::StoredEvent& event,
