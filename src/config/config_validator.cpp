@@ -680,6 +680,23 @@ std::vector<Problem> ValidateConfig(const Config& config) {
   CheckGoogle(check, config.google);
   CheckBrief(check, config.brief);
   CheckInvoices(check, config.invoices);
+  if (config.invoices.enabled) {
+    // A status change goes to one rule: an invoice status may not be one another flow watches.
+    const auto& s = config.planfix.statuses;
+    for (const auto& [path, id] :
+         {std::pair{"invoices.statuses.issued", config.invoices.statuses.issued},
+          std::pair{"invoices.statuses.paid", config.invoices.statuses.paid}}) {
+      if (id <= 0) continue;
+      bool taken =
+          id == s.handed_to_production || id == s.in_production || id == s.awaiting_approval;
+      for (const auto& stage : config.stages) taken = taken || stage.status == id;
+      if (taken) {
+        check.Add(path, fmt::format("status {} already starts another flow (planfix.statuses or "
+                                    "[[stages]])",
+                                    id));
+      }
+    }
+  }
   CheckStages(check, config.stages, config.planfix.statuses, config.templates.languages);
   CheckCalendar(check, config.calendar);
   CheckTemplates(check, config.templates);

@@ -1075,6 +1075,14 @@ TEST_F(ConfigTest, BadInvoiceSettingsAreNamedByTheirKeyPaths) {
         "invoices.payer_fields.edrpou: -1 is negative"}) {
     EXPECT_TRUE(Contains(all, expected)) << expected << "\n" << all;
   }
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        // in_production is 5 in the example.
+                        return ReplaceLine(text, "issued = 0", "issued = 5");
+                      }),
+                      env_);
+  EXPECT_TRUE(Contains(AllProblems(result),
+                       "invoices.statuses.issued: status 5 already starts another flow"))
+      << AllProblems(result);
 }
 
 }  // namespace
