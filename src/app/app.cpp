@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -73,6 +74,14 @@ class WorkflowFacts final : public workflow::FactSource {
     for (const auto id : {ids.work_type, ids.amount, ids.payment_received, ids.access_granted}) {
       if (id > 0) fields.push_back(id);
     }
+    if (config_.invoices.enabled) {
+      const auto& invoice = config_.invoices.fields;
+      for (const auto id : {invoice.number, invoice.amount, invoice.currency, invoice.due_date,
+                            invoice.payment_details, invoice.paid, invoice.paid_amount}) {
+        if (id > 0 && std::find(fields.begin(), fields.end(), id) == fields.end())
+          fields.push_back(id);
+      }
+    }
     auto task = planfix_.GetTask(number, fields);
     if (!task) return Fail(task.error());
     workflow::TaskFacts facts{task->id, task->name, ContactIdOf(task->counterparty_id)};
@@ -93,6 +102,12 @@ class WorkflowFacts final : public workflow::FactSource {
     std::vector<long long> fields;
     if (chat_field > 0) fields.push_back(chat_field);
     if (language_field > 0) fields.push_back(language_field);
+    const auto& payer = config_.invoices.payer_fields;
+    const auto edrpou_field = config_.invoices.enabled ? payer.edrpou : 0;
+    const auto iban_field = config_.invoices.enabled ? payer.iban : 0;
+    for (const auto field : {edrpou_field, iban_field}) {
+      if (field > 0) fields.push_back(field);
+    }
     auto contact = planfix_.GetContact(std::to_string(id), fields);
     if (!contact) return Fail(contact.error());
     workflow::ContactFacts facts;
@@ -107,6 +122,13 @@ class WorkflowFacts final : public workflow::FactSource {
       // A line or list field: Planfix gives its text (anything else is no language).
       if (language_field > 0 && field.field_id == language_field && field.value.is_string())
         facts.language = field.value.get<std::string>();
+      // Line fields; a number field (an EDRPOU typed as a number) as its digits.
+      for (const auto& [payer_field, out] :
+           {std::pair{edrpou_field, &facts.edrpou}, std::pair{iban_field, &facts.iban}}) {
+        if (payer_field <= 0 || field.field_id != payer_field) continue;
+        if (field.value.is_string()) *out = field.value.get<std::string>();
+        if (field.value.is_number_integer()) *out = field.value.dump();
+      }
     }
     if (!facts.telegram_chat_id) facts.telegram_chat_id = ParseChatId(json(contact->telegram_id));
     facts.telegram_username = contact->telegram;
@@ -141,6 +163,11 @@ class WorkflowFacts final : public workflow::FactSource {
 
   std::optional<storage::Flow> GetFlow(const std::string& key) override {
     return flows_ ? flows_->GetFlow(key) : std::nullopt;
+  }
+
+  std::vector<storage::Flow> ListFlows(const std::string& kind, const std::string& state,
+                                       std::size_t limit) override {
+    return flows_ ? flows_->ListFlows(kind, state, limit) : std::vector<storage::Flow>();
   }
 
  private:
@@ -342,6 +369,26 @@ struct App::Impl {
           }
           return json{{"queued", result->queued}, {"failures", failures}}.dump();
         });
+    executor->Register(plan::kEffectPlanfixSetTaskFields,
+                       [this](const engine::Job& job) -> Result<std::string> {
+                         auto payload = plan::Decode<plan::PlanfixSetTaskFields>(job.payload);
+                         if (!payload) return Fail(payload.error());
+                         planfix::TaskUpdate update;
+                         for (const auto& field : payload->custom_fields) {
+                           planfix::CustomFieldValue value;
+                           value.field_id = field.id;
+                           value.value = field.value;
+                           update.custom_fields.push_back(std::move(value));
+                         }
+                         auto result = planfix.UpdateTask(payload->task, update);
+                         if (!result) return Fail(result.error());
+                         if (!result->failures.empty()) {
+                           return Fail(ErrorCode::kInvalidInput,
+                                       fmt::format("Planfix refused the task fields: {}",
+                                                   planfix::DescribeFailures(result->failures)));
+                         }
+                         return json{{"queued", result->queued}}.dump();
+                       });
     executor->Register(plan::kEffectPlanfixCreateTask,
                        [this](const engine::Job& job) -> Result<std::string> {
                          auto payload = plan::Decode<plan::PlanfixCreateTask>(job.payload);

@@ -13,6 +13,7 @@
 #include <ostream>
 #include <string>
 
+#include "app/invoices_cli.h"
 #include "planfix_flow/app/app.h"
 #include "planfix_flow/app/config_doctor.h"
 #include "planfix_flow/app/demo.h"
@@ -463,6 +464,36 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       ->check(CLI::Range(1, 100000));
   briefs_unmatched->add_flag("--json", jobs_options.json, "Print JSON instead of text");
   const auto report = AddReportCommands(cli);
+  // Invoices and payments (invoices_cli.h).
+  bool invoices_open = false;
+  bool invoices_overdue = false;
+  std::string match_payment;
+  std::string match_task;
+  auto* invoices = cli.add_subcommand("invoices", "See the invoices the service keeps.");
+  invoices->require_subcommand(1);
+  auto* invoices_list = invoices->add_subcommand("list", "List invoices: task, number, amounts.");
+  add_database(invoices_list);
+  auto* open_flag = invoices_list->add_flag("--open", invoices_open, "Only those not paid in full");
+  invoices_list->add_flag("--overdue", invoices_overdue, "Only unpaid ones past their due date")
+      ->excludes(open_flag);
+  invoices_list->add_option("-n,--limit", jobs_options.limit, "At most this many")
+      ->check(CLI::Range(1, 100000));
+  invoices_list->add_flag("--json", jobs_options.json, "Print JSON instead of a table");
+  auto* payments = cli.add_subcommand("payments", "See and match incoming payments.");
+  payments->require_subcommand(1);
+  auto* payments_unmatched =
+      payments->add_subcommand("unmatched", "Payments that matched no invoice, with the reason.");
+  add_database(payments_unmatched);
+  payments_unmatched->add_option("-n,--limit", jobs_options.limit, "At most this many")
+      ->check(CLI::Range(1, 100000));
+  payments_unmatched->add_flag("--json", jobs_options.json, "Print JSON instead of text");
+  auto* payments_match = payments->add_subcommand(
+      "match", "Count an unmatched payment towards the invoice of a task (the service does it).");
+  add_database(payments_match);
+  payments_match
+      ->add_option("payment", match_payment, "The payment (payment:monobank:<id> or the bank id)")
+      ->required();
+  payments_match->add_option("task", match_task, "The task number of the invoice")->required();
 
   try {
     cli.parse(argc, argv);
@@ -488,7 +519,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (demo->parsed()) return RunDemo(out, err) == 0 ? kExitOk : kExitFailure;
   if (ReportParsed(*report)) return RunReportCommand(*report, env, out, err);
-  for (const auto* group : {jobs, events, briefs, backup}) {
+  for (const auto* group : {jobs, events, briefs, backup, invoices, payments}) {
     if (group->parsed() && jobs_options.database_path.empty() && jobs_options.config_path.empty()) {
       err << "planfix-flow: " << group->get_name() << " needs --database FILE or --config FILE\n";
       return kExitUsage;
@@ -496,6 +527,30 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   }
   if (backup->parsed()) return RunBackup(jobs_options, backup_to, out, err);
   if (briefs_unmatched->parsed()) return RunBriefsUnmatched(jobs_options, out, err);
+  if (invoices_list->parsed() || payments_unmatched->parsed() || payments_match->parsed()) {
+    auto db = OpenExistingDatabase(jobs_options, err);
+    if (!db) return kExitFailure;
+    const auto now = core::SystemClock().Now();
+    if (invoices_list->parsed()) {
+      PrintInvoices(*db,
+                    invoices_overdue ? InvoiceFilter::kOverdue
+                                     : (invoices_open ? InvoiceFilter::kOpen : InvoiceFilter::kAll),
+                    jobs_options.json, now, jobs_options.limit, out);
+      return kExitOk;
+    }
+    if (payments_unmatched->parsed()) {
+      PrintUnmatchedPayments(*db, jobs_options.json, jobs_options.limit, out);
+      return kExitOk;
+    }
+    auto queued = RequestPaymentMatch(*db, match_payment, match_task, now);
+    if (!queued) {
+      err << "payments match: " << queued.error().message << "\n";
+      return kExitFailure;
+    }
+    out << "queued as event " << *queued << ": the running service counts payment " << match_payment
+        << " towards the invoice of task " << match_task << "\n";
+    return kExitOk;
+  }
   if (job_commands.list->parsed()) return RunJobsList(jobs_options, out, err);
   if (job_commands.show->parsed()) return RunJobsShow(jobs_options, out, err);
   if (job_commands.replay->parsed()) return RunJobsReplay(jobs_options, out, err);

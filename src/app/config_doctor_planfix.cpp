@@ -115,6 +115,13 @@ class PlanfixDoctor {
     for (std::size_t i = 0; i < config_.stages.size(); ++i) {
       keys.push_back({fmt::format("stages[{}].status", i + 1), config_.stages[i].status, 0});
     }
+    if (config_.invoices.enabled) {
+      // The config does not say which process invoice tasks are in.
+      const auto& invoice = config_.invoices.statuses;
+      keys.push_back({"invoices.statuses.issued", invoice.issued, 0});
+      keys.push_back({"invoices.statuses.paid", invoice.paid, 0});
+      keys.push_back({"invoices.statuses.returned", invoice.returned, 0});
+    }
     for (const auto& key : keys) {
       if (key.id <= 0) continue;  // not configured (the required ones check-config requires)
       if (key.process != 0) {
@@ -161,7 +168,33 @@ class PlanfixDoctor {
         CheckField(key, "task", tasks, "contact", contacts);
       }
     }
+    const auto& invoices = config_.invoices;
+    if (invoices.enabled && task_fields) {
+      // What the invoice rules read (and, for paid and paid_amount, write).
+      const auto& f = invoices.fields;
+      const std::vector<FieldType> text = {FieldType::kLine, FieldType::kText};
+      for (const auto& key : std::vector<FieldKey>{
+               {"invoices.fields.number",
+                f.number,
+                {FieldType::kLine, FieldType::kText, FieldType::kNumber}},
+               {"invoices.fields.amount", f.amount, {FieldType::kNumber, FieldType::kLine}},
+               {"invoices.fields.due_date", f.due_date, {FieldType::kDate}},
+               {"invoices.fields.currency", f.currency, {FieldType::kLine, FieldType::kList}},
+               {"invoices.fields.payment_details", f.payment_details, text},
+               {"invoices.fields.paid", f.paid, {FieldType::kCheckbox}},
+               {"invoices.fields.paid_amount", f.paid_amount, {FieldType::kNumber}},
+           }) {
+        CheckField(key, "task", tasks, "contact", contacts);
+      }
+    }
     if (!contact_fields) return;
+    if (invoices.enabled) {
+      const std::vector<FieldType> payer = {FieldType::kLine, FieldType::kText, FieldType::kNumber};
+      CheckField({"invoices.payer_fields.edrpou", invoices.payer_fields.edrpou, payer}, "contact",
+                 contacts, "task", tasks);
+      CheckField({"invoices.payer_fields.iban", invoices.payer_fields.iban, payer}, "contact",
+                 contacts, "task", tasks);
+    }
     const auto& c = config_.planfix.contact_fields;
     // The service writes the chat id as a string and reads the language as text.
     CheckField({"planfix.contact_fields.telegram_chat_id",

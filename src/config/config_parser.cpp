@@ -515,6 +515,32 @@ void ReadBank(Reader& reader, const Section& root, BankConfig& bank) {
   reader.Int(section, "lookback_days", Need::kOptional, bank.lookback_days);
 }
 
+void ReadInvoices(Reader& reader, const Section& root, InvoicesConfig& invoices) {
+  const Section section = reader.Table(root, "invoices", Need::kOptional);
+  invoices.enabled = section.table != nullptr;
+  const Section fields = reader.Table(section, "fields", Need::kRequired);
+  auto& f = invoices.fields;
+  reader.Int(fields, "number", Need::kRequired, f.number);
+  reader.Int(fields, "amount", Need::kRequired, f.amount);
+  reader.Int(fields, "due_date", Need::kRequired, f.due_date);
+  reader.Int(fields, "currency", Need::kOptional, f.currency);
+  reader.Int(fields, "payment_details", Need::kOptional, f.payment_details);
+  reader.Int(fields, "paid", Need::kOptional, f.paid);
+  reader.Int(fields, "paid_amount", Need::kOptional, f.paid_amount);
+  const Section statuses = reader.Table(section, "statuses", Need::kOptional);
+  reader.Int(statuses, "issued", Need::kOptional, invoices.statuses.issued);
+  reader.Int(statuses, "paid", Need::kOptional, invoices.statuses.paid);
+  reader.Int(statuses, "returned", Need::kOptional, invoices.statuses.returned);
+  const Section payer = reader.Table(section, "payer_fields", Need::kOptional);
+  reader.Int(payer, "edrpou", Need::kOptional, invoices.payer_fields.edrpou);
+  reader.Int(payer, "iban", Need::kOptional, invoices.payer_fields.iban);
+  reader.String(section, "default_currency", Need::kOptional, invoices.default_currency);
+  reader.Int(section, "reminder_interval_working_days", Need::kOptional,
+             invoices.reminder_interval_working_days);
+  reader.Int(section, "max_reminders", Need::kOptional, invoices.max_reminders);
+  reader.Bool(section, "escalate_to_staff", Need::kOptional, invoices.escalate_to_staff);
+}
+
 void ReadBrief(Reader& reader, const Section& root, BriefConfig& brief) {
   const Section section = reader.Table(root, "brief", Need::kRequired);
   reader.Int(section, "deadline_working_days", Need::kOptional, brief.deadline_working_days);
@@ -700,6 +726,7 @@ ConfigLoadResult ParseConfigNamed(std::string_view toml_text, const fs::path& ba
   ReadTelegram(reader, top, config.telegram);
   ReadGoogle(reader, top, config.google);
   ReadBrief(reader, top, config.brief);
+  ReadInvoices(reader, top, config.invoices);
   ReadStages(reader, top, config.stages);
   ReadCalendar(reader, top, config.calendar);
   ReadTemplates(reader, top, config.templates);

@@ -412,6 +412,55 @@ void CheckCheckboxWords(Checker& check, const std::string& path, const BriefAnsw
   }
 }
 
+void CheckInvoices(Checker& check, const InvoicesConfig& invoices) {
+  if (!invoices.enabled) return;
+  const std::pair<const char*, std::int64_t> required[] = {
+      {"invoices.fields.number", invoices.fields.number},
+      {"invoices.fields.amount", invoices.fields.amount},
+      {"invoices.fields.due_date", invoices.fields.due_date}};
+  for (const auto& [path, id] : required) {
+    if (id <= 0) check.Add(path, fmt::format("{} is not a Planfix custom field id (> 0)", id));
+  }
+  const std::pair<const char*, std::int64_t> optional[] = {
+      {"invoices.fields.currency", invoices.fields.currency},
+      {"invoices.fields.payment_details", invoices.fields.payment_details},
+      {"invoices.fields.paid", invoices.fields.paid},
+      {"invoices.fields.paid_amount", invoices.fields.paid_amount},
+      {"invoices.statuses.issued", invoices.statuses.issued},
+      {"invoices.statuses.paid", invoices.statuses.paid},
+      {"invoices.statuses.returned", invoices.statuses.returned},
+      {"invoices.payer_fields.edrpou", invoices.payer_fields.edrpou},
+      {"invoices.payer_fields.iban", invoices.payer_fields.iban}};
+  for (const auto& [path, id] : optional) {
+    if (id < 0) check.Add(path, fmt::format("{} is negative (0 means not used)", id));
+  }
+  std::map<std::int64_t, std::string> seen;
+  const std::pair<const char*, std::int64_t> task_fields[] = {
+      {"invoices.fields.number", invoices.fields.number},
+      {"invoices.fields.amount", invoices.fields.amount},
+      {"invoices.fields.due_date", invoices.fields.due_date},
+      {"invoices.fields.currency", invoices.fields.currency},
+      {"invoices.fields.payment_details", invoices.fields.payment_details},
+      {"invoices.fields.paid", invoices.fields.paid},
+      {"invoices.fields.paid_amount", invoices.fields.paid_amount}};
+  for (const auto& [path, id] : task_fields) {
+    if (id <= 0) continue;
+    const auto [it, fresh] = seen.emplace(id, path);
+    if (!fresh) check.Add(path, fmt::format("field {} is already {}", id, it->second));
+  }
+  if (invoices.statuses.issued > 0 && invoices.statuses.issued == invoices.statuses.paid)
+    check.Add("invoices.statuses.paid", "is the same status as invoices.statuses.issued");
+  const auto& currency = invoices.default_currency;
+  if (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(),
+                                           [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
+    check.Add("invoices.default_currency",
+              fmt::format("\"{}\" is not a 3-letter ISO 4217 code such as \"UAH\"", currency));
+  }
+  check.Range("invoices.reminder_interval_working_days", invoices.reminder_interval_working_days, 1,
+              60);
+  check.Range("invoices.max_reminders", invoices.max_reminders, 0, 20);
+}
+
 void CheckBrief(Checker& check, const BriefConfig& brief) {
   check.Range("brief.deadline_working_days", brief.deadline_working_days, 1, 30);
   check.Range("brief.reminder_interval_working_days", brief.reminder_interval_working_days, 1, 30);
@@ -753,6 +802,24 @@ std::vector<Problem> ValidateConfig(const Config& config) {
   CheckTelegram(check, config.telegram);
   CheckGoogle(check, config.google);
   CheckBrief(check, config.brief);
+  CheckInvoices(check, config.invoices);
+  if (config.invoices.enabled) {
+    // A status change goes to one rule: an invoice status may not be one another flow watches.
+    const auto& s = config.planfix.statuses;
+    for (const auto& [path, id] :
+         {std::pair{"invoices.statuses.issued", config.invoices.statuses.issued},
+          std::pair{"invoices.statuses.paid", config.invoices.statuses.paid}}) {
+      if (id <= 0) continue;
+      bool taken =
+          id == s.handed_to_production || id == s.in_production || id == s.awaiting_approval;
+      for (const auto& stage : config.stages) taken = taken || stage.status == id;
+      if (taken) {
+        check.Add(path, fmt::format("status {} already starts another flow (planfix.statuses or "
+                                    "[[stages]])",
+                                    id));
+      }
+    }
+  }
   CheckStages(check, config.stages, config.planfix.statuses, config.templates.languages);
   CheckCalendar(check, config.calendar);
   CheckTemplates(check, config.templates);

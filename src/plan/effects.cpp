@@ -273,6 +273,39 @@ Result<PlanfixUpdateContact> Decode(std::string_view payload) {
       });
 }
 
+std::string Encode(const PlanfixSetTaskFields& effect) {
+  json fields = json::array();
+  for (const auto& field : effect.custom_fields) {
+    fields.push_back({{"id", field.id}, {"value", field.value}});
+  }
+  return json{{"task", effect.task}, {"custom_fields", std::move(fields)}}.dump();
+}
+
+template <>
+Result<PlanfixSetTaskFields> Decode(std::string_view payload) {
+  return DecodeWith<PlanfixSetTaskFields>(
+      kEffectPlanfixSetTaskFields, payload, [](Fields& fields, std::string& problem) {
+        PlanfixSetTaskFields effect;
+        effect.task = fields.Int("task");
+        if (const json* list = fields.Array("custom_fields")) {
+          if (list->empty()) fields.Problem("custom_fields is empty");
+          for (std::size_t i = 0; i < list->size(); ++i) {
+            const auto path = fmt::format("custom_fields[{}]", i);
+            if (!(*list)[i].is_object()) {
+              fields.Problem(path + " must be an object");
+              break;
+            }
+            Fields field(kEffectPlanfixSetTaskFields, (*list)[i], path + ".", &problem);
+            ContactFieldValue value;
+            value.id = field.Int("id");
+            if (const json* wire = field.Any("value")) value.value = *wire;
+            effect.custom_fields.push_back(std::move(value));
+          }
+        }
+        return effect;
+      });
+}
+
 std::string Encode(const PlanfixUpdateTask& effect) {
   return json{{"task", effect.task}, {"status", effect.status}}.dump();
 }

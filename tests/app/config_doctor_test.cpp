@@ -68,6 +68,13 @@ class DoctorWorld {
     planfix.DefineTaskField({102, "Сума", 1});
     planfix.DefineTaskField({103, "Оплату отримано", 7});
     planfix.DefineTaskField({104, "Доступи надано", 7});
+    planfix.DefineTaskField({111, "Номер рахунку", 0});
+    planfix.DefineTaskField({112, "Сума рахунку", 1});
+    planfix.DefineTaskField({113, "Строк оплати", 3});
+    planfix.DefineTaskField({114, "Валюта", 8, {"UAH", "USD"}});
+    planfix.DefineTaskField({115, "Реквізити", 0});
+    planfix.DefineTaskField({116, "Сплачено", 7});
+    planfix.DefineTaskField({117, "Сплачено, сума", 1});
     planfix.DefineContactField({201, "Telegram chat", 0});
     planfix.DefineContactField({202, "Мова", 8, {"uk", "en"}});
     planfix.DefineContactField({211, "Очікування", 2});
@@ -75,6 +82,8 @@ class DoctorWorld {
     planfix.DefineContactField({213, "Доступи", 20, {"Google Ads", "Meta Ads"}});
     planfix.DefineContactField({214, "Дата запуску", 3});
     planfix.DefineContactField({215, "Доступи надано", 7});
+    planfix.DefineContactField({203, "ЄДРПОУ", 0});
+    planfix.DefineContactField({204, "IBAN", 0});
     planfix.DefineTaskTemplate(5, "Комунікація з клієнтом");
     planfix.DefineTaskTemplate(6, "Звіт");
 
@@ -236,6 +245,11 @@ TEST_F(ConfigDoctor, TheExampleConfigAgainstMatchingAccountsPassesEveryCheck) {
            "ok       planfix.contact_fields.language = 202: contact field \"Мова\" (list)",
            "ok       brief.answers[1].field_id = 211:",
            "ok       brief.answers[5].field_id = 215:",
+           "ok       invoices.fields.number = 111: task field \"Номер рахунку\" (line)",
+           "ok       invoices.fields.due_date = 113: task field \"Строк оплати\" (date)",
+           "ok       invoices.fields.paid_amount = 117:",
+           "ok       invoices.payer_fields.edrpou = 203: contact field \"ЄДРПОУ\" (line)",
+           "ok       invoices.payer_fields.iban = 204:",
            "ok       planfix.handoff.communication_template_id = 5: task template \"Комунікація з "
            "клієнтом\"",
            "ok       telegram.bot_username = \"planfix_flow_bot\": the token is "
@@ -399,6 +413,16 @@ TEST_F(ConfigDoctor, AFieldOfATypeTheServiceCannotUseIsOneProblem) {
   ExpectOneProblem(Planfix(),
                    "brief.answers[4].type = \"date\": contact field 214 \"Дата запуску\" is a line "
                    "field in Planfix");
+}
+
+TEST_F(ConfigDoctor, AnInvoiceFieldMissingOrOfAWrongTypeIsOneProblem) {
+  world_.planfix.DefineTaskField({113, "Строк оплати", 0});
+  ExpectOneProblem(Planfix(),
+                   "invoices.fields.due_date = 113: task field \"Строк оплати\" is a line field; "
+                   "the service needs date");
+  world_.planfix.DefineTaskField({113, "Строк оплати", 3});
+  config_.invoices.payer_fields.iban = 299;
+  ExpectOneProblem(Planfix(), "invoices.payer_fields.iban = 299: no such contact custom field");
 }
 
 TEST_F(ConfigDoctor, AWrongTemplateIdIsOneProblemListingTheTemplates) {

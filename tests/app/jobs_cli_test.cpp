@@ -341,5 +341,57 @@ TEST_F(JobsCliTest, BackupCopiesTheDatabaseAndNeverOverwrites) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(copy + suffix);
 }
 
+TEST_F(JobsCliTest, InvoicesAndPaymentsAreListedAndAMatchIsQueuedOnlyWhenItCanBeDone) {
+  {
+    storage::Database db(storage::DatabaseOptions{path_});
+    db.EnsureFlow(plan::FlowChange{"invoice:task:42", "invoice", 42, 7, "open",
+                                   R"({"task":42,"number":"INV-42","amount_minor":1500050,)"
+                                   R"("paid_minor":0,"currency":"UAH","due_date":"2026-11-28",)"
+                                   R"("due_at":1795000000,"client_name":"Олена","payments":[]})"},
+                  kStart);
+    db.EnsureFlow(plan::FlowChange{"payment:monobank:tx-1", "payment", std::nullopt, std::nullopt,
+                                   "unmatched",
+                                   R"({"source":"monobank","id":"tx-1","amount_minor":1234500,)"
+                                   R"("currency_code":980,"time":1795000000,)"
+                                   R"("description":"Оплата","reason":"no invoice fits"})"},
+                  kStart);
+  }
+  auto list = RunWith({"invoices", "list", "--open", "--database", path_});
+  EXPECT_EQ(list.code, kExitOk) << list.err;
+  EXPECT_NE(list.out.find("INV-42"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("15000.50"), std::string::npos) << list.out;
+  EXPECT_EQ(RunWith({"invoices", "list", "--open", "--overdue", "-d", path_}).code, kExitUsage);
+
+  auto unmatched = RunWith({"payments", "unmatched", "--database", path_});
+  EXPECT_EQ(unmatched.code, kExitOk) << unmatched.err;
+  EXPECT_NE(unmatched.out.find("payment:monobank:tx-1  12345.00 UAH"), std::string::npos)
+      << unmatched.out;
+  EXPECT_NE(unmatched.out.find("reason: no invoice fits"), std::string::npos) << unmatched.out;
+
+  const auto events = [&] {
+    storage::Database db(storage::DatabaseOptions{path_});
+    return db.ListEvents(std::nullopt, 100).size();
+  };
+  const auto before = events();
+  auto unknown = RunWith({"payments", "match", "tx-2", "42", "-d", path_});
+  EXPECT_EQ(unknown.code, kExitFailure);
+  EXPECT_NE(unknown.err.find("payments match: no payment payment:monobank:tx-2"), std::string::npos)
+      << unknown.err;
+  auto no_invoice = RunWith({"payments", "match", "tx-1", "43", "-d", path_});
+  EXPECT_EQ(no_invoice.code, kExitFailure);
+  EXPECT_NE(no_invoice.err.find("task 43 has no registered invoice"), std::string::npos)
+      << no_invoice.err;
+  EXPECT_EQ(RunWith({"payments", "match", "tx-1", "-d", path_}).code, kExitUsage);
+  EXPECT_EQ(events(), before);
+
+  auto queued = RunWith({"payments", "match", "tx-1", "42", "-d", path_});
+  EXPECT_EQ(queued.code, kExitOk) << queued.err;
+  EXPECT_EQ(events(), before + 1);
+  auto twice = RunWith({"payments", "match", "payment:monobank:tx-1", "42", "-d", path_});
+  EXPECT_EQ(twice.code, kExitFailure);
+  EXPECT_NE(twice.err.find("already requested"), std::string::npos) << twice.err;
+  EXPECT_EQ(events(), before + 1);
+}
+
 }  // namespace
 }  // namespace planfix_flow::app

@@ -1093,3 +1093,71 @@ TEST_F(ConfigTest, BankProblemsAreNamedByKeyPath) {
 
 }  // namespace
 }  // namespace planfix_flow::config
+
+namespace planfix_flow::config {
+namespace {
+
+TEST_F(ConfigTest, InvoicesAreReadFromTheirSectionAndOffWithoutIt) {
+  auto result = LoadConfig(InstalledExample(), env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  const InvoicesConfig& invoices = result.config->invoices;
+  EXPECT_TRUE(invoices.enabled);
+  EXPECT_EQ(invoices.fields.number, 111);
+  EXPECT_EQ(invoices.fields.amount, 112);
+  EXPECT_EQ(invoices.fields.due_date, 113);
+  EXPECT_EQ(invoices.fields.paid_amount, 117);
+  EXPECT_EQ(invoices.payer_fields.edrpou, 203);
+  EXPECT_EQ(invoices.payer_fields.iban, 204);
+  EXPECT_EQ(invoices.reminder_interval_working_days, 3);
+  EXPECT_EQ(invoices.max_reminders, 3);
+  EXPECT_EQ(invoices.default_currency, "UAH");
+
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        const auto from = text.find("\n[invoices]\n");
+                        const auto to = text.find("\n[calendar]\n");
+                        EXPECT_NE(from, std::string::npos);
+                        EXPECT_NE(to, std::string::npos);
+                        // The section and its comment block go; nothing else.
+                        const auto comment = text.rfind("\n\n", from);
+                        return text.erase(comment + 1, to - comment);
+                      }),
+                      env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_FALSE(result.config->invoices.enabled);
+}
+
+TEST_F(ConfigTest, BadInvoiceSettingsAreNamedByTheirKeyPaths) {
+  auto result =
+      LoadConfig(WriteConfig([](std::string text) {
+                   text = ReplaceLine(text, "number = 111", "number = 0");
+                   text = ReplaceLine(text, "paid = 116", "paid = 112");
+                   text = ReplaceLine(text, "default_currency = ", "default_currency = \"uah\"");
+                   text = ReplaceLine(text, "max_reminders = 3", "max_reminders = 50");
+                   text = ReplaceLine(text, "due_date = 113", "due_dates = 113");
+                   return ReplaceLine(text, "edrpou = 203", "edrpou = -1");
+                 }),
+                 env_);
+  const std::string all = AllProblems(result);
+  EXPECT_FALSE(result.ok());
+  for (const char* expected :
+       {"invoices.fields.number: 0 is not a Planfix custom field id",
+        "invoices.fields.paid: field 112 is already invoices.fields.amount",
+        "invoices.default_currency: \"uah\" is not a 3-letter ISO 4217 code",
+        "invoices.max_reminders: 50 is out of range 0..20",
+        "invoices.fields.due_date: is missing (required)",
+        "invoices.fields.due_dates: unknown key (did you mean \"due_date\"?)",
+        "invoices.payer_fields.edrpou: -1 is negative"}) {
+    EXPECT_TRUE(Contains(all, expected)) << expected << "\n" << all;
+  }
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        // in_production is 5 in the example.
+                        return ReplaceLine(text, "issued = 0", "issued = 5");
+                      }),
+                      env_);
+  EXPECT_TRUE(Contains(AllProblems(result),
+                       "invoices.statuses.issued: status 5 already starts another flow"))
+      << AllProblems(result);
+}
+
+}  // namespace
+}  // namespace planfix_flow::config

@@ -39,6 +39,10 @@ class FakeFacts final : public FactSource {
     return std::vector<std::int64_t>{};
   }
   std::optional<storage::Flow> GetFlow(const std::string&) override { return std::nullopt; }
+  std::vector<storage::Flow> ListFlows(const std::string&, const std::string&,
+                                       std::size_t) override {
+    return {};
+  }
   int calls = 0;
   std::optional<core::Error> error;
 };

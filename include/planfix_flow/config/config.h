@@ -137,6 +137,39 @@ struct PlanfixConfig {
   std::int64_t gate_refused_status = 0;
 };
 
+// Invoices, their reminders and money in ([invoices]; README "Invoices and payments"). Off
+// (enabled false) unless the file has the section.
+struct InvoiceTaskFields {
+  std::int64_t number = 0;           // line: the invoice number (required)
+  std::int64_t amount = 0;           // number or line: the amount in major units (required)
+  std::int64_t due_date = 0;         // date: when payment is due (required)
+  std::int64_t currency = 0;         // line or list: "UAH", ...; 0 or empty: default_currency
+  std::int64_t payment_details = 0;  // line/text: IBAN or a payment link for the reminder; 0: none
+  std::int64_t paid = 0;             // checkbox: paid in full (read and written); 0: none
+  std::int64_t paid_amount = 0;      // number: the total paid so far (read and written); 0: none
+};
+struct InvoiceStatuses {
+  std::int64_t issued = 0;    // a task reaching it registers its invoice (like invoice.issued)
+  std::int64_t paid = 0;      // reaching it marks the invoice paid; set when paid in full
+  std::int64_t returned = 0;  // where a task with missing invoice fields goes back; 0: stays
+};
+// Contact custom fields the payer of a bank transfer is matched against (the contact's name
+// is always compared with the payer's name).
+struct InvoicePayerFields {
+  std::int64_t edrpou = 0;  // line: the client's EDRPOU / tax number
+  std::int64_t iban = 0;    // line: the client's IBAN
+};
+struct InvoicesConfig {
+  bool enabled = false;
+  InvoiceTaskFields fields;
+  InvoiceStatuses statuses;
+  InvoicePayerFields payer_fields;
+  std::string default_currency = "UAH";
+  int reminder_interval_working_days = 3;
+  int max_reminders = 3;
+  bool escalate_to_staff = true;  // after the last reminder: the staff chat and the task
+};
+
 // A client message for a task status (stage notifications).
 struct StageNotice {
   std::int64_t status = 0;
@@ -317,6 +350,7 @@ struct Config {
   TelegramConfig telegram;
   GoogleConfig google;
   BriefConfig brief;
+  InvoicesConfig invoices;
   std::vector<StageNotice> stages;
   calendar::CalendarSettings calendar;
   TemplatesConfig templates;

@@ -25,6 +25,7 @@ inline constexpr char kEffectPlanfixComment[] = "planfix.add_comment";
 inline constexpr char kEffectPlanfixUpdateContact[] = "planfix.update_contact";
 inline constexpr char kEffectPlanfixUpdateTask[] = "planfix.update_task";
 inline constexpr char kEffectPlanfixCreateTask[] = "planfix.create_task";
+inline constexpr char kEffectPlanfixSetTaskFields[] = "planfix.set_task_fields";
 
 // Who a client message concerns ("report"): when it cannot be delivered (blocked bot, unknown
 // chat) the staff chat and the task are told (effect.failed) instead of retrying forever.
@@ -98,6 +99,14 @@ struct PlanfixUpdateTask {
   std::int64_t status = 0;
 };
 
+// planfix.set_task_fields: {task, custom_fields [{id, value}]} (wire values, at least one):
+// the invoice's paid fields. A field Planfix refuses fails the job (not retried).
+struct PlanfixSetTaskFields {
+  static constexpr const char* kKind = kEffectPlanfixSetTaskFields;
+  std::int64_t task = 0;
+  std::vector<ContactFieldValue> custom_fields;
+};
+
 // planfix.create_task: {name, description, template_id?, project_id?, process_id?,
 // counterparty ("contact:N"), assignees? ["user:N"], deal?}; result {"task": number}.
 // `deal` (the task whose handoff created it) is for the task.created event only.
@@ -121,6 +130,7 @@ std::string Encode(const PlanfixAddComment& effect);
 std::string Encode(const PlanfixUpdateContact& effect);
 std::string Encode(const PlanfixUpdateTask& effect);
 std::string Encode(const PlanfixCreateTask& effect);
+std::string Encode(const PlanfixSetTaskFields& effect);
 
 // Decodes a job payload of kind T. kPermanent (retrying cannot fix a payload) when it is not
 // a JSON object, a required field is missing, or a field has the wrong type; the message
@@ -141,6 +151,8 @@ template <>
 core::Result<PlanfixUpdateTask> Decode(std::string_view payload);
 template <>
 core::Result<PlanfixCreateTask> Decode(std::string_view payload);
+template <>
+core::Result<PlanfixSetTaskFields> Decode(std::string_view payload);
 
 // An Effect of T's kind carrying `effect` as its payload.
 template <typename T>

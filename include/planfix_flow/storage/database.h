@@ -167,7 +167,7 @@ class Database final : public Inbox, public FlowReader {
   std::vector<Flow> FlowsForTask(std::int64_t task, std::size_t limit) const override;
   // Flows of one kind in one state, newest first (e.g. unmatched form responses).
   std::vector<Flow> ListFlows(const std::string& kind, const std::string& state,
-                              std::size_t limit) const;
+                              std::size_t limit) const override;
 
   // ---- Admin views (database_admin.cpp) ----
   // Every event and job about a task number or a contact id, at most `limit` of each. About

@@ -17,6 +17,9 @@ class FlowReader {
   virtual std::optional<Flow> GetFlow(const std::string& key) const = 0;
   // Flows of one Planfix task, newest first.
   virtual std::vector<Flow> FlowsForTask(std::int64_t task, std::size_t limit) const = 0;
+  // Flows of one kind in one state, newest first (e.g. open invoices).
+  virtual std::vector<Flow> ListFlows(const std::string& kind, const std::string& state,
+                                      std::size_t limit) const = 0;
 };
 
 }  // namespace planfix_flow::storage

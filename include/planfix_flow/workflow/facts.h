@@ -45,6 +45,9 @@ struct ContactFacts {
   // The contact's language field (planfix.contact_fields.language) as Planfix holds it;
   // empty when the field is empty or not configured. detail::ClientLanguage interprets it.
   std::string language;
+  // The payer fields (invoices.payer_fields) as Planfix holds them; empty when not configured.
+  std::string edrpou;
+  std::string iban;
 };
 
 // Reads current facts from the outside world (Planfix and the flow store). Errors
@@ -62,6 +65,9 @@ class FactSource {
   virtual core::Result<std::vector<std::int64_t>> FindContactsByEmail(const std::string& email) = 0;
   virtual core::Result<std::vector<std::int64_t>> FindContactsByPhone(const std::string& phone) = 0;
   virtual std::optional<plan::Flow> GetFlow(const std::string& key) = 0;
+  // Flows of one kind in one state, newest first, at most `limit`.
+  virtual std::vector<plan::Flow> ListFlows(const std::string& kind, const std::string& state,
+                                            std::size_t limit) = 0;
 };
 
 }  // namespace planfix_flow::workflow
