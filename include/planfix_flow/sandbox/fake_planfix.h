@@ -69,6 +69,7 @@ struct FakeTask {
   std::string assigner;      // "user:1"
   std::vector<std::string> assignees;
   std::map<long long, nlohmann::json> custom_fields;  // field id -> stored wire value
+  long long template_id = 0;                          // the template it was created from; 0: none
 };
 
 struct FakeContact {
@@ -165,6 +166,7 @@ class FakePlanfix : public FakeServer {
   FakeResponse GetContact(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse UpdateContact(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse ListContacts(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse ListTasks(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse GetContactFields(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse GetTaskFields(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse AddDataTagEntries(const FakeRequest& request, const nlohmann::json& body);
