@@ -1132,10 +1132,10 @@ TEST_F(ConfigTest, BadReportSettingsAreNamedByTheirKeyPaths) {
                            env_);
   const std::string all = AllProblems(result);
   EXPECT_FALSE(result.ok());
-  for (const char* expected : {"report.deal_template_id: 0 is not a Planfix id",
-                               "report.days_before_month_end: 40 is out of range 1..15",
-                               "report.time: \"25:00\" is not a time",
-                               "report.template_id: is missing (required)"}) {
+  for (const char* expected :
+       {"report.deal_template_id: 0 is not a Planfix id",
+        "report.days_before_month_end: 40 is out of range 1..15",
+        "report.time: \"25:00\" is not a time", "report.template_id: is missing (required)"}) {
     EXPECT_TRUE(Contains(all, expected)) << expected << "\n" << all;
   }
 }
