@@ -28,6 +28,7 @@
 #include "planfix_flow/plan/effects.h"
 #include "planfix_flow/planfix/planfix_client.h"
 #include "planfix_flow/telegram/telegram_client.h"
+#include "planfix_flow/workflow/report.h"
 #include "planfix_flow/workflow/service_notices.h"
 #include "planfix_flow/workflow/workflow.h"
 
@@ -168,6 +169,30 @@ class WorkflowFacts final : public workflow::FactSource {
   std::vector<storage::Flow> ListFlows(const std::string& kind, const std::string& state,
                                        std::size_t limit) override {
     return flows_ ? flows_->ListFlows(kind, state, limit) : std::vector<storage::Flow>();
+  }
+
+  Result<std::vector<workflow::TaskFacts>> TasksWithCheckbox(std::int64_t template_id,
+                                                             std::int64_t field) override {
+    planfix::TaskQuery query;
+    query.filters.push_back(planfix::TaskFilter{51, "equal", template_id, std::nullopt});
+    query.filters.push_back(planfix::TaskFilter{105, "equal", 1, field});
+    auto tasks = planfix_.ListTasks(query);
+    if (!tasks) return Fail(tasks.error());
+    std::vector<workflow::TaskFacts> out;
+    for (const auto& task : *tasks) {
+      workflow::TaskFacts facts{task.id, task.name, ContactIdOf(task.counterparty_id)};
+      facts.project = task.project_id;
+      if (task.process_id && *task.process_id > 0) facts.process = *task.process_id;
+      if (task.status) facts.status = task.status->id;
+      facts.assigner = task.assigner_id;
+      facts.assignees = task.assignee_ids;
+      out.push_back(std::move(facts));
+    }
+    return out;
+  }
+
+  std::vector<storage::Flow> FlowsForTask(std::int64_t task, std::size_t limit) override {
+    return flows_ ? flows_->FlowsForTask(task, limit) : std::vector<storage::Flow>();
   }
 
  private:
@@ -529,6 +554,25 @@ struct App::Impl {
   // Telegram answered a send to `from` with "migrated to `to`" (a group became a supergroup).
   // Stored, so every later message goes to `to` at once, also after a restart; the staff
   // chat's own migration is announced once there (through an event, so it is said once).
+  // The monthly report's timer is set by each run for the next; when none is pending (first
+  // start with [report], or a run that never happened) a report.schedule event sets it. After
+  // the overdue timers fired, so a missed run is not scheduled a second time.
+  void ScheduleMonthlyReport() {
+    if (!config.report.enabled) return;
+    const auto timer = database->GetTimer(workflow::kReportRunTimerKey);
+    if (timer && timer->state == storage::TimerState::kPending) return;
+    storage::NewEvent event;
+    event.source = storage::EventSource::kInternal;
+    event.received_at = clock.Now();
+    event.dedupe_key = fmt::format("report.schedule:{}", core::ToUnixSeconds(event.received_at));
+    event.kind = workflow::kEventReportSchedule;
+    event.payload = "{}";
+    if (auto appended = database->AppendEvent(event); !appended) {
+      core::Logger("app")->error("event=report_not_scheduled error=\"{}\"",
+                                 appended.error().ToString());
+    }
+  }
+
   void NoteChatMigration(telegram::ChatId from, telegram::ChatId to) {
     const bool staff = database->CurrentChatId(config.telegram.staff_chat_id) == from;
     auto log = core::Logger("app");
@@ -734,6 +778,7 @@ void App::Start() {
   // Overdue timers fire once at start-up, before anything new comes in.
   const std::size_t fired = impl_->scheduler->RunDue();
   impl_->time->Start();
+  impl_->ScheduleMonthlyReport();
   impl_->StartServer();
   impl_->started = true;
   log->info(

@@ -541,6 +541,18 @@ void ReadInvoices(Reader& reader, const Section& root, InvoicesConfig& invoices)
   reader.Bool(section, "escalate_to_staff", Need::kOptional, invoices.escalate_to_staff);
 }
 
+void ReadReport(Reader& reader, const Section& root, ReportConfig& report) {
+  const Section section = reader.Table(root, "report", Need::kOptional);
+  report.enabled = section.table != nullptr;
+  reader.Int(section, "deal_template_id", Need::kRequired, report.deal_template_id);
+  reader.Int(section, "retainer_field", Need::kRequired, report.retainer_field);
+  reader.Int(section, "days_before_month_end", Need::kOptional, report.days_before_month_end);
+  reader.String(section, "time", Need::kOptional, report.time);
+  reader.Int(section, "template_id", Need::kRequired, report.template_id);
+  reader.Int(section, "process_id", Need::kOptional, report.process_id);
+  reader.Int(section, "sent_status", Need::kOptional, report.sent_status);
+}
+
 void ReadBrief(Reader& reader, const Section& root, BriefConfig& brief) {
   const Section section = reader.Table(root, "brief", Need::kRequired);
   reader.Int(section, "deadline_working_days", Need::kOptional, brief.deadline_working_days);
@@ -727,6 +739,7 @@ ConfigLoadResult ParseConfigNamed(std::string_view toml_text, const fs::path& ba
   ReadGoogle(reader, top, config.google);
   ReadBrief(reader, top, config.brief);
   ReadInvoices(reader, top, config.invoices);
+  ReadReport(reader, top, config.report);
   ReadStages(reader, top, config.stages);
   ReadCalendar(reader, top, config.calendar);
   ReadTemplates(reader, top, config.templates);

@@ -461,6 +461,33 @@ void CheckInvoices(Checker& check, const InvoicesConfig& invoices) {
   check.Range("invoices.max_reminders", invoices.max_reminders, 0, 20);
 }
 
+void CheckReport(Checker& check, const Config& config) {
+  const auto& report = config.report;
+  if (!report.enabled) return;
+  if (!config.invoices.enabled)
+    check.Add("report", "needs an [invoices] section (the report task carries the invoice)");
+  const std::pair<const char*, std::int64_t> required[] = {
+      {"report.deal_template_id", report.deal_template_id},
+      {"report.retainer_field", report.retainer_field},
+      {"report.template_id", report.template_id}};
+  for (const auto& [path, id] : required) {
+    if (id <= 0) check.Add(path, fmt::format("{} is not a Planfix id (> 0)", id));
+  }
+  if (report.process_id < 0)
+    check.Add("report.process_id",
+              fmt::format("{} is negative (0 means the template's)", report.process_id));
+  if (report.sent_status < 0)
+    check.Add("report.sent_status",
+              fmt::format("{} is negative (0 means not used)", report.sent_status));
+  if (report.sent_status > 0 && (report.sent_status == config.invoices.statuses.issued ||
+                                 report.sent_status == config.invoices.statuses.paid)) {
+    check.Add("report.sent_status", "is also an invoices status; the report registers the invoice");
+  }
+  check.Range("report.days_before_month_end", report.days_before_month_end, 1, 15);
+  if (!calendar::ParseLocalTime(report.time))
+    check.Add("report.time", fmt::format("\"{}\" is not a time such as \"10:00\"", report.time));
+}
+
 void CheckBrief(Checker& check, const BriefConfig& brief) {
   check.Range("brief.deadline_working_days", brief.deadline_working_days, 1, 30);
   check.Range("brief.reminder_interval_working_days", brief.reminder_interval_working_days, 1, 30);
@@ -803,6 +830,7 @@ std::vector<Problem> ValidateConfig(const Config& config) {
   CheckGoogle(check, config.google);
   CheckBrief(check, config.brief);
   CheckInvoices(check, config.invoices);
+  CheckReport(check, config);
   if (config.invoices.enabled) {
     // A status change goes to one rule: an invoice status may not be one another flow watches.
     const auto& s = config.planfix.statuses;

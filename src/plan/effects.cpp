@@ -330,6 +330,7 @@ std::string Encode(const PlanfixCreateTask& effect) {
   if (effect.process_id) payload["process_id"] = *effect.process_id;
   if (!effect.assignees.empty()) payload["assignees"] = effect.assignees;
   if (effect.deal) payload["deal"] = *effect.deal;
+  if (effect.report) payload["report"] = *effect.report;
   return payload.dump();
 }
 
@@ -346,6 +347,7 @@ Result<PlanfixCreateTask> Decode(std::string_view payload) {
                                          effect.counterparty = fields.String("counterparty");
                                          effect.assignees = fields.OptionalStrings("assignees");
                                          effect.deal = fields.OptionalInt("deal");
+                                         effect.report = fields.OptionalString("report");
                                          return effect;
                                        });
 }

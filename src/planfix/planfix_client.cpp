@@ -618,6 +618,35 @@ core::Result<std::vector<Contact>> PlanfixClient::FindContacts(const ContactQuer
   return contacts;
 }
 
+core::Result<std::vector<Task>> PlanfixClient::ListTasks(const TaskQuery& query) {
+  const int page_size = std::clamp(query.page_size, 1, kMaxPageSize);
+  std::string fields = "id,name,status,processId,project,counterparty,assigner,assignees";
+  if (!query.custom_field_ids.empty()) fields += "," + JoinIds(query.custom_field_ids);
+  json filters = json::array();
+  for (const auto& filter : query.filters) {
+    json entry = {{"type", filter.type}, {"operator", filter.op}, {"value", filter.value}};
+    if (filter.field) entry["field"] = *filter.field;
+    filters.push_back(std::move(entry));
+  }
+  std::vector<Task> tasks;
+  for (std::size_t offset = 0;; offset += static_cast<std::size_t>(page_size)) {
+    json body = {{"offset", offset}, {"pageSize", page_size}, {"fields", fields}};
+    if (!filters.empty()) body["filters"] = filters;
+    auto answer = Perform(Call{"POST", "/task/list", body, "list tasks", "task_readonly"});
+    if (!answer) return core::Fail(answer.error());
+    const json page = answer->body.value("tasks", json::array());
+    if (!page.is_array())
+      return core::Fail(core::ErrorCode::kInternal, "Planfix list tasks: \"tasks\" is not a list");
+    for (const auto& entry : page) {
+      if (entry.is_object()) tasks.push_back(ParseTask(entry));
+    }
+    if (page.size() < static_cast<std::size_t>(page_size) || tasks.size() >= query.max_results)
+      break;
+  }
+  if (tasks.size() > query.max_results) tasks.resize(query.max_results);
+  return tasks;
+}
+
 core::Result<std::vector<CustomFieldDefinition>> PlanfixClient::GetContactCustomFields() {
   auto answer = Perform(
       Call{"GET", "/customfield/contact?fields=" + http::UrlEncode("id,name,type,enumValues"),

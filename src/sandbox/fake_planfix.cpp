@@ -388,6 +388,7 @@ FakePlanfix::FakePlanfix(FakePlanfixOptions options)
                &FakePlanfix::AddDataTagEntries);
   RoutePlanfix("GET", R"(/rest/process/task/(\d+)/statuses)", "", &FakePlanfix::GetStatuses);
   RoutePlanfix("POST", "/rest/contact/list", "contact_readonly", &FakePlanfix::ListContacts);
+  RoutePlanfix("POST", "/rest/task/list", "task_readonly", &FakePlanfix::ListTasks);
   RoutePlanfix("GET", R"(/rest/contact/(?:contact:)?(\d+))", "contact_readonly",
                &FakePlanfix::GetContact);
   RoutePlanfix("POST", R"(/rest/contact/(?:contact:)?(\d+))", "contact_update",
@@ -863,8 +864,9 @@ FakeResponse FakePlanfix::CreateTask(const FakeRequest& request, const json& bod
     if (id < 0) return Fail(400, 41, "project must be {\"id\": number}");
     task.project_id = id;
   }
-  if (IdObject(body, "template", id) && id < 0) {
-    return Fail(400, 41, "template must be {\"id\": number}");
+  if (IdObject(body, "template", id)) {
+    if (id < 0) return Fail(400, 41, "template must be {\"id\": number}");
+    task.template_id = id;
   }
   if (body.contains("counterparty")) {
     const json& counterparty = body["counterparty"];
@@ -1182,6 +1184,75 @@ FakeResponse FakePlanfix::ListContacts(const FakeRequest&, const json& body) {
     contacts.push_back(std::move(contact));
   }
   return Success(200, {{"contacts", contacts}});
+}
+
+// Models the filters the service uses (51 template, 105 checkbox custom field, 7
+// counterparty); any other type is recorded as a failure, as for contacts.
+FakeResponse FakePlanfix::ListTasks(const FakeRequest&, const json& body) {
+  long long offset = 0;
+  long long page_size = 0;
+  std::string error;
+  if (!ParsePaging(body, offset, page_size, error)) return Fail(400, 41, error);
+  std::vector<const FakeTask*> matched;
+  for (const auto& [id, task] : tasks_) matched.push_back(&task);
+  const json filters = body.value("filters", json::array());
+  if (!filters.is_array()) return Fail(400, 41, "filters must be an array");
+  for (const auto& filter : filters) {
+    if (!filter.is_object() || !filter.contains("type") || !filter["type"].is_number_integer() ||
+        !filter.contains("operator") || !filter["operator"].is_string() ||
+        !filter.contains("value")) {
+      return Fail(400, 40, "Each filter needs type, operator and value");
+    }
+    const int type = filter["type"].get<int>();
+    const std::string op = filter["operator"].get<std::string>();
+    const json& value = filter["value"];
+    if (op != "equal" && op != "notequal") {
+      RecordFailure(fmt::format("planfix: task filter operator '{}' is not modelled", op));
+      return Fail(500, 0, "Rest API error");
+    }
+    std::function<bool(const FakeTask&)> test;
+    switch (type) {
+      case 51:
+        if (!value.is_number_integer()) return Fail(400, 41, "Filter 51 needs a template id");
+        test = [&](const FakeTask& t) { return t.template_id == value.get<long long>(); };
+        break;
+      case 7:
+        test = [&](const FakeTask& t) {
+          return !t.counterparty.empty() && Matches(json(t.counterparty), value);
+        };
+        break;
+      case 105: {
+        if (!filter.contains("field") || !filter["field"].is_number_integer())
+          return Fail(400, 40, "Filter 105 needs field");
+        if (value != json(1) && value != json(0))
+          return Fail(400, 41, "Filter 105 needs the value 1 or 0");
+        const long long field_id = filter["field"].get<long long>();
+        const bool wanted = value == json(1);
+        test = [field_id, wanted](const FakeTask& t) {
+          const auto stored = t.custom_fields.find(field_id);
+          const bool ticked = stored != t.custom_fields.end() && stored->second == json(true);
+          return ticked == wanted;
+        };
+        break;
+      }
+      default:
+        RecordFailure(fmt::format("planfix: task filter type {} is not modelled", type));
+        return Fail(500, 0, "Rest API error");
+    }
+    const bool negate = op == "notequal";
+    std::vector<const FakeTask*> kept;
+    for (const auto* task : matched) {
+      if (test(*task) != negate) kept.push_back(task);
+    }
+    matched = std::move(kept);
+  }
+  json tasks = json::array();
+  const std::string fields = body.value("fields", std::string());
+  for (long long i = offset; i < offset + page_size && i < static_cast<long long>(matched.size());
+       ++i) {
+    tasks.push_back(TaskJson(*matched[static_cast<std::size_t>(i)], fields));
+  }
+  return Success(200, {{"tasks", tasks}});
 }
 
 FakeResponse FakePlanfix::GetContactFields(const FakeRequest&, const json&) {

@@ -12,6 +12,7 @@
 #include "planfix_flow/workflow/brief.h"
 #include "planfix_flow/workflow/invoices.h"
 #include "planfix_flow/workflow/production.h"
+#include "planfix_flow/workflow/report.h"
 #include "planfix_flow/workflow/service_notices.h"
 #include "rule_support.h"
 
@@ -168,6 +169,7 @@ Result<plan::Plan> Workflow::Handle(const plan::StoredEvent& event, core::TimePo
 }
 
 Result<plan::Plan> Workflow::Dispatch(const plan::StoredEvent& event, core::TimePoint now) {
+  if (auto report = HandleReportEvent(event, facts_, context_, now)) return std::move(*report);
   if (auto invoices = HandleInvoiceEvent(event, facts_, context_, now)) return std::move(*invoices);
   if (event.kind == "ping") return HandlePing(event, now);
   if (event.kind == "ping.followup") return DecidePingFollowUp(event, context_);

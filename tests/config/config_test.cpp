@@ -1161,3 +1161,58 @@ TEST_F(ConfigTest, BadInvoiceSettingsAreNamedByTheirKeyPaths) {
 
 }  // namespace
 }  // namespace planfix_flow::config
+
+namespace planfix_flow::config {
+namespace {
+
+// The example's [report] section, uncommented with these ids.
+std::string WithReport(std::string text, const std::string& deal_template = "501",
+                       const std::string& time = "\"10:00\"") {
+  text = ReplaceLine(text, "#[report]", "[report]");
+  text = ReplaceLine(text, "#deal_template_id = 0", "deal_template_id = " + deal_template);
+  text = ReplaceLine(text, "#retainer_field = 0", "retainer_field = 502");
+  text = ReplaceLine(text, "#days_before_month_end = 3", "days_before_month_end = 2");
+  text = ReplaceLine(text, "#time = \"10:00\"", "time = " + time);
+  text = ReplaceLine(text, "#template_id = 0", "template_id = 503");
+  text = ReplaceLine(text, "#process_id = 0", "process_id = 504");
+  return ReplaceLine(text, "#sent_status = 0", "sent_status = 505");
+}
+
+TEST_F(ConfigTest, TheReportIsOffByDefaultAndReadFromItsSection) {
+  auto result = LoadConfig(InstalledExample(), env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_FALSE(result.config->report.enabled);
+
+  result = LoadConfig(WriteConfig([](std::string text) { return WithReport(text); }), env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  const ReportConfig& report = result.config->report;
+  EXPECT_TRUE(report.enabled);
+  EXPECT_EQ(report.deal_template_id, 501);
+  EXPECT_EQ(report.retainer_field, 502);
+  EXPECT_EQ(report.days_before_month_end, 2);
+  EXPECT_EQ(report.time, "10:00");
+  EXPECT_EQ(report.template_id, 503);
+  EXPECT_EQ(report.process_id, 504);
+  EXPECT_EQ(report.sent_status, 505);
+}
+
+TEST_F(ConfigTest, BadReportSettingsAreNamedByTheirKeyPaths) {
+  auto result = LoadConfig(WriteConfig([](std::string text) {
+                             text = WithReport(text, "0", "\"25:00\"");
+                             text = ReplaceLine(text, "days_before_month_end = 2",
+                                                "days_before_month_end = 40");
+                             return ReplaceLine(text, "template_id = 503", "templates_id = 503");
+                           }),
+                           env_);
+  const std::string all = AllProblems(result);
+  EXPECT_FALSE(result.ok());
+  for (const char* expected :
+       {"report.deal_template_id: 0 is not a Planfix id",
+        "report.days_before_month_end: 40 is out of range 1..15",
+        "report.time: \"25:00\" is not a time", "report.template_id: is missing (required)"}) {
+    EXPECT_TRUE(Contains(all, expected)) << expected << "\n" << all;
+  }
+}
+
+}  // namespace
+}  // namespace planfix_flow::config

@@ -170,6 +170,20 @@ struct InvoicesConfig {
   bool escalate_to_staff = true;  // after the last reminder: the staff chat and the task
 };
 
+// The monthly report & payment cycle ([report]; README "Monthly report & payment"). Off unless
+// the file has the section; needs [invoices] (the report task carries the invoice fields).
+struct ReportConfig {
+  bool enabled = false;
+  std::int64_t deal_template_id = 0;  // the template of the deal tasks that may be retainers
+  std::int64_t retainer_field = 0;    // checkbox on the deal task: "monthly retainer"
+  // The run day: the Nth working day counted back from the month's end (1: the last one).
+  int days_before_month_end = 3;
+  std::string time = "10:00";    // local time of the run on that day
+  std::int64_t template_id = 0;  // the template of the "Report & payment" task
+  std::int64_t process_id = 0;   // its process; 0: the one the template gives
+  std::int64_t sent_status = 0;  // reaching it sends the report (like report.send); 0: none
+};
+
 // A client message for a task status (stage notifications).
 struct StageNotice {
   std::int64_t status = 0;
@@ -351,6 +365,7 @@ struct Config {
   GoogleConfig google;
   BriefConfig brief;
   InvoicesConfig invoices;
+  ReportConfig report;
   std::vector<StageNotice> stages;
   calendar::CalendarSettings calendar;
   TemplatesConfig templates;

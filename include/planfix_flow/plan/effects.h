@@ -108,8 +108,9 @@ struct PlanfixSetTaskFields {
 };
 
 // planfix.create_task: {name, description, template_id?, project_id?, process_id?,
-// counterparty ("contact:N"), assignees? ["user:N"], deal?}; result {"task": number}.
-// `deal` (the task whose handoff created it) is for the task.created event only.
+// counterparty ("contact:N"), assignees? ["user:N"], deal?, report?}; result {"task": number}.
+// `deal` (the task whose handoff created it) and `report` (the monthly report's flow key) are
+// for the task.created event only.
 struct PlanfixCreateTask {
   static constexpr const char* kKind = kEffectPlanfixCreateTask;
   std::string name;
@@ -120,6 +121,7 @@ struct PlanfixCreateTask {
   std::string counterparty;
   std::vector<std::string> assignees;  // omitted when empty
   std::optional<std::int64_t> deal;
+  std::optional<std::string> report;
 };
 
 // The job payload (JSON text) of each kind.

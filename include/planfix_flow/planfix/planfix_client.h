@@ -108,6 +108,22 @@ struct ContactQuery {
   std::size_t max_results = 10000;          // stop paging after this many
 };
 
+// One filter of `/task/list` (see "REST API: Complex task filters"): e.g. 51 the task template
+// (value: the template id), 105 a checkbox custom field (value 1, `field` its id).
+struct TaskFilter {
+  int type = 0;
+  std::string op = "equal";
+  nlohmann::json value;
+  std::optional<long long> field;
+};
+
+struct TaskQuery {
+  std::vector<TaskFilter> filters;  // AND
+  std::vector<long long> custom_field_ids;
+  int page_size = 100;              // 1..100
+  std::size_t max_results = 10000;  // stop paging after this many
+};
+
 struct DataTagAddResult {
   std::vector<long long> keys;
   std::optional<long long> comment_id;
@@ -144,6 +160,8 @@ class PlanfixClient {
   core::Result<UpdateResult> UpdateTask(long long number, const TaskUpdate& update);
   // `POST /task/`; returns the new task's number.
   core::Result<long long> CreateTask(const TaskCreate& task);
+  // `POST /task/list`, paging until a short page.
+  core::Result<std::vector<Task>> ListTasks(const TaskQuery& query);
   core::Result<std::vector<TaskStatus>> GetProcessStatuses(long long process_id);
   // `POST /task/{number}/comments/`; returns the comment id.
   core::Result<long long> AddComment(long long task_number, const Comment& comment);

@@ -180,6 +180,7 @@ class FakePlanfix : public FakeServer {
   FakeResponse GetContact(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse UpdateContact(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse ListContacts(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse ListTasks(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse GetContactFields(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse GetTaskFields(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse AddDataTagEntries(const FakeRequest& request, const nlohmann::json& body);

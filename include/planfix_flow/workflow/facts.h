@@ -68,6 +68,21 @@ class FactSource {
   // Flows of one kind in one state, newest first, at most `limit`.
   virtual std::vector<plan::Flow> ListFlows(const std::string& kind, const std::string& state,
                                             std::size_t limit) = 0;
+  // The tasks created from `template_id` whose checkbox `field` is ticked (the monthly report's
+  // retainer deals, POST /task/list), with their contact, project and assignees. A source
+  // that cannot list says kUnavailable.
+  virtual core::Result<std::vector<TaskFacts>> TasksWithCheckbox(std::int64_t template_id,
+                                                                 std::int64_t field) {
+    (void)template_id;
+    (void)field;
+    return core::Fail(core::ErrorCode::kUnavailable, "this fact source cannot list tasks");
+  }
+  // The flows about a task, newest first (the monthly report's summary); none by default.
+  virtual std::vector<plan::Flow> FlowsForTask(std::int64_t task, std::size_t limit) {
+    (void)task;
+    (void)limit;
+    return {};
+  }
 };
 
 }  // namespace planfix_flow::workflow

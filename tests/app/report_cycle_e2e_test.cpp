@@ -1,0 +1,304 @@
+// The monthly report & payment cycle end to end through the real App and the sandbox fakes:
+// the month's run on its working day (retainer deals found in Planfix by template and checkbox),
+// no duplicates across restarts and repeated runs, a missed run at start-up, and the PM's
+// report.send (missing invoice fields, then the report and invoice to the client).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "google/google_test_support.h"
+#include "planfix_flow/app/app.h"
+#include "planfix_flow/app/sandbox_world.h"
+#include "planfix_flow/workflow/invoices.h"
+#include "planfix_flow/workflow/report.h"
+
+namespace planfix_flow::app {
+namespace {
+
+using nlohmann::json;
+using std::chrono::minutes;
+
+// Tuesday 2026-12-01 09:00 in Kyiv.
+const core::TimePoint kDecember1 = core::FromUnixSeconds(1'796'108'400);
+// Tuesday 2026-12-29 10:00 in Kyiv: the 3rd working day counted back from 31 December.
+const core::TimePoint kRunDay = core::FromUnixSeconds(1'798'531'200);
+// Saturday 2026-12-26 10:00 in Kyiv (a moved working day).
+const core::TimePoint kMovedSaturday = core::FromUnixSeconds(1'798'272'000);
+// Wednesday 2027-01-27 10:00 in Kyiv: January's run.
+const core::TimePoint kJanuaryRun = core::FromUnixSeconds(1'801'036'800);
+constexpr std::int64_t kDealTemplate = 401;
+constexpr std::int64_t kReportTemplate = 402;
+constexpr std::int64_t kRetainerField = 230;
+constexpr std::int64_t kReturned = 123;
+constexpr std::int64_t kReportSent = 124;
+constexpr std::int64_t kChatA = 6001;
+constexpr std::int64_t kChatB = 6002;
+
+class ReportCycle : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    clock_ = std::make_unique<core::FakeClock>(kDecember1);
+    world_ = std::make_unique<SandboxWorld>(*clock_, dir_.path());
+    world_->config.server.planfix_dedupe_window_seconds = 1;
+    world_->config.storage.path = (dir_.path() / "report.sqlite").string();
+    world_->config.calendar.holidays.clear();
+    world_->config.calendar.moved_working_days.clear();
+    auto& invoices = world_->config.invoices;
+    invoices.enabled = true;
+    invoices.fields = {.number = 211, .amount = 212, .due_date = 214, .payment_details = 215};
+    invoices.statuses = {.returned = kReturned};
+    auto& report = world_->config.report;
+    report.enabled = true;
+    report.deal_template_id = kDealTemplate;
+    report.retainer_field = kRetainerField;
+    report.days_before_month_end = 3;
+    report.time = "10:00";
+    report.template_id = kReportTemplate;
+    report.process_id = 1;  // the sandbox's process
+    report.sent_status = kReportSent;
+    auto& planfix = world_->planfix;
+    planfix.DefineTaskField({211, "Номер рахунку", 0});
+    planfix.DefineTaskField({212, "Сума рахунку", 1});
+    planfix.DefineTaskField({214, "Строк оплати", 3});
+    planfix.DefineTaskField({215, "Реквізити", 0});
+    planfix.DefineTaskField({kRetainerField, "Щомісячний ретейнер", 7});
+    planfix.DefineTaskTemplate(kDealTemplate, "Угода");
+    planfix.DefineTaskTemplate(kReportTemplate, "Звіт і оплата");
+    const auto& s = world_->config.planfix.statuses;
+    planfix.DefineProcess(1, {{s.handed_to_production, "Передано у виробництво"},
+                              {s.returned_to_sales, "Повернено продажам"},
+                              {s.in_production, "У виробництві"},
+                              {kReturned, "Рахунок повернено"},
+                              {kReportSent, "Звіт надіслано"}});
+    const auto a = world_->AddClient("Олена", "olena@example.com", "+380501112233", kChatA);
+    const auto b = world_->AddClient("Петро", "petro@example.com", "+380501112244", kChatB);
+    const auto c = world_->AddClient("Ірина", "iryna@example.com", "+380501112255", 6003);
+    const auto d = world_->AddClient("Марко", "marko@example.com", "+380501112266", 6004);
+    deal_a_ = Deal(a, kDealTemplate, true);
+    deal_b_ = Deal(b, kDealTemplate, true);
+    deal_c_ = Deal(c, kDealTemplate, false);  // not a retainer
+    deal_d_ = Deal(d, 999, true);             // another template
+    contact_a_ = a.contact;
+    contact_b_ = b.contact;
+  }
+
+  void TearDown() override {
+    EXPECT_TRUE(world_->planfix.failures().empty()) << world_->planfix.failures().front();
+    EXPECT_TRUE(world_->telegram.failures().empty()) << world_->telegram.failures().front();
+    if (app_) {
+      storage::JobFilter dead;
+      dead.state = storage::JobState::kDead;
+      const auto jobs = app_->database().ListJobs(dead);
+      EXPECT_TRUE(jobs.empty()) << jobs.front().last_error;
+      app_->Stop();
+    }
+  }
+
+  std::int64_t Deal(const SandboxClient& client, std::int64_t template_id, bool retainer) {
+    const auto number = world_->AddDeal(client, 77, "SMM", 12000);
+    auto deal = world_->planfix.task(number);
+    deal->template_id = template_id;
+    if (retainer) deal->custom_fields[kRetainerField] = true;
+    world_->planfix.AddTask(*deal);
+    return number;
+  }
+
+  void StartApp() {
+    std::vector<config::Problem> problems;
+    auto loaded = config::LoadTemplates(world_->config, problems);
+    ASSERT_TRUE(loaded.set) << (problems.empty() ? "" : problems[0].ToString());
+    app_ = std::make_unique<App>(world_->config, loaded.set, *clock_, world_->http(),
+                                 AppOptions{.background_threads = false, .seed = 5});
+    app_->Start();
+    app_->RunUntilIdle();
+  }
+  void Restart() {
+    app_->Stop();
+    app_.reset();
+    StartApp();
+  }
+
+  // The report tasks Planfix was asked to create.
+  std::vector<json> Creates() const {
+    std::vector<json> creates;
+    for (const auto& write : world_->planfix.writes()) {
+      if (write.path == "/rest/task/" && write.status == 201) creates.push_back(write.body);
+    }
+    return creates;
+  }
+  std::optional<std::int64_t> ReportTask(std::int64_t deal, const std::string& month) {
+    const auto flow = app_->database().GetFlow(workflow::ReportFlowKey(deal, month));
+    if (!flow) return std::nullopt;
+    const json data = json::parse(flow->data);
+    if (!data.contains("report_task")) return std::nullopt;
+    return data["report_task"].get<std::int64_t>();
+  }
+  void Post(const json& body) {
+    auto answer = world_->PostPlanfix(app_->port(), body);
+    ASSERT_TRUE(answer) << answer.error().ToString();
+    ASSERT_EQ(answer->status, 200) << answer->body;
+    app_->RunUntilIdle();
+  }
+  std::string Comments(std::int64_t task) const {
+    std::string all;
+    for (const auto& comment : world_->planfix.comments(task)) all += comment.description + "\n";
+    return all;
+  }
+
+  google_test::TempDir dir_;
+  std::unique_ptr<core::FakeClock> clock_;
+  std::unique_ptr<SandboxWorld> world_;
+  std::unique_ptr<App> app_;
+  std::int64_t deal_a_ = 0, deal_b_ = 0, deal_c_ = 0, deal_d_ = 0;
+  std::int64_t contact_a_ = 0, contact_b_ = 0;
+};
+
+TEST_F(ReportCycle, MonthsRunCreatesOneReportTaskPerRetainerClientOnItsWorkingDay) {
+  StartApp();
+  const auto timer = app_->database().GetTimer(workflow::kReportRunTimerKey);
+  ASSERT_TRUE(timer);
+  EXPECT_EQ(timer->due_at, kRunDay);
+  clock_->Advance(kRunDay - minutes(1) - clock_->Now());
+  app_->RunUntilIdle();
+  EXPECT_TRUE(Creates().empty());
+
+  clock_->Advance(minutes(1));
+  app_->RunUntilIdle();
+  const auto creates = Creates();
+  ASSERT_EQ(creates.size(), 2u);
+  std::set<std::string> counterparties;
+  for (const auto& body : creates) {
+    EXPECT_EQ(body["template"]["id"], kReportTemplate);
+    EXPECT_EQ(body["project"]["id"], 77);
+    EXPECT_EQ(body["assignees"]["users"][0]["id"], "user:7");
+    EXPECT_NE(body["name"].get<std::string>().find("Звіт і оплата грудень 2026"),
+              std::string::npos);
+    counterparties.insert(body["counterparty"]["id"].get<std::string>());
+  }
+  EXPECT_EQ(counterparties, (std::set<std::string>{fmt::format("contact:{}", contact_a_),
+                                                   fmt::format("contact:{}", contact_b_)}));
+  const auto report_a = ReportTask(deal_a_, "2026-12");
+  ASSERT_TRUE(report_a);
+  EXPECT_NE(Comments(*report_a).find("Звіт і оплата за грудень 2026"), std::string::npos)
+      << Comments(*report_a);
+  EXPECT_FALSE(app_->database().GetFlow(workflow::ReportFlowKey(deal_c_, "2026-12")));
+  EXPECT_FALSE(app_->database().GetFlow(workflow::ReportFlowKey(deal_d_, "2026-12")));
+  // The next run is January's.
+  EXPECT_EQ(app_->database().GetTimer(workflow::kReportRunTimerKey)->due_at, kJanuaryRun);
+}
+
+TEST_F(ReportCycle, RunDayFollowsHolidaysAndMovedWorkingDays) {
+  auto& calendar = world_->config.calendar;
+  calendar.holidays = {{2026, 12, 29}, {2026, 12, 30}};
+  calendar.moved_working_days = {{2026, 12, 26}};  // a Saturday
+  StartApp();
+  EXPECT_EQ(app_->database().GetTimer(workflow::kReportRunTimerKey)->due_at, kMovedSaturday);
+  clock_->Advance(kMovedSaturday - clock_->Now());
+  app_->RunUntilIdle();
+  EXPECT_EQ(Creates().size(), 2u);
+}
+
+TEST_F(ReportCycle, RestartsAndRepeatedRunsCreateNoDuplicates) {
+  StartApp();
+  clock_->Advance(kRunDay - clock_->Now());
+  app_->RunUntilIdle();
+  ASSERT_EQ(Creates().size(), 2u);
+  Restart();
+  // The same month's run delivered again (as a timer would after a crash before its mark).
+  storage::NewEvent again;
+  again.source = plan::EventSource::kTimer;
+  again.dedupe_key = "timer:again";
+  again.kind = workflow::kEventReportRun;
+  again.payload = json{{"month", "2026-12"}}.dump();
+  again.received_at = clock_->Now();
+  ASSERT_TRUE(app_->database().AppendEvent(again));
+  app_->RunUntilIdle();
+  Restart();
+  EXPECT_EQ(Creates().size(), 2u);
+  EXPECT_EQ(app_->database().GetTimer(workflow::kReportRunTimerKey)->due_at, kJanuaryRun);
+}
+
+TEST_F(ReportCycle, RestartInTheMiddleOfTheRunFinishesItWithoutDuplicates) {
+  StartApp();
+  // Planfix refuses for a while: the first create gets through, the second waits for a retry.
+  world_->planfix.SetMinInterval(std::chrono::hours(1));
+  clock_->Advance(kRunDay - clock_->Now());
+  app_->RunUntilIdle();
+  const auto during = Creates().size();
+  EXPECT_LT(during, 2u);
+  Restart();
+  world_->planfix.SetMinInterval(std::chrono::milliseconds(0));
+  clock_->Advance(std::chrono::hours(2));
+  app_->RunUntilIdle();
+  Restart();
+  clock_->Advance(std::chrono::hours(2));
+  app_->RunUntilIdle();
+  EXPECT_EQ(Creates().size(), 2u);
+  EXPECT_TRUE(ReportTask(deal_a_, "2026-12"));
+  EXPECT_TRUE(ReportTask(deal_b_, "2026-12"));
+}
+
+TEST_F(ReportCycle, AMissedRunRunsOnceAtStartUp) {
+  StartApp();
+  app_->Stop();
+  app_.reset();
+  // Down over the run day.
+  clock_->Advance(kRunDay + std::chrono::hours(26) - clock_->Now());
+  StartApp();
+  EXPECT_EQ(Creates().size(), 2u);
+  Restart();
+  EXPECT_EQ(Creates().size(), 2u);
+  EXPECT_EQ(app_->database().GetTimer(workflow::kReportRunTimerKey)->due_at, kJanuaryRun);
+}
+
+TEST_F(ReportCycle, ReportSendWithAMissingFieldSendsTheTaskBackNamingIt) {
+  StartApp();
+  clock_->Advance(kRunDay - clock_->Now());
+  app_->RunUntilIdle();
+  const auto report = ReportTask(deal_a_, "2026-12");
+  ASSERT_TRUE(report);
+  auto task = world_->planfix.task(*report);
+  task->custom_fields[211] = "INV-7";
+  task->custom_fields[212] = 15000.5;
+  world_->planfix.AddTask(*task);
+  Post({{"event", "report.send"}, {"task", std::to_string(*report)}});
+  EXPECT_EQ(world_->planfix.task(*report)->status_id, kReturned);
+  EXPECT_NE(Comments(*report).find("строк оплати"), std::string::npos) << Comments(*report);
+  EXPECT_TRUE(world_->telegram.Messages(kChatA).empty());
+  EXPECT_FALSE(app_->database().GetFlow(workflow::InvoiceFlowKey(*report)));
+}
+
+TEST_F(ReportCycle, ReportSentStatusSendsReportAndInvoiceAndRegistersTheInvoice) {
+  StartApp();
+  clock_->Advance(kRunDay - clock_->Now());
+  app_->RunUntilIdle();
+  const auto report = ReportTask(deal_a_, "2026-12");
+  ASSERT_TRUE(report);
+  auto task = world_->planfix.task(*report);
+  task->custom_fields[211] = "INV-7";
+  task->custom_fields[212] = 15000.5;
+  task->custom_fields[214] = json{{"date", "08-01-2027"}};
+  task->custom_fields[215] = "UA213223130000026007233566001";
+  task->status_id = kReportSent;
+  world_->planfix.AddTask(*task);
+  Post({{"event", "task.status_changed"},
+        {"task", std::to_string(*report)},
+        {"status", std::to_string(kReportSent)}});
+  const auto messages = world_->telegram.Messages(kChatA);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_NE(messages[0].text.find("Рахунок №INV-7"), std::string::npos) << messages[0].text;
+  EXPECT_NE(messages[0].text.find("15000.50 UAH"), std::string::npos) << messages[0].text;
+  EXPECT_NE(messages[0].text.find("грудень 2026"), std::string::npos) << messages[0].text;
+  EXPECT_NE(Comments(*report).find("надіслано клієнту"), std::string::npos) << Comments(*report);
+  const auto invoice = app_->database().GetFlow(workflow::InvoiceFlowKey(*report));
+  ASSERT_TRUE(invoice);
+  EXPECT_EQ(invoice->state, "open");
+  EXPECT_TRUE(app_->database().GetTimer(workflow::InvoiceReminderTimerKey(*report)));
+  // The button afterwards: sent once.
+  Post({{"event", "report.send"}, {"task", std::to_string(*report)}});
+  EXPECT_EQ(world_->telegram.Messages(kChatA).size(), 1u);
+}
+
+}  // namespace
+}  // namespace planfix_flow::app
