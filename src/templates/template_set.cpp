@@ -362,6 +362,9 @@ std::string MarkupProbe(std::string_view text, std::string_view value) {
 std::vector<std::string> CheckTelegramHtml(std::string_view text) {
   std::vector<std::string> problems;
   std::vector<std::string> open_tags;
+  // Per open section, how many tags were open where it began: a tag opened inside a section
+  // must close inside it, or some values would leave it open (or close it twice).
+  std::vector<std::size_t> section_tags;
   std::size_t line = 1;
   for (std::size_t pos = 0; pos < text.size(); ++pos) {
     const char ch = text[pos];
@@ -370,6 +373,18 @@ std::vector<std::string> CheckTelegramHtml(std::string_view text) {
     } else if (text.substr(pos, 2) == "{{") {
       const auto end = text.find("}}", pos + 2);
       if (end == std::string_view::npos) break;  // reported by Scan
+      const char sigil = pos + 2 < end ? text[pos + 2] : '}';
+      if (sigil == '#' || sigil == '^') {
+        section_tags.push_back(open_tags.size());
+      } else if (sigil == '/' && !section_tags.empty()) {
+        if (open_tags.size() > section_tags.back()) {
+          problems.push_back(fmt::format(
+              "line {}: <{}> opened inside a section must be closed before the section ends", line,
+              open_tags.back()));
+          open_tags.resize(section_tags.back());
+        }
+        section_tags.pop_back();
+      }
       pos = end + 1;
     } else if (ch == '&') {
       if (!IsTelegramEntity(text.substr(pos + 1))) {
@@ -401,6 +416,9 @@ std::vector<std::string> CheckTelegramHtml(std::string_view text) {
       }
       if (!closing) {
         open_tags.push_back(name);
+      } else if (!section_tags.empty() && open_tags.size() <= section_tags.back()) {
+        problems.push_back(fmt::format(
+            "line {}: </{}> inside a section closes a tag opened outside it", line, name));
       } else if (open_tags.empty() || open_tags.back() != name) {
         problems.push_back(fmt::format("line {}: </{}> closes no open <{}>", line, name, name));
       } else {

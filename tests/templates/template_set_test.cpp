@@ -235,6 +235,30 @@ TEST(TemplateSet, RejectsUnbalancedSectionsAndUnclosedTags) {
   EXPECT_TRUE(CheckTemplateText("{{! a comment }}{{#a}}{{b}}{{/a}}{{^a}}-{{/a}}", nullptr).empty());
 }
 
+// Found by the templates fuzz target: "<b>" in one section and "</b>" in another loaded, and
+// rendered unclosed markup when the second section was empty.
+TEST(TemplateSet, RejectsATagThatOpensInOneSectionAndClosesInAnother) {
+  const auto* spec = FindSpec("brief_request");
+  ASSERT_NE(spec, nullptr);
+  const auto across = CheckTemplateText(
+      "{{^client_name}}Hell<b>o!{{/client_name}} <a href=\"{{form_url}}\">go</a>"
+      "{{#deadline}} by {{deadline}}</b>{{/deadline}}",
+      spec);
+  ASSERT_FALSE(across.empty());
+  EXPECT_NE(across.front().find("<b> opened inside a section must be closed"), std::string::npos)
+      << across.front();
+  const auto outer = CheckTemplateText(
+      "<b>{{#deadline}} by {{deadline}}</b>{{/deadline}} <a href=\"{{form_url}}\">go</a>", spec);
+  ASSERT_FALSE(outer.empty());
+  EXPECT_NE(outer.front().find("</b> inside a section closes a tag opened outside it"),
+            std::string::npos)
+      << outer.front();
+  EXPECT_TRUE(CheckTemplateText("{{#deadline}}<b>{{deadline}}</b>{{/deadline}} <a "
+                                "href=\"{{form_url}}\">go</a>",
+                                spec)
+                  .empty());
+}
+
 TEST(TemplateSet, RejectsMarkupTelegramCannotParse) {
   const TemplateSpec* ping = FindSpec("ping");
   EXPECT_TRUE(
