@@ -31,8 +31,7 @@ struct ReportCommands {
 
 std::shared_ptr<ReportCommands> AddReportCommands(CLI::App& cli) {
   auto commands = std::make_shared<ReportCommands>();
-  commands->group =
-      cli.add_subcommand("report", "Reports on communication time and its cost.");
+  commands->group = cli.add_subcommand("report", "Reports on communication time and its cost.");
   commands->group->require_subcommand(1);
   const auto add_config = [&](CLI::App* command) {
     command->add_option("-c,--config", commands->config_path, "Path to the TOML config file")
