@@ -586,65 +586,70 @@ core::Result<UpdateResult> PlanfixClient::UpdateContact(const std::string& id,
   return ToUpdateResult(answer->status, answer->body, operation);
 }
 
-core::Result<std::vector<Contact>> PlanfixClient::FindContacts(const ContactQuery& query) {
-  const int page_size = std::clamp(query.page_size, 1, kMaxPageSize);
-  std::string fields = "id,name,lastname,email,phones,telegram,telegramId";
-  if (!query.custom_field_ids.empty()) fields += "," + JoinIds(query.custom_field_ids);
+namespace {
+
+// POST /contact/list and /task/list: the same filters and offset paging. `fetch` posts one
+// page's body and returns the answer's body; `parse` reads one entry.
+template <typename Item, typename Filter, typename Fetch, typename Parse>
+core::Result<std::vector<Item>> ListAllPages(const std::vector<Filter>& query_filters,
+                                             const std::string& fields, int requested_page_size,
+                                             std::size_t max_results, std::string_view list_key,
+                                             std::string_view what, Fetch fetch, Parse parse) {
+  const int page_size = std::clamp(requested_page_size, 1, kMaxPageSize);
   json filters = json::array();
-  for (const auto& filter : query.filters) {
+  for (const auto& filter : query_filters) {
     json entry = {{"type", filter.type}, {"operator", filter.op}, {"value", filter.value}};
     if (filter.field) entry["field"] = *filter.field;
     filters.push_back(std::move(entry));
   }
-  std::vector<Contact> contacts;
+  std::vector<Item> items;
   for (std::size_t offset = 0;; offset += static_cast<std::size_t>(page_size)) {
     json body = {{"offset", offset}, {"pageSize", page_size}, {"fields", fields}};
     if (!filters.empty()) body["filters"] = filters;
-    auto answer = Perform(Call{"POST", "/contact/list", body, "find contacts", "contact_readonly"});
+    auto answer = fetch(std::move(body));
     if (!answer) return core::Fail(answer.error());
-    const json page = answer->body.value("contacts", json::array());
+    const json page = answer->value(std::string(list_key), json::array());
     if (!page.is_array()) {
       return core::Fail(core::ErrorCode::kInternal,
-                        "Planfix find contacts: \"contacts\" is not a list");
+                        fmt::format("Planfix {}: \"{}\" is not a list", what, list_key));
     }
     for (const auto& entry : page) {
-      if (entry.is_object()) contacts.push_back(ParseContact(entry));
+      if (entry.is_object()) items.push_back(parse(entry));
     }
-    if (page.size() < static_cast<std::size_t>(page_size) || contacts.size() >= query.max_results) {
-      break;
-    }
+    if (page.size() < static_cast<std::size_t>(page_size) || items.size() >= max_results) break;
   }
-  if (contacts.size() > query.max_results) contacts.resize(query.max_results);
-  return contacts;
+  if (items.size() > max_results) items.resize(max_results);
+  return items;
+}
+
+}  // namespace
+
+core::Result<std::vector<Contact>> PlanfixClient::FindContacts(const ContactQuery& query) {
+  std::string fields = "id,name,lastname,email,phones,telegram,telegramId";
+  if (!query.custom_field_ids.empty()) fields += "," + JoinIds(query.custom_field_ids);
+  return ListAllPages<Contact>(
+      query.filters, fields, query.page_size, query.max_results, "contacts", "find contacts",
+      [this](json body) -> core::Result<json> {
+        auto answer = Perform(
+            Call{"POST", "/contact/list", std::move(body), "find contacts", "contact_readonly"});
+        if (!answer) return core::Fail(answer.error());
+        return std::move(answer->body);
+      },
+      [](const json& entry) { return ParseContact(entry); });
 }
 
 core::Result<std::vector<Task>> PlanfixClient::ListTasks(const TaskQuery& query) {
-  const int page_size = std::clamp(query.page_size, 1, kMaxPageSize);
   std::string fields = "id,name,status,processId,project,counterparty,assigner,assignees";
   if (!query.custom_field_ids.empty()) fields += "," + JoinIds(query.custom_field_ids);
-  json filters = json::array();
-  for (const auto& filter : query.filters) {
-    json entry = {{"type", filter.type}, {"operator", filter.op}, {"value", filter.value}};
-    if (filter.field) entry["field"] = *filter.field;
-    filters.push_back(std::move(entry));
-  }
-  std::vector<Task> tasks;
-  for (std::size_t offset = 0;; offset += static_cast<std::size_t>(page_size)) {
-    json body = {{"offset", offset}, {"pageSize", page_size}, {"fields", fields}};
-    if (!filters.empty()) body["filters"] = filters;
-    auto answer = Perform(Call{"POST", "/task/list", body, "list tasks", "task_readonly"});
-    if (!answer) return core::Fail(answer.error());
-    const json page = answer->body.value("tasks", json::array());
-    if (!page.is_array())
-      return core::Fail(core::ErrorCode::kInternal, "Planfix list tasks: \"tasks\" is not a list");
-    for (const auto& entry : page) {
-      if (entry.is_object()) tasks.push_back(ParseTask(entry));
-    }
-    if (page.size() < static_cast<std::size_t>(page_size) || tasks.size() >= query.max_results)
-      break;
-  }
-  if (tasks.size() > query.max_results) tasks.resize(query.max_results);
-  return tasks;
+  return ListAllPages<Task>(
+      query.filters, fields, query.page_size, query.max_results, "tasks", "list tasks",
+      [this](json body) -> core::Result<json> {
+        auto answer =
+            Perform(Call{"POST", "/task/list", std::move(body), "list tasks", "task_readonly"});
+        if (!answer) return core::Fail(answer.error());
+        return std::move(answer->body);
+      },
+      [](const json& entry) { return ParseTask(entry); });
 }
 
 core::Result<std::vector<CustomFieldDefinition>> PlanfixClient::GetContactCustomFields() {
