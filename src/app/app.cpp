@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
 
 #include "app/admin_console.h"
+#include "app/effect_handlers.h"
+#include "app/job_admin.h"
+#include "app/workflow_facts.h"
 #include "planfix_flow/app/bank_reconciler.h"
 #include "planfix_flow/app/forms_reconciler.h"
 #include "planfix_flow/app/retention.h"
@@ -40,217 +42,6 @@ using core::Result;
 using nlohmann::json;
 
 namespace {
-
-std::optional<std::int64_t> ParseChatId(const json& value) {
-  if (value.is_number_integer() && value.get<std::int64_t>() != 0) return value.get<std::int64_t>();
-  if (!value.is_string()) return std::nullopt;
-  const std::string text = value.get<std::string>();
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  std::size_t used = 0;
-  try {
-    const long long id = std::stoll(text, &used);
-    if (used == text.size() && id != 0) return id;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
-
-// "contact:12" -> 12; anything else (a company, an employee, empty) -> nullopt.
-std::optional<std::int64_t> ContactIdOf(const std::string& counterparty) {
-  constexpr std::string_view kPrefix = "contact:";
-  if (counterparty.rfind(kPrefix, 0) != 0) return std::nullopt;
-  return ParseChatId(json(counterparty.substr(kPrefix.size())));
-}
-
-// The workflow's view of Planfix and of the flow store.
-class WorkflowFacts final : public workflow::FactSource {
- public:
-  WorkflowFacts(planfix::PlanfixClient& planfix, const config::Config& config, core::Clock& clock)
-      : planfix_(planfix), config_(config), clock_(clock) {}
-  void set_flows(const storage::FlowReader* flows) { flows_ = flows; }
-
-  Result<workflow::TaskFacts> GetTask(std::int64_t number) override {
-    const auto& ids = config_.planfix.task_fields;
-    std::vector<long long> fields;
-    for (const auto id : {ids.work_type, ids.amount, ids.payment_received, ids.access_granted}) {
-      if (id > 0) fields.push_back(id);
-    }
-    if (config_.invoices.enabled) {
-      const auto& invoice = config_.invoices.fields;
-      for (const auto id : {invoice.number, invoice.amount, invoice.currency, invoice.due_date,
-                            invoice.payment_details, invoice.paid, invoice.paid_amount}) {
-        if (id > 0 && std::find(fields.begin(), fields.end(), id) == fields.end())
-          fields.push_back(id);
-      }
-    }
-    auto task = planfix_.GetTask(number, fields);
-    if (!task) return Fail(task.error());
-    workflow::TaskFacts facts{task->id, task->name, ContactIdOf(task->counterparty_id)};
-    facts.project = task->project_id;
-    if (task->process_id && *task->process_id > 0) facts.process = *task->process_id;
-    if (task->status) facts.status = task->status->id;
-    facts.assigner = task->assigner_id;
-    facts.assignees = task->assignee_ids;
-    for (const auto& field : task->custom_fields) {
-      if (!field.value.is_null()) facts.fields[field.field_id] = field.value;
-    }
-    return facts;
-  }
-
-  Result<workflow::ContactFacts> GetContact(std::int64_t id) override {
-    const auto chat_field = config_.planfix.contact_fields.telegram_chat_id;
-    const auto language_field = config_.planfix.contact_fields.language;
-    std::vector<long long> fields;
-    if (chat_field > 0) fields.push_back(chat_field);
-    if (language_field > 0) fields.push_back(language_field);
-    const auto& payer = config_.invoices.payer_fields;
-    const auto edrpou_field = config_.invoices.enabled ? payer.edrpou : 0;
-    const auto iban_field = config_.invoices.enabled ? payer.iban : 0;
-    for (const auto field : {edrpou_field, iban_field}) {
-      if (field > 0) fields.push_back(field);
-    }
-    auto contact = planfix_.GetContact(std::to_string(id), fields);
-    if (!contact) return Fail(contact.error());
-    workflow::ContactFacts facts;
-    facts.id = contact->id;
-    facts.name = contact->name;
-    if (!contact->lastname.empty())
-      facts.name += (facts.name.empty() ? "" : " ") + contact->lastname;
-    facts.email = contact->email;
-    for (const auto& phone : contact->phones) facts.phones.push_back(phone.number);
-    for (const auto& field : contact->custom_fields) {
-      if (field.field_id == chat_field) facts.telegram_chat_id = ParseChatId(field.value);
-      // A line or list field: Planfix gives its text (anything else is no language).
-      if (language_field > 0 && field.field_id == language_field && field.value.is_string())
-        facts.language = field.value.get<std::string>();
-      // Line fields; a number field (an EDRPOU typed as a number) as its digits.
-      for (const auto& [payer_field, out] :
-           {std::pair{edrpou_field, &facts.edrpou}, std::pair{iban_field, &facts.iban}}) {
-        if (payer_field <= 0 || field.field_id != payer_field) continue;
-        if (field.value.is_string()) *out = field.value.get<std::string>();
-        if (field.value.is_number_integer()) *out = field.value.dump();
-      }
-    }
-    if (!facts.telegram_chat_id) facts.telegram_chat_id = ParseChatId(json(contact->telegram_id));
-    facts.telegram_username = contact->telegram;
-    return facts;
-  }
-
-  Result<std::vector<planfix::CustomFieldDefinition>> ContactFields() override {
-    return planfix_.GetContactCustomFields();
-  }
-
-  // Cached for a few minutes: a process's statuses change rarely, and a status added to the
-  // process after the staff were told is picked up without a restart.
-  Result<std::vector<planfix::TaskStatus>> ProcessStatuses(std::int64_t process) override {
-    const auto now = clock_.Now();
-    if (const auto it = statuses_.find(process);
-        it != statuses_.end() && now < it->second.first + kStatusesTtl) {
-      return it->second.second;
-    }
-    auto statuses = planfix_.GetProcessStatuses(process);
-    if (!statuses) return Fail(statuses.error());
-    statuses_[process] = {now, *statuses};
-    return statuses;
-  }
-
-  Result<std::vector<std::int64_t>> FindContactsByEmail(const std::string& email) override {
-    return Find(planfix::ContactFilter{4026, "equal", email, std::nullopt});
-  }
-
-  Result<std::vector<std::int64_t>> FindContactsByPhone(const std::string& phone) override {
-    return Find(planfix::ContactFilter{4003, "equal", phone, std::nullopt});
-  }
-
-  std::optional<storage::Flow> GetFlow(const std::string& key) override {
-    return flows_ ? flows_->GetFlow(key) : std::nullopt;
-  }
-
-  std::vector<storage::Flow> ListFlows(const std::string& kind, const std::string& state,
-                                       std::size_t limit) override {
-    return flows_ ? flows_->ListFlows(kind, state, limit) : std::vector<storage::Flow>();
-  }
-
-  Result<std::vector<workflow::TaskFacts>> TasksWithCheckbox(std::int64_t template_id,
-                                                             std::int64_t field) override {
-    planfix::TaskQuery query;
-    query.filters.push_back(planfix::TaskFilter{51, "equal", template_id, std::nullopt});
-    query.filters.push_back(planfix::TaskFilter{105, "equal", 1, field});
-    auto tasks = planfix_.ListTasks(query);
-    if (!tasks) return Fail(tasks.error());
-    std::vector<workflow::TaskFacts> out;
-    for (const auto& task : *tasks) {
-      workflow::TaskFacts facts{task.id, task.name, ContactIdOf(task.counterparty_id)};
-      facts.project = task.project_id;
-      if (task.process_id && *task.process_id > 0) facts.process = *task.process_id;
-      if (task.status) facts.status = task.status->id;
-      facts.assigner = task.assigner_id;
-      facts.assignees = task.assignee_ids;
-      out.push_back(std::move(facts));
-    }
-    return out;
-  }
-
-  std::vector<storage::Flow> FlowsForTask(std::int64_t task, std::size_t limit) override {
-    return flows_ ? flows_->FlowsForTask(task, limit) : std::vector<storage::Flow>();
-  }
-
- private:
-  Result<std::vector<std::int64_t>> Find(planfix::ContactFilter filter) {
-    planfix::ContactQuery query;
-    query.filters.push_back(std::move(filter));
-    query.max_results = 20;
-    auto found = planfix_.FindContacts(query);
-    if (!found) return Fail(found.error());
-    std::vector<std::int64_t> ids;
-    for (const auto& contact : *found) ids.push_back(contact.id);
-    return ids;
-  }
-
-  static constexpr auto kStatusesTtl = std::chrono::minutes(10);
-
-  planfix::PlanfixClient& planfix_;
-  const config::Config& config_;
-  core::Clock& clock_;
-  const storage::FlowReader* flows_ = nullptr;
-  // Used from the event processor's thread only.
-  std::map<std::int64_t, std::pair<core::TimePoint, std::vector<planfix::TaskStatus>>> statuses_;
-};
-
-// The admin endpoints over the job store.
-class DatabaseJobAdmin final : public http::JobAdmin {
- public:
-  DatabaseJobAdmin(storage::Database& database, engine::EffectExecutor& executor)
-      : database_(database), executor_(executor) {}
-
-  Result<std::string> ListJobs(const std::string& state, int limit) override {
-    storage::JobFilter filter;
-    if (!state.empty()) {
-      filter.state = storage::ParseJobState(state);
-      if (!filter.state) return Fail(ErrorCode::kInvalidInput, "unknown job state");
-    }
-    filter.limit = static_cast<std::size_t>(std::max(1, limit));
-    json array = json::array();
-    for (const auto& job : database_.ListJobs(filter)) array.push_back(storage::ToJson(job));
-    return array.dump();
-  }
-
-  Result<std::string> ShowJob(std::int64_t id) override {
-    auto job = database_.GetJob(id);
-    if (!job) return Fail(ErrorCode::kNotFound, fmt::format("no job {}", id));
-    return storage::ToJson(*job).dump();
-  }
-
-  Result<std::string> ReplayJob(std::int64_t id) override {
-    auto job = executor_.ReplayJob(id);
-    if (!job) return Fail(job.error());
-    return storage::ToJson(*job).dump();
-  }
-
- private:
-  storage::Database& database_;
-  engine::EffectExecutor& executor_;
-};
 
 storage::Synchronous ToStorage(config::SqliteSynchronous synchronous) {
   return synchronous == config::SqliteSynchronous::kNormal ? storage::Synchronous::kNormal
@@ -304,149 +95,6 @@ struct App::Impl {
     return options;
   }
 
-  // Each handler decodes its kind's typed payload (plan/effects.h) strictly: a job whose
-  // payload lacks a field or has one of the wrong type is dead at once (kPermanent).
-  void RegisterEffects() {
-    executor->Register(
-        plan::kEffectTelegramSend, [this](const engine::Job& job) -> Result<std::string> {
-          auto payload = plan::Decode<plan::TelegramSendMessage>(job.payload);
-          if (!payload) return Fail(payload.error());
-          telegram::SendMessageRequest request;
-          // A group that became a supergroup is written to under its new id at once.
-          request.chat_id = database->CurrentChatId(payload->chat_id);
-          request.text = payload->text;
-          for (const auto& row : payload->keyboard) {
-            auto& buttons = request.keyboard.emplace_back();
-            for (const auto& button : row) {
-              buttons.push_back(
-                  telegram::InlineButton{button.text, button.callback_data, button.url});
-            }
-          }
-          auto sent = telegram.SendMessage(request);
-          for (int hop = 0; hop < 3 && !sent && sent.error().migrate_to_chat_id; ++hop) {
-            // The group became a supergroup: remember it, and send there.
-            const telegram::ChatId to = *sent.error().migrate_to_chat_id;
-            NoteChatMigration(request.chat_id, to);
-            request.chat_id = to;
-            sent = telegram.SendMessage(request);
-          }
-          if (!sent) return Fail(sent.error());
-          return json{{"chat_id", sent->chat.id}, {"message_id", sent->message_id}}.dump();
-        });
-    executor->Register(plan::kEffectTelegramAnswerCallback,
-                       [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = plan::Decode<plan::TelegramAnswerCallback>(job.payload);
-                         if (!payload) return Fail(payload.error());
-                         telegram::AnswerCallbackQueryRequest request;
-                         request.callback_query_id = payload->callback_query_id;
-                         request.text = payload->text;
-                         auto answered = telegram.AnswerCallbackQuery(request);
-                         if (!answered) return Fail(answered.error());
-                         return json::object().dump();
-                       });
-    executor->Register(plan::kEffectTelegramEdit,
-                       [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = plan::Decode<plan::TelegramEditMessage>(job.payload);
-                         if (!payload) return Fail(payload.error());
-                         telegram::EditMessageTextRequest request;
-                         request.chat_id = payload->chat_id;
-                         request.message_id = payload->message_id;
-                         request.text = payload->text;
-                         auto edited = telegram.EditMessageText(request);
-                         if (!edited) return Fail(edited.error());
-                         return json{{"modified", edited->modified}}.dump();
-                       });
-    executor->Register(plan::kEffectPlanfixComment,
-                       [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = plan::Decode<plan::PlanfixAddComment>(job.payload);
-                         if (!payload) return Fail(payload.error());
-                         planfix::Comment comment;
-                         comment.description = payload->description;
-                         comment.recipient_ids = payload->recipients;
-                         auto id = planfix.AddComment(payload->task, comment);
-                         if (!id) return Fail(id.error());
-                         return json{{"comment_id", *id}}.dump();
-                       });
-    executor->Register(
-        plan::kEffectPlanfixUpdateContact, [this](const engine::Job& job) -> Result<std::string> {
-          auto payload = plan::Decode<plan::PlanfixUpdateContact>(job.payload);
-          if (!payload) return Fail(payload.error());
-          planfix::ContactUpdate update;
-          for (const auto& field : payload->custom_fields) {
-            planfix::CustomFieldValue value;
-            value.field_id = field.id;
-            value.value = field.value;
-            update.custom_fields.push_back(std::move(value));
-          }
-          if (payload->telegram_id) update.telegram_id = *payload->telegram_id;
-          auto result = planfix.UpdateContact(std::to_string(payload->contact), update);
-          if (!result) return Fail(result.error());
-          // A refused field is not retried (the rest is written): a job with a
-          // report lets the workflow name it; without one it is an error.
-          if (!result->failures.empty() && !payload->report) {
-            return Fail(ErrorCode::kInvalidInput,
-                        fmt::format("Planfix refused part of the contact update: {}",
-                                    planfix::DescribeFailures(result->failures)));
-          }
-          json failures = json::array();
-          for (const auto& failure : result->failures) {
-            failures.push_back({{"field", failure.field}, {"error", failure.error}});
-          }
-          return json{{"queued", result->queued}, {"failures", failures}}.dump();
-        });
-    executor->Register(plan::kEffectPlanfixSetTaskFields,
-                       [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = plan::Decode<plan::PlanfixSetTaskFields>(job.payload);
-                         if (!payload) return Fail(payload.error());
-                         planfix::TaskUpdate update;
-                         for (const auto& field : payload->custom_fields) {
-                           planfix::CustomFieldValue value;
-                           value.field_id = field.id;
-                           value.value = field.value;
-                           update.custom_fields.push_back(std::move(value));
-                         }
-                         auto result = planfix.UpdateTask(payload->task, update);
-                         if (!result) return Fail(result.error());
-                         if (!result->failures.empty()) {
-                           return Fail(ErrorCode::kInvalidInput,
-                                       fmt::format("Planfix refused the task fields: {}",
-                                                   planfix::DescribeFailures(result->failures)));
-                         }
-                         return json{{"queued", result->queued}}.dump();
-                       });
-    executor->Register(plan::kEffectPlanfixCreateTask,
-                       [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = plan::Decode<plan::PlanfixCreateTask>(job.payload);
-                         if (!payload) return Fail(payload.error());
-                         planfix::TaskCreate task;
-                         task.name = payload->name;
-                         task.description = payload->description;
-                         task.template_id = payload->template_id;
-                         task.project_id = payload->project_id;
-                         task.process_id = payload->process_id;
-                         task.counterparty_id = payload->counterparty;
-                         task.assignee_ids = payload->assignees;
-                         auto number = planfix.CreateTask(task);
-                         if (!number) return Fail(number.error());
-                         return json{{"task", *number}}.dump();
-                       });
-    executor->Register(plan::kEffectPlanfixUpdateTask,
-                       [this](const engine::Job& job) -> Result<std::string> {
-                         auto payload = plan::Decode<plan::PlanfixUpdateTask>(job.payload);
-                         if (!payload) return Fail(payload.error());
-                         planfix::TaskUpdate update;
-                         update.status_id = payload->status;
-                         auto result = planfix.UpdateTask(payload->task, update);
-                         if (!result) return Fail(result.error());
-                         if (!result->failures.empty()) {
-                           return Fail(ErrorCode::kInvalidInput,
-                                       fmt::format("Planfix refused the status change: {}",
-                                                   planfix::DescribeFailures(result->failures)));
-                         }
-                         return json{{"queued", result->queued}}.dump();
-                       });
-  }
-
   void Open() {
     storage::DatabaseOptions database_options;
     database_options.path = config.storage.path;
@@ -489,13 +137,17 @@ struct App::Impl {
     executor_options.backoff.base = std::chrono::seconds(config.limits.backoff_base_seconds);
     executor_options.backoff.max = std::chrono::seconds(config.limits.backoff_max_seconds);
     executor_options.report = [this](const engine::Job& job, const Result<std::string>& outcome) {
-      return ReportJob(job, outcome);
+      return JobOutcomeEvent(job, outcome, clock.Now());
     };
     executor =
         std::make_unique<engine::EffectExecutor>(*database, clock, executor_options, &metrics);
     scheduler =
         std::make_unique<engine::Scheduler>(*database, clock, engine::SchedulerOptions{}, &metrics);
-    RegisterEffects();
+    RegisterEffectHandlers(*executor,
+                           EffectServices{&planfix, &telegram, database.get(),
+                                          [this](telegram::ChatId from, telegram::ChatId to) {
+                                            NoteChatMigration(from, to);
+                                          }});
     time->RegisterEffects(*executor);
 
     processor->SetListeners(
@@ -551,9 +203,6 @@ struct App::Impl {
     return setup;
   }
 
-  // Telegram answered a send to `from` with "migrated to `to`" (a group became a supergroup).
-  // Stored, so every later message goes to `to` at once, also after a restart; the staff
-  // chat's own migration is announced once there (through an event, so it is said once).
   // The monthly report's timer is set by each run for the next; when none is pending (first
   // start with [report], or a run that never happened) a report.schedule event sets it. After
   // the overdue timers fired, so a missed run is not scheduled a second time.
@@ -573,6 +222,9 @@ struct App::Impl {
     }
   }
 
+  // Telegram answered a send to `from` with "migrated to `to`" (a group became a supergroup).
+  // Stored, so every later message goes to `to` at once, also after a restart; the staff
+  // chat's own migration is announced once there (through an event, so it is said once).
   void NoteChatMigration(telegram::ChatId from, telegram::ChatId to) {
     const bool staff = database->CurrentChatId(config.telegram.staff_chat_id) == from;
     auto log = core::Logger("app");
@@ -598,51 +250,6 @@ struct App::Impl {
     } else {
       log->warn("event=chat_migrated from={} to={}", from, to);
     }
-  }
-
-  // How a job's end reaches the workflow, as an internal event stored with the outcome:
-  // a client message that went dead (effect.failed: the staff chat and the task are told
-  // instead of the failure staying in the dead-letter list only), a created task (task.created:
-  // the deal links it, its number known only now) and a brief's contact update
-  // (contact.updated: the comment and the staff message say what Planfix took and refused).
-  std::optional<storage::NewEvent> ReportJob(const engine::Job& job,
-                                             const Result<std::string>& outcome) {
-    json payload = json::parse(job.payload, nullptr, /*allow_exceptions=*/false);
-    if (!payload.is_object()) return std::nullopt;
-    storage::NewEvent event;
-    event.source = storage::EventSource::kInternal;
-    event.received_at = clock.Now();
-    const std::string ended = outcome ? "done" : "dead";
-    event.dedupe_key = fmt::format("job.{}:{}:{}", ended, job.id, job.replay_count);
-    if (job.kind == workflow::kEffectTelegramSend && !outcome && payload.contains("report")) {
-      event.kind = workflow::kEventEffectFailed;
-      event.payload = json{{"job", job.id},
-                           {"kind", job.kind},
-                           {"error", outcome.error().message},
-                           {"report", payload["report"]}}
-                          .dump();
-      return event;
-    }
-    if (job.kind == workflow::kEffectPlanfixCreateTask && outcome) {
-      event.kind = workflow::kEventTaskCreated;
-      event.payload = json{{"job", job.id},
-                           {"payload", payload},
-                           {"result", json::parse(*outcome, nullptr, false)}}
-                          .dump();
-      return event;
-    }
-    if (job.kind == workflow::kEffectPlanfixUpdateContact && payload.contains("report")) {
-      event.kind = workflow::kEventContactUpdated;
-      json report{{"job", job.id}, {"payload", payload}};
-      if (outcome) {
-        report["result"] = json::parse(*outcome, nullptr, false);
-      } else {
-        report["error"] = outcome.error().message;
-      }
-      event.payload = report.dump();
-      return event;
-    }
-    return std::nullopt;
   }
 
   void OpenGoogle() {

@@ -8,6 +8,7 @@
 
 #include "planfix_flow/app/time_ledger.h"
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/plan/effects.h"
 #include "planfix_flow/timekeeping/amount.h"
 #include "planfix_flow/workflow/workflow.h"
 
@@ -164,12 +165,15 @@ core::Result<engine::Plan> TimeFeature::PlanAlerts(const engine::StoredEvent& ev
     auto staff = templates_.Render("time_alert", language, values);
     if (!comment) return core::Fail(comment.error());
     if (!staff) return core::Fail(staff.error());
+    plan::TelegramSendMessage message;
+    message.chat_id = chat;
+    message.text = *staff;
     plan.effects.push_back(
-        engine::Effect{workflow::kEffectTelegramSend, fmt::format("telegram:chat:{}", chat),
-                       json{{"chat_id", chat}, {"text", *staff}}.dump(), key + ":staff"});
-    plan.effects.push_back(engine::Effect{
-        workflow::kEffectPlanfixComment, "planfix",
-        json{{"task", deal.deal}, {"description", *comment}}.dump(), key + ":comment"});
+        plan::MakeEffect(message, fmt::format("telegram:chat:{}", chat), key + ":staff"));
+    plan::PlanfixAddComment note;
+    note.task = deal.deal;
+    note.description = *comment;
+    plan.effects.push_back(plan::MakeEffect(note, "planfix", key + ":comment"));
     plan.flows.push_back(engine::FlowChange{
         key, "time.alert", deal.deal, std::nullopt, "sent",
         json{{"communication_cost", cost}, {"amount", *deal.amount}, {"event", event.id}}.dump()});

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "planfix_flow/plan/effects.h"
 #include "planfix_flow/timekeeping/amount.h"
 #include "planfix_flow/workflow/workflow.h"
 
@@ -88,7 +89,7 @@ timekeeping::TimeReportInput TimeReportInputFor(const storage::Database& databas
   std::map<std::pair<std::int64_t, std::string>, std::int64_t> messages;
   const core::TimePoint from = calendar.ToMoment(month.First(), calendar::LocalTime{0});
   const core::TimePoint to = calendar.ToMoment(month.Next().First(), calendar::LocalTime{0});
-  for (const auto& job : database.ListDoneJobs(workflow::kEffectTelegramSend, from, to)) {
+  for (const auto& job : database.ListDoneJobs(plan::kEffectTelegramSend, from, to)) {
     const json payload = json::parse(job.payload, nullptr, false);
     if (!payload.is_object() || !payload.contains("report")) continue;  // staff messages
     const json task = payload["report"].value("task", json());

@@ -9,16 +9,6 @@
 
 namespace planfix_flow::workflow::detail {
 
-// workflow.h names the effect kinds for the rules' callers; they are the typed effects' kinds.
-static_assert(std::string_view(kEffectTelegramSend) == plan::TelegramSendMessage::kKind);
-static_assert(std::string_view(kEffectTelegramAnswerCallback) ==
-              plan::TelegramAnswerCallback::kKind);
-static_assert(std::string_view(kEffectTelegramEdit) == plan::TelegramEditMessage::kKind);
-static_assert(std::string_view(kEffectPlanfixComment) == plan::PlanfixAddComment::kKind);
-static_assert(std::string_view(kEffectPlanfixUpdateContact) == plan::PlanfixUpdateContact::kKind);
-static_assert(std::string_view(kEffectPlanfixUpdateTask) == plan::PlanfixUpdateTask::kKind);
-static_assert(std::string_view(kEffectPlanfixCreateTask) == plan::PlanfixCreateTask::kKind);
-
 using core::ErrorCode;
 using core::Fail;
 using core::Result;

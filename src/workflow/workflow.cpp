@@ -7,6 +7,7 @@
 #include <set>
 
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/plan/effects.h"
 #include "planfix_flow/telegram/types.h"
 #include "planfix_flow/workflow/approval.h"
 #include "planfix_flow/workflow/brief.h"
@@ -114,12 +115,11 @@ Result<plan::Plan> WithoutMissingStatuses(const plan::StoredEvent& event, plan::
                                           const std::vector<MissingStatus>& missing,
                                           const RuleContext& context) {
   const auto is_missing = [&](const plan::Effect& effect) {
-    if (effect.kind != kEffectPlanfixUpdateTask) return false;
-    const json payload = json::parse(effect.payload, nullptr, /*allow_exceptions=*/false);
-    return std::any_of(missing.begin(), missing.end(), [&](const MissingStatus& gap) {
-      return detail::OptionalInt(payload, "task") == gap.task &&
-             detail::OptionalInt(payload, "status") == gap.status;
-    });
+    if (effect.kind != plan::kEffectPlanfixUpdateTask) return false;
+    const auto change = plan::Decode<plan::PlanfixUpdateTask>(effect.payload);
+    return change && std::any_of(missing.begin(), missing.end(), [&](const MissingStatus& gap) {
+             return change->task == gap.task && change->status == gap.status;
+           });
   };
   plan.effects.erase(std::remove_if(plan.effects.begin(), plan.effects.end(), is_missing),
                      plan.effects.end());
@@ -200,12 +200,12 @@ Result<plan::Plan> Workflow::Dispatch(const plan::StoredEvent& event, core::Time
 Result<plan::Plan> Workflow::GuardStatusChanges(const plan::StoredEvent& event, plan::Plan plan) {
   std::vector<MissingStatus> missing;
   for (const auto& effect : plan.effects) {
-    if (effect.kind != kEffectPlanfixUpdateTask) continue;
-    const json payload = json::parse(effect.payload, nullptr, /*allow_exceptions=*/false);
-    const auto task = detail::OptionalInt(payload, "task");
-    const auto status = detail::OptionalInt(payload, "status");
-    if (!task || !status) continue;
-    auto loaded = LoadTask(*task);
+    if (effect.kind != plan::kEffectPlanfixUpdateTask) continue;
+    const auto change = plan::Decode<plan::PlanfixUpdateTask>(effect.payload);
+    if (!change) continue;
+    const std::int64_t task = change->task;
+    const std::int64_t status = change->status;
+    auto loaded = LoadTask(task);
     if (!loaded) return Fail(loaded.error());
     // Without a known process Planfix is left to judge, as before.
     if (!*loaded || !(*loaded)->process || *(*loaded)->process <= 0) continue;
@@ -215,16 +215,16 @@ Result<plan::Plan> Workflow::GuardStatusChanges(const plan::StoredEvent& event, 
       if (core::IsRetryable(statuses.error().code)) return Fail(statuses.error());
       core::Logger("workflow")
           ->warn("event={} task={} process={} outcome=statuses_unknown error=\"{}\"", event.id,
-                 *task, process, statuses.error().ToString());
+                 task, process, statuses.error().ToString());
       continue;
     }
     const bool present =
         std::any_of(statuses->begin(), statuses->end(),
-                    [&](const planfix::TaskStatus& known) { return known.id == *status; });
+                    [&](const planfix::TaskStatus& known) { return known.id == status; });
     if (present) continue;
     missing.push_back(
-        MissingStatus{*task, *status, process, std::move(*statuses),
-                      facts_.GetFlow(MissingStatusFlowKey(process, *status)).has_value()});
+        MissingStatus{task, status, process, std::move(*statuses),
+                      facts_.GetFlow(MissingStatusFlowKey(process, status)).has_value()});
   }
   if (missing.empty()) return plan;
   return WithoutMissingStatuses(event, std::move(plan), missing, context_);

@@ -17,6 +17,7 @@
 #include "planfix_flow/app/app.h"
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/engine/event_handler.h"
+#include "planfix_flow/plan/effects.h"
 #include "planfix_flow/workflow/workflow.h"
 
 namespace planfix_flow::fault {
@@ -28,7 +29,7 @@ using nlohmann::json;
 
 engine::Effect Message(std::int64_t chat_id, const std::string& job_key) {
   engine::Effect effect;
-  effect.kind = workflow::kEffectTelegramSend;
+  effect.kind = plan::kEffectTelegramSend;
   effect.destination = fmt::format("telegram:chat:{}", chat_id);
   effect.payload = json{{"chat_id", chat_id}, {"text", MessageText(job_key)}}.dump();
   effect.idempotency_key = job_key;

@@ -3,6 +3,7 @@
 #include "planfix_flow/workflow/approval.h"
 
 #include "planfix_flow/engine/plan.h"
+#include "planfix_flow/plan/effects.h"
 #include "planfix_flow/telegram/telegram_client.h"
 
 #include <gtest/gtest.h>
@@ -102,7 +103,7 @@ class ApprovalRules : public ::testing::Test {
 
   // A refused press: one neutral answer to stop the spinner, nothing else.
   void ExpectRefused(const engine::Plan& plan, std::string_view reason_part) {
-    EXPECT_EQ(Kinds(plan), std::vector<std::string>{kEffectTelegramAnswerCallback});
+    EXPECT_EQ(Kinds(plan), std::vector<std::string>{plan::kEffectTelegramAnswerCallback});
     EXPECT_TRUE(plan.flows.empty());
     EXPECT_TRUE(plan.timers.empty());
     EXPECT_NE(plan.summary.find("refused"), std::string::npos) << plan.summary;
@@ -195,7 +196,8 @@ TEST_F(ApprovalRules, RequestSendsSignedButtonsCommentsAndWaits) {
       Event(kEventTaskStatusChanged, {{"task", "42"}, {"status", "106"}}, kNonce), task, contact,
       context_);
   ASSERT_TRUE(plan) << plan.error().ToString();
-  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectTelegramSend, kEffectPlanfixComment}));
+  EXPECT_EQ(Kinds(*plan),
+            (std::vector<std::string>{plan::kEffectTelegramSend, plan::kEffectPlanfixComment}));
   const json message = json::parse(plan->effects[0].payload);
   EXPECT_EQ(message["chat_id"], kChat);
   EXPECT_NE(message["text"].get<std::string>().find("Landing"), std::string::npos);
@@ -229,7 +231,8 @@ TEST_F(ApprovalRules, RequestWithoutAChatCommentsAndTellsTheStaff) {
   auto plan = DecideApprovalRequest(Event(kEventTaskStatusChanged, json::object(), kNonce), task,
                                     contact, context_);
   ASSERT_TRUE(plan) << plan.error().ToString();
-  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectPlanfixComment, kEffectTelegramSend}));
+  EXPECT_EQ(Kinds(*plan),
+            (std::vector<std::string>{plan::kEffectPlanfixComment, plan::kEffectTelegramSend}));
   EXPECT_NE(plan->effects[0].payload.find("Telegram"), std::string::npos);
   EXPECT_EQ(json::parse(plan->effects[1].payload)["chat_id"], config_.telegram.staff_chat_id);
   ASSERT_EQ(plan->flows.size(), 1u);
@@ -249,17 +252,17 @@ TEST_F(ApprovalRules, ClientApprovalAnswersEditsMovesTheTaskAndComments) {
   const auto plan =
       Decide(Press(MakeApprovalCallbackData(Key(), kTask, kNonce, ApprovalChoice::kApprove)),
              WaitingFlow(), Awaiting());
-  EXPECT_EQ(Kinds(plan),
-            (std::vector<std::string>{kEffectTelegramAnswerCallback, kEffectTelegramEdit,
-                                      kEffectPlanfixUpdateTask, kEffectPlanfixComment}));
-  const json edit = json::parse(FindEffect(plan, kEffectTelegramEdit)->payload);
+  EXPECT_EQ(Kinds(plan), (std::vector<std::string>{
+                             plan::kEffectTelegramAnswerCallback, plan::kEffectTelegramEdit,
+                             plan::kEffectPlanfixUpdateTask, plan::kEffectPlanfixComment}));
+  const json edit = json::parse(FindEffect(plan, plan::kEffectTelegramEdit)->payload);
   EXPECT_EQ(edit["chat_id"], kChat);
   EXPECT_EQ(edit["message_id"], 77);
   EXPECT_NE(edit["text"].get<std::string>().find("погоджено"), std::string::npos) << edit;
   EXPECT_NE(edit["text"].get<std::string>().find("Олена (@olena)"), std::string::npos) << edit;
-  EXPECT_EQ(json::parse(FindEffect(plan, kEffectPlanfixUpdateTask)->payload)["status"],
+  EXPECT_EQ(json::parse(FindEffect(plan, plan::kEffectPlanfixUpdateTask)->payload)["status"],
             config_.planfix.statuses.approved);
-  EXPECT_NE(FindEffect(plan, kEffectPlanfixComment)->payload.find("Олена (@olena)"),
+  EXPECT_NE(FindEffect(plan, plan::kEffectPlanfixComment)->payload.find("Олена (@olena)"),
             std::string::npos);
   ASSERT_EQ(plan.flows.size(), 1u);
   EXPECT_EQ(plan.flows[0].state, "approved");
@@ -287,9 +290,10 @@ TEST_F(ApprovalRules, TheClientsLanguageIsKeptWithTheRequestAndTheStaffChatReads
   const std::string approve =
       MakeApprovalCallbackData(Key(), kTask, kNonce, ApprovalChoice::kApprove);
   const auto by_client = Decide(Press(approve), WaitingFlow("waiting", "en"), Awaiting());
-  EXPECT_EQ(json::parse(FindEffect(by_client, kEffectTelegramAnswerCallback)->payload)["text"],
-            "Thank you, the result is approved.");
-  EXPECT_NE(json::parse(FindEffect(by_client, kEffectTelegramEdit)->payload)["text"]
+  EXPECT_EQ(
+      json::parse(FindEffect(by_client, plan::kEffectTelegramAnswerCallback)->payload)["text"],
+      "Thank you, the result is approved.");
+  EXPECT_NE(json::parse(FindEffect(by_client, plan::kEffectTelegramEdit)->payload)["text"]
                 .get<std::string>()
                 .find("Approved by"),
             std::string::npos);
@@ -299,7 +303,7 @@ TEST_F(ApprovalRules, TheClientsLanguageIsKeptWithTheRequestAndTheStaffChatReads
   // In the staff chat the decision reads in the default language.
   const auto by_staff = Decide(Press(approve, config_.telegram.staff_chat_id),
                                WaitingFlow("waiting", "en"), Awaiting());
-  EXPECT_EQ(json::parse(FindEffect(by_staff, kEffectTelegramAnswerCallback)->payload)["text"],
+  EXPECT_EQ(json::parse(FindEffect(by_staff, plan::kEffectTelegramAnswerCallback)->payload)["text"],
             "Дякуємо, результат погоджено.");
 }
 
@@ -307,9 +311,9 @@ TEST_F(ApprovalRules, ClientReworkWaitsForTheNextMessageInThatChat) {
   const auto plan =
       Decide(Press(MakeApprovalCallbackData(Key(), kTask, kNonce, ApprovalChoice::kRework)),
              WaitingFlow(), Awaiting());
-  EXPECT_EQ(json::parse(FindEffect(plan, kEffectPlanfixUpdateTask)->payload)["status"],
+  EXPECT_EQ(json::parse(FindEffect(plan, plan::kEffectPlanfixUpdateTask)->payload)["status"],
             config_.planfix.statuses.rework);
-  const json edit = json::parse(FindEffect(plan, kEffectTelegramEdit)->payload);
+  const json edit = json::parse(FindEffect(plan, plan::kEffectTelegramEdit)->payload);
   EXPECT_NE(edit["text"].get<std::string>().find("що саме змінити"), std::string::npos) << edit;
   ASSERT_EQ(plan.flows.size(), 2u);
   EXPECT_EQ(plan.flows[0].state, "rework");
@@ -331,7 +335,7 @@ TEST_F(ApprovalRules, ClientReworkWaitsForTheNextMessageInThatChat) {
                                       approval, context_);
   ASSERT_TRUE(captured) << captured.error().ToString();
   EXPECT_EQ(Kinds(*captured),
-            (std::vector<std::string>{kEffectPlanfixComment, kEffectTelegramSend}));
+            (std::vector<std::string>{plan::kEffectPlanfixComment, plan::kEffectTelegramSend}));
   EXPECT_NE(json::parse(captured->effects[0].payload)["description"].get<std::string>().find(
                 "колір кнопки &lt;на синій&gt;"),
             std::string::npos);

@@ -11,6 +11,7 @@
 #include "workflow/rule_support.h"
 
 #include "planfix_flow/engine/plan.h"
+#include "planfix_flow/plan/effects.h"
 
 namespace planfix_flow::workflow {
 namespace {
@@ -146,8 +147,9 @@ TEST_F(BriefRules, SendingToABoundChatMessagesCommentsMovesTheStatusAndSetsTheDe
   auto plan = DecideBriefSend(Event("brief.send", {{"task", "42"}}), TaskFacts{42, "Landing", 7},
                               contact, context_, kFridayNoon);
   ASSERT_TRUE(plan) << plan.error().ToString();
-  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectTelegramSend, kEffectPlanfixComment,
-                                                    kEffectPlanfixUpdateTask}));
+  EXPECT_EQ(Kinds(*plan),
+            (std::vector<std::string>{plan::kEffectTelegramSend, plan::kEffectPlanfixComment,
+                                      plan::kEffectPlanfixUpdateTask}));
   const json message = json::parse(plan->effects[0].payload);
   EXPECT_EQ(message["chat_id"], 5001);
   EXPECT_EQ(plan->effects[0].destination, "telegram:chat:5001");
@@ -224,7 +226,7 @@ TEST_F(BriefRules, WithoutAChatThePmGetsADeepLinkAndNothingIsSent) {
       DecideBriefSend(Event("brief.send", {{"task", 42}}), TaskFacts{42, "L", 7},
                       ContactFacts{7, "Андрій", "", {}, std::nullopt}, context_, kFridayNoon);
   ASSERT_TRUE(plan);
-  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectPlanfixComment}));
+  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{plan::kEffectPlanfixComment}));
   const std::string token = MakeBindToken(LinkKey(), 42, 7);
   EXPECT_NE(json::parse(plan->effects[0].payload)["description"].get<std::string>().find(
                 "https://t.me/sandbox_agency_bot?start=" + token),
@@ -239,7 +241,7 @@ TEST_F(BriefRules, ATaskWithoutAClientOnlyGetsAComment) {
   auto plan = DecideBriefSend(Event("brief.send", {{"task", 42}}), TaskFacts{42, "L", {}},
                               std::nullopt, context_, kFridayNoon);
   ASSERT_TRUE(plan);
-  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectPlanfixComment}));
+  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{plan::kEffectPlanfixComment}));
   EXPECT_TRUE(plan->timers.empty());
   EXPECT_TRUE(plan->flows.empty());
 }
@@ -256,7 +258,7 @@ TEST_F(BriefRules, BindingWritesTheChatToTheContactAndSendsTheWaitingBrief) {
                               kFridayNoon);
   ASSERT_TRUE(plan);
   ASSERT_FALSE(plan->effects.empty());
-  EXPECT_EQ(plan->effects[0].kind, kEffectPlanfixUpdateContact);
+  EXPECT_EQ(plan->effects[0].kind, plan::kEffectPlanfixUpdateContact);
   EXPECT_EQ(
       json::parse(plan->effects[0].payload),
       (json{{"contact", 7},
@@ -301,8 +303,8 @@ TEST_F(BriefRules, FilledAnswersAreConvertedByTheCataloguesTypeAndProblemsReport
   ASSERT_TRUE(plan) << plan.error().ToString();
   // The comment and the staff message wait for Planfix's answer to the update.
   EXPECT_EQ(Kinds(*plan),
-            (std::vector<std::string>{kEffectPlanfixUpdateContact, kEffectTelegramSend,
-                                      kEffectPlanfixUpdateTask}));
+            (std::vector<std::string>{plan::kEffectPlanfixUpdateContact, plan::kEffectTelegramSend,
+                                      plan::kEffectPlanfixUpdateTask}));
   const json update = json::parse(plan->effects[0].payload);
   EXPECT_EQ(update["custom_fields"], (json{{{"id", 501}, {"value", 12500.5}},
                                            {{"id", 502}, {"value", {{"date", "15-12-2026"}}}},
@@ -390,7 +392,8 @@ TEST_F(BriefRules, TheCommentNamesWhatPlanfixWroteRefusedOrNeverConfirmed) {
     payload.update(outcome);
     auto plan = DecideBriefContactUpdated(Event(kEventContactUpdated, payload, 31), context_);
     EXPECT_TRUE(plan) << plan.error().ToString();
-    EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectTelegramSend, kEffectPlanfixComment}));
+    EXPECT_EQ(Kinds(*plan),
+              (std::vector<std::string>{plan::kEffectTelegramSend, plan::kEffectPlanfixComment}));
     EXPECT_EQ(plan->effects[1].idempotency_key, "event:31:comment");
     return std::pair{json::parse(plan->effects[0].payload)["text"].get<std::string>(),
                      json::parse(plan->effects[1].payload)["description"].get<std::string>()};
@@ -477,7 +480,8 @@ TEST_F(BriefRules, AStaleOrUnneededReminderDoesNothing) {
 TEST_F(BriefRules, EscalationTellsTheStaffChatAndTheTask) {
   auto plan = DecideBriefEscalation(Event("brief.escalate", {{"task", 42}}), SentFlow(1), context_);
   ASSERT_TRUE(plan);
-  EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{kEffectTelegramSend, kEffectPlanfixComment}));
+  EXPECT_EQ(Kinds(*plan),
+            (std::vector<std::string>{plan::kEffectTelegramSend, plan::kEffectPlanfixComment}));
   EXPECT_EQ(json::parse(plan->effects[0].payload)["chat_id"], config_.telegram.staff_chat_id);
   EXPECT_EQ(plan->flows[0].state, "escalated");
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "planfix_flow/engine/plan.h"
+#include "planfix_flow/plan/effects.h"
 
 namespace planfix_flow::workflow {
 namespace {
@@ -115,7 +116,7 @@ TEST_F(ProductionRules, ACompleteHandoffCreatesTheTaskForTheConfiguredOrFirstUse
   auto plan = DecideHandoff(Event(), CompleteDeal(), Client(), context_);
   ASSERT_TRUE(plan);
   ASSERT_EQ(plan->effects.size(), 1u);
-  EXPECT_EQ(plan->effects[0].kind, kEffectPlanfixCreateTask);
+  EXPECT_EQ(plan->effects[0].kind, plan::kEffectPlanfixCreateTask);
   json create = json::parse(plan->effects[0].payload);
   EXPECT_EQ(create["assignees"], json::array({"user:5"}));  // the contact assignee is skipped
   EXPECT_EQ(create["counterparty"], "contact:7");
@@ -186,7 +187,7 @@ TEST_F(ProductionRules, AnOpenGateTellsTheClientOrSaysWhyItCannot) {
   unbound.telegram_chat_id.reset();
   plan = DecideGate(Event(), CompleteDeal(), unbound, GateFacts{true, 105}, context_);
   ASSERT_EQ(plan->effects.size(), 1u);
-  EXPECT_EQ(plan->effects[0].kind, kEffectPlanfixComment);
+  EXPECT_EQ(plan->effects[0].kind, plan::kEffectPlanfixComment);
   EXPECT_EQ(plan->flows.at(0).state, "passed");
 }
 

@@ -1,6 +1,7 @@
 #include "planfix_flow/workflow/workflow.h"
 
 #include "planfix_flow/engine/plan.h"
+#include "planfix_flow/plan/effects.h"
 #include "planfix_flow/workflow/service_notices.h"
 
 #include <fmt/format.h>
@@ -79,12 +80,12 @@ TEST_F(WorkflowTest, PingTellsStaffCommentsTheTaskAndSetsAFollowUpOneWorkingDayL
                          TaskFacts{42, "Landing <page>"}, context_, kFridayNoon);
   ASSERT_TRUE(plan) << plan.error().ToString();
   ASSERT_EQ(plan->effects.size(), 2u);
-  EXPECT_EQ(plan->effects[0].kind, kEffectTelegramSend);
+  EXPECT_EQ(plan->effects[0].kind, plan::kEffectTelegramSend);
   const auto staff = json::parse(plan->effects[0].payload);
   EXPECT_EQ(staff["chat_id"], -1001);
   EXPECT_EQ(staff["text"], "Перевірка: #42 Landing &lt;page&gt;");
   EXPECT_EQ(plan->effects[0].idempotency_key, "event:7:staff");
-  EXPECT_EQ(plan->effects[1].kind, kEffectPlanfixComment);
+  EXPECT_EQ(plan->effects[1].kind, plan::kEffectPlanfixComment);
   EXPECT_EQ(json::parse(plan->effects[1].payload)["task"], 42);
   ASSERT_EQ(plan->timers.size(), 1u);
   EXPECT_EQ(plan->timers[0].key, "ping.followup:task:42");
@@ -212,10 +213,10 @@ class StatusGuard : public ::testing::Test {
 
   static engine::Plan PlanSetting(std::int64_t task, std::int64_t status) {
     engine::Plan plan;
-    plan.effects.push_back(engine::Effect{kEffectPlanfixComment, "planfix",
+    plan.effects.push_back(engine::Effect{plan::kEffectPlanfixComment, "planfix",
                                           json{{"task", task}, {"description", "x"}}.dump(),
                                           "event:4:comment"});
-    plan.effects.push_back(engine::Effect{kEffectPlanfixUpdateTask, "planfix",
+    plan.effects.push_back(engine::Effect{plan::kEffectPlanfixUpdateTask, "planfix",
                                           json{{"task", task}, {"status", status}}.dump(),
                                           "event:4:status"});
     plan.summary = "brief sent";
@@ -237,8 +238,8 @@ TEST_F(StatusGuard, AStatusTheProcessLacksIsDroppedAndExplainedTheFirstTimeOnly)
   ASSERT_TRUE(plan) << plan.error().ToString();
   std::vector<std::string> kinds;
   for (const auto& effect : plan->effects) kinds.push_back(effect.kind);
-  EXPECT_EQ(kinds, (std::vector<std::string>{kEffectPlanfixComment, kEffectTelegramSend,
-                                             kEffectPlanfixComment}));
+  EXPECT_EQ(kinds, (std::vector<std::string>{plan::kEffectPlanfixComment, plan::kEffectTelegramSend,
+                                             plan::kEffectPlanfixComment}));
   const std::string staff = json::parse(plan->effects[1].payload)["text"];
   EXPECT_NE(staff.find("planfix.statuses.brief_filled"), std::string::npos) << staff;
   EXPECT_NE(staff.find("Нова (1), Завершена (3)"), std::string::npos) << staff;
@@ -253,7 +254,7 @@ TEST_F(StatusGuard, AStatusTheProcessLacksIsDroppedAndExplainedTheFirstTimeOnly)
   plan = WithoutMissingStatuses(event, PlanSetting(42, brief_filled), {gap}, context_);
   ASSERT_TRUE(plan);
   ASSERT_EQ(plan->effects.size(), 1u);
-  EXPECT_EQ(plan->effects[0].kind, kEffectPlanfixComment);
+  EXPECT_EQ(plan->effects[0].kind, plan::kEffectPlanfixComment);
   EXPECT_TRUE(plan->flows.empty());
 }
 

@@ -40,25 +40,7 @@ struct RuleContext {
 // The staff chat the rules write to and take button presses from (see RuleContext).
 std::int64_t StaffChatId(const RuleContext& context);
 
-// Effect kinds the executor knows (see app/effects.h) and their JSON payloads.
-// telegram.send_message: chat_id, text, and optionally `report` {task, contact, client_name}:
-// when the message cannot be delivered (blocked bot, unknown chat) the staff chat and the task
-// are told instead of retrying forever.
-inline constexpr char kEffectTelegramSend[] = "telegram.send_message";
-inline constexpr char kEffectPlanfixComment[] = "planfix.add_comment";  // task, description
-// contact, custom_fields [{id, value}] (wire values), optionally telegram_id (string) and
-// `report` (the brief's: when the job ends, a contact.updated event says what Planfix took);
-// result {queued, failures [{field, error}]}: a field Planfix refused is not retried.
-inline constexpr char kEffectPlanfixUpdateContact[] = "planfix.update_contact";
-inline constexpr char kEffectPlanfixUpdateTask[] = "planfix.update_task";  // task, status
-// name, description, template_id?, project_id?, process_id?, counterparty ("contact:N"), assignees
-// ["user:N"], deal (the task whose handoff created it); result {"task": number}
-inline constexpr char kEffectPlanfixCreateTask[] = "planfix.create_task";
-// telegram.send_message may carry `reply_markup` {inline_keyboard: [[{text, callback_data}]]}.
-// telegram.answer_callback: callback_query_id, text (plain, up to 200 characters).
-inline constexpr char kEffectTelegramAnswerCallback[] = "telegram.answer_callback";
-// telegram.edit_message: chat_id, message_id, text (HTML); the inline keyboard is removed.
-inline constexpr char kEffectTelegramEdit[] = "telegram.edit_message";
+// The effect kinds and their payloads: plan/effects.h.
 
 // The internal event the service stores when a job with a `report` went dead.
 inline constexpr char kEventEffectFailed[] = "effect.failed";
