@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "planfix_flow/config/config.h"
+#include "planfix_flow/core/url.h"
 #include "planfix_flow/core/utf8.h"
 #include "planfix_flow/google/service_account.h"
 #include "planfix_flow/http/client_address.h"
@@ -43,27 +44,7 @@ std::string UrlHost(std::string_view rest) {
   return lower;
 }
 
-bool IsLoopbackHost(const std::string& host) {
-  if (host == "localhost" || host == "::1") return true;
-  // 127.0.0.0/8 written as four decimal numbers.
-  if (!host.starts_with("127.")) return false;
-  int parts = 0;
-  std::size_t start = 0;
-  while (start <= host.size()) {
-    const std::size_t end = std::min(host.find('.', start), host.size());
-    const std::string_view part = std::string_view(host).substr(start, end - start);
-    if (part.empty() || part.size() > 3 ||
-        !std::all_of(part.begin(), part.end(), [](unsigned char ch) { return std::isdigit(ch); }) ||
-        std::stoi(std::string(part)) > 255) {
-      return false;
-    }
-    ++parts;
-    start = end + 1;
-  }
-  return parts == 4;
-}
-
-bool IsLoopbackUrlHost(std::string_view rest) { return IsLoopbackHost(UrlHost(rest)); }
+bool IsLoopbackUrlHost(std::string_view rest) { return core::IsLoopbackHost(UrlHost(rest)); }
 
 class Checker {
  public:
@@ -862,7 +843,7 @@ std::vector<Problem> ValidateConfig(const Config& config) {
 
 std::vector<Problem> ConfigWarnings(const Config& config) {
   std::vector<Problem> warnings;
-  if (!IsLoopbackHost(config.server.host)) {
+  if (!core::IsLoopbackHost(config.server.host)) {
     warnings.push_back(
         {"server.host",
          fmt::format("\"{}\" is not a loopback address: the service then answers every "

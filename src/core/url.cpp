@@ -1,6 +1,8 @@
 #include "planfix_flow/core/url.h"
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace planfix_flow::core {
 
@@ -42,6 +44,31 @@ std::string UrlDecode(std::string_view text) {
     }
   }
   return out;
+}
+
+bool IsLoopbackHost(std::string_view host) {
+  std::string lower(host);
+  for (char& ch : lower) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  if (lower == "localhost" || lower == "::1" || lower == "[::1]") return true;
+  if (!lower.starts_with("127.")) return false;
+  int parts = 0;
+  std::size_t start = 0;
+  while (start <= lower.size()) {
+    const std::size_t end = std::min(lower.find('.', start), lower.size());
+    const std::string_view part = std::string_view(lower).substr(start, end - start);
+    int value = 0;
+    if (part.empty() || part.size() > 3 ||
+        part.find_first_not_of("0123456789") != std::string_view::npos) {
+      return false;
+    }
+    std::from_chars(part.data(), part.data() + part.size(), value);
+    if (value > 255) return false;
+    ++parts;
+    start = end + 1;
+  }
+  return parts == 4;
 }
 
 }  // namespace planfix_flow::core

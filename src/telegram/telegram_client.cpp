@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/core/url.h"
 #include "telegram/json_codec.h"
 
 namespace planfix_flow::telegram {
@@ -121,28 +122,6 @@ std::optional<Authority> ParseAuthority(std::string_view rest) {
   return out;
 }
 
-bool IsLoopbackHost(const std::string& host) {
-  if (host == "localhost" || host == "[::1]") return true;
-  // 127.0.0.0/8 written as four decimal parts.
-  if (!host.starts_with("127.")) return false;
-  int parts = 0;
-  std::size_t start = 0;
-  while (start <= host.size()) {
-    const auto dot = host.find('.', start);
-    const std::string_view part =
-        std::string_view(host).substr(start, dot == std::string::npos ? dot : dot - start);
-    if (part.empty() || part.size() > 3 ||
-        !std::all_of(part.begin(), part.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) ||
-        std::stoi(std::string(part)) > 255) {
-      return false;
-    }
-    ++parts;
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return parts == 4;
-}
-
 bool HasSpaceOrControl(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char ch) {
     const auto byte = static_cast<unsigned char>(ch);
@@ -155,7 +134,7 @@ bool HasSpaceOrControl(std::string_view text) {
 bool IsLoopbackHttpUrl(std::string_view url) {
   if (!url.starts_with("http://") || HasSpaceOrControl(url)) return false;
   const auto authority = ParseAuthority(url.substr(7));
-  return authority && IsLoopbackHost(authority->host);
+  return authority && core::IsLoopbackHost(authority->host);
 }
 
 Status ValidateWebhookUrl(std::string_view url) {

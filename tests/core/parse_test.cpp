@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "planfix_flow/core/url.h"
+
 namespace planfix_flow::core {
 namespace {
 
@@ -41,6 +43,20 @@ TEST(Trim, DropsAsciiWhitespaceAtBothEnds) {
 TEST(AsciiLower, LowersAsciiLettersOnly) {
   EXPECT_EQ(AsciiLower("Bearer ABC-xyz"), "bearer abc-xyz");
   EXPECT_EQ(AsciiLower("ТАК Yes"), "ТАК yes");
+}
+
+TEST(IsLoopbackHost, KnowsLocalhostTheIpv6LoopbackAnd127Slash8) {
+  for (const char* host : {"localhost", "LocalHost", "::1", "[::1]", "127.0.0.1", "127.1.2.255"}) {
+    EXPECT_TRUE(IsLoopbackHost(host)) << host;
+  }
+}
+
+TEST(IsLoopbackHost, RefusesOtherHostsAndMalformedAddresses) {
+  for (const char* host : {"", "example.com", "localhost.example.com", "10.0.0.1", "127.0.0",
+                           "127.0.0.1.5", "127.0.0.256", "127.0.-1.1", "127.0.0.0001", "127..0.1",
+                           "127.0.0.1:80", "::2", "128.0.0.1"}) {
+    EXPECT_FALSE(IsLoopbackHost(host)) << host;
+  }
 }
 
 }  // namespace
