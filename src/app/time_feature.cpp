@@ -26,6 +26,7 @@ class TimeEventHandler final : public engine::EventHandler {
   core::Result<engine::Plan> Handle(const engine::StoredEvent& event,
                                     core::TimePoint now) override {
     if (event.kind == kEventTimeSynced) return feature_.PlanAlerts(event, now);
+    if (TimeTimers::Handles(event.kind)) return feature_.timers().Handle(event, now);
     if (event.kind != kEventTimeSyncDue) return inner_->Handle(event, now);
     engine::Plan plan;
     engine::Effect effect;
@@ -64,7 +65,8 @@ TimeFeature::TimeFeature(const config::Config& config, const templates::Template
       calendar_(calendar),
       database_(database),
       clock_(clock),
-      sync_(planfix, database, clock, calendar, TimeSyncOptionsFor(config)) {}
+      sync_(planfix, database, clock, calendar, TimeSyncOptionsFor(config)),
+      timers_(config, templates, calendar, planfix, database) {}
 
 std::unique_ptr<engine::EventHandler> TimeFeature::Wrap(
     std::unique_ptr<engine::EventHandler> inner) {
@@ -75,6 +77,7 @@ std::unique_ptr<engine::EventHandler> TimeFeature::Wrap(
 
 void TimeFeature::RegisterEffects(engine::EffectExecutor& executor) {
   if (!enabled()) return;
+  timers_.RegisterEffects(executor);
   executor.Register(kEffectTimeSync, [this](const engine::Job& job) -> core::Result<std::string> {
     auto report = sync_.RunOnce();
     if (!report) return core::Fail(report.error());

@@ -3,12 +3,13 @@
 // job and the next timer, and the job runs TimeSync with the executor's retries. Built by the
 // App after the database opens; off (nothing wrapped or registered) when time.data_tag is 0.
 // After each sync, a deal whose communication passed the configured share of its amount is
-// announced once.
+// announced once. It also runs the timer buttons (time_timers.h).
 #pragma once
 
 #include <memory>
 
 #include "planfix_flow/app/time_sync.h"
+#include "planfix_flow/app/time_timers.h"
 #include "planfix_flow/calendar/work_calendar.h"
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/core/clock.h"
@@ -40,6 +41,7 @@ class TimeFeature {
   void Start();
 
   TimeSync& sync() { return sync_; }
+  TimeTimers& timers() { return timers_; }
 
   // The alerts due after a sync: once per deal (a flow "time.alert:deal:<n>" remembers it)
   // whose communication cost to date passed time.alert_share_percent of its amount, to the
@@ -53,6 +55,7 @@ class TimeFeature {
   storage::Database& database_;
   core::Clock& clock_;
   TimeSync sync_;
+  TimeTimers timers_;
 };
 
 }  // namespace planfix_flow::app
