@@ -201,6 +201,17 @@ std::vector<TemplateSpec> BuildRegistry() {
            {"deal_number", "deal_name", "deal_url", "communication_cost", "communication_hours",
             "amount", "share", "currency"},
            {"deal_number", "communication_cost", "amount"}),
+      Spec("time_summary", kTelegram,
+           "staff chat: the caption of the month's communication-vs-production chart (at most "
+           "1024 characters): totals, time saved, the deals whose communication cost more than "
+           "their work",
+           {"month", "communication_hours", "communication_cost", "production_hours",
+            "production_cost", "saved_hours", "currency", "over_count", "deals"},
+           {"month", "communication_hours", "production_hours"}),
+      Spec("time_summary_chart", kTelegram,
+           "the month's chart: three lines, its title, then the names of the communication and "
+           "the production series",
+           {"month"}, {"month"}),
       Spec("work_started", kTelegram, "client: work on the project has started",
            {"client_name", "project_name", "task_name"}, {}),
   };
