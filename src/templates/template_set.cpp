@@ -149,7 +149,7 @@ std::vector<TemplateSpec> BuildRegistry() {
            "working day) and the time written to the data tag",
            {"employee", "started_at", "ended_at", "duration", "too_short", "end_of_day",
             "switched_to"},
-           {"employee", "duration"}),
+           {"employee", "started_at"}),
       Spec("invoice_escalation", kTelegram,
            "staff chat: an invoice is still unpaid after every reminder",
            {"client_name", "invoice_number", "task_number", "task_url", "remaining", "currency",
