@@ -120,7 +120,8 @@ struct App::Impl {
           workflow::RuleContext{&config, templates.get(), &calendar, &*signing, &staff_chat},
           facts);
     }
-    time = std::make_unique<TimeFeature>(config, *templates, planfix, *database, clock, calendar);
+    time = std::make_unique<TimeFeature>(config, *templates, planfix, telegram, *database, clock,
+                                         calendar);
     handler = time->Wrap(std::move(handler));
 
     // An event whose facts cannot be read (Planfix down) waits out an outage like a job does.

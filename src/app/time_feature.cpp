@@ -27,6 +27,8 @@ class TimeEventHandler final : public engine::EventHandler {
   core::Result<engine::Plan> Handle(const engine::StoredEvent& event,
                                     core::TimePoint now) override {
     if (event.kind == kEventTimeSynced) return feature_.PlanAlerts(event, now);
+    if (TimeTimers::Handles(event.kind)) return feature_.timers().Handle(event, now);
+    if (TimeSummary::Handles(event.kind)) return feature_.summary().Handle(event, now);
     if (event.kind != kEventTimeSyncDue) return inner_->Handle(event, now);
     engine::Plan plan;
     engine::Effect effect;
@@ -58,14 +60,17 @@ std::string Hours(std::int64_t minutes) {
 }  // namespace
 
 TimeFeature::TimeFeature(const config::Config& config, const templates::TemplateSet& templates,
-                         planfix::PlanfixClient& planfix, storage::Database& database,
-                         core::Clock& clock, const calendar::WorkCalendar& calendar)
+                         planfix::PlanfixClient& planfix, telegram::TelegramClient& telegram,
+                         storage::Database& database, core::Clock& clock,
+                         const calendar::WorkCalendar& calendar)
     : config_(config),
       templates_(templates),
       calendar_(calendar),
       database_(database),
       clock_(clock),
-      sync_(planfix, database, clock, calendar, TimeSyncOptionsFor(config)) {}
+      sync_(planfix, database, clock, calendar, TimeSyncOptionsFor(config)),
+      timers_(config, templates, calendar, planfix, database),
+      summary_(config, templates, calendar, telegram, database, clock) {}
 
 std::unique_ptr<engine::EventHandler> TimeFeature::Wrap(
     std::unique_ptr<engine::EventHandler> inner) {
@@ -76,6 +81,8 @@ std::unique_ptr<engine::EventHandler> TimeFeature::Wrap(
 
 void TimeFeature::RegisterEffects(engine::EffectExecutor& executor) {
   if (!enabled()) return;
+  timers_.RegisterEffects(executor);
+  summary_.RegisterEffects(executor);
   executor.Register(kEffectTimeSync, [this](const engine::Job& job) -> core::Result<std::string> {
     auto report = sync_.RunOnce();
     if (!report) return core::Fail(report.error());
@@ -103,6 +110,11 @@ void TimeFeature::RegisterEffects(engine::EffectExecutor& executor) {
 
 void TimeFeature::Start() {
   if (!enabled()) return;
+  StartSync();
+  summary_.Start();
+}
+
+void TimeFeature::StartSync() {
   // A pending timer (set by the last sync before a restart) already says when the next runs.
   if (const auto timer = database_.GetTimer(kTimerTimeSync);
       timer && timer->state == storage::TimerState::kPending) {

@@ -189,6 +189,25 @@ void FakeServer::Start() {
     for (const auto& [key, value] : raw.params) request.query.emplace(key, value);
     for (const auto& [key, value] : raw.headers) request.headers[key] = value;
     request.body = raw.body;
+    const std::string type = raw.get_header_value("Content-Type");
+    if (request.body.empty() && raw.is_multipart_form_data() && !raw.files.empty() &&
+        type.find("boundary=") != std::string::npos) {
+      // cpp-httplib parses a multipart/form-data body itself and keeps only its parts:
+      // encoded again with the request's boundary, handlers read the body as sent.
+      std::string boundary = type.substr(type.find("boundary=") + 9);
+      if (const auto end = boundary.find(';'); end != std::string::npos) boundary.resize(end);
+      for (const auto& [name, part] : raw.files) {
+        request.body +=
+            "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"";
+        if (!part.filename.empty()) request.body += "; filename=\"" + part.filename + "\"";
+        request.body += "\r\n";
+        if (!part.content_type.empty()) {
+          request.body += "Content-Type: " + part.content_type + "\r\n";
+        }
+        request.body += "\r\n" + part.content + "\r\n";
+      }
+      request.body += "--" + boundary + "--\r\n";
+    }
     bool drop = false;
     FakeResponse response = Dispatch(request, drop);
 

@@ -48,6 +48,8 @@ std::int64_t UnixSeconds(core::TimePoint moment) { return core::ToUnixSeconds(mo
 // string. Form and query values are strings, and objects arrive JSON-serialized in them.
 struct FakeTelegram::Params {
   json values = json::object();
+  // multipart/form-data file parts by field name: the bytes.
+  std::map<std::string, std::string> files;
 
   bool Has(const std::string& name) const {
     return values.contains(name) && !values[name].is_null();
@@ -384,6 +386,75 @@ std::string FakeTelegram::MessageJsonLocked(const ChatState& chat,
   return out.dump();
 }
 
+// ---- multipart/form-data -----------------------------------------------------------------
+
+// Parses a multipart/form-data body (RFC 7578) into text fields and file parts; an error text
+// when it is malformed (no boundary, a part without a name, no closing delimiter).
+std::optional<std::string> FakeTelegram::ParseMultipart(const std::string& content_type,
+                                                        const std::string& body, Params& params) {
+  const auto at = core::AsciiLower(content_type).find("boundary=");
+  if (at == std::string::npos) return "no boundary";
+  std::string boundary = content_type.substr(at + 9);
+  if (const auto end = boundary.find(';'); end != std::string::npos) boundary.resize(end);
+  if (boundary.size() >= 2 && boundary.front() == '"' && boundary.back() == '"') {
+    boundary = boundary.substr(1, boundary.size() - 2);
+  }
+  if (boundary.empty() || boundary.size() > 70) return "bad boundary";
+  const std::string delimiter = "--" + boundary;
+  std::size_t position = body.find(delimiter);
+  if (position == std::string::npos) return "no delimiter";
+  while (true) {
+    position += delimiter.size();
+    if (body.compare(position, 2, "--") == 0) return std::nullopt;  // the closing delimiter
+    if (body.compare(position, 2, "\r\n") != 0) return "delimiter not followed by CRLF";
+    position += 2;
+    const auto headers_end = body.find("\r\n\r\n", position);
+    if (headers_end == std::string::npos) return "part without headers";
+    const std::string headers = body.substr(position, headers_end - position);
+    const auto next = body.find("\r\n" + delimiter, headers_end + 4);
+    if (next == std::string::npos) return "no closing delimiter";
+    const std::string content = body.substr(headers_end + 4, next - headers_end - 4);
+    const auto disposition = core::AsciiLower(headers).find("content-disposition: form-data");
+    if (disposition == std::string::npos) return "part without Content-Disposition: form-data";
+    const auto quoted = [&](const std::string& key) -> std::optional<std::string> {
+      const auto found = headers.find(key + "=\"");
+      if (found == std::string::npos) return std::nullopt;
+      const auto start = found + key.size() + 2;
+      const auto stop = headers.find('"', start);
+      if (stop == std::string::npos) return std::nullopt;
+      return headers.substr(start, stop - start);
+    };
+    const auto name = quoted("; name");
+    if (!name || name->empty()) return "part without a name";
+    if (quoted("filename")) {
+      params.files[*name] = content;
+    } else {
+      params.values[*name] = content;
+    }
+    position = next + 2;
+  }
+}
+
+namespace {
+
+// A PNG's width and height from its IHDR chunk; nullopt when the bytes are not a PNG.
+std::optional<std::pair<int, int>> PngSize(const std::string& bytes) {
+  static const std::string kSignature = "\x89PNG\r\n\x1a\n";
+  if (bytes.size() < 24 || bytes.compare(0, 8, kSignature) != 0 ||
+      bytes.compare(12, 4, "IHDR") != 0) {
+    return std::nullopt;
+  }
+  const auto u32 = [&](std::size_t at) {
+    return (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at])) << 24) |
+           (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at + 1])) << 16) |
+           (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at + 2])) << 8) |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at + 3]));
+  };
+  return std::pair<int, int>{static_cast<int>(u32(16)), static_cast<int>(u32(20))};
+}
+
+}  // namespace
+
 // ---- dispatch ----------------------------------------------------------------------------
 
 FakeResponse FakeTelegram::Handle(const FakeRequest& request) {
@@ -411,6 +482,10 @@ FakeResponse FakeTelegram::Handle(const FakeRequest& request) {
         if (amp == std::string_view::npos) break;
         body.remove_prefix(amp + 1);
       }
+    } else if (content_type.rfind("multipart/form-data", 0) == 0) {
+      if (auto refused = ParseMultipart(request.Header("Content-Type"), request.body, params)) {
+        return BadRequest("can't parse multipart/form-data: " + *refused);
+      }
     } else {
       RecordFailure("fake-telegram: unsupported Content-Type '" + content_type + "'");
       return BadRequest("unsupported Content-Type");
@@ -420,6 +495,7 @@ FakeResponse FakeTelegram::Handle(const FakeRequest& request) {
   const std::string method = core::AsciiLower(request.captures[1]);
   if (method == "getme") return GetMe(params);
   if (method == "sendmessage") return SendMessage(params);
+  if (method == "sendphoto") return SendPhoto(params);
   if (method == "editmessagetext") return EditMessageText(params);
   if (method == "answercallbackquery") return AnswerCallbackQuery(params);
   if (method == "getupdates") return GetUpdates(params);
@@ -645,6 +721,77 @@ FakeResponse FakeTelegram::SendMessage(const Params& params) {
   json result = json::parse(MessageJsonLocked(*chat, message));
   const json preview = params.Object("link_preview_options");
   if (preview.is_object()) result["link_preview_options"] = preview;
+  return Ok(std::move(result));
+}
+
+// Only uploads are modelled: a file_id or URL string is refused as Telegram refuses one it
+// does not know. The photo is checked as Telegram documents: at most 10 MB, an image, width +
+// height at most 10000, ratio at most 20; the caption 0-1024 characters after parsing.
+FakeResponse FakeTelegram::SendPhoto(const Params& params) {
+  const auto chat_ref = params.String("chat_id");
+  if (!chat_ref || chat_ref->empty()) return BadRequest("chat_id is empty");
+  const auto file = params.files.find("photo");
+  if (file == params.files.end()) {
+    if (params.Has("photo")) return BadRequest("wrong file identifier/HTTP URL specified");
+    return BadRequest("there is no photo in the request");
+  }
+  const std::string& photo = file->second;
+  if (photo.empty()) return BadRequest("file must be non-empty");
+  if (photo.size() > 10 * 1024 * 1024) {
+    return Err(413, "Request Entity Too Large");
+  }
+  const auto size = PngSize(photo);
+  const bool jpeg = photo.size() > 3 && static_cast<unsigned char>(photo[0]) == 0xFF &&
+                    static_cast<unsigned char>(photo[1]) == 0xD8;
+  if (!size && !jpeg) return BadRequest("IMAGE_PROCESS_FAILED");
+  if (size) {
+    const auto [width, height] = *size;
+    if (width <= 0 || height <= 0 || width + height > 10000 ||
+        std::max(width, height) > 20 * std::min(width, height)) {
+      return BadRequest("PHOTO_INVALID_DIMENSIONS");
+    }
+  }
+  ParsedText caption;
+  if (const auto raw = params.String("caption"); raw && !raw->empty()) {
+    auto parsed = CheckText(*raw, params.String("parse_mode").value_or(""));
+    if (auto* error = std::get_if<FakeResponse>(&parsed)) return *error;
+    caption = std::get<ParsedText>(parsed);
+    if (telegram::CountCodePoints(caption.text) > 1024)
+      return BadRequest("message caption is too long");
+  }
+
+  std::lock_guard lock(state_mutex_);
+  ChatState* chat = FindChatLocked(*chat_ref);
+  if (auto refused = CheckChatLocked(chat)) return *refused;
+  if (auto refused = CheckBotInChatLocked(*chat)) return *refused;
+  const bool may_send = chat->bot_status == FakeBotStatus::kAdministrator ||
+                        (chat->bot_status == FakeBotStatus::kMember && chat->members_can_send);
+  if (chat->type != "private" && !may_send) {
+    return WorldStateAnswer(BadRequest("not enough rights to send photos to the chat"));
+  }
+  if (auto flood = CheckFloodLocked(chat->id)) return *flood;
+  FakeMessage message;
+  message.message_id = chat->next_message_id++;
+  message.text = caption.text;
+  message.raw_text = params.String("caption").value_or("");
+  message.parse_mode = params.String("parse_mode").value_or("");
+  message.entities_json = caption.entities.dump();
+  message.photo = photo;
+  if (size) {
+    message.photo_width = size->first;
+    message.photo_height = size->second;
+  }
+  message.received_at = Now();
+  chat->messages.push_back(message);
+  json result = json::parse(MessageJsonLocked(*chat, message));
+  result.erase("text");
+  result.erase("entities");
+  if (!caption.text.empty()) result["caption"] = caption.text;
+  result["photo"] = json::array({{{"file_id", fmt::format("fake-photo-{}", message.message_id)},
+                                  {"file_unique_id", fmt::format("p{}", message.message_id)},
+                                  {"width", message.photo_width},
+                                  {"height", message.photo_height},
+                                  {"file_size", photo.size()}}});
   return Ok(std::move(result));
 }
 

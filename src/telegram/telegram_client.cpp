@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/core/url.h"
@@ -38,6 +40,30 @@ Status ValidateMessageText(std::string_view text, std::string_view parse_mode) {
     return Fail(ErrorCode::kInvalidInput,
                 fmt::format("telegram: message is too long ({} characters, at most {})", length,
                             kMaxTextCharacters));
+  }
+  return core::Ok();
+}
+
+Status ValidateCaption(std::string_view caption, std::string_view parse_mode) {
+  std::string plain;
+  if (parse_mode == "HTML") {
+    auto parsed = ParseHtml(caption);
+    if (!parsed) {
+      return Fail(ErrorCode::kInvalidInput,
+                  "telegram: can't parse caption entities: " + parsed.error().message);
+    }
+    plain = std::move(parsed->text);
+  } else {
+    if (!IsValidUtf8(caption)) {
+      return Fail(ErrorCode::kInvalidInput, "telegram: caption is not UTF-8");
+    }
+    plain = std::string(caption);
+  }
+  const std::size_t length = CountCodePoints(TrimWhitespace(plain));
+  if (length > kMaxCaptionCharacters) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("telegram: caption is too long ({} characters, at most {})", length,
+                            kMaxCaptionCharacters));
   }
   return core::Ok();
 }
@@ -190,6 +216,14 @@ bool IsNotModified(const Error& error) {
 struct TelegramClient::Call {
   std::string method;
   json body = json::object();
+  // Sent as multipart/form-data with `body`'s members as text fields when set.
+  struct File {
+    std::string field;
+    std::string filename;
+    std::string content_type;
+    std::string bytes;
+  };
+  std::optional<File> file;
   std::optional<ChatId> chat;  // paced as a message to this chat
   std::chrono::milliseconds extra_timeout{0};
 };
@@ -244,8 +278,37 @@ Result<std::string> TelegramClient::Invoke(Call& call) {
   http::HttpRequest request;
   request.method = "POST";
   request.url = fmt::format("{}/bot{}/{}", options_.base_url, options_.token, call.method);
-  request.headers["Content-Type"] = "application/json";
-  request.body = call.body.dump();
+  if (call.file) {
+    // A boundary that occurs in no part: derived from the content, lengthened until unique.
+    std::string boundary =
+        fmt::format("planfix-flow-{:016x}", std::hash<std::string>{}(call.file->bytes));
+    const auto occurs = [&](const std::string& candidate) {
+      if (call.file->bytes.find(candidate) != std::string::npos) return true;
+      for (const auto& [name, value] : call.body.items()) {
+        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+        if (text.find(candidate) != std::string::npos) return true;
+      }
+      return false;
+    };
+    while (occurs(boundary)) boundary += "x";
+    std::string body;
+    for (const auto& [name, value] : call.body.items()) {
+      body +=
+          fmt::format("--{}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{}\r\n", boundary,
+                      name, value.is_string() ? value.get<std::string>() : value.dump());
+    }
+    body += fmt::format(
+        "--{}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: "
+        "{}\r\n\r\n",
+        boundary, call.file->field, call.file->filename, call.file->content_type);
+    body += call.file->bytes;
+    body += fmt::format("\r\n--{}--\r\n", boundary);
+    request.headers["Content-Type"] = "multipart/form-data; boundary=" + boundary;
+    request.body = std::move(body);
+  } else {
+    request.headers["Content-Type"] = "application/json";
+    request.body = call.body.dump();
+  }
   request.timeout = options_.request_timeout + call.extra_timeout;
   auto response = http_.Send(request);
   if (!response) {
@@ -353,6 +416,37 @@ Result<Message> TelegramClient::SendMessage(const SendMessageRequest& request) {
   if (request.link_preview_options) {
     call.body["link_preview_options"] = ToJson(*request.link_preview_options);
   }
+  auto result = Invoke(call);
+  if (!result) return Fail(result.error());
+  return ParseMessageResult(call.method, *result);
+}
+
+Result<Message> TelegramClient::SendPhoto(const SendPhotoRequest& request) {
+  if (request.photo.empty()) return Fail(ErrorCode::kInvalidInput, "telegram: photo is empty");
+  if (request.photo.size() > kMaxPhotoBytes) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("telegram: photo is too large ({} bytes, at most {})",
+                            request.photo.size(), kMaxPhotoBytes));
+  }
+  if (request.filename.empty() || request.filename.find_first_of("\"\r\n") != std::string::npos) {
+    return Fail(ErrorCode::kInvalidInput, "telegram: photo filename is empty or not quotable");
+  }
+  if (auto valid = ValidateCaption(request.caption, request.parse_mode); !valid) {
+    return Fail(valid.error());
+  }
+  Call call;
+  call.method = "sendPhoto";
+  call.chat = request.chat_id;
+  call.body["chat_id"] = std::to_string(request.chat_id);
+  if (!request.caption.empty()) {
+    call.body["caption"] = request.caption;
+    if (!request.parse_mode.empty()) call.body["parse_mode"] = request.parse_mode;
+  }
+  const bool png = request.photo.rfind("\x89PNG", 0) == 0;
+  call.file =
+      Call::File{"photo", request.filename, png ? "image/png" : "image/jpeg", request.photo};
+  // An upload takes longer than a text message.
+  call.extra_timeout = std::chrono::seconds(30);
   auto result = Invoke(call);
   if (!result) return Fail(result.error());
   return ParseMessageResult(call.method, *result);

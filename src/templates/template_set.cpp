@@ -135,6 +135,21 @@ std::vector<TemplateSpec> BuildRegistry() {
            {"deal_number", "deal_name", "communication_cost", "communication_hours", "amount",
             "share", "currency"},
            {"communication_cost", "amount"}),
+      Spec("comment_timer_refused", kPlanfixComment,
+           "Planfix comment: a timer button press that changed nothing, and why (no or unknown "
+           "employee, no timer running, the timer runs on another task or already here)",
+           {"employee", "no_user", "unknown_employee", "not_running", "running_task",
+            "already_running", "started_at"},
+           {}),
+      Spec("comment_timer_started", kPlanfixComment,
+           "Planfix comment: an employee's timer started on the task; when it closes at the latest",
+           {"employee", "started_at", "closes_at"}, {"employee", "started_at"}),
+      Spec("comment_timer_stopped", kPlanfixComment,
+           "Planfix comment: a timer stopped (button, another timer started, or the end of the "
+           "working day) and the time written to the data tag",
+           {"employee", "started_at", "ended_at", "duration", "too_short", "end_of_day",
+            "switched_to"},
+           {"employee", "started_at"}),
       Spec("invoice_escalation", kTelegram,
            "staff chat: an invoice is still unpaid after every reminder",
            {"client_name", "invoice_number", "task_number", "task_url", "remaining", "currency",
@@ -186,6 +201,17 @@ std::vector<TemplateSpec> BuildRegistry() {
            {"deal_number", "deal_name", "deal_url", "communication_cost", "communication_hours",
             "amount", "share", "currency"},
            {"deal_number", "communication_cost", "amount"}),
+      Spec("time_summary", kTelegram,
+           "staff chat: the caption of the month's communication-vs-production chart (at most "
+           "1024 characters): totals, time saved, the deals whose communication cost more than "
+           "their work",
+           {"month", "communication_hours", "communication_cost", "production_hours",
+            "production_cost", "saved_hours", "currency", "over_count", "deals"},
+           {"month", "communication_hours", "production_hours"}),
+      Spec("time_summary_chart", kTelegram,
+           "the month's chart: three lines, its title, then the names of the communication and "
+           "the production series",
+           {"month"}, {"month"}),
       Spec("work_started", kTelegram, "client: work on the project has started",
            {"client_name", "project_name", "task_name"}, {}),
   };

@@ -70,6 +70,7 @@ communication_processes = [2]
 
 [time.automation_minutes]
 brief = 10
+reminder = 5
 )";
 
 class TimeReportFlow : public ::testing::Test {
@@ -93,7 +94,7 @@ class TimeReportFlow : public ::testing::Test {
     time.classify.communication_kinds = {"Комунікація"};
     time.classify.production_kinds = {"Виробництво"};
     time.classify.communication_processes = {kCommunicationProcess};
-    time.automation_minutes = {{"brief", 10}};
+    time.automation_minutes = {{"brief", 10}, {"reminder", 5}};
     time.alert_share_percent = 30;
   }
 
@@ -274,6 +275,45 @@ TEST_F(TimeReportFlow, ProblemsAreListedWithTheirReasonAndABadMonthIsAUsageError
   std::tie(code, text) = Report({"time", "--month", "2026-13"});
   EXPECT_EQ(code, kExitUsage);
   EXPECT_NE(text.find("\"2026-13\" is not a month (YYYY-MM)"), std::string::npos) << text;
+}
+
+TEST_F(TimeReportFlow, TimeSavedByAutomationCountsEachClientMessageApartFromPeoplesTime) {
+  // The PM sends the brief on Monday 30 November; the client does not fill it, so the service
+  // reminds them on Wednesday 2 December: one brief in November, one reminder in December.
+  const auto client = world_->AddClient("ТОВ Ромашка", "olena@romashka.ua", "+380501234567", 9001);
+  Entry(client.task, "30-11-2026", 30, "user:7", "Комунікація");  // a call, by a person
+  StartAndSync(/*keep_running=*/true);
+  auto answer = world_->PostPlanfix(
+      app_->port(), {{"event", "brief.send"}, {"task", std::to_string(client.task)}, {"at", "1"}});
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 200) << answer->body;
+  app_->RunUntilIdle();
+  for (int hour = 0; hour < 72; ++hour) {
+    clock_->Advance(hours(1));
+    app_->RunUntilIdle();
+  }
+  // The client got the brief and one reminder, both on the PM's behalf.
+  ASSERT_EQ(world_->telegram.Messages(9001).size(), 2u);
+  app_->Stop();
+
+  auto [code, text] = Report({"time", "--month", "2026-11", "--format", "json"});
+  ASSERT_EQ(code, kExitOk) << text;
+  json report = json::parse(text);
+  ASSERT_EQ(report["deals"].size(), 1u) << report.dump(2);
+  EXPECT_EQ(report["deals"][0]["deal"], client.task);
+  EXPECT_EQ(report["deals"][0]["saved_minutes"], 10);  // the brief: 10 minutes
+  // People's time stays what they recorded: the saving is never added to it.
+  EXPECT_EQ(report["deals"][0]["communication"], (json{{"minutes", 30}, {"cost", 30000}}));
+  EXPECT_EQ(report["total"]["saved_minutes"], 10);
+  EXPECT_EQ(report["total"]["communication"]["minutes"], 30);
+
+  std::tie(code, text) = Report({"time", "--month", "2026-12", "--format", "json"});
+  ASSERT_EQ(code, kExitOk) << text;
+  report = json::parse(text);
+  ASSERT_EQ(report["deals"].size(), 1u) << report.dump(2);
+  EXPECT_EQ(report["deals"][0]["saved_minutes"], 5);  // the reminder: 5 minutes
+  EXPECT_EQ(report["deals"][0]["communication"]["minutes"], 0);
+  EXPECT_EQ(report["total"]["saved_minutes"], 5);
 }
 
 }  // namespace

@@ -211,9 +211,9 @@ std::string ReadSample(const std::string& name) {
 }
 
 TEST(PlanfixWebhookSamples, EverySampleBodyInTheIntegrationKitParses) {
-  for (const char* name :
-       {"brief-send.json", "brief-send.form", "deal-handoff.json", "task-status-changed.json",
-        "invoice-issued.form", "invoice-paid.json", "approval-status-changed.json"}) {
+  for (const char* name : {"brief-send.json", "brief-send.form", "deal-handoff.json",
+                           "task-status-changed.json", "invoice-issued.form", "invoice-paid.json",
+                           "approval-status-changed.json", "time-start.json", "time-stop.json"}) {
     const std::string body = ReadSample(name);
     ASSERT_FALSE(body.empty()) << name;
     const auto format = std::string_view(name).ends_with(".form") ? PlanfixBodyFormat::kForm

@@ -632,3 +632,95 @@ TEST_F(FakeTelegramTest, GetChatAndGetChatMemberRefuseBadParameters) {
 
 }  // namespace
 }  // namespace planfix_flow::sandbox
+
+namespace planfix_flow::sandbox {
+namespace {
+
+// The first bytes of a PNG of `width` x `height` (the signature and the IHDR chunk's size
+// fields, which is what the fake reads).
+std::string PngHeader(std::uint32_t width, std::uint32_t height) {
+  std::string bytes = "\x89PNG\r\n\x1a\n";
+  bytes += std::string("\0\0\0\x0dIHDR", 8);
+  for (const std::uint32_t value : {width, height}) {
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      bytes += static_cast<char>((value >> shift) & 0xFF);
+    }
+  }
+  bytes += std::string("\x08\x06\0\0\0", 5);
+  return bytes;
+}
+
+// A multipart/form-data body with text `fields` and, when `photo` is set, a file part.
+std::string Multipart(const std::vector<std::pair<std::string, std::string>>& fields,
+                      const std::optional<std::string>& photo) {
+  std::string body;
+  for (const auto& [name, value] : fields) {
+    body += "--BOUNDARY\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value +
+            "\r\n";
+  }
+  if (photo) {
+    body +=
+        "--BOUNDARY\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"c.png\"\r\n"
+        "Content-Type: image/png\r\n\r\n" +
+        *photo + "\r\n";
+  }
+  return body + "--BOUNDARY--\r\n";
+}
+
+constexpr char kMultipart[] = "multipart/form-data; boundary=BOUNDARY";
+
+TEST_F(FakeTelegramTest, SendPhotoTakesAnUploadedPngWithACaption) {
+  const std::string png = PngHeader(1000, 420);
+  auto answer = Send("sendPhoto",
+                     Multipart({{"chat_id", std::to_string(kSupergroup)},
+                                {"caption", "<b>Час</b> за 2026-11"},
+                                {"parse_mode", "HTML"}},
+                               png),
+                     kMultipart);
+  ASSERT_EQ(answer.status, 200) << answer.body.dump();
+  const json& message = answer.body["result"];
+  EXPECT_EQ(message["caption"], "Час за 2026-11");
+  EXPECT_FALSE(message.contains("text"));
+  ASSERT_EQ(message["photo"].size(), 1u);
+  EXPECT_EQ(message["photo"][0]["width"], 1000);
+  EXPECT_EQ(message["photo"][0]["height"], 420);
+  const auto stored = fake_.Messages(kSupergroup);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].photo, png);
+  EXPECT_EQ(stored[0].text, "Час за 2026-11");
+}
+
+TEST_F(FakeTelegramTest, SendPhotoRefusesWhatTelegramRefuses) {
+  const std::string chat = std::to_string(kSupergroup);
+  ExpectError(Send("sendPhoto", Multipart({{"chat_id", chat}}, std::nullopt), kMultipart), 400,
+              "Bad Request: there is no photo in the request");
+  ExpectError(Send("sendPhoto", Multipart({}, PngHeader(10, 10)), kMultipart), 400,
+              "Bad Request: chat_id is empty");
+  ExpectError(Call("sendPhoto", {{"chat_id", kSupergroup}, {"photo", "not-a-file-id"}}), 400,
+              "Bad Request: wrong file identifier/HTTP URL specified");
+  ExpectError(Send("sendPhoto", Multipart({{"chat_id", chat}}, "GIF89a not a png"), kMultipart),
+              400, "Bad Request: IMAGE_PROCESS_FAILED");
+  ExpectError(Send("sendPhoto", Multipart({{"chat_id", chat}}, PngHeader(9000, 1001)), kMultipart),
+              400, "Bad Request: PHOTO_INVALID_DIMENSIONS");
+  ExpectError(Send("sendPhoto", Multipart({{"chat_id", chat}}, PngHeader(2100, 100)), kMultipart),
+              400, "Bad Request: PHOTO_INVALID_DIMENSIONS");
+  std::string long_caption;
+  for (int i = 0; i < 1025; ++i) long_caption += "ї";
+  ExpectError(Send("sendPhoto",
+                   Multipart({{"chat_id", chat}, {"caption", long_caption}}, PngHeader(10, 10)),
+                   kMultipart),
+              400, "Bad Request: message caption is too long");
+  // A body that is not multipart at all never reaches a method.
+  EXPECT_EQ(Send("sendPhoto", "--BOUNDARY\r\nno headers", kMultipart).status, 400);
+  EXPECT_TRUE(fake_.Messages(kSupergroup).empty());
+  // 1024 characters are fine.
+  long_caption.resize(long_caption.size() - 2);
+  EXPECT_EQ(
+      Send("sendPhoto",
+           Multipart({{"chat_id", chat}, {"caption", long_caption}}, PngHeader(10, 10)), kMultipart)
+          .status,
+      200);
+}
+
+}  // namespace
+}  // namespace planfix_flow::sandbox

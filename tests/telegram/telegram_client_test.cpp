@@ -573,3 +573,49 @@ TEST(TelegramClientPacing, SpacesMessagesPerChatAndPerGroupWithoutA429) {
 
 }  // namespace
 }  // namespace planfix_flow::telegram
+
+namespace planfix_flow::telegram {
+namespace {
+
+TEST_F(TelegramClientTest, SendsAPhotoAsAMultipartUploadWithAnHtmlCaption) {
+  TelegramClient client(http_, clock_, Options());
+  // A real PNG's first bytes: what the fake reads the size from.
+  std::string png = "\x89PNG\r\n\x1a\n";
+  png += std::string("\0\0\0\x0dIHDR\0\0\x03\xe8\0\0\x01\xa4\x08\x06\0\0\0", 25);
+  png += "--planfix-flow-boundary-lookalike\r\n";  // the boundary must not occur in the file
+  SendPhotoRequest request;
+  request.chat_id = kStaff;
+  request.photo = png;
+  request.filename = "time-2026-11.png";
+  request.caption = "<b>Час</b> за 2026-11 &amp; більше";
+  auto sent = client.SendPhoto(request);
+  ASSERT_TRUE(sent) << sent.error().ToString();
+  EXPECT_EQ(sent->chat.id, kStaff);
+  const auto stored = fake_.Messages(kStaff);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].photo, png);
+  EXPECT_EQ(stored[0].photo_width, 1000);
+  EXPECT_EQ(stored[0].photo_height, 420);
+  EXPECT_EQ(stored[0].text, "Час за 2026-11 & більше");
+  EXPECT_EQ(stored[0].parse_mode, "HTML");
+}
+
+TEST_F(TelegramClientTest, RefusesAPhotoWithoutBytesOrWithALongCaptionWithoutSending) {
+  TelegramClient client(http_, clock_, Options());
+  SendPhotoRequest request;
+  request.chat_id = kStaff;
+  auto empty = client.SendPhoto(request);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::kInvalidInput);
+  request.photo = "\x89PNG";
+  for (int i = 0; i < 1025; ++i) request.caption += "ї";
+  auto too_long = client.SendPhoto(request);
+  ASSERT_FALSE(too_long);
+  EXPECT_NE(too_long.error().message.find("caption is too long"), std::string::npos);
+  request.caption = "<b>unclosed";
+  EXPECT_FALSE(client.SendPhoto(request));
+  EXPECT_EQ(Sent(), 0u);
+}
+
+}  // namespace
+}  // namespace planfix_flow::telegram

@@ -59,6 +59,10 @@ struct FakeMessage {
   int edit_count = 0;
   core::TimePoint received_at;  // on the fake's clock, of the send (not of edits)
   core::TimePoint edited_at;    // of the last edit, when edit_count > 0
+  // sendPhoto: the uploaded file and its PNG size; the caption is in text/raw_text.
+  std::string photo;
+  int photo_width = 0;
+  int photo_height = 0;
 };
 
 struct FakeCallbackAnswer {
@@ -170,8 +174,11 @@ class FakeTelegram : public FakeServer {
   struct Params;
 
   FakeResponse Handle(const FakeRequest& request);
+  static std::optional<std::string> ParseMultipart(const std::string& content_type,
+                                                   const std::string& body, Params& params);
   FakeResponse GetMe(const Params& params);
   FakeResponse SendMessage(const Params& params);
+  FakeResponse SendPhoto(const Params& params);
   FakeResponse EditMessageText(const Params& params);
   FakeResponse AnswerCallbackQuery(const Params& params);
   FakeResponse GetUpdates(const Params& params);

@@ -57,6 +57,18 @@ struct SendMessageRequest {
   std::optional<LinkPreviewOptions> link_preview_options;
 };
 
+// sendPhoto with the photo uploaded as a file (multipart/form-data).
+inline constexpr std::size_t kMaxCaptionCharacters = 1024;
+inline constexpr std::size_t kMaxPhotoBytes = 10 * 1024 * 1024;
+
+struct SendPhotoRequest {
+  ChatId chat_id = 0;
+  std::string photo;  // the image file's bytes (PNG or JPEG), 1 byte .. kMaxPhotoBytes
+  std::string filename = "photo.png";
+  std::string caption;              // 0..kMaxCaptionCharacters after entity parsing
+  std::string parse_mode = "HTML";  // of the caption; empty: plain text
+};
+
 struct EditMessageTextRequest {
   ChatId chat_id = 0;
   std::int64_t message_id = 0;
@@ -134,6 +146,9 @@ class TelegramClient {
   TelegramClient(http::HttpClient& http, core::Clock& clock, TelegramOptions options);
 
   core::Result<Message> SendMessage(const SendMessageRequest& request);
+  // Paced like a message to the chat. Refused locally: an empty or oversized photo, a caption
+  // too long or with bad markup, a filename with a quote, CR or LF.
+  core::Result<Message> SendPhoto(const SendPhotoRequest& request);
   core::Result<EditOutcome> EditMessageText(const EditMessageTextRequest& request);
   core::Status AnswerCallbackQuery(const AnswerCallbackQueryRequest& request);
   // Long polling: blocks up to the timeout. An update that cannot be parsed comes back as
@@ -168,6 +183,8 @@ class TelegramClient {
 // parsing, trimmed of surrounding whitespace, must hold 1-4096 Unicode code points (Telegram
 // counts "characters after entities parsing"; code points are our reading of that).
 core::Status ValidateMessageText(std::string_view text, std::string_view parse_mode);
+// A photo's caption: as message text, but 0..kMaxCaptionCharacters.
+core::Status ValidateCaption(std::string_view caption, std::string_view parse_mode);
 // Every button: non-empty text and exactly one of callback_data (1-64 bytes) and url.
 core::Status ValidateKeyboard(const InlineKeyboard& keyboard);
 // 1-256 characters of A-Z a-z 0-9 _ -.
