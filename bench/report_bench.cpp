@@ -237,11 +237,14 @@ int Main() {
           Fixed((worst - idle_latency) / interval_s, 2), fmt::format("<= {:.0f}", kExtraIntervals),
           Verdict(all_measured && (worst - idle_latency) / interval_s <= kExtraIntervals));
   // Scaled, the work that is not Planfix (SQLite commits, loopback HTTP) counts as more
-  // intervals than it would at 1 request/s: an upper bound there.
+  // intervals than it would at 1 request/s, so the bound in seconds is judged unscaled only.
+  const bool unscaled = interval == std::chrono::milliseconds(1000);
   out.Row(bench, "worst press latency during the run (intervals = s at 1 req/s)",
           fmt::format("{:.2f} ({:.0f} ms)", worst / interval_s, worst * 1000),
-          fmt::format("<= {:.0f}", kLatencyTargetIntervals),
-          Verdict(all_measured && worst / interval_s <= kLatencyTargetIntervals));
+          unscaled ? fmt::format("<= {:.0f}", kLatencyTargetIntervals)
+                   : std::string("unscaled run only"),
+          unscaled ? Verdict(all_measured && worst / interval_s <= kLatencyTargetIntervals)
+                   : std::string());
   fs::remove_all(dir);
   return finished ? 0 : 1;
 }
