@@ -51,7 +51,8 @@ std::string OneLine(std::string text, std::size_t max = 170) {
 }
 
 // Prints what reached the fakes since the last call: bot messages to the watched chats,
-// comments and writes on the watched tasks, new tasks.
+// Planfix writes (new tasks, fields, statuses) and the comments on the watched tasks. The
+// brief sections' Transcript (demo.cpp) counts for their own checks; this one only tells.
 class Narrator {
  public:
   Narrator(std::ostream& out, SandboxWorld& world, core::Clock& clock,
@@ -116,7 +117,8 @@ class Narrator {
   std::size_t writes_seen_ = 0;
 };
 
-// The Planfix setup of webhooks/planfix/README.md ("Monthly report & payment") in the sandbox.
+// The Planfix setup webhooks/planfix/README.md describes for invoices and the monthly report,
+// in the sandbox: fields, templates and the process's statuses.
 void ConfigureMoney(SandboxWorld& world) {
   auto& config = world.config;
   config.server.planfix_dedupe_window_seconds = 1;
