@@ -324,6 +324,8 @@ int RunDemo(std::ostream& out, std::ostream& err) {
   app.Stop();
   transcript.Heading("8. A deal worth 10 minutes of work took 4 hours of communication");
   const bool time_ok = RunTimeDemo(clock, dir.path(), out, err);
+  SandboxWorld money_world(clock, dir.path());
+  const bool money_ok = RunMoneyDemo(clock, money_world, out, err);
 
   // What the story must have produced: 3 briefs, 2 reminders (Петро and Андрій) and 3 thanks
   // to clients and 3 "filled" messages to staff; on the tasks 3 "sent", 2 "reminded", 3
@@ -337,9 +339,9 @@ int RunDemo(std::ostream& out, std::ostream& err) {
   // The deal adds: back to sales once (a comment), handed over (a task created and linked),
   // refused by the gate once (a comment), work started and the design stage (two client
   // messages, two comments).
-  const bool ok = accepted && production_ok && time_ok && transcript.telegram_out() == 14 &&
-                  transcript.comments_out() == 16 && transcript.contact_writes() == 4 &&
-                  filled(olena, "Більше заявок із сайту") &&
+  const bool ok = accepted && production_ok && time_ok && money_ok &&
+                  transcript.telegram_out() == 14 && transcript.comments_out() == 16 &&
+                  transcript.contact_writes() == 4 && filled(olena, "Більше заявок із сайту") &&
                   filled(petro, "Впізнаваність бренду") &&
                   filled(andriy, "Запуск інтернет-магазину") && world.planfix.failures().empty() &&
                   world.telegram.failures().empty() && world.google.failures().empty();

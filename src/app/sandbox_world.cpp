@@ -1,6 +1,10 @@
 #include "planfix_flow/app/sandbox_world.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <regex>
@@ -20,6 +24,7 @@ namespace {
 
 constexpr long long kProcess = 1;
 constexpr char kServiceAccount[] = "planfix-flow@sandbox.iam.gserviceaccount.com";
+constexpr char kBankHookToken[] = "sandbox-bank-hook-0123456789abcdef01234567";
 
 sandbox::FakePlanfixOptions PlanfixOptions() {
   sandbox::FakePlanfixOptions options;
@@ -61,13 +66,32 @@ core::Result<http::HttpResponse> PostTelegramUpdate(http::HttpClient& http, int 
   return http.Send(request);
 }
 
+// A loopback port that was free a moment ago: bound to port 0, read back, released.
+int FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
 }  // namespace
 
-SandboxWorld::SandboxWorld(core::FakeClock& clock, std::filesystem::path dir)
+SandboxWorld::SandboxWorld(core::Clock& clock, std::filesystem::path dir)
     : config(config::DefaultSandboxConfig()),
       planfix(PlanfixOptions()),
       telegram(TelegramOptions(clock)),
       google(GoogleOptions(clock)),
+      bank(clock),
       clock_(clock),
       dir_(std::move(dir)),
       http_(std::make_unique<http::CurlHttpClient>()) {
@@ -142,6 +166,20 @@ SandboxWorld::SandboxWorld(core::FakeClock& clock, std::filesystem::path dir)
 }
 
 SandboxWorld::~SandboxWorld() = default;
+
+int SandboxWorld::EnableBank() {
+  if (!bank.running()) bank.Start();
+  const int port = FreeLoopbackPort();
+  if (port == 0) throw std::runtime_error("sandbox: no free loopback port for the service");
+  config.server.port = port;
+  config.bank.enabled = true;
+  config.bank.accounts = {kSandboxBankAccount};
+  config.bank.base_url = bank.base_url();
+  config.bank.public_base_url = fmt::format("http://127.0.0.1:{}", port);
+  config.secrets.monobank_token = bank.token();
+  config.secrets.monobank_webhook_token = kBankHookToken;
+  return port;
+}
 
 http::HttpClient& SandboxWorld::http() { return *http_; }
 

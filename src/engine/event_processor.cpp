@@ -78,6 +78,11 @@ ProcessOutcome EventProcessor::RunOnce() {
 
   const auto done_at = clock_.Now();
   if (plan) {
+    // What a timer started (the monthly run, reminders) nobody is waiting for at this moment:
+    // it runs after any due interactive job, so a backlog of it never delays a button press.
+    if (event->source == plan::EventSource::kTimer) {
+      for (auto& effect : plan->effects) effect.priority = plan::EffectPriority::kBulk;
+    }
     const auto summary =
         database_.CompleteEvent(event->id, plan->effects, plan->timers, plan->flows, done_at);
     log->info("event=event_processed id={} kind={} jobs_added={} timers_set={} summary=\"{}\"",

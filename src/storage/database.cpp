@@ -376,7 +376,8 @@ CommitSummary Database::CompleteEvent(std::int64_t event_id, const std::vector<E
     SQLite::Statement insert_job(
         db,
         "INSERT INTO jobs (kind, destination, payload, idempotency_key, event_id, max_attempts,"
-        " due_at, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " due_at, next_attempt_at, created_at, updated_at, priority)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (idempotency_key) DO NOTHING");
     for (const auto& effect : effects) {
       const std::int64_t due = effect.not_before ? ToMillis(*effect.not_before) : now_ms;
@@ -390,6 +391,7 @@ CommitSummary Database::CompleteEvent(std::int64_t event_id, const std::vector<E
       insert_job.bind(8, due);
       insert_job.bind(9, now_ms);
       insert_job.bind(10, now_ms);
+      insert_job.bind(11, static_cast<int>(effect.priority));
       summary.jobs_added += static_cast<std::size_t>(insert_job.exec());
       insert_job.reset();
     }

@@ -38,7 +38,7 @@ std::optional<Job> Database::LeaseNextJob(const std::string& worker, core::TimeP
                            "SELECT id FROM jobs"
                            " WHERE (state = 'pending' AND next_attempt_at <= ?1)"
                            " OR (state = 'running' AND lease_expires_at <= ?1)"
-                           " ORDER BY next_attempt_at, id LIMIT 1");
+                           " ORDER BY priority, next_attempt_at, id LIMIT 1");
     next.bind(1, now_ms);
     if (!next.executeStep()) return;
     const std::int64_t id = next.getColumn(0).getInt64();

@@ -144,6 +144,13 @@ CREATE TABLE time_sync (
 );
 )sql";
 
+// Job priority (plan::EffectPriority): 0 interactive, 1 bulk. The executor leases the due
+// interactive jobs first, so a button press does not wait behind the monthly run's backlog.
+constexpr std::string_view kJobPriority = R"sql(
+ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0 CHECK (priority IN (0, 1));
+CREATE INDEX jobs_by_priority ON jobs (state, priority, next_attempt_at);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& Migrations() {
@@ -151,6 +158,7 @@ const std::vector<Migration>& Migrations() {
       {1, kInitialSchema},
       {2, kTelegramState},
       {3, kTimeRecords},
+      {4, kJobPriority},
   };
   return migrations;
 }

@@ -62,6 +62,8 @@ Job ReadJob(SQLite::Statement& row) {
   job.done_at = OptionalTime(row.getColumn(17));
   job.replay_count = row.getColumn(18).getInt();
   job.replayed_at = OptionalTime(row.getColumn(19));
+  job.priority = row.getColumn(20).getInt() == 0 ? plan::EffectPriority::kInteractive
+                                                 : plan::EffectPriority::kBulk;
   return job;
 }
 

@@ -48,7 +48,7 @@ inline constexpr const char* kEventColumns =
 inline constexpr const char* kJobColumns =
     "id, kind, destination, payload, idempotency_key, event_id, state, attempts, max_attempts, "
     "due_at, next_attempt_at, lease_owner, lease_expires_at, last_error, result, created_at, "
-    "updated_at, done_at, replay_count, replayed_at";
+    "updated_at, done_at, replay_count, replayed_at, priority";
 inline constexpr const char* kTimerColumns =
     "id, key, kind, payload, due_at, state, created_at, fired_at, event_id";
 inline constexpr const char* kFlowColumns =

@@ -267,6 +267,8 @@ Result<plan::Plan> DecideReportCreated(const plan::StoredEvent& event,
   if (!comment) return Fail(comment.error());
   plan::Plan plan;
   plan.effects.push_back(detail::TaskComment(*created, *comment, EventKey(event, "summary")));
+  // The second half of the month's run (its creates came from the run's timer): bulk too.
+  plan.effects.back().priority = plan::EffectPriority::kBulk;
   json updated = data.is_object() ? data : json::object();
   updated["report_task"] = *created;
   plan.flows.push_back(plan::FlowChange{report->key, "report", std::nullopt, std::nullopt,

@@ -318,5 +318,27 @@ TEST(Backoff, JitterIsRepeatableForASeedAndStaysWithinItsBounds) {
   }
 }
 
+TEST_F(EffectExecutorTest, RunsEveryDueInteractiveJobBeforeAnyDueBulkJob) {
+  EffectExecutor executor(db_, clock_, Options(), &metrics_);
+  std::vector<std::string> order;
+  executor.Register("telegram.send", [&order](const Job& job) -> core::Result<std::string> {
+    order.push_back(job.idempotency_key);
+    return std::string();
+  });
+  Plan bulk;
+  bulk.effects = {MakeEffect("bulk:1"), MakeEffect("bulk:2")};
+  for (auto& effect : bulk.effects) effect.priority = plan::EffectPriority::kBulk;
+  CommitPlan(db_, bulk, clock_.Now());
+  clock_.Advance(minutes(1));  // the press comes later than the bulk work was due
+  AddJob("press:1");
+  EXPECT_EQ(executor.RunOnce(), JobOutcome::kDone);
+  EXPECT_EQ(executor.RunDue(), 2u);
+  EXPECT_EQ(order, (std::vector<std::string>{"press:1", "bulk:1", "bulk:2"}));
+  const auto jobs = db_.ListJobs({});  // newest first
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_EQ(jobs.front().priority, plan::EffectPriority::kInteractive);
+  EXPECT_EQ(jobs.back().priority, plan::EffectPriority::kBulk);
+}
+
 }  // namespace
 }  // namespace planfix_flow::engine

@@ -2,8 +2,11 @@
 // transcript. No accounts, no network beyond loopback.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <string>
+#include <vector>
 
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/core/clock.h"
@@ -27,5 +30,20 @@ int RunDemoServe(const DemoServeOptions& options, const config::Environment& env
 // took four hours to sell tops the report with a loss and raised one alert.
 bool RunTimeDemo(core::FakeClock& clock, const std::filesystem::path& dir, std::ostream& out,
                  std::ostream& err);
+
+class SandboxWorld;
+
+// A retainer client of the report & payment section.
+struct MoneyDemoClient {
+  std::string name;
+  std::int64_t chat = 0;         // the client's Telegram chat
+  std::int64_t report_task = 0;  // the report task the month's run created (0: none)
+};
+
+// The report & payment section (demo_money.cpp) on `world`, a fresh SandboxWorld it configures
+// (invoices, report, the bank): true when every expected effect was observed in the fakes.
+// `clients`, when given, receives the three clients in the story's order.
+bool RunMoneyDemo(core::FakeClock& clock, SandboxWorld& world, std::ostream& out, std::ostream& err,
+                  std::vector<MoneyDemoClient>* clients = nullptr);
 
 }  // namespace planfix_flow::app

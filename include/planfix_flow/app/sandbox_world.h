@@ -1,8 +1,8 @@
-// SandboxWorld: the three sandbox fakes (Planfix, Telegram, Google) seeded for the brief flow,
-// on one simulated clock, with a matching Config: what `planfix-flow demo` and the end-to-end
-// tests run the real service against. It also plays the outside world's part: Planfix's
-// buttons, the client's Telegram, the Apps Script's signed posts and Google's stored responses.
-// Use from one thread (the fakes themselves are thread-safe).
+// SandboxWorld: the sandbox fakes (Planfix, Telegram, Google, and monobank once EnableBank is
+// called) seeded for the brief flow, on one clock, with a matching Config: what `planfix-flow
+// demo`, the end-to-end tests and the benchmarks run the real service against. It also plays
+// the outside world's part: Planfix's buttons, the client's Telegram, the Apps Script's signed
+// posts and Google's stored responses. Use from one thread (the fakes are thread-safe).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,7 @@
 #include "planfix_flow/core/result.h"
 #include "planfix_flow/http/http_client.h"
 #include "planfix_flow/sandbox/fake_google.h"
+#include "planfix_flow/sandbox/fake_monobank.h"
 #include "planfix_flow/sandbox/fake_planfix.h"
 #include "planfix_flow/sandbox/fake_telegram.h"
 
@@ -30,6 +31,9 @@ inline constexpr char kSandboxAccess[] = "Доступи до акаунтів";
 inline constexpr char kSandboxPhone[] = "Ваш номер телефону";
 inline constexpr char kSandboxBriefCode[] = "Код брифу";
 
+// The bank account whose incoming transfers the sandbox service takes in (EnableBank).
+inline constexpr char kSandboxBankAccount[] = "fop-uah-account";
+
 struct SandboxClient {
   std::int64_t contact = 0;
   std::int64_t task = 0;
@@ -39,8 +43,9 @@ struct SandboxClient {
 class SandboxWorld {
  public:
   // Starts the fakes on loopback. `dir` holds the service-account key file (and whatever
-  // the caller puts there); it must exist.
-  SandboxWorld(core::FakeClock& clock, std::filesystem::path dir);
+  // the caller puts there); it must exist. `clock` is a FakeClock in tests and the demo; the
+  // benchmarks pass the system clock.
+  SandboxWorld(core::Clock& clock, std::filesystem::path dir);
   ~SandboxWorld();
   SandboxWorld(const SandboxWorld&) = delete;
   SandboxWorld& operator=(const SandboxWorld&) = delete;
@@ -58,6 +63,12 @@ class SandboxWorld {
   // 0 means none, an empty work type or a zero amount means the field is empty.
   std::int64_t AddDeal(const SandboxClient& client, std::int64_t project,
                        const std::string& work_type, double amount);
+
+  // The bank joins the world: starts the monobank fake and turns [bank] on in `config` for
+  // its UAH account (kSandboxBankAccount), with the webhook token set. The bank must know
+  // where the service listens before it starts, so this picks a free loopback port now and
+  // sets it as server.port and the bank's public base URL; returns it.
+  int EnableBank();
 
   // Planfix posts a webhook (JSON body) to the service.
   core::Result<http::HttpResponse> PostPlanfix(int port, const nlohmann::json& body);
@@ -87,10 +98,11 @@ class SandboxWorld {
   sandbox::FakePlanfix planfix;
   sandbox::FakeTelegram telegram;
   sandbox::FakeGoogle google;
+  sandbox::FakeMonobank bank;  // started by EnableBank
   http::HttpClient& http();
 
  private:
-  core::FakeClock& clock_;
+  core::Clock& clock_;
   std::filesystem::path dir_;
   std::unique_ptr<http::HttpClient> http_;
   std::int64_t next_task_ = 2001;

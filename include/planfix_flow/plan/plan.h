@@ -43,6 +43,11 @@ struct StoredEvent {
 
 // One outward call to make: becomes a job. The idempotency key is unique across all jobs;
 // an effect whose key already exists is dropped, so a replayed event adds no duplicates.
+// The executor runs every due interactive job before any due bulk job: work nobody waits
+// for at that moment (what a timer started, the monthly run's hundreds of Planfix calls)
+// must not hold up a button press behind it, since both share Planfix's 1 request/s.
+enum class EffectPriority { kInteractive = 0, kBulk = 1 };
+
 struct Effect {
   std::string kind;         // the executor handler to run, e.g. "telegram.send_message"
   std::string destination;  // pacing key, e.g. "telegram:chat:123" or "planfix"
@@ -50,6 +55,7 @@ struct Effect {
   std::string idempotency_key;
   std::optional<core::TimePoint> not_before;  // earliest run; now when absent
   int max_attempts = 0;                       // 0: the executor's default
+  EffectPriority priority = EffectPriority::kInteractive;
 };
 
 enum class TimerAction { kSet, kCancel };

@@ -56,6 +56,7 @@ struct Job {
   std::optional<core::TimePoint> done_at;
   int replay_count = 0;
   std::optional<core::TimePoint> replayed_at;
+  plan::EffectPriority priority = plan::EffectPriority::kInteractive;
 };
 
 enum class TimerState { kPending, kFired, kCancelled };
