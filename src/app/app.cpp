@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "app/admin_console.h"
+#include "app/money_effects.h"
 #include "planfix_flow/app/bank_reconciler.h"
 #include "planfix_flow/app/forms_reconciler.h"
 #include "planfix_flow/app/retention.h"
@@ -496,6 +497,7 @@ struct App::Impl {
     scheduler =
         std::make_unique<engine::Scheduler>(*database, clock, engine::SchedulerOptions{}, &metrics);
     RegisterEffects();
+    RegisterMoneyEffects(*executor, planfix);
     time->RegisterEffects(*executor);
 
     processor->SetListeners(

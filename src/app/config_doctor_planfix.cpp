@@ -416,6 +416,17 @@ std::vector<DataTagKey> ConfiguredDataTags(const config::Config& config) {
     }
     keys.push_back(std::move(key));
   }
+  const auto& income = config.invoices.income;
+  if (config.invoices.enabled && income.enabled && income.data_tag > 0) {
+    DataTagKey key{"invoices.income.data_tag", income.data_tag, {}};
+    for (const auto& [name, id] :
+         {std::pair{"amount", income.fields.amount}, std::pair{"date", income.fields.date},
+          std::pair{"invoice_number", income.fields.invoice_number},
+          std::pair{"payer", income.fields.payer}, std::pair{"purpose", income.fields.purpose}}) {
+      if (id > 0) key.fields.emplace_back(fmt::format("invoices.income.fields.{}", name), id);
+    }
+    keys.push_back(std::move(key));
+  }
   return keys;
 }
 

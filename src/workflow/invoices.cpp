@@ -715,6 +715,34 @@ Result<plan::Plan> RecordUnmatched(const plan::StoredEvent& event, const BankPay
   return plan;
 }
 
+// The income entry of a payment the bank brought ([invoices.income]), on the invoice's task;
+// nullopt when not configured. Keyed by the payment, so it is planned once whatever event
+// (webhook, reconciliation, a manual match) counts it.
+std::optional<plan::Effect> IncomeEntry(const plan::StoredEvent& event, const BankPayment& payment,
+                                        const InvoiceState& invoice, const std::string& key,
+                                        const RuleContext& context) {
+  const auto& income = context.config->invoices.income;
+  if (!income.enabled || income.data_tag <= 0 || income.fields.amount <= 0) return std::nullopt;
+  plan::PlanfixAddDataTagEntry entry{invoice.task, income.data_tag, {}};
+  entry.custom_fields.push_back({income.fields.amount, MoneyWire(payment.amount_minor)});
+  if (income.fields.date > 0) {
+    const core::TimePoint booked =
+        payment.time > 0 ? core::FromUnixSeconds(payment.time) : event.received_at;
+    if (auto date = planfix::ToPlanfixDate(context.calendar->ToLocalDate(booked).ToString()))
+      entry.custom_fields.push_back({income.fields.date, json{{"date", *date}}});
+  }
+  if (income.fields.invoice_number > 0)
+    entry.custom_fields.push_back({income.fields.invoice_number, invoice.number});
+  if (income.fields.payer > 0)
+    entry.custom_fields.push_back({income.fields.payer, payment.counter_name});
+  if (income.fields.purpose > 0) {
+    std::string purpose = payment.description;
+    if (!payment.comment.empty()) purpose += (purpose.empty() ? "" : " / ") + payment.comment;
+    entry.custom_fields.push_back({income.fields.purpose, purpose});
+  }
+  return plan::MakeEffect(entry, "planfix", fmt::format("income:{}", key));
+}
+
 Result<plan::Plan> RecordMatched(const plan::StoredEvent& event, const BankPayment& payment,
                                  InvoiceCandidate candidate, std::string_view matched_by,
                                  std::string_view source, const RuleContext& context) {
@@ -729,6 +757,8 @@ Result<plan::Plan> RecordMatched(const plan::StoredEvent& event, const BankPayme
         fmt::format("payment {} already counted towards invoice {}", key, invoice.number);
     return plan;
   }
+  if (auto income = IncomeEntry(event, payment, invoice, key, context))
+    plan.effects.push_back(std::move(*income));
   json data = PaymentJson(payment);
   data["task"] = invoice.task;
   data["matched_by"] = std::string(matched_by);

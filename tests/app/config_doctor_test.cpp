@@ -480,6 +480,31 @@ TEST_F(ConfigDoctor, TheTimeDataTagAndItsFieldsMustExist) {
   EXPECT_TRUE(duration_ok);
 }
 
+TEST_F(ConfigDoctor, TheIncomeDataTagAndItsFieldsMustExist) {
+  world_.planfix.DefineDataTag(7, "Надходження", {{71, "Сума", 1}, {72, "Дата", 3}});
+  auto& income = config_.invoices.income;
+  income.enabled = true;
+  income.data_tag = 7;
+  income.fields.amount = 71;
+  income.fields.date = 72;
+  income.fields.payer = 79;
+  const auto keys = ConfiguredDataTags(config_);
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].key_path, "invoices.income.data_tag");
+  const auto checks = Planfix();
+  ExpectOneProblem(checks,
+                   "invoices.income.fields.payer = 79: no such field in data tag \"Надходження\" "
+                   "(fields: 71 \"Сума\", 72 \"Дата\")");
+  bool amount_ok = false;
+  for (const auto& check : checks) {
+    if (check.ToString() ==
+        "ok       invoices.income.fields.amount = 71: field \"Сума\" (number)") {
+      amount_ok = true;
+    }
+  }
+  EXPECT_TRUE(amount_ok);
+}
+
 TEST_F(ConfigDoctor, ABotUsernameOfAnotherBotIsOneProblem) {
   config_.telegram.bot_username = "other_bot";
   ExpectOneProblem(Telegram(),

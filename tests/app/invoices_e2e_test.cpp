@@ -29,6 +29,7 @@ constexpr std::int64_t kChat = 5001;
 constexpr std::int64_t kIssued = 121;
 constexpr std::int64_t kPaid = 122;
 constexpr std::int64_t kReturned = 123;
+constexpr std::int64_t kIncomeTag = 70;
 
 class InvoicesFlow : public ::testing::Test {
  protected:
@@ -71,8 +72,11 @@ class InvoicesFlow : public ::testing::Test {
                                     {kIssued, "Рахунок виставлено"},
                                     {kPaid, "Рахунок сплачено"},
                                     {kReturned, "Рахунок повернено"}});
+    Configure();
     StartApp();
   }
+  // A fixture's own settings, before the App starts.
+  virtual void Configure() {}
 
   void TearDown() override {
     EXPECT_TRUE(world_->planfix.failures().empty()) << world_->planfix.failures().front();
@@ -266,6 +270,8 @@ TEST_F(InvoicesFlow, RemindersStartAfterTheWeekendInWorkingHoursRepeatThenEscala
 }
 
 TEST_F(InvoicesFlow, ABankPaymentNamingTheInvoiceNumberPaysItAndStopsTheReminders) {
+  // An income data tag exists in Planfix, but [invoices.income] does not name it.
+  world_->planfix.DefineDataTag(kIncomeTag, "Надходження", {{701, "Сума", 1}});
   Register(client_.task);
   const std::string number = fmt::format("INV-{}", client_.task);
   EXPECT_EQ(Bank("tx-1", 1500050, "Оплата за рахунком №" + number + " від 26.11.2026"),
@@ -292,6 +298,8 @@ TEST_F(InvoicesFlow, ABankPaymentNamingTheInvoiceNumberPaysItAndStopsTheReminder
   clock_->Set(kMonday9 + hours(24));
   app_->RunUntilIdle();
   EXPECT_EQ(BotMessages(kChat).size(), 1u);  // no reminder for a paid invoice
+  // Without [invoices.income] no income entry is written.
+  EXPECT_TRUE(world_->planfix.data_tag_entries(kIncomeTag).empty());
 }
 
 TEST_F(InvoicesFlow, APartPaymentLeavesTheReminderNamingTheRemainder) {
@@ -453,6 +461,71 @@ TEST_F(InvoicesFlow, ANonUahPaymentIsUnmatchedWithTheReason) {
   EXPECT_EQ(CountWith(Staff(), "not UAH"), 1u);
   EXPECT_FALSE(
       RequestPaymentMatch(app_->database(), "tx-usd", std::to_string(client_.task), clock_->Now()));
+}
+
+// [invoices.income]: every payment the bank brought, matched by number or by hand, becomes one
+// entry of the income data tag on the invoice's task; Planfix's own paid mark adds none.
+class InvoicesIncomeFlow : public InvoicesFlow {
+ protected:
+  void Configure() override {
+    world_->planfix.DefineDataTag(kIncomeTag, "Надходження",
+                                  {{701, "Сума", 1},
+                                   {702, "Дата надходження", 3},
+                                   {703, "Рахунок", 0},
+                                   {704, "Платник", 0},
+                                   {705, "Призначення", 2}});
+    auto& income = world_->config.invoices.income;
+    income.enabled = true;
+    income.data_tag = kIncomeTag;
+    income.fields = {
+        .amount = 701, .date = 702, .invoice_number = 703, .payer = 704, .purpose = 705};
+  }
+  std::vector<sandbox::FakeDataTagEntry> Entries() const {
+    return world_->planfix.data_tag_entries(kIncomeTag);
+  }
+};
+
+TEST_F(InvoicesIncomeFlow, ABankPaymentAddsOneIncomeEntryWithItsFields) {
+  Register(client_.task);
+  const std::string purpose = fmt::format("Оплата за рахунком INV-{}", client_.task);
+  Bank("tx-in", 500050, purpose);
+  // The same payment again, also under another dedupe key: still one entry.
+  Bank("tx-in", 500050, purpose);
+  Bank("tx-in", 500050, purpose, 980, "", "monobank:tx-in:reconciled");
+  const auto entries = Entries();
+  ASSERT_EQ(entries.size(), 1u);
+  const auto& entry = entries[0];
+  EXPECT_EQ(entry.task_id, client_.task);
+  EXPECT_EQ(entry.custom_fields.at(701).dump(), "5000.5");  // exact: from minor units
+  EXPECT_EQ(entry.custom_fields.at(702).at("date"), "26-11-2026");
+  EXPECT_EQ(entry.custom_fields.at(703), json(fmt::format("INV-{}", client_.task)));
+  EXPECT_EQ(entry.custom_fields.at(704), json("ФОП Невідомий"));
+  EXPECT_EQ(entry.custom_fields.at(705), json(purpose));
+
+  // The accountant records the rest in Planfix (paid in full): no income entry for it.
+  auto task = world_->planfix.task(client_.task);
+  task->custom_fields[216] = true;
+  world_->planfix.AddTask(*task);
+  clock_->Advance(minutes(1));
+  Post({{"event", "invoice.paid"}, {"task", std::to_string(client_.task)}});
+  ASSERT_EQ(Invoice(client_.task).paid_minor, 1500050);
+  EXPECT_EQ(Entries().size(), 1u);
+}
+
+TEST_F(InvoicesIncomeFlow, APaymentMatchedByHandAddsItsIncomeEntryThen) {
+  Register(client_.task);
+  Bank("tx-hand", 1234500, "Оплата за послуги");
+  EXPECT_TRUE(Entries().empty());  // unmatched: no income booked to any task yet
+  clock_->Advance(hours(24));      // Friday
+  ASSERT_TRUE(RequestPaymentMatch(app_->database(), "tx-hand", std::to_string(client_.task),
+                                  clock_->Now()));
+  app_->RunUntilIdle();
+  const auto entries = Entries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].task_id, client_.task);
+  EXPECT_EQ(entries[0].custom_fields.at(701), json(12345));
+  // Booked on the day the bank took the money, not the day of the match.
+  EXPECT_EQ(entries[0].custom_fields.at(702).at("date"), "26-11-2026");
 }
 
 }  // namespace

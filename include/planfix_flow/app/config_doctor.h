@@ -61,7 +61,8 @@ struct DataTagKey {
   // The tag's fields the config names: each must be one of the tag's fields.
   std::vector<std::pair<std::string, std::int64_t>> fields;  // key path, field id
 };
-// The data tags the config names (time.data_tag and its time.fields.*).
+// The data tags the config names (time.data_tag and its time.fields.*, invoices.income.data_tag
+// and its invoices.income.fields.*).
 std::vector<DataTagKey> ConfiguredDataTags(const config::Config& config);
 // Each id among the account's data tags (POST /datatag/list); nothing when `keys` is empty.
 std::vector<DoctorCheck> CheckDataTags(const std::vector<DataTagKey>& keys,
