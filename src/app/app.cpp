@@ -19,6 +19,7 @@
 #include "planfix_flow/app/telegram_poller.h"
 #include "planfix_flow/app/telegram_setup.h"
 #include "planfix_flow/app/time_feature.h"
+#include "planfix_flow/app/time_ledger.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/engine/effect_executor.h"
 #include "planfix_flow/engine/event_processor.h"
@@ -196,6 +197,14 @@ class WorkflowFacts final : public workflow::FactSource {
     return flows_ ? flows_->FlowsForTask(task, limit) : std::vector<storage::Flow>();
   }
 
+  void set_time(const storage::Database* time) { time_ = time; }
+  std::optional<std::map<std::int64_t, workflow::WorkMinutes>> MonthWorkMinutes(
+      std::string_view month) override {
+    auto parsed = timekeeping::ParseMonth(month);
+    if (time_ == nullptr || config_.time.data_tag <= 0 || !parsed) return std::nullopt;
+    return app::MonthWorkMinutes(*time_, config_, *parsed);
+  }
+
  private:
   Result<std::vector<std::int64_t>> Find(planfix::ContactFilter filter) {
     planfix::ContactQuery query;
@@ -214,6 +223,7 @@ class WorkflowFacts final : public workflow::FactSource {
   const config::Config& config_;
   core::Clock& clock_;
   const storage::FlowReader* flows_ = nullptr;
+  const storage::Database* time_ = nullptr;  // the synced time entries
   // Used from the event processor's thread only.
   std::map<std::int64_t, std::pair<core::TimePoint, std::vector<planfix::TaskStatus>>> statuses_;
 };
@@ -504,6 +514,7 @@ struct App::Impl {
         engine::PlanListeners{[this] { executor->Notify(); }, [this] { scheduler->Notify(); }});
     database->SetEventsAddedListener([this] { processor->Notify(); });
     facts.set_flows(database.get());
+    facts.set_time(database.get());
     OpenGoogle();
     OpenBank();
     job_admin = std::make_unique<DatabaseJobAdmin>(*database, *executor);
