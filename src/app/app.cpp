@@ -437,6 +437,13 @@ struct App::Impl {
                          task.process_id = payload->process_id;
                          task.counterparty_id = payload->counterparty;
                          task.assignee_ids = payload->assignees;
+                         // A report task once per deal and month: a retry first looks for the
+                         // task an earlier attempt may have made before its answer was lost.
+                         if (payload->report && job.attempts > 1) {
+                           auto earlier = FindEarlierCreatedTask(planfix, task);
+                           if (!earlier) return Fail(earlier.error());
+                           if (*earlier) return json{{"task", **earlier}}.dump();
+                         }
                          auto number = planfix.CreateTask(task);
                          if (!number) return Fail(number.error());
                          return json{{"task", *number}}.dump();

@@ -29,4 +29,28 @@ void RegisterMoneyEffects(engine::EffectExecutor& executor, planfix::PlanfixClie
                     });
 }
 
+core::Result<std::optional<long long>> FindEarlierCreatedTask(planfix::PlanfixClient& planfix,
+                                                              const planfix::TaskCreate& task) {
+  planfix::TaskQuery query;
+  if (task.template_id) {
+    query.filters.push_back(planfix::TaskFilter{51, "equal", *task.template_id, std::nullopt});
+  }
+  constexpr std::string_view kContact = "contact:";
+  if (task.counterparty_id.rfind(kContact, 0) == 0) {
+    const std::string id = task.counterparty_id.substr(kContact.size());
+    if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
+      return core::Fail(core::ErrorCode::kPermanent,
+                        "create task: the counterparty is not contact:<number>");
+    }
+    query.filters.push_back(planfix::TaskFilter{7, "equal", std::stoll(id), std::nullopt});
+  }
+  if (query.filters.empty()) return std::optional<long long>();
+  auto tasks = planfix.ListTasks(query);
+  if (!tasks) return core::Fail(tasks.error());
+  for (const auto& found : *tasks) {
+    if (found.name == task.name) return std::optional<long long>(found.id);
+  }
+  return std::optional<long long>();
+}
+
 }  // namespace planfix_flow::app

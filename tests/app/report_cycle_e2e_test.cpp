@@ -289,6 +289,29 @@ TEST_F(ReportCycle, RestartInTheMiddleOfTheRunFinishesItWithoutDuplicates) {
   EXPECT_TRUE(ReportTask(deal_b_, "2026-12"));
 }
 
+TEST_F(ReportCycle, ACreateWhoseAnswerWasLostIsNotMadeTwice) {
+  StartApp();
+  // Planfix creates the first report task, but its answer never arrives (as when the service is
+  // killed between the answer and the commit, or a proxy times out): the job is retried.
+  world_->planfix.DropNext(1, "/rest/task/");
+  clock_->Advance(kRunDay - clock_->Now());
+  app_->RunUntilIdle();
+  for (int i = 0; i < 6; ++i) {
+    clock_->Advance(std::chrono::minutes(10));
+    app_->RunUntilIdle();
+  }
+  EXPECT_EQ(Creates().size(), 2u);  // the lost one and the other deal's; no second task
+  const auto report_a = ReportTask(deal_a_, "2026-12");
+  const auto report_b = ReportTask(deal_b_, "2026-12");
+  ASSERT_TRUE(report_a);
+  ASSERT_TRUE(report_b);
+  EXPECT_NE(*report_a, *report_b);
+  // The task the lost answer named is the one the flow keeps, summarised once.
+  for (const auto task : {*report_a, *report_b}) {
+    EXPECT_EQ(world_->planfix.comments(task).size(), 1u) << task;
+  }
+}
+
 TEST_F(ReportCycle, AMissedRunRunsOnceAtStartUp) {
   StartApp();
   app_->Stop();
