@@ -799,6 +799,7 @@ void App::Start() {
   const std::size_t fired = impl_->scheduler->RunDue();
   impl_->time->Start();
   impl_->ScheduleMonthlyReport();
+  ScheduleMoneyDigest(*impl_->database, impl_->config, impl_->clock.Now());
   impl_->StartServer();
   impl_->started = true;
   log->info(

@@ -1,8 +1,12 @@
 #include "app/money_effects.h"
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
+#include "planfix_flow/core/log.h"
 #include "planfix_flow/plan/effects.h"
+#include "planfix_flow/workflow/digest.h"
 
 namespace planfix_flow::app {
 
@@ -27,6 +31,23 @@ void RegisterMoneyEffects(engine::EffectExecutor& executor, planfix::PlanfixClie
                       if (added->comment_id) result["comment_id"] = *added->comment_id;
                       return result.dump();
                     });
+}
+
+void ScheduleMoneyDigest(storage::Database& database, const config::Config& config,
+                         core::TimePoint now) {
+  if (!config.invoices.enabled || !config.invoices.digest.enabled) return;
+  const auto timer = database.GetTimer(workflow::kDigestTimerKey);
+  if (timer && timer->state == storage::TimerState::kPending) return;
+  storage::NewEvent event;
+  event.source = storage::EventSource::kInternal;
+  event.received_at = now;
+  event.dedupe_key = fmt::format("invoices.digest.schedule:{}", core::ToUnixSeconds(now));
+  event.kind = workflow::kEventDigestSchedule;
+  event.payload = "{}";
+  if (auto appended = database.AppendEvent(event); !appended) {
+    core::Logger("app")->error("event=digest_not_scheduled error=\"{}\"",
+                               appended.error().ToString());
+  }
 }
 
 core::Result<std::optional<long long>> FindEarlierCreatedTask(planfix::PlanfixClient& planfix,

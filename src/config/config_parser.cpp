@@ -549,6 +549,9 @@ void ReadInvoices(Reader& reader, const Section& root, InvoicesConfig& invoices)
   reader.Int(income_fields, "invoice_number", Need::kOptional, i.invoice_number);
   reader.Int(income_fields, "payer", Need::kOptional, i.payer);
   reader.Int(income_fields, "purpose", Need::kOptional, i.purpose);
+  const Section digest = reader.Table(section, "digest", Need::kOptional);
+  reader.Bool(digest, "enabled", Need::kOptional, invoices.digest.enabled);
+  reader.String(digest, "time", Need::kOptional, invoices.digest.time);
 }
 
 void ReadReport(Reader& reader, const Section& root, ReportConfig& report) {

@@ -484,6 +484,10 @@ void CheckInvoices(Checker& check, const InvoicesConfig& invoices) {
               60);
   check.Range("invoices.max_reminders", invoices.max_reminders, 0, 20);
   CheckInvoiceIncome(check, invoices.income);
+  if (!calendar::ParseLocalTime(invoices.digest.time)) {
+    check.Add("invoices.digest.time",
+              fmt::format("\"{}\" is not a time such as \"09:30\"", invoices.digest.time));
+  }
 }
 
 void CheckReport(Checker& check, const Config& config) {

@@ -12,6 +12,7 @@
 #include "google/google_test_support.h"
 #include "planfix_flow/app/app.h"
 #include "planfix_flow/app/sandbox_world.h"
+#include "planfix_flow/workflow/digest.h"
 #include "planfix_flow/workflow/invoices.h"
 
 namespace planfix_flow::app {
@@ -526,6 +527,87 @@ TEST_F(InvoicesIncomeFlow, APaymentMatchedByHandAddsItsIncomeEntryThen) {
   EXPECT_EQ(entries[0].custom_fields.at(701), json(12345));
   // Booked on the day the bank took the money, not the day of the match.
   EXPECT_EQ(entries[0].custom_fields.at(702).at("date"), "26-11-2026");
+}
+
+}  // namespace
+}  // namespace planfix_flow::app
+
+namespace planfix_flow::app {
+namespace {
+
+// [invoices.digest]: on working days at 09:30 the staff chat gets the money in since the
+// previous digest and the overdue invoices, once a day, across restarts.
+class InvoicesDigestFlow : public InvoicesFlow {
+ protected:
+  void Configure() override {
+    world_->config.storage.path = (dir_.path() / "digest.sqlite").string();
+    world_->config.invoices.digest = {.enabled = true, .time = "09:30"};
+  }
+  std::vector<std::string> Digests() const {
+    std::vector<std::string> out;
+    for (const auto& text : Staff()) {
+      if (Contains(text, "Гроші: підсумок")) out.push_back(text);
+    }
+    return out;
+  }
+};
+
+TEST_F(InvoicesDigestFlow, WorkingDaysGetOneDigestOfMoneyInAndOverdueInvoices) {
+  Register(client_.task);
+  const std::string number = fmt::format("INV-{}", client_.task);
+  Bank("tx-a", 500000, "Оплата " + number);
+  Bank("tx-b", 123400, "Оплата за послуги");
+  EXPECT_TRUE(Digests().empty());
+
+  // Friday 09:30: the first digest covers the last day.
+  clock_->Set(kThursday10 + hours(23) + minutes(30));
+  app_->RunUntilIdle();
+  auto digests = Digests();
+  ASSERT_EQ(digests.size(), 1u);
+  EXPECT_TRUE(Contains(digests[0], "Гроші: підсумок за 27.11.2026")) << digests[0];
+  EXPECT_TRUE(Contains(digests[0], "6234.00 UAH")) << digests[0];
+  EXPECT_TRUE(Contains(digests[0], "5000.00 UAH — Олена, рахунок №" + number)) << digests[0];
+  EXPECT_TRUE(Contains(digests[0],
+                       "1234.00 UAH — ФОП Невідомий, без рахунку "
+                       "(payment:monobank:tx-b)"))
+      << digests[0];
+  EXPECT_TRUE(Contains(digests[0], "Прострочених рахунків немає")) << digests[0];
+
+  // The weekend: no digest. Monday 09:30: nothing new came in; the invoice is overdue now.
+  clock_->Set(kMonday9 - hours(1));
+  app_->RunUntilIdle();
+  EXPECT_EQ(Digests().size(), 1u);
+  clock_->Set(kMonday9 + minutes(30));
+  app_->RunUntilIdle();
+  digests = Digests();
+  ASSERT_EQ(digests.size(), 2u);
+  EXPECT_TRUE(Contains(digests[1], "нових надходжень немає")) << digests[1];
+  EXPECT_TRUE(Contains(digests[1], "Прострочені рахунки (1)")) << digests[1];
+  EXPECT_TRUE(Contains(digests[1], "№" + number + ", Олена: 10000.50 UAH (строк 28.11.2026)"))
+      << digests[1];
+
+  // A restart the same day sends no second one; Tuesday's comes, with Tuesday's money only.
+  app_->Stop();
+  clock_->Advance(minutes(30));
+  StartApp();
+  app_->RunUntilIdle();
+  EXPECT_EQ(Digests().size(), 2u);
+  Bank("tx-c", 1000050, "Оплата " + number);
+  clock_->Set(kMonday9 + hours(24) + minutes(30));
+  app_->RunUntilIdle();
+  digests = Digests();
+  ASSERT_EQ(digests.size(), 3u);
+  EXPECT_TRUE(Contains(digests[2], "Надійшло з 30.11.2026 09:30 (1): 10000.50 UAH")) << digests[2];
+  EXPECT_TRUE(Contains(digests[2], "Прострочених рахунків немає")) << digests[2];
+}
+
+TEST_F(InvoicesFlow, TheDigestIsOffByDefault) {
+  Register(client_.task);
+  Bank("tx-d", 500000, fmt::format("INV-{}", client_.task));
+  clock_->Set(kMonday9 + hours(2));
+  app_->RunUntilIdle();
+  EXPECT_EQ(CountWith(Staff(), "Гроші: підсумок"), 0u);
+  EXPECT_FALSE(app_->database().GetTimer(workflow::kDigestTimerKey));
 }
 
 }  // namespace

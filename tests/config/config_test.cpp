@@ -1189,6 +1189,31 @@ TEST_F(ConfigTest, TheIncomeEntryIsOffByDefaultAndReadFromItsSection) {
   EXPECT_EQ(income.fields.purpose, 615);
 }
 
+TEST_F(ConfigTest, TheDigestIsOffByDefaultAndItsTimeIsChecked) {
+  auto result = LoadConfig(InstalledExample(), env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_FALSE(result.config->invoices.digest.enabled);
+  EXPECT_EQ(result.config->invoices.digest.time, "09:30");
+
+  // The example's [invoices.digest], uncommented with this time.
+  const auto with_digest = [](std::string text, const std::string& time) {
+    text = ReplaceLine(text, "#[invoices.digest]", "[invoices.digest]");
+    text = ReplaceLine(text, "#enabled = true", "enabled = true");
+    return ReplaceLine(text, "#time = \"09:30\"", "time = " + time);
+  };
+  result = LoadConfig(WriteConfig([&](std::string text) { return with_digest(text, "\"08:15\""); }),
+                      env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_TRUE(result.config->invoices.digest.enabled);
+  EXPECT_EQ(result.config->invoices.digest.time, "08:15");
+
+  result = LoadConfig(WriteConfig([&](std::string text) { return with_digest(text, "\"9.30\""); }),
+                      env_);
+  EXPECT_TRUE(Contains(AllProblems(result),
+                       "invoices.digest.time: \"9.30\" is not a time such as \"09:30\""))
+      << AllProblems(result);
+}
+
 TEST_F(ConfigTest, BadIncomeSettingsAreNamedByTheirKeyPaths) {
   auto result = LoadConfig(WriteConfig([](std::string text) {
                              text = WithIncome(text, "0", "0");

@@ -174,12 +174,18 @@ struct InvoiceIncome {
   std::int64_t data_tag = 0;
   InvoiceIncomeFields fields;
 };
+// The staff chat's daily digest of money in and overdue invoices ([invoices.digest]).
+struct InvoiceDigest {
+  bool enabled = false;
+  std::string time = "09:30";  // local time on working days
+};
 struct InvoicesConfig {
   bool enabled = false;
   InvoiceTaskFields fields;
   InvoiceStatuses statuses;
   InvoicePayerFields payer_fields;
   InvoiceIncome income;
+  InvoiceDigest digest;
   std::string default_currency = "UAH";
   int reminder_interval_working_days = 3;
   int max_reminders = 3;
