@@ -774,8 +774,10 @@ void CheckTime(Checker& check, const TimeConfig& time) {
   }
   // Rates: decimal text, never floating point; bounded so no month's total can overflow.
   const auto rate = [&](const std::string& path, const std::string& text) {
+    // The money parser also reads "1 500,50"; the config keeps to one plain form.
+    const bool plain = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
     auto minor = timekeeping::ParseAmount(text);
-    if (!minor || *minor < 0 || *minor > 100'000'000) {
+    if (!plain || !minor || *minor < 0 || *minor > 100'000'000) {
       check.Add(path, fmt::format("\"{}\" is not an hourly rate (a decimal such as \"650.00\", "
                                   "0 to 1000000)",
                                   text));

@@ -307,28 +307,7 @@ std::string InvoiceFlowState(const InvoiceState& state) {
   return state.paid_minor > 0 ? "partly_paid" : "open";
 }
 
-Result<std::int64_t> MoneyFromJson(const json& value) {
-  if (value.is_string()) return core::ParseMoney(value.get<std::string>());
-  if (value.is_number_unsigned() || value.is_number_integer()) {
-    if (value.is_number_integer() && value.get<std::int64_t>() < 0)
-      return Fail(ErrorCode::kInvalidInput, "the amount is negative");
-    return core::ParseMoney(value.dump());
-  }
-  if (value.is_number_float()) {
-    // nlohmann prints the shortest text that reads back to the same double: for up to 15
-    // significant digits that is the decimal Planfix sent (trailing zeros aside).
-    const std::string text = value.dump();
-    std::size_t digits = 0;
-    for (const char ch : text) digits += (ch >= '0' && ch <= '9') ? 1 : 0;
-    if (digits > 15 || text.find_first_of("eE") != std::string::npos)
-      return Fail(ErrorCode::kInvalidInput,
-                  fmt::format("the amount {} has too many digits to be read exactly", text));
-    if (!text.empty() && text.front() == '-')
-      return Fail(ErrorCode::kInvalidInput, "the amount is negative");
-    return core::ParseMoney(text);
-  }
-  return Fail(ErrorCode::kInvalidInput, "the amount is neither a number nor a text");
-}
+Result<std::int64_t> MoneyFromJson(const json& value) { return core::MoneyFromJson(value); }
 
 InvoiceFieldsRead ReadInvoiceFields(const TaskFacts& task, const RuleContext& context) {
   const auto& settings = context.config->invoices;
