@@ -13,6 +13,7 @@
 #include "app/admin_console.h"
 #include "app/effect_handlers.h"
 #include "app/job_admin.h"
+#include "app/money_effects.h"
 #include "app/workflow_facts.h"
 #include "planfix_flow/app/bank_reconciler.h"
 #include "planfix_flow/app/forms_reconciler.h"
@@ -149,12 +150,14 @@ struct App::Impl {
                                           [this](telegram::ChatId from, telegram::ChatId to) {
                                             NoteChatMigration(from, to);
                                           }});
+    RegisterMoneyEffects(*executor, planfix);
     time->RegisterEffects(*executor);
 
     processor->SetListeners(
         engine::PlanListeners{[this] { executor->Notify(); }, [this] { scheduler->Notify(); }});
     database->SetEventsAddedListener([this] { processor->Notify(); });
     facts.set_flows(database.get());
+    facts.set_time(database.get());
     OpenGoogle();
     OpenBank();
     job_admin = std::make_unique<DatabaseJobAdmin>(*database, *executor);
@@ -387,6 +390,7 @@ void App::Start() {
   const std::size_t fired = impl_->scheduler->RunDue();
   impl_->time->Start();
   impl_->ScheduleMonthlyReport();
+  ScheduleMoneyDigest(*impl_->database, impl_->config, impl_->clock.Now());
   impl_->StartServer();
   impl_->started = true;
   log->info(

@@ -57,6 +57,14 @@ std::size_t RunOnlineChecks(const config::Config& config, http::HttpClient& http
     print(CheckGoogleForm(config, forms, facts));
   }
 
+  if (config.bank.enabled) {
+    bank::MonobankOptions bank_options;
+    bank_options.base_url = config.bank.base_url;
+    bank_options.token = config.secrets.monobank_token;
+    bank::MonobankClient monobank(http, clock, std::move(bank_options));
+    print(CheckMonobank(config, monobank));
+  }
+
   const std::size_t problems = counts[static_cast<int>(Verdict::kProblem)];
   out << fmt::format("online checks: {} ok, {} {}, {} {}\n", counts[0], problems,
                      problems == 1 ? "problem" : "problems", counts[2],

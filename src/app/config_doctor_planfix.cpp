@@ -98,6 +98,9 @@ class PlanfixDoctor {
     const bool deal_ok = CheckProcess("planfix.processes.deal", p.deal, listed.has_value());
     const bool communication_ok =
         CheckProcess("planfix.processes.communication", p.communication, listed.has_value());
+    const auto& report = config_.report;
+    const bool report_process_ok =
+        report.enabled && CheckProcess("report.process_id", report.process_id, listed.has_value());
 
     const auto& s = config_.planfix.statuses;
     std::vector<StatusKey> keys = {
@@ -121,6 +124,15 @@ class PlanfixDoctor {
       keys.push_back({"invoices.statuses.issued", invoice.issued, 0});
       keys.push_back({"invoices.statuses.paid", invoice.paid, 0});
       keys.push_back({"invoices.statuses.returned", invoice.returned, 0});
+    }
+    if (report.enabled && report.sent_status > 0) {
+      // In the report task's process when the config names it, else in any process.
+      const StatusKey key{"report.sent_status", report.sent_status, report.process_id};
+      if (report.process_id <= 0) {
+        if (listed) CheckStatusAnywhere(key);
+      } else if (report_process_ok) {
+        CheckStatusIn(key);
+      }
     }
     for (const auto& key : keys) {
       if (key.id <= 0) continue;  // not configured (the required ones check-config requires)
@@ -187,6 +199,10 @@ class PlanfixDoctor {
         CheckField(key, "task", tasks, "contact", contacts);
       }
     }
+    if (config_.report.enabled && task_fields) {
+      CheckField({"report.retainer_field", config_.report.retainer_field, {FieldType::kCheckbox}},
+                 "task", tasks, "contact", contacts);
+    }
     if (!contact_fields) return;
     if (invoices.enabled) {
       const std::vector<FieldType> payer = {FieldType::kLine, FieldType::kText, FieldType::kNumber};
@@ -210,11 +226,24 @@ class PlanfixDoctor {
     }
   }
 
-  void CheckTemplate() {
-    const std::int64_t id = config_.planfix.communication_template_id;
-    if (id <= 0) return;
-    const std::string key = "planfix.handoff.communication_template_id";
+  void CheckTemplates() {
+    std::vector<std::pair<std::string, std::int64_t>> keys;
+    if (config_.planfix.communication_template_id > 0) {
+      keys.emplace_back("planfix.handoff.communication_template_id",
+                        config_.planfix.communication_template_id);
+    }
+    if (config_.report.enabled) {
+      keys.emplace_back("report.deal_template_id", config_.report.deal_template_id);
+      keys.emplace_back("report.template_id", config_.report.template_id);
+    }
+    if (keys.empty()) return;
     auto templates = planfix_.ListTaskTemplates();
+    for (const auto& [key, id] : keys) CheckTemplate(key, id, templates);
+  }
+
+  void CheckTemplate(const std::string& key, std::int64_t id,
+                     const core::Result<std::vector<planfix::TaskTemplate>>& templates) {
+    if (id <= 0) return;
     if (!templates) {
       checks_.push_back(Problem(key, std::to_string(id),
                                 "the task templates cannot be listed (GET /task/templates): " +
@@ -416,6 +445,17 @@ std::vector<DataTagKey> ConfiguredDataTags(const config::Config& config) {
     }
     keys.push_back(std::move(key));
   }
+  const auto& income = config.invoices.income;
+  if (config.invoices.enabled && income.enabled && income.data_tag > 0) {
+    DataTagKey key{"invoices.income.data_tag", income.data_tag, {}};
+    for (const auto& [name, id] :
+         {std::pair{"amount", income.fields.amount}, std::pair{"date", income.fields.date},
+          std::pair{"invoice_number", income.fields.invoice_number},
+          std::pair{"payer", income.fields.payer}, std::pair{"purpose", income.fields.purpose}}) {
+      if (id > 0) key.fields.emplace_back(fmt::format("invoices.income.fields.{}", name), id);
+    }
+    keys.push_back(std::move(key));
+  }
   return keys;
 }
 
@@ -474,7 +514,7 @@ std::vector<DoctorCheck> CheckPlanfixAccount(const config::Config& config,
   if (!doctor.CheckToken()) return checks;
   doctor.CheckProcessesAndStatuses();
   doctor.CheckFields(facts);
-  doctor.CheckTemplate();
+  doctor.CheckTemplates();
   auto tags = CheckDataTags(ConfiguredDataTags(config), planfix);
   checks.insert(checks.end(), tags.begin(), tags.end());
   return checks;

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/money_effects.h"
 #include "planfix_flow/plan/effects.h"
 #include "planfix_flow/workflow/workflow.h"
 
@@ -134,6 +135,13 @@ void RegisterEffectHandlers(engine::EffectExecutor& executor, const EffectServic
                       task.process_id = payload->process_id;
                       task.counterparty_id = payload->counterparty;
                       task.assignee_ids = payload->assignees;
+                      // A report task once per deal and month: a retry first looks for the
+                      // task an earlier attempt may have made before its answer was lost.
+                      if (payload->report && job.attempts > 1) {
+                        auto earlier = FindEarlierCreatedTask(*services.planfix, task);
+                        if (!earlier) return Fail(earlier.error());
+                        if (*earlier) return json{{"task", **earlier}}.dump();
+                      }
                       auto number = services.planfix->CreateTask(task);
                       if (!number) return Fail(number.error());
                       return json{{"task", *number}}.dump();

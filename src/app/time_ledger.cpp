@@ -119,4 +119,27 @@ timekeeping::TimeReportInput TimeReportInputFor(const storage::Database& databas
   return input;
 }
 
+std::map<std::int64_t, workflow::WorkMinutes> MonthWorkMinutes(const storage::Database& database,
+                                                               const config::Config& config,
+                                                               timekeeping::Month month) {
+  std::map<std::int64_t, workflow::WorkMinutes> minutes;
+  const auto rule = ClassifyRuleFor(config.time);
+  const std::int64_t deal_process = config.planfix.processes.deal;
+  for (const auto& entry :
+       database.ListTimeEntries(month.First().ToString(), month.Last().ToString())) {
+    timekeeping::TaskClassFacts facts;
+    if (const auto task = database.GetTimeTask(entry.task)) {
+      if (task->template_id > 0) facts.template_id = task->template_id;
+      if (task->process > 0) facts.process = task->process;
+    }
+    auto& sum = minutes[DealOf(database, deal_process, entry.task)];
+    if (timekeeping::Classify(rule, entry.kind, facts) == timekeeping::WorkKind::kCommunication) {
+      sum.communication += entry.minutes;
+    } else {
+      sum.production += entry.minutes;
+    }
+  }
+  return minutes;
+}
+
 }  // namespace planfix_flow::app

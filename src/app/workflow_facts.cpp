@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "planfix_flow/app/time_ledger.h"
+
 namespace planfix_flow::app {
 
 using core::Fail;
@@ -160,6 +162,13 @@ core::Result<std::vector<workflow::TaskFacts>> WorkflowFacts::TasksWithCheckbox(
 
 std::vector<storage::Flow> WorkflowFacts::FlowsForTask(std::int64_t task, std::size_t limit) {
   return flows_ ? flows_->FlowsForTask(task, limit) : std::vector<storage::Flow>();
+}
+
+std::optional<std::map<std::int64_t, workflow::WorkMinutes>> WorkflowFacts::MonthWorkMinutes(
+    std::string_view month) {
+  auto parsed = timekeeping::ParseMonth(month);
+  if (time_ == nullptr || config_.time.data_tag <= 0 || !parsed) return std::nullopt;
+  return app::MonthWorkMinutes(*time_, config_, *parsed);
 }
 
 core::Result<std::vector<std::int64_t>> WorkflowFacts::Find(planfix::ContactFilter filter) {

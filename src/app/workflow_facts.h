@@ -7,12 +7,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/core/clock.h"
 #include "planfix_flow/planfix/planfix_client.h"
+#include "planfix_flow/storage/database.h"
 #include "planfix_flow/storage/flow_reader.h"
 #include "planfix_flow/workflow/facts.h"
 
@@ -32,6 +34,8 @@ class WorkflowFacts final : public workflow::FactSource {
       : planfix_(planfix), config_(config), clock_(clock) {}
   // The flow store, once it is open; until then the flow queries find nothing.
   void set_flows(const storage::FlowReader* flows) { flows_ = flows; }
+  // The synced time entries (the report's summary reads the month's minutes from them).
+  void set_time(const storage::Database* time) { time_ = time; }
 
   core::Result<workflow::TaskFacts> GetTask(std::int64_t number) override;
   core::Result<workflow::ContactFacts> GetContact(std::int64_t id) override;
@@ -45,6 +49,8 @@ class WorkflowFacts final : public workflow::FactSource {
   core::Result<std::vector<workflow::TaskFacts>> TasksWithCheckbox(std::int64_t template_id,
                                                                    std::int64_t field) override;
   std::vector<storage::Flow> FlowsForTask(std::int64_t task, std::size_t limit) override;
+  std::optional<std::map<std::int64_t, workflow::WorkMinutes>> MonthWorkMinutes(
+      std::string_view month) override;
 
  private:
   core::Result<std::vector<std::int64_t>> Find(planfix::ContactFilter filter);
@@ -55,6 +61,7 @@ class WorkflowFacts final : public workflow::FactSource {
   const config::Config& config_;
   core::Clock& clock_;
   const storage::FlowReader* flows_ = nullptr;
+  const storage::Database* time_ = nullptr;  // the synced time entries
   // Used from the event processor's thread only.
   std::map<std::int64_t, std::pair<core::TimePoint, std::vector<planfix::TaskStatus>>> statuses_;
 };

@@ -539,6 +539,19 @@ void ReadInvoices(Reader& reader, const Section& root, InvoicesConfig& invoices)
              invoices.reminder_interval_working_days);
   reader.Int(section, "max_reminders", Need::kOptional, invoices.max_reminders);
   reader.Bool(section, "escalate_to_staff", Need::kOptional, invoices.escalate_to_staff);
+  const Section income = reader.Table(section, "income", Need::kOptional);
+  invoices.income.enabled = income.table != nullptr;
+  reader.Int(income, "data_tag", Need::kRequired, invoices.income.data_tag);
+  const Section income_fields = reader.Table(income, "fields", Need::kRequired);
+  auto& i = invoices.income.fields;
+  reader.Int(income_fields, "amount", Need::kRequired, i.amount);
+  reader.Int(income_fields, "date", Need::kOptional, i.date);
+  reader.Int(income_fields, "invoice_number", Need::kOptional, i.invoice_number);
+  reader.Int(income_fields, "payer", Need::kOptional, i.payer);
+  reader.Int(income_fields, "purpose", Need::kOptional, i.purpose);
+  const Section digest = reader.Table(section, "digest", Need::kOptional);
+  reader.Bool(digest, "enabled", Need::kOptional, invoices.digest.enabled);
+  reader.String(digest, "time", Need::kOptional, invoices.digest.time);
 }
 
 void ReadReport(Reader& reader, const Section& root, ReportConfig& report) {

@@ -393,6 +393,30 @@ void CheckCheckboxWords(Checker& check, const std::string& path, const BriefAnsw
   }
 }
 
+void CheckInvoiceIncome(Checker& check, const InvoiceIncome& income) {
+  if (!income.enabled) return;
+  if (income.data_tag <= 0)
+    check.Add("invoices.income.data_tag",
+              fmt::format("{} is not a Planfix data tag id (> 0)", income.data_tag));
+  const auto& fields = income.fields;
+  if (fields.amount <= 0)
+    check.Add("invoices.income.fields.amount",
+              fmt::format("{} is not a field id of the data tag (> 0)", fields.amount));
+  const std::pair<const char*, std::int64_t> named[] = {
+      {"invoices.income.fields.amount", fields.amount},
+      {"invoices.income.fields.date", fields.date},
+      {"invoices.income.fields.invoice_number", fields.invoice_number},
+      {"invoices.income.fields.payer", fields.payer},
+      {"invoices.income.fields.purpose", fields.purpose}};
+  std::map<std::int64_t, std::string> seen;
+  for (const auto& [path, id] : named) {
+    if (id < 0) check.Add(path, fmt::format("{} is negative (0 means not written)", id));
+    if (id <= 0) continue;
+    const auto [it, fresh] = seen.emplace(id, path);
+    if (!fresh) check.Add(path, fmt::format("field {} is already {}", id, it->second));
+  }
+}
+
 void CheckInvoices(Checker& check, const InvoicesConfig& invoices) {
   if (!invoices.enabled) return;
   const std::pair<const char*, std::int64_t> required[] = {
@@ -440,6 +464,11 @@ void CheckInvoices(Checker& check, const InvoicesConfig& invoices) {
   check.Range("invoices.reminder_interval_working_days", invoices.reminder_interval_working_days, 1,
               60);
   check.Range("invoices.max_reminders", invoices.max_reminders, 0, 20);
+  CheckInvoiceIncome(check, invoices.income);
+  if (!calendar::ParseLocalTime(invoices.digest.time)) {
+    check.Add("invoices.digest.time",
+              fmt::format("\"{}\" is not a time such as \"09:30\"", invoices.digest.time));
+  }
 }
 
 void CheckReport(Checker& check, const Config& config) {
@@ -726,8 +755,10 @@ void CheckTime(Checker& check, const TimeConfig& time) {
   }
   // Rates: decimal text, never floating point; bounded so no month's total can overflow.
   const auto rate = [&](const std::string& path, const std::string& text) {
+    // The money parser also reads "1 500,50"; the config keeps to one plain form.
+    const bool plain = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
     auto minor = timekeeping::ParseAmount(text);
-    if (!minor || *minor < 0 || *minor > 100'000'000) {
+    if (!plain || !minor || *minor < 0 || *minor > 100'000'000) {
       check.Add(path, fmt::format("\"{}\" is not an hourly rate (a decimal such as \"650.00\", "
                                   "0 to 1000000)",
                                   text));

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace planfix_flow::core {
@@ -145,6 +146,29 @@ Result<std::int64_t> ParseMoney(std::string_view text) {
   const std::int64_t total = whole * 100 + fraction;
   if (total > kMaxMoneyMinor) return Fail(ErrorCode::kInvalidInput, "the amount is too large");
   return total;
+}
+
+Result<std::int64_t> MoneyFromJson(const nlohmann::json& value) {
+  if (value.is_string()) return ParseMoney(value.get_ref<const std::string&>());
+  if (value.is_number_unsigned() || value.is_number_integer()) {
+    if (value.is_number_integer() && value.get<std::int64_t>() < 0)
+      return Fail(ErrorCode::kInvalidInput, "the amount is negative");
+    return ParseMoney(value.dump());
+  }
+  if (value.is_number_float()) {
+    // nlohmann prints the shortest text that reads back to the same double: for up to 15
+    // significant digits that is the decimal that was sent (trailing zeros aside).
+    const std::string text = value.dump();
+    std::size_t digits = 0;
+    for (const char ch : text) digits += IsDigit(ch) ? 1 : 0;
+    if (digits > 15 || text.find_first_of("eE") != std::string::npos)
+      return Fail(ErrorCode::kInvalidInput,
+                  fmt::format("the amount {} has too many digits to be read exactly", text));
+    if (!text.empty() && text.front() == '-')
+      return Fail(ErrorCode::kInvalidInput, "the amount is negative");
+    return ParseMoney(text);
+  }
+  return Fail(ErrorCode::kInvalidInput, "the amount is neither a number nor a text");
 }
 
 std::string FormatMoney(std::int64_t minor) {

@@ -273,12 +273,41 @@ Result<PlanfixUpdateContact> Decode(std::string_view payload) {
       });
 }
 
-std::string Encode(const PlanfixSetTaskFields& effect) {
+namespace {
+
+json FieldValuesJson(const std::vector<ContactFieldValue>& values) {
   json fields = json::array();
-  for (const auto& field : effect.custom_fields) {
-    fields.push_back({{"id", field.id}, {"value", field.value}});
+  for (const auto& field : values) fields.push_back({{"id", field.id}, {"value", field.value}});
+  return fields;
+}
+
+// The required, non-empty "custom_fields" list of `kind`'s payload.
+std::vector<ContactFieldValue> RequiredFieldValues(const char* kind, Fields& fields,
+                                                   std::string& problem) {
+  std::vector<ContactFieldValue> values;
+  const json* list = fields.Array("custom_fields");
+  if (list == nullptr) return values;
+  if (list->empty()) fields.Problem("custom_fields is empty");
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto path = fmt::format("custom_fields[{}]", i);
+    if (!(*list)[i].is_object()) {
+      fields.Problem(path + " must be an object");
+      break;
+    }
+    Fields field(kind, (*list)[i], path + ".", &problem);
+    ContactFieldValue value;
+    value.id = field.Int("id");
+    if (const json* wire = field.Any("value")) value.value = *wire;
+    values.push_back(std::move(value));
   }
-  return json{{"task", effect.task}, {"custom_fields", std::move(fields)}}.dump();
+  return values;
+}
+
+}  // namespace
+
+std::string Encode(const PlanfixSetTaskFields& effect) {
+  return json{{"task", effect.task}, {"custom_fields", FieldValuesJson(effect.custom_fields)}}
+      .dump();
 }
 
 template <>
@@ -287,21 +316,26 @@ Result<PlanfixSetTaskFields> Decode(std::string_view payload) {
       kEffectPlanfixSetTaskFields, payload, [](Fields& fields, std::string& problem) {
         PlanfixSetTaskFields effect;
         effect.task = fields.Int("task");
-        if (const json* list = fields.Array("custom_fields")) {
-          if (list->empty()) fields.Problem("custom_fields is empty");
-          for (std::size_t i = 0; i < list->size(); ++i) {
-            const auto path = fmt::format("custom_fields[{}]", i);
-            if (!(*list)[i].is_object()) {
-              fields.Problem(path + " must be an object");
-              break;
-            }
-            Fields field(kEffectPlanfixSetTaskFields, (*list)[i], path + ".", &problem);
-            ContactFieldValue value;
-            value.id = field.Int("id");
-            if (const json* wire = field.Any("value")) value.value = *wire;
-            effect.custom_fields.push_back(std::move(value));
-          }
-        }
+        effect.custom_fields = RequiredFieldValues(kEffectPlanfixSetTaskFields, fields, problem);
+        return effect;
+      });
+}
+
+std::string Encode(const PlanfixAddDataTagEntry& effect) {
+  return json{{"task", effect.task},
+              {"data_tag", effect.data_tag},
+              {"custom_fields", FieldValuesJson(effect.custom_fields)}}
+      .dump();
+}
+
+template <>
+Result<PlanfixAddDataTagEntry> Decode(std::string_view payload) {
+  return DecodeWith<PlanfixAddDataTagEntry>(
+      kEffectPlanfixAddDataTagEntry, payload, [](Fields& fields, std::string& problem) {
+        PlanfixAddDataTagEntry effect;
+        effect.task = fields.Int("task");
+        effect.data_tag = fields.Int("data_tag");
+        effect.custom_fields = RequiredFieldValues(kEffectPlanfixAddDataTagEntry, fields, problem);
         return effect;
       });
 }

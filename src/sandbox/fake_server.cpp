@@ -146,6 +146,10 @@ FakeResponse FakeServer::Dispatch(FakeRequest& request, bool& drop) {
     }
     if (handler != nullptr) {
       for (auto it = faults_.begin(); it != faults_.end();) {
+        if (!it->path.empty() && !std::regex_match(request.path, std::regex(it->path))) {
+          ++it;
+          continue;
+        }
         if (it->kind == Fault::Kind::kFail && !injected) {
           injected = WorldStateAnswer(FakeResponse{it->status, it->body});
         } else if (it->kind == Fault::Kind::kDelay && delay.count() == 0) {
@@ -287,9 +291,9 @@ void FakeServer::DelayNext(int count, std::chrono::milliseconds delay) {
   faults_.push_back(Fault{Fault::Kind::kDelay, count, 0, {}, delay});
 }
 
-void FakeServer::DropNext(int count) {
+void FakeServer::DropNext(int count, std::string path_regex) {
   std::lock_guard lock(mutex_);
-  faults_.push_back(Fault{Fault::Kind::kDrop, count, 0, {}, {}});
+  faults_.push_back(Fault{Fault::Kind::kDrop, count, 0, {}, {}, std::move(path_regex)});
 }
 
 void FakeServer::ClearFaults() {

@@ -5,6 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "planfix_flow/core/money.h"
+
 namespace planfix_flow::timekeeping {
 
 using core::ErrorCode;
@@ -96,24 +98,13 @@ Result<std::int64_t> ScaleRounded(const Decimal& value, std::int64_t numerator,
   return negative ? -rounded : rounded;
 }
 
-Result<std::int64_t> ParseAmount(std::string_view text) {
-  auto decimal = ParseDecimal(text);
-  if (!decimal) return Fail(decimal.error());
-  return ScaleRounded(*decimal, 100);
-}
+Result<std::int64_t> ParseAmount(std::string_view text) { return core::ParseMoney(text); }
 
 Result<std::int64_t> AmountFromJson(const nlohmann::json& value) {
-  auto decimal = DecimalFromJson(value);
-  if (!decimal) return Fail(decimal.error());
-  return ScaleRounded(*decimal, 100);
+  return core::MoneyFromJson(value);
 }
 
-std::string FormatAmount(std::int64_t minor) {
-  const bool negative = minor < 0;
-  const std::uint64_t magnitude =
-      negative ? 0 - static_cast<std::uint64_t>(minor) : static_cast<std::uint64_t>(minor);
-  return fmt::format("{}{}.{:02}", negative ? "-" : "", magnitude / 100, magnitude % 100);
-}
+std::string FormatAmount(std::int64_t minor) { return core::FormatMoney(minor); }
 
 std::string FormatMinutes(std::int64_t minutes) {
   const bool negative = minutes < 0;

@@ -307,28 +307,7 @@ std::string InvoiceFlowState(const InvoiceState& state) {
   return state.paid_minor > 0 ? "partly_paid" : "open";
 }
 
-Result<std::int64_t> MoneyFromJson(const json& value) {
-  if (value.is_string()) return core::ParseMoney(value.get<std::string>());
-  if (value.is_number_unsigned() || value.is_number_integer()) {
-    if (value.is_number_integer() && value.get<std::int64_t>() < 0)
-      return Fail(ErrorCode::kInvalidInput, "the amount is negative");
-    return core::ParseMoney(value.dump());
-  }
-  if (value.is_number_float()) {
-    // nlohmann prints the shortest text that reads back to the same double: for up to 15
-    // significant digits that is the decimal Planfix sent (trailing zeros aside).
-    const std::string text = value.dump();
-    std::size_t digits = 0;
-    for (const char ch : text) digits += (ch >= '0' && ch <= '9') ? 1 : 0;
-    if (digits > 15 || text.find_first_of("eE") != std::string::npos)
-      return Fail(ErrorCode::kInvalidInput,
-                  fmt::format("the amount {} has too many digits to be read exactly", text));
-    if (!text.empty() && text.front() == '-')
-      return Fail(ErrorCode::kInvalidInput, "the amount is negative");
-    return core::ParseMoney(text);
-  }
-  return Fail(ErrorCode::kInvalidInput, "the amount is neither a number nor a text");
-}
+Result<std::int64_t> MoneyFromJson(const json& value) { return core::MoneyFromJson(value); }
 
 InvoiceFieldsRead ReadInvoiceFields(const TaskFacts& task, const RuleContext& context) {
   const auto& settings = context.config->invoices;
@@ -715,6 +694,34 @@ Result<plan::Plan> RecordUnmatched(const plan::StoredEvent& event, const BankPay
   return plan;
 }
 
+// The income entry of a payment the bank brought ([invoices.income]), on the invoice's task;
+// nullopt when not configured. Keyed by the payment, so it is planned once whatever event
+// (webhook, reconciliation, a manual match) counts it.
+std::optional<plan::Effect> IncomeEntry(const plan::StoredEvent& event, const BankPayment& payment,
+                                        const InvoiceState& invoice, const std::string& key,
+                                        const RuleContext& context) {
+  const auto& income = context.config->invoices.income;
+  if (!income.enabled || income.data_tag <= 0 || income.fields.amount <= 0) return std::nullopt;
+  plan::PlanfixAddDataTagEntry entry{invoice.task, income.data_tag, {}};
+  entry.custom_fields.push_back({income.fields.amount, MoneyWire(payment.amount_minor)});
+  if (income.fields.date > 0) {
+    const core::TimePoint booked =
+        payment.time > 0 ? core::FromUnixSeconds(payment.time) : event.received_at;
+    if (auto date = planfix::ToPlanfixDate(context.calendar->ToLocalDate(booked).ToString()))
+      entry.custom_fields.push_back({income.fields.date, json{{"date", *date}}});
+  }
+  if (income.fields.invoice_number > 0)
+    entry.custom_fields.push_back({income.fields.invoice_number, invoice.number});
+  if (income.fields.payer > 0)
+    entry.custom_fields.push_back({income.fields.payer, payment.counter_name});
+  if (income.fields.purpose > 0) {
+    std::string purpose = payment.description;
+    if (!payment.comment.empty()) purpose += (purpose.empty() ? "" : " / ") + payment.comment;
+    entry.custom_fields.push_back({income.fields.purpose, purpose});
+  }
+  return plan::MakeEffect(entry, "planfix", fmt::format("income:{}", key));
+}
+
 Result<plan::Plan> RecordMatched(const plan::StoredEvent& event, const BankPayment& payment,
                                  InvoiceCandidate candidate, std::string_view matched_by,
                                  std::string_view source, const RuleContext& context) {
@@ -729,6 +736,8 @@ Result<plan::Plan> RecordMatched(const plan::StoredEvent& event, const BankPayme
         fmt::format("payment {} already counted towards invoice {}", key, invoice.number);
     return plan;
   }
+  if (auto income = IncomeEntry(event, payment, invoice, key, context))
+    plan.effects.push_back(std::move(*income));
   json data = PaymentJson(payment);
   data["task"] = invoice.task;
   data["matched_by"] = std::string(matched_by);

@@ -80,6 +80,17 @@ std::string PmOf(const TaskFacts& deal, const RuleContext& context) {
   return {};
 }
 
+// The month's work the report flow recorded at the run, when time is tracked.
+std::optional<WorkMinutes> TimeOf(const std::optional<plan::Flow>& report) {
+  if (!report) return std::nullopt;
+  const json data = json::parse(report->data, nullptr, /*allow_exceptions=*/false);
+  if (!data.is_object() || !data.contains("time") || !data["time"].is_object()) return std::nullopt;
+  const auto communication = detail::OptionalInt(data["time"], "communication");
+  const auto production = detail::OptionalInt(data["time"], "production");
+  if (!communication || !production) return std::nullopt;
+  return WorkMinutes{*communication, *production};
+}
+
 std::vector<std::string> SummaryOf(const std::optional<plan::Flow>& report) {
   std::vector<std::string> lines;
   if (!report) return lines;
@@ -92,6 +103,16 @@ std::vector<std::string> SummaryOf(const std::optional<plan::Flow>& report) {
 }
 
 }  // namespace
+
+std::string ReportTimeLine(const WorkMinutes& time, const RuleContext& context) {
+  const auto duration = [&](std::int64_t minutes) {
+    return fmt::format("{} {} {:02} {}", minutes / 60, Label(context, "год", "h"), minutes % 60,
+                       Label(context, "хв", "min"));
+  };
+  return fmt::format("{}: {} {}, {} {}", Label(context, "час", "time"),
+                     Label(context, "комунікація", "communication"), duration(time.communication),
+                     Label(context, "виробництво", "production"), duration(time.production));
+}
 
 std::string ReportMonth(const calendar::LocalDate& date) {
   return fmt::format("{:04}-{:02}", date.year, date.month);
@@ -227,9 +248,13 @@ Result<plan::Plan> DecideReportRun(const plan::StoredEvent& event, std::string_v
     // Keyed by deal and month, not by event: the schedule's run, a retry and a restart all
     // plan the same job, and the outbox keeps one.
     plan.effects.push_back(plan::MakeEffect(create, "planfix", key + ":create"));
-    plan.flows.push_back(plan::FlowChange{
-        key, "report", deal.number, deal.contact, "creating",
-        json{{"deal", deal.number}, {"month", month}, {"summary", retainer.summary}}.dump()});
+    json data{{"deal", deal.number}, {"month", month}, {"summary", retainer.summary}};
+    if (retainer.time) {
+      data["time"] = {{"communication", retainer.time->communication},
+                      {"production", retainer.time->production}};
+    }
+    plan.flows.push_back(
+        plan::FlowChange{key, "report", deal.number, deal.contact, "creating", data.dump()});
     ++created;
   }
   plan.flows.push_back(plan::FlowChange{ReportMonthFlowKey(month), "report.month", std::nullopt,
@@ -258,7 +283,8 @@ Result<plan::Plan> DecideReportCreated(const plan::StoredEvent& event,
   if (!created || !report) return Skip("report task created without its flow: nothing to do");
   const json data = json::parse(report->data, nullptr, /*allow_exceptions=*/false);
   const std::string month = data.is_object() ? data.value("month", std::string()) : std::string();
-  const auto lines = SummaryOf(report);
+  auto lines = SummaryOf(report);
+  if (const auto time = TimeOf(report)) lines.push_back(ReportTimeLine(*time, context));
   auto comment =
       detail::Render(context, "comment_report_month",
                      {{"month", MonthName(month, context.config->templates.default_language)},
@@ -376,18 +402,32 @@ std::optional<Result<plan::Plan>> HandleReportEvent(const plan::StoredEvent& eve
     const auto from = context.calendar->ToMoment({parsed->year, parsed->month, 1}, {0});
     const auto next = ParseMonth(NextMonth(month));
     const auto to = context.calendar->ToMoment({next->year, next->month, 1}, {0});
+    // Read once for every deal of the run.
+    const auto work = facts.MonthWorkMinutes(month);
+    const auto add_work = [&work](std::int64_t task, WorkMinutes& sum) {
+      const auto it = work->find(task);
+      if (it == work->end()) return;
+      sum.communication += it->second.communication;
+      sum.production += it->second.production;
+    };
     std::vector<RetainerDeal> retainers;
     for (auto& deal : *deals) {
       RetainerDeal retainer;
       retainer.report_exists = facts.GetFlow(ReportFlowKey(deal.number, month)).has_value();
       if (!retainer.report_exists) {
         auto flows = facts.FlowsForTask(deal.number, kSummaryFlows);
+        if (work) {
+          retainer.time = WorkMinutes{};
+          add_work(deal.number, *retainer.time);
+        }
         // The production work happens in the Communication task the handoff created.
         if (auto handoff = facts.GetFlow(fmt::format("handoff:task:{}", deal.number))) {
           const json data = json::parse(handoff->data, nullptr, /*allow_exceptions=*/false);
           if (auto communication = data.is_object()
                                        ? detail::OptionalInt(data, "communication_task")
                                        : std::nullopt) {
+            // Its time counts once: under the deal when it is the deal's subtask, else here.
+            if (work && *communication != deal.number) add_work(*communication, *retainer.time);
             auto more = facts.FlowsForTask(*communication, kSummaryFlows);
             flows.insert(flows.end(), more.begin(), more.end());
             std::sort(flows.begin(), flows.end(), [](const plan::Flow& a, const plan::Flow& b) {

@@ -11,6 +11,7 @@
 #include "planfix_flow/telegram/types.h"
 #include "planfix_flow/workflow/approval.h"
 #include "planfix_flow/workflow/brief.h"
+#include "planfix_flow/workflow/digest.h"
 #include "planfix_flow/workflow/invoices.h"
 #include "planfix_flow/workflow/production.h"
 #include "planfix_flow/workflow/report.h"
@@ -171,6 +172,7 @@ Result<plan::Plan> Workflow::Handle(const plan::StoredEvent& event, core::TimePo
 Result<plan::Plan> Workflow::Dispatch(const plan::StoredEvent& event, core::TimePoint now) {
   if (auto report = HandleReportEvent(event, facts_, context_, now)) return std::move(*report);
   if (auto invoices = HandleInvoiceEvent(event, facts_, context_, now)) return std::move(*invoices);
+  if (auto digest = HandleDigestEvent(event, facts_, context_, now)) return std::move(*digest);
   if (event.kind == "ping") return HandlePing(event, now);
   if (event.kind == "ping.followup") return DecidePingFollowUp(event, context_);
   if (event.kind == kEventBriefSend) return HandleBriefSend(event, now);

@@ -16,6 +16,7 @@
 #include "planfix_flow/app/planfix_ids.h"
 #include "planfix_flow/http/curl_http_client.h"
 #include "planfix_flow/sandbox/fake_google.h"
+#include "planfix_flow/sandbox/fake_monobank.h"
 #include "planfix_flow/sandbox/fake_planfix.h"
 #include "planfix_flow/sandbox/fake_telegram.h"
 
@@ -432,6 +433,93 @@ TEST_F(ConfigDoctor, AWrongTemplateIdIsOneProblemListingTheTemplates) {
                    "(templates: 5 \"Комунікація з клієнтом\", 6 \"Звіт\")");
 }
 
+TEST_F(ConfigDoctor, TheReportIdsMustBeInTheAccount) {
+  world_.planfix.DefineTaskField({120, "Щомісячний ретейнер", 7});
+  config_.planfix.processes = {.deal = 1, .communication = 2};
+  auto& report = config_.report;
+  report.enabled = true;
+  report.deal_template_id = 6;
+  report.template_id = 6;
+  report.retainer_field = 120;
+  report.process_id = 1;
+  report.sent_status = 11;
+  auto checks = Planfix();
+  EXPECT_EQ(Lines(checks, Verdict::kProblem), "");
+  const std::string ok = Lines(checks, Verdict::kOk);
+  for (const std::string expected : {
+           "ok       report.process_id = 1: process 1 \"Угоди\"",
+           "ok       report.sent_status = 11: \"Роботу завершено\" in process 1 \"Угоди\"",
+           "ok       report.retainer_field = 120: task field \"Щомісячний ретейнер\" (checkbox)",
+           "ok       report.deal_template_id = 6: task template \"Звіт\"",
+           "ok       report.template_id = 6: task template \"Звіт\"",
+       }) {
+    EXPECT_NE(ok.find(expected), std::string::npos) << expected << "\n" << ok;
+  }
+
+  report.template_id = 77;
+  ExpectOneProblem(Planfix(),
+                   "report.template_id = 77: no such task template (templates: 5 \"Комунікація з "
+                   "клієнтом\", 6 \"Звіт\")");
+  report.template_id = 6;
+  report.retainer_field = 101;
+  ExpectOneProblem(Planfix(),
+                   "report.retainer_field = 101: task field \"Тип робіт\" is a line field; the "
+                   "service needs checkbox");
+  report.retainer_field = 120;
+  report.sent_status = 7;  // a status of the Communication process, not the report's
+  ExpectOneProblem(Planfix(), "report.sent_status = 7: no such status in process 1 \"Угоди\"");
+  report.process_id = 0;  // the template's process: any process will do
+  EXPECT_EQ(Lines(Planfix(), Verdict::kProblem), "");
+  report.process_id = 42;
+  ExpectOneProblem(Planfix(), "report.process_id = 42: no such task process");
+}
+
+TEST_F(ConfigDoctor, TheBankTokenAndEachConfiguredAccountMustBeTheBanks) {
+  core::SystemClock bank_clock;
+  sandbox::FakeMonobank bank(bank_clock);
+  bank.Start();
+  config_.bank.enabled = true;
+  config_.bank.base_url = bank.base_url();
+  config_.bank.accounts = {"fop-uah-account", "closed-account"};
+  config_.secrets.monobank_token = bank.token();
+  const auto check = [&] {
+    bank::MonobankOptions options;
+    options.base_url = config_.bank.base_url;
+    options.token = config_.secrets.monobank_token;
+    bank::MonobankClient client(http_, clock_, options);
+    return CheckMonobank(config_, client);
+  };
+  auto checks = check();
+  ExpectOneProblem(checks,
+                   "bank.accounts[1] = \"closed-account\": no such account of the token "
+                   "(accounts: fop-uah-account (fop, 980), black-card (black, 980))");
+  const std::string ok = Lines(checks, Verdict::kOk);
+  EXPECT_NE(ok.find("ok       PLANFIX_FLOW_MONOBANK_TOKEN: monobank at " + bank.base_url() +
+                    " accepts the token (client-info: 2 account(s))"),
+            std::string::npos)
+      << ok;
+  EXPECT_NE(ok.find("ok       bank.accounts[0] = \"fop-uah-account\": fop account in UAH"),
+            std::string::npos)
+      << ok;
+  EXPECT_EQ(Lines(checks, Verdict::kNote),
+            "note     bank.public_base_url: the bank holds no webhook; the service registers it "
+            "when it starts\n");
+
+  // A token the bank does not know (another fake: each answers client-info once a minute).
+  sandbox::FakeMonobank other(bank_clock);
+  other.Start();
+  config_.bank.base_url = other.base_url();
+  config_.secrets.monobank_token = "uWrongToken";
+  other.ExpectRefusals(1);
+  checks = check();
+  ExpectOneProblem(checks, "PLANFIX_FLOW_MONOBANK_TOKEN: monobank refused the token");
+  EXPECT_EQ(checks.size(), 2u);  // and the note that the rest were skipped
+  EXPECT_EQ(checks[0].ToString().find(config_.secrets.monobank_token), std::string::npos);
+
+  config_.bank.enabled = false;
+  EXPECT_TRUE(check().empty());
+}
+
 TEST_F(ConfigDoctor, ARefusedPlanfixTokenIsOneProblemAndStopsThePlanfixChecks) {
   config_.secrets.planfix_token = "wrong";
   world_.planfix.ExpectRefusals(1);
@@ -478,6 +566,31 @@ TEST_F(ConfigDoctor, TheTimeDataTagAndItsFieldsMustExist) {
     }
   }
   EXPECT_TRUE(duration_ok);
+}
+
+TEST_F(ConfigDoctor, TheIncomeDataTagAndItsFieldsMustExist) {
+  world_.planfix.DefineDataTag(7, "Надходження", {{71, "Сума", 1}, {72, "Дата", 3}});
+  auto& income = config_.invoices.income;
+  income.enabled = true;
+  income.data_tag = 7;
+  income.fields.amount = 71;
+  income.fields.date = 72;
+  income.fields.payer = 79;
+  const auto keys = ConfiguredDataTags(config_);
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].key_path, "invoices.income.data_tag");
+  const auto checks = Planfix();
+  ExpectOneProblem(checks,
+                   "invoices.income.fields.payer = 79: no such field in data tag \"Надходження\" "
+                   "(fields: 71 \"Сума\", 72 \"Дата\")");
+  bool amount_ok = false;
+  for (const auto& check : checks) {
+    if (check.ToString() ==
+        "ok       invoices.income.fields.amount = 71: field \"Сума\" (number)") {
+      amount_ok = true;
+    }
+  }
+  EXPECT_TRUE(amount_ok);
 }
 
 TEST_F(ConfigDoctor, ABotUsernameOfAnotherBotIsOneProblem) {

@@ -12,6 +12,7 @@
 #include "google/google_test_support.h"
 #include "planfix_flow/app/app.h"
 #include "planfix_flow/app/sandbox_world.h"
+#include "planfix_flow/workflow/digest.h"
 #include "planfix_flow/workflow/invoices.h"
 
 namespace planfix_flow::app {
@@ -29,6 +30,7 @@ constexpr std::int64_t kChat = 5001;
 constexpr std::int64_t kIssued = 121;
 constexpr std::int64_t kPaid = 122;
 constexpr std::int64_t kReturned = 123;
+constexpr std::int64_t kIncomeTag = 70;
 
 class InvoicesFlow : public ::testing::Test {
  protected:
@@ -71,8 +73,11 @@ class InvoicesFlow : public ::testing::Test {
                                     {kIssued, "Рахунок виставлено"},
                                     {kPaid, "Рахунок сплачено"},
                                     {kReturned, "Рахунок повернено"}});
+    Configure();
     StartApp();
   }
+  // A fixture's own settings, before the App starts.
+  virtual void Configure() {}
 
   void TearDown() override {
     EXPECT_TRUE(world_->planfix.failures().empty()) << world_->planfix.failures().front();
@@ -266,6 +271,8 @@ TEST_F(InvoicesFlow, RemindersStartAfterTheWeekendInWorkingHoursRepeatThenEscala
 }
 
 TEST_F(InvoicesFlow, ABankPaymentNamingTheInvoiceNumberPaysItAndStopsTheReminders) {
+  // An income data tag exists in Planfix, but [invoices.income] does not name it.
+  world_->planfix.DefineDataTag(kIncomeTag, "Надходження", {{701, "Сума", 1}});
   Register(client_.task);
   const std::string number = fmt::format("INV-{}", client_.task);
   EXPECT_EQ(Bank("tx-1", 1500050, "Оплата за рахунком №" + number + " від 26.11.2026"),
@@ -292,6 +299,8 @@ TEST_F(InvoicesFlow, ABankPaymentNamingTheInvoiceNumberPaysItAndStopsTheReminder
   clock_->Set(kMonday9 + hours(24));
   app_->RunUntilIdle();
   EXPECT_EQ(BotMessages(kChat).size(), 1u);  // no reminder for a paid invoice
+  // Without [invoices.income] no income entry is written.
+  EXPECT_TRUE(world_->planfix.data_tag_entries(kIncomeTag).empty());
 }
 
 TEST_F(InvoicesFlow, APartPaymentLeavesTheReminderNamingTheRemainder) {
@@ -453,6 +462,152 @@ TEST_F(InvoicesFlow, ANonUahPaymentIsUnmatchedWithTheReason) {
   EXPECT_EQ(CountWith(Staff(), "not UAH"), 1u);
   EXPECT_FALSE(
       RequestPaymentMatch(app_->database(), "tx-usd", std::to_string(client_.task), clock_->Now()));
+}
+
+// [invoices.income]: every payment the bank brought, matched by number or by hand, becomes one
+// entry of the income data tag on the invoice's task; Planfix's own paid mark adds none.
+class InvoicesIncomeFlow : public InvoicesFlow {
+ protected:
+  void Configure() override {
+    world_->planfix.DefineDataTag(kIncomeTag, "Надходження",
+                                  {{701, "Сума", 1},
+                                   {702, "Дата надходження", 3},
+                                   {703, "Рахунок", 0},
+                                   {704, "Платник", 0},
+                                   {705, "Призначення", 2}});
+    auto& income = world_->config.invoices.income;
+    income.enabled = true;
+    income.data_tag = kIncomeTag;
+    income.fields = {
+        .amount = 701, .date = 702, .invoice_number = 703, .payer = 704, .purpose = 705};
+  }
+  std::vector<sandbox::FakeDataTagEntry> Entries() const {
+    return world_->planfix.data_tag_entries(kIncomeTag);
+  }
+};
+
+TEST_F(InvoicesIncomeFlow, ABankPaymentAddsOneIncomeEntryWithItsFields) {
+  Register(client_.task);
+  const std::string purpose = fmt::format("Оплата за рахунком INV-{}", client_.task);
+  Bank("tx-in", 500050, purpose);
+  // The same payment again, also under another dedupe key: still one entry.
+  Bank("tx-in", 500050, purpose);
+  Bank("tx-in", 500050, purpose, 980, "", "monobank:tx-in:reconciled");
+  const auto entries = Entries();
+  ASSERT_EQ(entries.size(), 1u);
+  const auto& entry = entries[0];
+  EXPECT_EQ(entry.task_id, client_.task);
+  EXPECT_EQ(entry.custom_fields.at(701).dump(), "5000.5");  // exact: from minor units
+  EXPECT_EQ(entry.custom_fields.at(702).at("date"), "26-11-2026");
+  EXPECT_EQ(entry.custom_fields.at(703), json(fmt::format("INV-{}", client_.task)));
+  EXPECT_EQ(entry.custom_fields.at(704), json("ФОП Невідомий"));
+  EXPECT_EQ(entry.custom_fields.at(705), json(purpose));
+
+  // The accountant records the rest in Planfix (paid in full): no income entry for it.
+  auto task = world_->planfix.task(client_.task);
+  task->custom_fields[216] = true;
+  world_->planfix.AddTask(*task);
+  clock_->Advance(minutes(1));
+  Post({{"event", "invoice.paid"}, {"task", std::to_string(client_.task)}});
+  ASSERT_EQ(Invoice(client_.task).paid_minor, 1500050);
+  EXPECT_EQ(Entries().size(), 1u);
+}
+
+TEST_F(InvoicesIncomeFlow, APaymentMatchedByHandAddsItsIncomeEntryThen) {
+  Register(client_.task);
+  Bank("tx-hand", 1234500, "Оплата за послуги");
+  EXPECT_TRUE(Entries().empty());  // unmatched: no income booked to any task yet
+  clock_->Advance(hours(24));      // Friday
+  ASSERT_TRUE(RequestPaymentMatch(app_->database(), "tx-hand", std::to_string(client_.task),
+                                  clock_->Now()));
+  app_->RunUntilIdle();
+  const auto entries = Entries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].task_id, client_.task);
+  EXPECT_EQ(entries[0].custom_fields.at(701), json(12345));
+  // Booked on the day the bank took the money, not the day of the match.
+  EXPECT_EQ(entries[0].custom_fields.at(702).at("date"), "26-11-2026");
+}
+
+}  // namespace
+}  // namespace planfix_flow::app
+
+namespace planfix_flow::app {
+namespace {
+
+// [invoices.digest]: on working days at 09:30 the staff chat gets the money in since the
+// previous digest and the overdue invoices, once a day, across restarts.
+class InvoicesDigestFlow : public InvoicesFlow {
+ protected:
+  void Configure() override {
+    world_->config.storage.path = (dir_.path() / "digest.sqlite").string();
+    world_->config.invoices.digest = {.enabled = true, .time = "09:30"};
+  }
+  std::vector<std::string> Digests() const {
+    std::vector<std::string> out;
+    for (const auto& text : Staff()) {
+      if (Contains(text, "Гроші: підсумок")) out.push_back(text);
+    }
+    return out;
+  }
+};
+
+TEST_F(InvoicesDigestFlow, WorkingDaysGetOneDigestOfMoneyInAndOverdueInvoices) {
+  Register(client_.task);
+  const std::string number = fmt::format("INV-{}", client_.task);
+  Bank("tx-a", 500000, "Оплата " + number);
+  Bank("tx-b", 123400, "Оплата за послуги");
+  EXPECT_TRUE(Digests().empty());
+
+  // Friday 09:30: the first digest covers the last day.
+  clock_->Set(kThursday10 + hours(23) + minutes(30));
+  app_->RunUntilIdle();
+  auto digests = Digests();
+  ASSERT_EQ(digests.size(), 1u);
+  EXPECT_TRUE(Contains(digests[0], "Гроші: підсумок за 27.11.2026")) << digests[0];
+  EXPECT_TRUE(Contains(digests[0], "6234.00 UAH")) << digests[0];
+  EXPECT_TRUE(Contains(digests[0], "5000.00 UAH — Олена, рахунок №" + number)) << digests[0];
+  EXPECT_TRUE(Contains(digests[0],
+                       "1234.00 UAH — ФОП Невідомий, без рахунку "
+                       "(payment:monobank:tx-b)"))
+      << digests[0];
+  EXPECT_TRUE(Contains(digests[0], "Прострочених рахунків немає")) << digests[0];
+
+  // The weekend: no digest. Monday 09:30: nothing new came in; the invoice is overdue now.
+  clock_->Set(kMonday9 - hours(1));
+  app_->RunUntilIdle();
+  EXPECT_EQ(Digests().size(), 1u);
+  clock_->Set(kMonday9 + minutes(30));
+  app_->RunUntilIdle();
+  digests = Digests();
+  ASSERT_EQ(digests.size(), 2u);
+  EXPECT_TRUE(Contains(digests[1], "нових надходжень немає")) << digests[1];
+  EXPECT_TRUE(Contains(digests[1], "Прострочені рахунки (1)")) << digests[1];
+  EXPECT_TRUE(Contains(digests[1], "№" + number + ", Олена: 10000.50 UAH (строк 28.11.2026)"))
+      << digests[1];
+
+  // A restart the same day sends no second one; Tuesday's comes, with Tuesday's money only.
+  app_->Stop();
+  clock_->Advance(minutes(30));
+  StartApp();
+  app_->RunUntilIdle();
+  EXPECT_EQ(Digests().size(), 2u);
+  Bank("tx-c", 1000050, "Оплата " + number);
+  clock_->Set(kMonday9 + hours(24) + minutes(30));
+  app_->RunUntilIdle();
+  digests = Digests();
+  ASSERT_EQ(digests.size(), 3u);
+  EXPECT_TRUE(Contains(digests[2], "Надійшло з 30.11.2026 09:30 (1): 10000.50 UAH")) << digests[2];
+  EXPECT_TRUE(Contains(digests[2], "Прострочених рахунків немає")) << digests[2];
+}
+
+TEST_F(InvoicesFlow, TheDigestIsOffByDefault) {
+  Register(client_.task);
+  Bank("tx-d", 500000, fmt::format("INV-{}", client_.task));
+  clock_->Set(kMonday9 + hours(2));
+  app_->RunUntilIdle();
+  EXPECT_EQ(CountWith(Staff(), "Гроші: підсумок"), 0u);
+  EXPECT_FALSE(app_->database().GetTimer(workflow::kDigestTimerKey));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "google/google_test_support.h"
@@ -182,10 +183,59 @@ TEST_F(ReportCycle, MonthsRunCreatesOneReportTaskPerRetainerClientOnItsWorkingDa
   ASSERT_TRUE(report_a);
   EXPECT_NE(Comments(*report_a).find("Звіт і оплата за грудень 2026"), std::string::npos)
       << Comments(*report_a);
+  // [time] is not configured: the summary says nothing about time.
+  EXPECT_EQ(Comments(*report_a).find("час:"), std::string::npos) << Comments(*report_a);
   EXPECT_FALSE(app_->database().GetFlow(workflow::ReportFlowKey(deal_c_, "2026-12")));
   EXPECT_FALSE(app_->database().GetFlow(workflow::ReportFlowKey(deal_d_, "2026-12")));
   // The next run is January's.
   EXPECT_EQ(app_->database().GetTimer(workflow::kReportRunTimerKey)->due_at, kJanuaryRun);
+}
+
+TEST_F(ReportCycle, TheSummaryCommentGivesTheMonthsCommunicationAndProductionTime) {
+  constexpr long long kTag = 50, kDate = 501, kDuration = 502, kEmployee = 503, kKind = 504;
+  world_->planfix.DefineDataTag(kTag, "Фактичний час роботи",
+                                {{kDate, "Дата", 3},
+                                 {kDuration, "Хвилини", 1},
+                                 {kEmployee, "Співробітник", 11},
+                                 {kKind, "Вид роботи", 8, {"Комунікація", "Виробництво"}}});
+  auto& config = world_->config;
+  config.planfix.processes.deal = 1;
+  auto& time = config.time;
+  time.data_tag = kTag;
+  time.fields = {.date = kDate, .duration = kDuration, .employee = kEmployee, .kind = kKind};
+  time.classify.communication_kinds = {"Комунікація"};
+  time.classify.production_kinds = {"Виробництво"};
+  time.classify.communication_processes = {2};
+  time.default_rate = "600.00";  // an unpriced employee's entries would not count
+  const auto entry = [&](long long task, const std::string& date, long long worked,
+                         const std::string& kind) {
+    std::map<long long, json> fields{
+        {kDate, {{"date", date}}}, {kDuration, worked}, {kEmployee, {{"id", "user:7"}}}};
+    if (!kind.empty()) fields[kKind] = kind;
+    world_->planfix.AddDataTagEntryDirectly(kTag, task, std::move(fields));
+  };
+  // Deal A: a call and work on the deal, and a chat on its Communication subtask.
+  const auto subtask = world_->planfix.AddTask(
+      {.id = 9101, .name = "Комунікація", .process_id = 2, .parent_id = deal_a_});
+  entry(deal_a_, "03-12-2026", 30, "Комунікація");
+  entry(deal_a_, "10-12-2026", 150, "Виробництво");
+  entry(subtask, "11-12-2026", 65, "");             // communication by its process
+  entry(deal_a_, "27-11-2026", 45, "Комунікація");  // November's: not December's
+  StartApp();
+  clock_->Advance(kRunDay - clock_->Now());
+  app_->RunUntilIdle();
+
+  const auto report_a = ReportTask(deal_a_, "2026-12");
+  ASSERT_TRUE(report_a);
+  EXPECT_NE(Comments(*report_a).find("час: комунікація 1 год 35 хв, виробництво 2 год 30 хв"),
+            std::string::npos)
+      << Comments(*report_a);
+  // Deal B has no time recorded: zero, said as such.
+  const auto report_b = ReportTask(deal_b_, "2026-12");
+  ASSERT_TRUE(report_b);
+  EXPECT_NE(Comments(*report_b).find("час: комунікація 0 год 00 хв, виробництво 0 год 00 хв"),
+            std::string::npos)
+      << Comments(*report_b);
 }
 
 TEST_F(ReportCycle, RunDayFollowsHolidaysAndMovedWorkingDays) {
@@ -237,6 +287,29 @@ TEST_F(ReportCycle, RestartInTheMiddleOfTheRunFinishesItWithoutDuplicates) {
   EXPECT_EQ(Creates().size(), 2u);
   EXPECT_TRUE(ReportTask(deal_a_, "2026-12"));
   EXPECT_TRUE(ReportTask(deal_b_, "2026-12"));
+}
+
+TEST_F(ReportCycle, ACreateWhoseAnswerWasLostIsNotMadeTwice) {
+  StartApp();
+  // Planfix creates the first report task, but its answer never arrives (as when the service is
+  // killed between the answer and the commit, or a proxy times out): the job is retried.
+  world_->planfix.DropNext(1, "/rest/task/");
+  clock_->Advance(kRunDay - clock_->Now());
+  app_->RunUntilIdle();
+  for (int i = 0; i < 6; ++i) {
+    clock_->Advance(std::chrono::minutes(10));
+    app_->RunUntilIdle();
+  }
+  EXPECT_EQ(Creates().size(), 2u);  // the lost one and the other deal's; no second task
+  const auto report_a = ReportTask(deal_a_, "2026-12");
+  const auto report_b = ReportTask(deal_b_, "2026-12");
+  ASSERT_TRUE(report_a);
+  ASSERT_TRUE(report_b);
+  EXPECT_NE(*report_a, *report_b);
+  // The task the lost answer named is the one the flow keeps, summarised once.
+  for (const auto task : {*report_a, *report_b}) {
+    EXPECT_EQ(world_->planfix.comments(task).size(), 1u) << task;
+  }
 }
 
 TEST_F(ReportCycle, AMissedRunRunsOnceAtStartUp) {

@@ -1159,6 +1159,86 @@ TEST_F(ConfigTest, BadInvoiceSettingsAreNamedByTheirKeyPaths) {
       << AllProblems(result);
 }
 
+// The example's [invoices.income] section, uncommented with these ids.
+std::string WithIncome(std::string text, const std::string& data_tag = "601",
+                       const std::string& amount = "611") {
+  text = ReplaceLine(text, "#[invoices.income]", "[invoices.income]");
+  text = ReplaceLine(text, "#data_tag = 0", "data_tag = " + data_tag);
+  text = ReplaceLine(text, "#[invoices.income.fields]", "[invoices.income.fields]");
+  text = ReplaceLine(text, "#amount = 0", "amount = " + amount);
+  text = ReplaceLine(text, "#date = 0", "date = 612");
+  text = ReplaceLine(text, "#invoice_number = 0", "invoice_number = 613");
+  text = ReplaceLine(text, "#payer = 0", "payer = 614");
+  return ReplaceLine(text, "#purpose = 0", "purpose = 615");
+}
+
+TEST_F(ConfigTest, TheIncomeEntryIsOffByDefaultAndReadFromItsSection) {
+  auto result = LoadConfig(InstalledExample(), env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_FALSE(result.config->invoices.income.enabled);
+
+  result = LoadConfig(WriteConfig([](std::string text) { return WithIncome(text); }), env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  const InvoiceIncome& income = result.config->invoices.income;
+  EXPECT_TRUE(income.enabled);
+  EXPECT_EQ(income.data_tag, 601);
+  EXPECT_EQ(income.fields.amount, 611);
+  EXPECT_EQ(income.fields.date, 612);
+  EXPECT_EQ(income.fields.invoice_number, 613);
+  EXPECT_EQ(income.fields.payer, 614);
+  EXPECT_EQ(income.fields.purpose, 615);
+}
+
+TEST_F(ConfigTest, TheDigestIsOffByDefaultAndItsTimeIsChecked) {
+  auto result = LoadConfig(InstalledExample(), env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_FALSE(result.config->invoices.digest.enabled);
+  EXPECT_EQ(result.config->invoices.digest.time, "09:30");
+
+  // The example's [invoices.digest], uncommented with this time.
+  const auto with_digest = [](std::string text, const std::string& time) {
+    text = ReplaceLine(text, "#[invoices.digest]", "[invoices.digest]");
+    text = ReplaceLine(text, "#enabled = true", "enabled = true");
+    return ReplaceLine(text, "#time = \"09:30\"", "time = " + time);
+  };
+  result = LoadConfig(WriteConfig([&](std::string text) { return with_digest(text, "\"08:15\""); }),
+                      env_);
+  ASSERT_TRUE(result.ok()) << AllProblems(result);
+  EXPECT_TRUE(result.config->invoices.digest.enabled);
+  EXPECT_EQ(result.config->invoices.digest.time, "08:15");
+
+  result = LoadConfig(WriteConfig([&](std::string text) { return with_digest(text, "\"9.30\""); }),
+                      env_);
+  EXPECT_TRUE(Contains(AllProblems(result),
+                       "invoices.digest.time: \"9.30\" is not a time such as \"09:30\""))
+      << AllProblems(result);
+}
+
+TEST_F(ConfigTest, BadIncomeSettingsAreNamedByTheirKeyPaths) {
+  auto result = LoadConfig(WriteConfig([](std::string text) {
+                             text = WithIncome(text, "0", "0");
+                             text = ReplaceLine(text, "date = 612", "date = -3");
+                             return ReplaceLine(text, "payer = 614", "payer = 613");
+                           }),
+                           env_);
+  EXPECT_FALSE(result.ok());
+  std::string all = AllProblems(result);
+  for (const char* expected : {"invoices.income.data_tag: 0 is not a Planfix data tag id",
+                               "invoices.income.fields.amount: 0 is not a field id of the data tag",
+                               "invoices.income.fields.date: -3 is negative",
+                               "invoices.income.fields.payer: field 613 is already "
+                               "invoices.income.fields.invoice_number"}) {
+    EXPECT_TRUE(Contains(all, expected)) << expected << "\n" << all;
+  }
+  result = LoadConfig(WriteConfig([](std::string text) {
+                        text = WithIncome(text);
+                        return ReplaceLine(text, "amount = 611", "#amount = 611");
+                      }),
+                      env_);
+  all = AllProblems(result);
+  EXPECT_TRUE(Contains(all, "invoices.income.fields.amount: is missing (required)")) << all;
+}
+
 }  // namespace
 }  // namespace planfix_flow::config
 

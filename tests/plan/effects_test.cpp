@@ -25,6 +25,8 @@ const json kUpdateTask = json::parse(R"({"task": 12, "status": 4})");
 const json kCreateTask = json::parse(R"({"name": "Communication: Olena", "description": "Deal #1",
   "template_id": 3, "project_id": 4, "process_id": 5, "counterparty": "contact:9",
   "assignees": ["user:2"], "deal": 1})");
+const json kAddEntry = json::parse(R"({"task": 12, "data_tag": 70,
+  "custom_fields": [{"id": 701, "value": 15000.5}, {"id": 702, "value": {"date": "27-11-2026"}}]})");
 
 template <typename T>
 json RoundTrip(const json& stored) {
@@ -42,6 +44,7 @@ TEST(Effects, EveryKindRoundTripsTheStoredShape) {
   EXPECT_EQ(RoundTrip<PlanfixUpdateContact>(kUpdateContact), kUpdateContact);
   EXPECT_EQ(RoundTrip<PlanfixUpdateTask>(kUpdateTask), kUpdateTask);
   EXPECT_EQ(RoundTrip<PlanfixCreateTask>(kCreateTask), kCreateTask);
+  EXPECT_EQ(RoundTrip<PlanfixAddDataTagEntry>(kAddEntry), kAddEntry);
 }
 
 TEST(Effects, OptionalPartsStayOutOfThePayload) {
@@ -185,6 +188,25 @@ TEST(Effects, PlanfixEffectsRefuseAMissingOrWrongField) {
     ExpectRefused<PlanfixCreateTask>(
         wrong, std::string("planfix.create_task: ") + optional + " must be an integer");
   }
+}
+
+TEST(Effects, ADataTagEntryNeedsItsTaskTagAndAtLeastOneField) {
+  ExpectEachRequiredFieldChecked<PlanfixAddDataTagEntry>("planfix.add_data_tag_entry", kAddEntry,
+                                                         {{"/task", "12"},
+                                                          {"/data_tag", 7.5},
+                                                          {"/custom_fields", json::object()},
+                                                          {"/custom_fields/0/id", "701"}});
+  ExpectRefused<PlanfixAddDataTagEntry>(
+      json{{"task", 1}, {"data_tag", 2}, {"custom_fields", json::array()}},
+      "planfix.add_data_tag_entry: custom_fields is empty");
+  ExpectRefused<PlanfixAddDataTagEntry>(
+      json{{"task", 1}, {"data_tag", 2}, {"custom_fields", {{{"id", 3}}}}},
+      "planfix.add_data_tag_entry: custom_fields[0].value is missing");
+  auto decoded = Decode<PlanfixAddDataTagEntry>(kAddEntry.dump());
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->data_tag, 70);
+  ASSERT_EQ(decoded->custom_fields.size(), 2u);
+  EXPECT_EQ(decoded->custom_fields[1].value, json({{"date", "27-11-2026"}}));
 }
 
 TEST(Effects, APayloadThatIsNoObjectIsRefused) {

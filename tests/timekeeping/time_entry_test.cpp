@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "planfix_flow/core/money.h"
 #include "planfix_flow/timekeeping/amount.h"
 
 namespace planfix_flow::timekeeping {
@@ -153,19 +154,25 @@ TEST(TimeEntry, NullAndEmptyValuesCountAsAbsent) {
   EXPECT_EQ(entry->kind, "");
 }
 
-TEST(Amount, DecimalsAreReadDigitByDigit) {
+TEST(Amount, AmountsAreReadByTheOneMoneyParser) {
   EXPECT_EQ(*ParseAmount("1500"), 150000);
   EXPECT_EQ(*ParseAmount("1500.5"), 150050);
   EXPECT_EQ(*ParseAmount("0.29"), 29);
-  EXPECT_EQ(*ParseAmount("-0.005"), -1);  // half away from zero
-  EXPECT_EQ(*ParseAmount("0.004"), 0);
+  EXPECT_EQ(*ParseAmount("1,5"), 150);  // the decimal comma, as core::ParseMoney reads it
   EXPECT_EQ(*AmountFromJson(json(0.29)), 29);
   EXPECT_EQ(*AmountFromJson(json(1500)), 150000);
-  EXPECT_FALSE(ParseAmount("1,5"));
+  EXPECT_EQ(*AmountFromJson(json("12 000,50")), 1200050);
+  // One rule for every amount: no sign, nothing rounded away.
+  EXPECT_FALSE(ParseAmount("-0.05"));
+  EXPECT_FALSE(ParseAmount("0.004"));
+  EXPECT_FALSE(AmountFromJson(json(-5)));
   EXPECT_FALSE(ParseAmount("1e3"));
   EXPECT_FALSE(ParseAmount("."));
   EXPECT_FALSE(ParseAmount("99999999999999999999"));
   EXPECT_FALSE(AmountFromJson(json(1e30)));
+  for (const char* text : {"0", "7", "1500.5", "1 500,50", "0.07", "10000000000000"}) {
+    EXPECT_EQ(ParseAmount(text).value(), core::ParseMoney(text).value()) << text;
+  }
   EXPECT_EQ(FormatAmount(150050), "1500.50");
   EXPECT_EQ(FormatAmount(-5), "-0.05");
   EXPECT_EQ(FormatMinutes(245), "4:05");

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "planfix_flow/workflow/digest.h"
+
 namespace planfix_flow::workflow {
 namespace {
 
@@ -52,6 +54,23 @@ TEST(ReportRunOf, RunsAtTheConfiguredLocalTimeAndSkipsAMonthWithoutARunDay) {
   EXPECT_EQ(february_run.month, "2027-03");
   EXPECT_EQ(NextMonth("2026-12"), "2027-01");
   EXPECT_EQ(NextMonth("2027-01"), "2027-02");
+}
+
+TEST(NextDigestAt, IsTheNextWorkingDaysTimeStrictlyAfter) {
+  // Friday 2026-12-25 a holiday, Saturday 2026-12-26 a moved working day.
+  const auto calendar = Calendar({{2026, 12, 25}}, {{2026, 12, 26}});
+  const calendar::LocalTime at{9 * 60 + 30};
+  const auto next = [&](const calendar::LocalDate& date, int hour) {
+    return calendar.FormatLocal(
+        NextDigestAt(calendar, at, calendar.ToMoment(date, calendar::LocalTime{hour * 60})));
+  };
+  EXPECT_EQ(next({2026, 12, 23}, 8), "23.12.2026 09:30");   // later the same day
+  EXPECT_EQ(next({2026, 12, 23}, 10), "24.12.2026 09:30");  // past it: the next day
+  EXPECT_EQ(next({2026, 12, 24}, 10), "26.12.2026 09:30");  // the holiday skipped
+  EXPECT_EQ(next({2026, 12, 26}, 10), "28.12.2026 09:30");  // Sunday skipped
+  // Exactly at the time: the next one, so a digest never schedules itself again.
+  const auto moment = calendar.ToMoment({2026, 12, 28}, at);
+  EXPECT_EQ(calendar.FormatLocal(NextDigestAt(calendar, at, moment)), "29.12.2026 09:30");
 }
 
 }  // namespace

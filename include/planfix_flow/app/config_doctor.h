@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "planfix_flow/bank/monobank_client.h"
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/core/clock.h"
 #include "planfix_flow/google/forms_client.h"
@@ -49,7 +50,9 @@ struct PlanfixFacts {
 // config names no process, any task process) with its name; task and contact custom field
 // ids on the right object with a type the service can use; [[brief.answers]] field ids on
 // contacts with the declared type; planfix.handoff.communication_template_id among the task
-// templates; the data tags in `data_tags`. A token Planfix refuses stops the rest.
+// templates; with [report]: its templates among the task templates, retainer_field a task
+// checkbox, process_id a task process and sent_status a status in it (in any process when
+// process_id is 0); the data tags in `data_tags`. A token Planfix refuses stops the rest.
 std::vector<DoctorCheck> CheckPlanfixAccount(const config::Config& config,
                                              planfix::PlanfixClient& planfix,
                                              PlanfixFacts* facts = nullptr);
@@ -61,7 +64,8 @@ struct DataTagKey {
   // The tag's fields the config names: each must be one of the tag's fields.
   std::vector<std::pair<std::string, std::int64_t>> fields;  // key path, field id
 };
-// The data tags the config names (time.data_tag and its time.fields.*).
+// The data tags the config names (time.data_tag and its time.fields.*, invoices.income.data_tag
+// and its invoices.income.fields.*).
 std::vector<DataTagKey> ConfiguredDataTags(const config::Config& config);
 // Each id among the account's data tags (POST /datatag/list); nothing when `keys` is empty.
 std::vector<DoctorCheck> CheckDataTags(const std::vector<DataTagKey>& keys,
@@ -81,6 +85,11 @@ std::vector<DoctorCheck> CheckTelegramBot(const config::Config& config,
 std::vector<DoctorCheck> CheckGoogleForm(const config::Config& config,
                                          google::GoogleFormsClient& forms,
                                          const PlanfixFacts& facts);
+
+// With bank.enabled: the token (client-info answers), each bank.accounts id among the token's
+// accounts (a non-UAH one is noted), and whether the bank holds this config's webhook address
+// (never printed: it carries the path token). Nothing when the bank is off.
+std::vector<DoctorCheck> CheckMonobank(const config::Config& config, bank::MonobankClient& bank);
 
 // All of the above with clients built from `config` over `http`, printing each verdict to
 // `out` as it comes and a last line with the count. Returns the number of problems.

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 
 #include "planfix_flow/calendar/work_calendar.h"
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/storage/database.h"
 #include "planfix_flow/timekeeping/time_report.h"
+#include "planfix_flow/workflow/facts.h"
 
 namespace planfix_flow::app {
 
@@ -27,5 +29,11 @@ timekeeping::TimeReportInput TimeReportInputFor(const storage::Database& databas
                                                 const calendar::WorkCalendar& calendar,
                                                 timekeeping::Month month,
                                                 std::optional<std::int64_t> client);
+
+// The minutes recorded in `month` by the deal they count for (DealOf) and kind of work (the
+// monthly report's comment); deals without entries in the month are absent.
+std::map<std::int64_t, workflow::WorkMinutes> MonthWorkMinutes(const storage::Database& database,
+                                                               const config::Config& config,
+                                                               timekeeping::Month month);
 
 }  // namespace planfix_flow::app

@@ -159,11 +159,33 @@ struct InvoicePayerFields {
   std::int64_t edrpou = 0;  // line: the client's EDRPOU / tax number
   std::int64_t iban = 0;    // line: the client's IBAN
 };
+// An income entry for each payment the bank brought (matched by the service or by hand):
+// an entry of a Planfix data tag on the invoice's task ([invoices.income]). Off unless the
+// file has the section. Planfix's own paid mark adds none: who marks it records it there.
+struct InvoiceIncomeFields {
+  std::int64_t amount = 0;          // number: the payment in major units (required)
+  std::int64_t date = 0;            // date: the day the bank booked the payment; 0: none
+  std::int64_t invoice_number = 0;  // line: the invoice the payment counts towards; 0: none
+  std::int64_t payer = 0;           // line: the payer's name as the bank gives it; 0: none
+  std::int64_t purpose = 0;         // line/text: the payment's purpose; 0: none
+};
+struct InvoiceIncome {
+  bool enabled = false;  // the file has [invoices.income]
+  std::int64_t data_tag = 0;
+  InvoiceIncomeFields fields;
+};
+// The staff chat's daily digest of money in and overdue invoices ([invoices.digest]).
+struct InvoiceDigest {
+  bool enabled = false;
+  std::string time = "09:30";  // local time on working days
+};
 struct InvoicesConfig {
   bool enabled = false;
   InvoiceTaskFields fields;
   InvoiceStatuses statuses;
   InvoicePayerFields payer_fields;
+  InvoiceIncome income;
+  InvoiceDigest digest;
   std::string default_currency = "UAH";
   int reminder_interval_working_days = 3;
   int max_reminders = 3;

@@ -1,7 +1,10 @@
-// Money as integer minor units (kopecks, cents): a strict parser for amounts people and
-// Planfix write, a formatter, and the word-bounded search for an invoice number in a payment's
-// purpose. No floating point anywhere. Pure functions; thread-safe.
+// Money as integer minor units (kopecks, cents): the one strict parser for amounts people,
+// Planfix and the config write (text and JSON), a formatter, and the word-bounded search for an
+// invoice number in a payment's purpose. No floating point anywhere. Pure functions;
+// thread-safe.
 #pragma once
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <string>
@@ -22,6 +25,13 @@ inline constexpr std::int64_t kMaxMoneyMinor = 1'000'000'000'000'000;
 // kInvalidInput, naming what is wrong: empty text, a sign, more than 2 decimals (other than
 // trailing zeros), two marks, an exponent, any other character, more than kMaxMoneyMinor.
 Result<std::int64_t> ParseMoney(std::string_view text);
+
+// An amount as a JSON value (a Planfix number or line field, a deal's amount): a string
+// through ParseMoney; an integer by its digits; a number with a fraction through its shortest
+// text, which is the decimal that was sent for up to 15 significant digits (more, or an
+// exponent, are refused: the value cannot be read exactly). Negative amounts, booleans, null,
+// arrays and objects are refused with kInvalidInput.
+Result<std::int64_t> MoneyFromJson(const nlohmann::json& value);
 
 // Minor units as "1500.50" (always two decimals, no grouping; a minus sign when negative):
 // ParseMoney(FormatMoney(x)) == x for 0 <= x <= kMaxMoneyMinor.

@@ -26,6 +26,7 @@ inline constexpr char kEffectPlanfixUpdateContact[] = "planfix.update_contact";
 inline constexpr char kEffectPlanfixUpdateTask[] = "planfix.update_task";
 inline constexpr char kEffectPlanfixCreateTask[] = "planfix.create_task";
 inline constexpr char kEffectPlanfixSetTaskFields[] = "planfix.set_task_fields";
+inline constexpr char kEffectPlanfixAddDataTagEntry[] = "planfix.add_data_tag_entry";
 
 // Who a client message concerns ("report"): when it cannot be delivered (blocked bot, unknown
 // chat) the staff chat and the task are told (effect.failed) instead of retrying forever.
@@ -107,6 +108,16 @@ struct PlanfixSetTaskFields {
   std::vector<ContactFieldValue> custom_fields;
 };
 
+// planfix.add_data_tag_entry: {task, data_tag, custom_fields [{id, value}]} (wire values, at
+// least one): one entry of a data tag on a task (POST /task/{id}/datatags/), e.g. the income
+// a matched payment brought. Result {keys, comment_id?}.
+struct PlanfixAddDataTagEntry {
+  static constexpr const char* kKind = kEffectPlanfixAddDataTagEntry;
+  std::int64_t task = 0;
+  std::int64_t data_tag = 0;
+  std::vector<ContactFieldValue> custom_fields;
+};
+
 // planfix.create_task: {name, description, template_id?, project_id?, process_id?,
 // counterparty ("contact:N"), assignees? ["user:N"], deal?, report?}; result {"task": number}.
 // `deal` (the task whose handoff created it) and `report` (the monthly report's flow key) are
@@ -133,6 +144,7 @@ std::string Encode(const PlanfixUpdateContact& effect);
 std::string Encode(const PlanfixUpdateTask& effect);
 std::string Encode(const PlanfixCreateTask& effect);
 std::string Encode(const PlanfixSetTaskFields& effect);
+std::string Encode(const PlanfixAddDataTagEntry& effect);
 
 // Decodes a job payload of kind T. kPermanent (retrying cannot fix a payload) when it is not
 // a JSON object, a required field is missing, or a field has the wrong type; the message
@@ -155,6 +167,8 @@ template <>
 core::Result<PlanfixCreateTask> Decode(std::string_view payload);
 template <>
 core::Result<PlanfixSetTaskFields> Decode(std::string_view payload);
+template <>
+core::Result<PlanfixAddDataTagEntry> Decode(std::string_view payload);
 
 // An Effect of T's kind carrying `effect` as its payload.
 template <typename T>

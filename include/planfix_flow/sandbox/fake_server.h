@@ -96,7 +96,9 @@ class FakeServer {
   // Fault injection: each applies to the next `count` requests that reach a known route.
   void FailNext(int count, int status, std::string body = {});
   void DelayNext(int count, std::chrono::milliseconds delay);
-  void DropNext(int count);  // sends headers, then closes the connection mid-body
+  // Sends headers, then closes the connection mid-body (the handler has run: the work is done,
+  // its answer lost). With `path_regex`, only requests whose path matches it in full count.
+  void DropNext(int count, std::string path_regex = {});
   void ClearFaults();
 
   std::vector<RecordedRequest> requests() const;
@@ -136,6 +138,7 @@ class FakeServer {
     int status;
     std::string body;
     std::chrono::milliseconds delay;
+    std::string path;  // a regex the request's path must match in full; empty: any
   };
 
   FakeResponse Dispatch(FakeRequest& request, bool& drop);

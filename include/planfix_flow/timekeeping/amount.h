@@ -1,5 +1,6 @@
-// Exact decimal quantities for time and money: amounts in minor units (kopecks), durations in
-// whole minutes. Text and JSON numbers are read digit by digit, never through floating point.
+// Exact decimal quantities for time and money: amounts in minor units (kopecks, read by the
+// one money parser in core/money.h), durations in whole minutes. Text and JSON numbers are
+// read digit by digit, never through floating point.
 // Pure functions; thread-safe.
 #pragma once
 
@@ -33,8 +34,9 @@ core::Result<Decimal> DecimalFromJson(const nlohmann::json& value);
 core::Result<std::int64_t> ScaleRounded(const Decimal& value, std::int64_t numerator,
                                         std::int64_t denominator = 1);
 
-// An amount in major units ("1500.50", 1500.5) as minor units (150050), rounded half away
-// from zero past the second decimal.
+// An amount in major units ("1500.50", 1500.5) as minor units (150050): the one money parser,
+// core::ParseMoney and core::MoneyFromJson (no sign, at most 2 decimals, digit groups and a
+// decimal comma allowed, nothing rounded).
 core::Result<std::int64_t> ParseAmount(std::string_view text);
 core::Result<std::int64_t> AmountFromJson(const nlohmann::json& value);
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,12 @@ struct ContactFacts {
   std::string iban;
 };
 
+// Minutes of work recorded in a month (communication time, issue 14), by kind.
+struct WorkMinutes {
+  std::int64_t communication = 0;
+  std::int64_t production = 0;
+};
+
 // Reads current facts from the outside world (Planfix and the flow store). Errors
 // (kNotFound included) are values.
 class FactSource {
@@ -82,6 +89,14 @@ class FactSource {
     (void)task;
     (void)limit;
     return {};
+  }
+  // The work recorded in the month ("YYYY-MM") by the deal it counts for (a subtask's time
+  // counts for its deal); a deal without entries is absent. nullopt: time is not tracked
+  // ([time] not configured), the default.
+  virtual std::optional<std::map<std::int64_t, WorkMinutes>> MonthWorkMinutes(
+      std::string_view month) {
+    (void)month;
+    return std::nullopt;
   }
 };
 

@@ -83,9 +83,7 @@ nlohmann::json ToJson(const InvoiceState& state);
 std::string InvoiceFlowState(const InvoiceState& state);
 
 // An amount as Planfix gives a number or line field, to minor units without floating point:
-// a string goes through core::ParseMoney; a JSON number through its shortest text form, which
-// is the digits Planfix sent for up to 15 significant digits (more are refused, as are
-// negative numbers and more than 2 decimals).
+// core::MoneyFromJson, the one money parser.
 core::Result<std::int64_t> MoneyFromJson(const nlohmann::json& value);
 
 // The invoice fields of a task, or the labels of what is missing or unreadable (in the

@@ -7,7 +7,8 @@
 //
 // Flow rows it keeps (storage "flows"):
 //   report:<deal>:<YYYY-MM>  the month's report for a deal; state creating | created | sent;
-//                            data {deal, month, summary [lines], report_task?}
+//                            data {deal, month, summary [lines], time? {communication,
+//                            production} (minutes), report_task?}
 //   report.task:<N>          the report task N; state created | sent; data {flow, month}
 //   report.month:<YYYY-MM>   the month's run happened; data {created, skipped}
 // Timer: report.run (one, payload {month}); the run sets the next month's.
@@ -66,7 +67,14 @@ struct RetainerDeal {
   TaskFacts deal;
   bool report_exists = false;
   std::vector<std::string> summary;
+  // The month's recorded work on the deal and its Communication task; nullopt when time is
+  // not tracked. Only the task comment shows it, never the client's message.
+  std::optional<WorkMinutes> time;
 };
+
+// The comment's line about the month's work: "час: комунікація 4 год 05 хв, виробництво
+// 12 год 30 хв" (English: "time: communication 4 h 05 min, production 12 h 30 min").
+std::string ReportTimeLine(const WorkMinutes& time, const RuleContext& context);
 
 // report.run: one create_task per deal without a report for the month (idempotency key
 // report:<deal>:<month>:create, so no run, retry or restart makes two), the month's record and
