@@ -58,7 +58,7 @@ struct App::Impl {
         templates(std::move(templates_in)),
         clock(clock_in),
         http(http_in),
-        options(options_in),
+        options(std::move(options_in)),
         calendar(MakeCalendar(config)),
         planfix(http, clock, PlanfixOptionsFor(config, metrics)),
         telegram(http, clock, TelegramOptionsFor(config)),
@@ -374,8 +374,8 @@ struct App::Impl {
 
 App::App(config::Config config, std::shared_ptr<const templates::TemplateSet> templates,
          core::Clock& clock, http::HttpClient& http, AppOptions options)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(templates), clock, http, options)) {
-}
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(templates), clock, http,
+                                   std::move(options))) {}
 
 App::~App() { Stop(); }
 
@@ -398,24 +398,28 @@ void App::Start() {
       port(), impl_->config.storage.path, fired, released);
   if (impl_->options.background_threads) {
     auto& impl = *impl_;
-    impl.threads.emplace_back([&impl](std::stop_token stop) { impl.processor->Run(stop); });
-    impl.threads.emplace_back([&impl](std::stop_token stop) { impl.executor->Run(stop); });
-    impl.threads.emplace_back([&impl](std::stop_token stop) { impl.scheduler->Run(stop); });
+    impl.threads.emplace_back([&impl](const std::stop_token& stop) { impl.processor->Run(stop); });
+    impl.threads.emplace_back([&impl](const std::stop_token& stop) { impl.executor->Run(stop); });
+    impl.threads.emplace_back([&impl](const std::stop_token& stop) { impl.scheduler->Run(stop); });
     if (impl.reconciler) {
-      impl.threads.emplace_back([&impl](std::stop_token stop) { impl.reconciler->Run(stop); });
+      impl.threads.emplace_back(
+          [&impl](const std::stop_token& stop) { impl.reconciler->Run(stop); });
     }
     if (impl.config.storage.retention_days > 0) {
-      impl.threads.emplace_back([&impl](std::stop_token stop) { impl.retention->Run(stop); });
+      impl.threads.emplace_back(
+          [&impl](const std::stop_token& stop) { impl.retention->Run(stop); });
     }
     // Registers the bank's webhook, so it runs once the server listens (the bank probes it).
     if (impl.bank_reconciler) {
-      impl.threads.emplace_back([&impl](std::stop_token stop) { impl.bank_reconciler->Run(stop); });
+      impl.threads.emplace_back(
+          [&impl](const std::stop_token& stop) { impl.bank_reconciler->Run(stop); });
     }
     // Stop waits for a Telegram call in flight: up to its request timeout.
-    impl.threads.emplace_back([&impl](std::stop_token stop) { impl.telegram_setup->Run(stop); });
+    impl.threads.emplace_back(
+        [&impl](const std::stop_token& stop) { impl.telegram_setup->Run(stop); });
     // Stop waits for a getUpdates in flight: up to telegram.polling_timeout_seconds.
     if (impl.poller) {
-      impl.threads.emplace_back([&impl](std::stop_token stop) { impl.poller->Run(stop); });
+      impl.threads.emplace_back([&impl](const std::stop_token& stop) { impl.poller->Run(stop); });
     }
   }
 }

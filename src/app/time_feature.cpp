@@ -31,11 +31,8 @@ class TimeEventHandler final : public engine::EventHandler {
     if (TimeSummary::Handles(event.kind)) return feature_.summary().Handle(event, now);
     if (event.kind != kEventTimeSyncDue) return inner_->Handle(event, now);
     engine::Plan plan;
-    engine::Effect effect;
-    effect.kind = kEffectTimeSync;
-    effect.destination = "planfix";
-    effect.payload = "{}";
-    effect.idempotency_key = fmt::format("time.sync:event:{}", event.id);
+    engine::Effect effect =
+        plan::MakeEffect(plan::TimeSync{}, "planfix", fmt::format("time.sync:event:{}", event.id));
     // A sync that keeps failing gives way to the next one instead of piling up retries.
     effect.max_attempts = 3;
     plan.effects.push_back(std::move(effect));
@@ -83,29 +80,32 @@ void TimeFeature::RegisterEffects(engine::EffectExecutor& executor) {
   if (!enabled()) return;
   timers_.RegisterEffects(executor);
   summary_.RegisterEffects(executor);
-  executor.Register(kEffectTimeSync, [this](const engine::Job& job) -> core::Result<std::string> {
-    auto report = sync_.RunOnce();
-    if (!report) return core::Fail(report.error());
-    // Should the process end before this is stored, the next sync's event plans the alerts.
-    storage::NewEvent synced;
-    synced.source = storage::EventSource::kInternal;
-    synced.kind = kEventTimeSynced;
-    synced.dedupe_key = fmt::format("time.synced:job:{}:{}", job.id, job.attempts);
-    synced.payload = "{}";
-    synced.received_at = clock_.Now();
-    if (auto stored = database_.AppendEvent(synced); !stored) {
-      core::Logger("time")->error("event=time_alerts_not_planned error=\"{}\"",
-                                  stored.error().ToString());
-    }
-    return json{{"full", report->full},
-                {"window_from", report->window_from},
-                {"read", report->read},
-                {"added", report->counts.added},
-                {"changed", report->counts.changed},
-                {"removed", report->counts.removed},
-                {"problems", report->counts.problems}}
-        .dump();
-  });
+  executor.Register(
+      plan::kEffectTimeSync, [this](const engine::Job& job) -> core::Result<std::string> {
+        if (auto payload = plan::Decode<plan::TimeSync>(job.payload); !payload)
+          return core::Fail(payload.error());
+        auto report = sync_.RunOnce();
+        if (!report) return core::Fail(report.error());
+        // Should the process end before this is stored, the next sync's event plans the alerts.
+        storage::NewEvent synced;
+        synced.source = storage::EventSource::kInternal;
+        synced.kind = kEventTimeSynced;
+        synced.dedupe_key = fmt::format("time.synced:job:{}:{}", job.id, job.attempts);
+        synced.payload = "{}";
+        synced.received_at = clock_.Now();
+        if (auto stored = database_.AppendEvent(synced); !stored) {
+          core::Logger("time")->error("event=time_alerts_not_planned error=\"{}\"",
+                                      stored.error().ToString());
+        }
+        return json{{"full", report->full},
+                    {"window_from", report->window_from},
+                    {"read", report->read},
+                    {"added", report->counts.added},
+                    {"changed", report->counts.changed},
+                    {"removed", report->counts.removed},
+                    {"problems", report->counts.problems}}
+            .dump();
+      });
 }
 
 void TimeFeature::Start() {

@@ -11,6 +11,7 @@
 #include "planfix_flow/app/time_ledger.h"
 #include "planfix_flow/chart/bar_chart.h"
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/plan/effects.h"
 #include "planfix_flow/timekeeping/amount.h"
 
 namespace planfix_flow::app {
@@ -109,8 +110,8 @@ core::Result<engine::Plan> TimeSummary::Handle(const engine::StoredEvent& event,
     return plan;
   }
   const std::int64_t chat = database_.CurrentChatId(config_.telegram.staff_chat_id);
-  engine::Effect send{kEffectTimeSummary, fmt::format("telegram:chat:{}", chat),
-                      json{{"month", month->ToString()}, {"chat_id", chat}}.dump(), key};
+  engine::Effect send = plan::MakeEffect(plan::TimeSendSummary{month->ToString(), chat},
+                                         fmt::format("telegram:chat:{}", chat), key);
   // After the next read of the data tag: entries typed on the month's last evening count.
   send.not_before = now + std::chrono::minutes(config_.time.sync_interval_minutes + 1);
   plan.effects.push_back(std::move(send));
@@ -189,16 +190,14 @@ core::Result<TimeSummaryMessage> TimeSummary::Build(const timekeeping::Month& mo
 }
 
 void TimeSummary::RegisterEffects(engine::EffectExecutor& executor) {
-  executor.Register(kEffectTimeSummary, [this](const engine::Job& job) { return Send(job); });
+  executor.Register(plan::kEffectTimeSendSummary,
+                    [this](const engine::Job& job) { return Send(job); });
 }
 
 core::Result<std::string> TimeSummary::Send(const engine::Job& job) {
-  const json payload = json::parse(job.payload, nullptr, /*allow_exceptions=*/false);
-  if (!payload.is_object() || !payload.contains("month") || !payload["month"].is_string() ||
-      !payload.contains("chat_id") || !payload["chat_id"].is_number_integer()) {
-    return core::Fail(core::ErrorCode::kPermanent, "time.send_summary: malformed payload");
-  }
-  auto month = timekeeping::ParseMonth(payload["month"].get<std::string>());
+  auto payload = plan::Decode<plan::TimeSendSummary>(job.payload);
+  if (!payload) return core::Fail(payload.error());
+  auto month = timekeeping::ParseMonth(payload->month);
   if (!month) return core::Fail(core::ErrorCode::kPermanent, month.error().message);
   // The job waits one sync interval (Handle), so a read made after the month ended is in;
   // with Planfix unreachable all that time the summary goes out from what was read before.
@@ -216,7 +215,7 @@ core::Result<std::string> TimeSummary::Send(const engine::Job& job) {
     return json{{"skipped", message.error().message}}.dump();
   }
   telegram::SendPhotoRequest request;
-  request.chat_id = database_.CurrentChatId(payload["chat_id"].get<std::int64_t>());
+  request.chat_id = database_.CurrentChatId(payload->chat_id);
   request.photo = std::move(message->png);
   request.filename = fmt::format("time-{}.png", month->ToString());
   request.caption = std::move(message->caption);

@@ -9,6 +9,7 @@
 
 #include "planfix_flow/app/time_sync.h"
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/plan/effects.h"
 #include "planfix_flow/timekeeping/time_entry.h"
 #include "planfix_flow/workflow/workflow.h"
 
@@ -265,19 +266,15 @@ core::Status TimeTimers::Close(engine::Plan& plan, const std::string& employee,
       const auto since = std::chrono::duration_cast<std::chrono::minutes>(moment - midnight);
       return calendar::LocalTime{static_cast<int>(std::clamp<long long>(since.count(), 0, 1439))};
     };
-    engine::Effect entry;
-    entry.kind = kEffectTimeWriteEntry;
-    entry.destination = "planfix";
-    entry.payload = json{
-        {"task", running.task},
-        {"employee", employee},
-        {"date", day.ToString()},
-        {"from", HoursAndMinutes(local_minutes(running.started_at))},
-        {"to", HoursAndMinutes(local_minutes(end))},
-        {"minutes",
-         minutes}}.dump();
-    entry.idempotency_key = fmt::format("time.entry:{}:{}", employee, started);
-    plan.effects.push_back(std::move(entry));
+    plan::TimeWriteEntry entry;
+    entry.task = running.task;
+    entry.employee = employee;
+    entry.date = day.ToString();
+    entry.from = HoursAndMinutes(local_minutes(running.started_at));
+    entry.to = HoursAndMinutes(local_minutes(end));
+    entry.minutes = minutes;
+    plan.effects.push_back(
+        plan::MakeEffect(entry, "planfix", fmt::format("time.entry:{}:{}", employee, started)));
   }
   templates::Values values{{"employee", employee},
                            {"started_at", calendar_.FormatLocal(running.started_at)},
@@ -303,36 +300,27 @@ core::Status TimeTimers::Comment(engine::Plan& plan, std::int64_t task, std::str
                                  templates::Values values, const std::string& key) {
   auto text = templates_.Render(name, config_.templates.default_language, values);
   if (!text) return core::Fail(text.error());
-  plan.effects.push_back(engine::Effect{workflow::kEffectPlanfixComment, "planfix",
-                                        json{{"task", task}, {"description", *text}}.dump(), key});
+  plan::PlanfixAddComment comment;
+  comment.task = task;
+  comment.description = *text;
+  plan.effects.push_back(plan::MakeEffect(comment, "planfix", key));
   return core::Ok();
 }
 
 void TimeTimers::RegisterEffects(engine::EffectExecutor& executor) {
-  executor.Register(kEffectTimeWriteEntry,
+  executor.Register(plan::kEffectTimeWriteEntry,
                     [this](const engine::Job& job) { return WriteEntry(job); });
 }
 
 core::Result<std::string> TimeTimers::WriteEntry(const engine::Job& job) {
-  const json payload = json::parse(job.payload, nullptr, /*allow_exceptions=*/false);
-  const auto has = [&](const char* name, bool number) {
-    return payload.is_object() && payload.contains(name) &&
-           (number ? payload[name].is_number_integer() : payload[name].is_string());
-  };
-  for (const auto& [name, number] :
-       {std::pair{"task", true}, std::pair{"employee", false}, std::pair{"date", false},
-        std::pair{"from", false}, std::pair{"to", false}, std::pair{"minutes", true}}) {
-    if (!has(name, number)) {
-      return core::Fail(core::ErrorCode::kPermanent,
-                        fmt::format("time.write_entry: \"{}\" is missing or mistyped", name));
-    }
-  }
-  const auto task = payload["task"].get<std::int64_t>();
-  const auto employee = payload["employee"].get<std::string>();
-  const auto date = payload["date"].get<std::string>();
-  const auto from = payload["from"].get<std::string>();
-  const auto to = payload["to"].get<std::string>();
-  const auto minutes = payload["minutes"].get<std::int64_t>();
+  auto payload = plan::Decode<plan::TimeWriteEntry>(job.payload);
+  if (!payload) return core::Fail(payload.error());
+  const std::int64_t task = payload->task;
+  const std::string& employee = payload->employee;
+  const std::string& date = payload->date;
+  const std::string& from = payload->from;
+  const std::string& to = payload->to;
+  const std::int64_t minutes = payload->minutes;
   const auto& fields = config_.time.fields;
   const long long tag = config_.time.data_tag;
 

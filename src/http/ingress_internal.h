@@ -29,7 +29,7 @@ namespace planfix_flow::http {
 
 constexpr char kJson[] = "application/json";
 // A request line and headers may take this much beyond the body limit.
-constexpr std::size_t kMaxRequestHeadBytes = 64 * 1024;
+constexpr std::size_t kMaxRequestHeadBytes = std::size_t{64} * 1024;
 
 enum class Outcome {
   kStored,

@@ -31,7 +31,7 @@ struct ConnectionLimits {
   TrustedProxies trusted_proxies;
   // Bytes of one request (head and body, as sent) beyond which it is answered 413 and the
   // connection closed; bounds what endless headers can take.
-  std::size_t max_request_bytes = 128 * 1024;
+  std::size_t max_request_bytes = std::size_t{128} * 1024;
   // JSON bodies of the answers the server gives on its own (408, 413 and 503).
   std::string timeout_body;
   std::string too_large_body;

@@ -386,4 +386,49 @@ Result<PlanfixCreateTask> Decode(std::string_view payload) {
                                        });
 }
 
+std::string Encode(const TimeSync&) { return json::object().dump(); }
+
+template <>
+Result<TimeSync> Decode(std::string_view payload) {
+  return DecodeWith<TimeSync>(kEffectTimeSync, payload,
+                              [](Fields&, std::string&) { return TimeSync{}; });
+}
+
+std::string Encode(const TimeWriteEntry& effect) {
+  return json{{"task", effect.task}, {"employee", effect.employee},
+              {"date", effect.date}, {"from", effect.from},
+              {"to", effect.to},     {"minutes", effect.minutes}}
+      .dump();
+}
+
+template <>
+Result<TimeWriteEntry> Decode(std::string_view payload) {
+  return DecodeWith<TimeWriteEntry>(kEffectTimeWriteEntry, payload,
+                                    [](Fields& fields, std::string&) {
+                                      TimeWriteEntry effect;
+                                      effect.task = fields.Int("task");
+                                      effect.employee = fields.String("employee");
+                                      effect.date = fields.String("date");
+                                      effect.from = fields.String("from");
+                                      effect.to = fields.String("to");
+                                      effect.minutes = fields.Int("minutes");
+                                      return effect;
+                                    });
+}
+
+std::string Encode(const TimeSendSummary& effect) {
+  return json{{"month", effect.month}, {"chat_id", effect.chat_id}}.dump();
+}
+
+template <>
+Result<TimeSendSummary> Decode(std::string_view payload) {
+  return DecodeWith<TimeSendSummary>(kEffectTimeSendSummary, payload,
+                                     [](Fields& fields, std::string&) {
+                                       TimeSendSummary effect;
+                                       effect.month = fields.String("month");
+                                       effect.chat_id = fields.Int("chat_id");
+                                       return effect;
+                                     });
+}
+
 }  // namespace planfix_flow::plan

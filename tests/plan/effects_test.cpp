@@ -209,6 +209,25 @@ TEST(Effects, ADataTagEntryNeedsItsTaskTagAndAtLeastOneField) {
   EXPECT_EQ(decoded->custom_fields[1].value, json({{"date", "27-11-2026"}}));
 }
 
+TEST(Effects, TheTimeEffectsRoundTripAndRefuseAMissingOrWrongField) {
+  const json entry = json::parse(R"({"task": 12, "employee": "user:5", "date": "2026-12-07",
+    "from": "09:00", "to": "10:30", "minutes": 90})");
+  const json summary = json::parse(R"({"month": "2026-11", "chat_id": -1001})");
+  EXPECT_EQ(RoundTrip<TimeWriteEntry>(entry), entry);
+  EXPECT_EQ(RoundTrip<TimeSendSummary>(summary), summary);
+  EXPECT_EQ(RoundTrip<TimeSync>(json::object()), json::object());
+  ExpectEachRequiredFieldChecked<TimeWriteEntry>("time.write_entry", entry,
+                                                 {{"/task", "12"},
+                                                  {"/employee", 5},
+                                                  {"/date", 1},
+                                                  {"/from", 9},
+                                                  {"/to", 10},
+                                                  {"/minutes", "90"}});
+  ExpectEachRequiredFieldChecked<TimeSendSummary>("time.send_summary", summary,
+                                                  {{"/month", 202611}, {"/chat_id", "-1001"}});
+  EXPECT_FALSE(Decode<TimeSync>("[]"));
+}
+
 TEST(Effects, APayloadThatIsNoObjectIsRefused) {
   for (const char* text : {"", "[]", "12", "{", "\"x\""}) {
     auto decoded = Decode<PlanfixUpdateTask>(text);

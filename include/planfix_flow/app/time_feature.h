@@ -25,7 +25,6 @@
 namespace planfix_flow::app {
 
 inline constexpr char kEventTimeSyncDue[] = "time.sync_due";
-inline constexpr char kEffectTimeSync[] = "time.sync";
 inline constexpr char kTimerTimeSync[] = "time.sync";
 // Stored after each successful sync: the alerts are planned from what it stored.
 inline constexpr char kEventTimeSynced[] = "time.synced";

@@ -26,8 +26,7 @@ namespace planfix_flow::app {
 // working day).
 inline constexpr char kEventTimeSummaryDue[] = "time.summary_due";
 inline constexpr char kTimerTimeSummary[] = "time.summary";
-// {month, chat_id}: draws the month's chart and sends it to the chat.
-inline constexpr char kEffectTimeSummary[] = "time.send_summary";
+// The effect that draws the month's chart and sends it: plan::TimeSendSummary.
 
 // What the staff chat gets: the PNG and its caption (HTML, at most 1024 characters).
 struct TimeSummaryMessage {

@@ -29,9 +29,8 @@ inline constexpr char kEventTimeStart[] = "time.start";  // Planfix button {task
 inline constexpr char kEventTimeStop[] = "time.stop";    // Planfix button {task, user}
 // The end of the working day a timer started on: {employee, started_at}.
 inline constexpr char kEventTimeTimerDue[] = "time.timer_due";
-// {task, employee, date "YYYY-MM-DD", from "HH:MM", to "HH:MM", minutes}: one entry of the
-// time data tag on the task, its fields filled by their types in Planfix.
-inline constexpr char kEffectTimeWriteEntry[] = "time.write_entry";
+// The effect that writes a stopped timer's entry in the time data tag on the task (its fields
+// filled by their types in Planfix): plan::TimeWriteEntry.
 
 // "time.timer:user:5": the flow (and the timer) of an employee's running timer.
 std::string TimerKey(std::string_view employee);

@@ -15,7 +15,7 @@ namespace planfix_flow::http {
 struct CurlOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{30000};
-  std::size_t max_response_bytes = 8 * 1024 * 1024;
+  std::size_t max_response_bytes = std::size_t{8} * 1024 * 1024;
   // TLS peer and host verification; on unless a test turns it off for loopback.
   bool verify_tls = true;
   std::string user_agent = "planfix-flow/0.1";

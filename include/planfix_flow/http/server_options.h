@@ -14,7 +14,7 @@ struct ServerOptions {
   int port = 0;  // 0: any free port; port() reports the bound one
   // Larger bodies get 413. The request line and headers may add 64 KiB to it; a request larger
   // than both together gets 413 and the connection is closed.
-  std::size_t body_limit_bytes = 64 * 1024;
+  std::size_t body_limit_bytes = std::size_t{64} * 1024;
   // Worker threads. A worker serves one request at a time; connections idle between requests
   // (or not yet sending) wait in one poll thread instead, so idle clients cost no worker.
   std::size_t threads = 64;

@@ -27,6 +27,9 @@ inline constexpr char kEffectPlanfixUpdateTask[] = "planfix.update_task";
 inline constexpr char kEffectPlanfixCreateTask[] = "planfix.create_task";
 inline constexpr char kEffectPlanfixSetTaskFields[] = "planfix.set_task_fields";
 inline constexpr char kEffectPlanfixAddDataTagEntry[] = "planfix.add_data_tag_entry";
+inline constexpr char kEffectTimeSync[] = "time.sync";
+inline constexpr char kEffectTimeWriteEntry[] = "time.write_entry";
+inline constexpr char kEffectTimeSendSummary[] = "time.send_summary";
 
 // Who a client message concerns ("report"): when it cannot be delivered (blocked bot, unknown
 // chat) the staff chat and the task are told (effect.failed) instead of retrying forever.
@@ -135,6 +138,30 @@ struct PlanfixCreateTask {
   std::optional<std::string> report;
 };
 
+// time.sync: {} (the App reads the time data tag from its watermark).
+struct TimeSync {
+  static constexpr const char* kKind = kEffectTimeSync;
+};
+
+// time.write_entry: {task, employee ("user:N"), date (YYYY-MM-DD), from, to (HH:MM), minutes}:
+// a stopped timer's entry in the time data tag.
+struct TimeWriteEntry {
+  static constexpr const char* kKind = kEffectTimeWriteEntry;
+  std::int64_t task = 0;
+  std::string employee;
+  std::string date;
+  std::string from;
+  std::string to;
+  std::int64_t minutes = 0;
+};
+
+// time.send_summary: {month (YYYY-MM), chat_id}: the month's chart to the staff chat.
+struct TimeSendSummary {
+  static constexpr const char* kKind = kEffectTimeSendSummary;
+  std::string month;
+  std::int64_t chat_id = 0;
+};
+
 // The job payload (JSON text) of each kind.
 std::string Encode(const TelegramSendMessage& effect);
 std::string Encode(const TelegramAnswerCallback& effect);
@@ -145,6 +172,9 @@ std::string Encode(const PlanfixUpdateTask& effect);
 std::string Encode(const PlanfixCreateTask& effect);
 std::string Encode(const PlanfixSetTaskFields& effect);
 std::string Encode(const PlanfixAddDataTagEntry& effect);
+std::string Encode(const TimeSync& effect);
+std::string Encode(const TimeWriteEntry& effect);
+std::string Encode(const TimeSendSummary& effect);
 
 // Decodes a job payload of kind T. kPermanent (retrying cannot fix a payload) when it is not
 // a JSON object, a required field is missing, or a field has the wrong type; the message
@@ -169,6 +199,11 @@ template <>
 core::Result<PlanfixSetTaskFields> Decode(std::string_view payload);
 template <>
 core::Result<PlanfixAddDataTagEntry> Decode(std::string_view payload);
+core::Result<TimeSync> Decode(std::string_view payload);
+template <>
+core::Result<TimeWriteEntry> Decode(std::string_view payload);
+template <>
+core::Result<TimeSendSummary> Decode(std::string_view payload);
 
 // An Effect of T's kind carrying `effect` as its payload.
 template <typename T>

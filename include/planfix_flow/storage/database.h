@@ -26,7 +26,7 @@
 #include "planfix_flow/storage/records.h"
 #include "planfix_flow/storage/time_records.h"
 
-namespace SQLite {
+namespace SQLite {  // NOLINT(readability-identifier-naming): SQLiteCpp names it
 class Database;
 }  // namespace SQLite
 

@@ -16,7 +16,7 @@
 namespace planfix_flow::timekeeping {
 
 // The longest a single entry may be: more is a typo (a day of 25 hours is not work).
-inline constexpr std::int64_t kMaxEntryMinutes = 24 * 60;
+inline constexpr std::int64_t kMaxEntryMinutes = std::int64_t{24} * 60;
 
 // How a "number" duration field counts.
 enum class DurationUnit { kMinutes, kHours };
