@@ -100,7 +100,7 @@ core::Result<engine::Plan> TimeTimers::Handle(const engine::StoredEvent& event, 
                              {"running_task", ""},
                              {"already_running", ""},
                              {"started_at", ""}};
-    if (auto commented = Comment(plan, task, "comment_timer_refused", std::move(values),
+    if (auto commented = Comment(plan, task, "comment_timer_refused", values,
                                  fmt::format("time.timer.refused:event:{}", event.id));
         !commented) {
       return core::Fail(commented.error());
@@ -153,7 +153,7 @@ core::Result<engine::Plan> TimeTimers::Start(const engine::StoredEvent& event, s
                                {"running_task", ""},
                                {"already_running", "yes"},
                                {"started_at", calendar_.FormatLocal(running->started_at)}};
-      if (auto commented = Comment(plan, task, "comment_timer_refused", std::move(values),
+      if (auto commented = Comment(plan, task, "comment_timer_refused", values,
                                    fmt::format("time.timer.refused:event:{}", event.id));
           !commented) {
         return core::Fail(commented.error());
@@ -185,7 +185,7 @@ core::Result<engine::Plan> TimeTimers::Start(const engine::StoredEvent& event, s
                            {"started_at", calendar_.FormatLocal(start)},
                            {"closes_at", calendar_.FormatLocal(closes_at)}};
   if (auto commented =
-          Comment(plan, task, "comment_timer_started", std::move(values),
+          Comment(plan, task, "comment_timer_started", values,
                   fmt::format("time.timer.comment:{}:{}:started", employee, Seconds(start)));
       !commented) {
     return core::Fail(commented.error());
@@ -207,7 +207,7 @@ core::Result<engine::Plan> TimeTimers::Stop(const engine::StoredEvent& event, st
         {"running_task", running ? std::to_string(running->task) : std::string()},
         {"already_running", ""},
         {"started_at", running ? calendar_.FormatLocal(running->started_at) : std::string()}};
-    if (auto commented = Comment(plan, task, "comment_timer_refused", std::move(values),
+    if (auto commented = Comment(plan, task, "comment_timer_refused", values,
                                  fmt::format("time.timer.refused:event:{}", event.id));
         !commented) {
       return core::Fail(commented.error());
@@ -283,7 +283,7 @@ core::Status TimeTimers::Close(engine::Plan& plan, const std::string& employee,
                            {"too_short", minutes == 0 ? "yes" : ""},
                            {"end_of_day", reason == CloseReason::kEndOfDay ? "yes" : ""},
                            {"switched_to", switched_to > 0 ? std::to_string(switched_to) : ""}};
-  if (auto commented = Comment(plan, running.task, "comment_timer_stopped", std::move(values),
+  if (auto commented = Comment(plan, running.task, "comment_timer_stopped", values,
                                fmt::format("time.timer.comment:{}:{}:stopped", employee, started));
       !commented) {
     return commented;
@@ -297,7 +297,7 @@ core::Status TimeTimers::Close(engine::Plan& plan, const std::string& employee,
 }
 
 core::Status TimeTimers::Comment(engine::Plan& plan, std::int64_t task, std::string_view name,
-                                 templates::Values values, const std::string& key) {
+                                 const templates::Values& values, const std::string& key) {
   auto text = templates_.Render(name, config_.templates.default_language, values);
   if (!text) return core::Fail(text.error());
   plan::PlanfixAddComment comment;
@@ -363,9 +363,9 @@ core::Result<std::string> TimeTimers::WriteEntry(const engine::Job& job) {
     const auto type = type_of(fields.duration);
     if (type == planfix::FieldType::kNumber) {
       if (fields.duration_unit == "hours") {
-        // Four decimals read back as the same whole minutes.
-        values.push_back(
-            {fields.duration, json(static_cast<double>((minutes * 10000 + 30) / 60) / 10000.0)});
+        // Four decimals read back as the same whole minutes: the division rounds on purpose.
+        const std::int64_t ten_thousandths = (minutes * 10000 + 30) / 60;
+        values.push_back({fields.duration, json(static_cast<double>(ten_thousandths) / 10000.0)});
       } else {
         values.push_back({fields.duration, json(minutes)});
       }

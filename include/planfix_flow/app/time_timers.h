@@ -67,7 +67,7 @@ class TimeTimers {
   core::Status Close(engine::Plan& plan, const std::string& employee, const Running& running,
                      core::TimePoint end, CloseReason reason, std::int64_t switched_to);
   core::Status Comment(engine::Plan& plan, std::int64_t task, std::string_view name,
-                       templates::Values values, const std::string& key);
+                       const templates::Values& values, const std::string& key);
   core::Result<std::string> WriteEntry(const engine::Job& job);
 
   const config::Config& config_;

@@ -59,7 +59,7 @@ struct SendMessageRequest {
 
 // sendPhoto with the photo uploaded as a file (multipart/form-data).
 inline constexpr std::size_t kMaxCaptionCharacters = 1024;
-inline constexpr std::size_t kMaxPhotoBytes = 10 * 1024 * 1024;
+inline constexpr std::size_t kMaxPhotoBytes = std::size_t{10} * 1024 * 1024;
 
 struct SendPhotoRequest {
   ChatId chat_id = 0;
