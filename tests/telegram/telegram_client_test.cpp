@@ -581,7 +581,7 @@ TEST_F(TelegramClientTest, SendsAPhotoAsAMultipartUploadWithAnHtmlCaption) {
   TelegramClient client(http_, clock_, Options());
   // A real PNG's first bytes: what the fake reads the size from.
   std::string png = "\x89PNG\r\n\x1a\n";
-  png += std::string("\0\0\0\x0dIHDR\0\0\x03\xe8\0\0\x01\xa4\x08\x06\0\0\0", 25);
+  png += std::string("\0\0\0\x0dIHDR\0\0\x03\xe8\0\0\x01\xa4\x08\x06\0\0\0", 21);
   png += "--planfix-flow-boundary-lookalike\r\n";  // the boundary must not occur in the file
   SendPhotoRequest request;
   request.chat_id = kStaff;
