@@ -109,7 +109,7 @@ FakeServer::~FakeServer() {
 
 void FakeServer::Route(std::string method, std::string path_regex, Handler handler) {
   std::lock_guard lock(mutex_);
-  routes_.push_back(Route_{std::move(method), std::regex(path_regex), std::move(handler)});
+  routes_.push_back(RouteEntry{std::move(method), std::regex(path_regex), std::move(handler)});
 }
 
 FakeResponse FakeServer::MethodNotAllowed(const FakeRequest& request) {

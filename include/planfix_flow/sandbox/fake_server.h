@@ -127,7 +127,7 @@ class FakeServer {
 
  private:
   struct Impl;
-  struct Route_ {
+  struct RouteEntry {
     std::string method;
     std::regex pattern;
     Handler handler;
@@ -147,7 +147,7 @@ class FakeServer {
   int port_ = 0;
   std::unique_ptr<Impl> impl_;
   mutable std::mutex mutex_;
-  std::vector<Route_> routes_;
+  std::vector<RouteEntry> routes_;
   std::vector<Fault> faults_;
   std::vector<RecordedRequest> requests_;
   std::vector<std::string> failures_;
