@@ -107,7 +107,7 @@ FakeServer::~FakeServer() {
   for (const auto& problem : problems) Reporter()(problem);
 }
 
-void FakeServer::Route(std::string method, std::string path_regex, Handler handler) {
+void FakeServer::Route(std::string method, const std::string& path_regex, Handler handler) {
   std::lock_guard lock(mutex_);
   routes_.push_back(RouteEntry{std::move(method), std::regex(path_regex), std::move(handler)});
 }
@@ -202,7 +202,7 @@ void FakeServer::Start() {
       if (const auto end = boundary.find(';'); end != std::string::npos) boundary.resize(end);
       for (const auto& [name, part] : raw.files) {
         request.body +=
-            "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"";
+            fmt::format("--{}\r\nContent-Disposition: form-data; name=\"{}\"", boundary, name);
         if (!part.filename.empty()) request.body += "; filename=\"" + part.filename + "\"";
         request.body += "\r\n";
         if (!part.content_type.empty()) {

@@ -118,7 +118,7 @@ class FakeServer {
 
  protected:
   // Registers a handler for `method` and a path matching `path_regex` in full.
-  void Route(std::string method, std::string path_regex, Handler handler);
+  void Route(std::string method, const std::string& path_regex, Handler handler);
   // Called when the path matches a route but not its method. Default: 405 JSON.
   virtual FakeResponse MethodNotAllowed(const FakeRequest& request);
   // Called for an unknown route (after recording a failure). Default: 500 JSON.
