@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "planfix_flow/core/parse.h"
+
 namespace planfix_flow::core {
 
 std::string UrlEncode(std::string_view text) {
@@ -47,10 +49,7 @@ std::string UrlDecode(std::string_view text) {
 }
 
 bool IsLoopbackHost(std::string_view host) {
-  std::string lower(host);
-  for (char& ch : lower) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  }
+  const std::string lower = AsciiLower(host);
   if (lower == "localhost" || lower == "::1" || lower == "[::1]") return true;
   if (!lower.starts_with("127.")) return false;
   int parts = 0;
