@@ -27,6 +27,12 @@ std::string Label(const RuleContext& context, const char* uk, const char* en) {
   return context.config->templates.default_language == "en" ? en : uk;
 }
 
+// `fmt::format` of the label in the config's default language.
+template <typename... Args>
+std::string Say(const RuleContext& context, const char* uk, const char* en, const Args&... args) {
+  return fmt::format(fmt::runtime(Label(context, uk, en)), args...);
+}
+
 std::string Join(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& part : parts) out += (out.empty() ? "" : ", ") + part;
@@ -130,7 +136,7 @@ core::TimePoint FirstReminderAt(const std::string& due_date, const RuleContext& 
 Result<bool> ApplyPayment(const plan::StoredEvent& event, InvoiceState& invoice,
                           const std::string& key, std::int64_t amount, std::string_view source,
                           const std::optional<ContactFacts>& client, const RuleContext& context,
-                          plan::Plan& plan) {
+                          core::TimePoint now, plan::Plan& plan) {
   if (std::any_of(invoice.payments.begin(), invoice.payments.end(),
                   [&](const InvoicePayment& payment) { return payment.key == key; })) {
     return false;
@@ -174,9 +180,14 @@ Result<bool> ApplyPayment(const plan::StoredEvent& event, InvoiceState& invoice,
     auto thanks = detail::RenderFor(context, detail::ClientLanguage(context, client->language),
                                     "invoice_thanks", values);
     if (!thanks) return Fail(thanks.error());
-    plan.effects.push_back(
-        detail::ClientMessage(*client->telegram_chat_id, *thanks, EventKey(event, "thanks"),
-                              detail::ClientReport{invoice.task, client->id, client->name}));
+    // Money may come in at night or on a holiday (the bank books around the clock); the client
+    // hears the thanks when the agency works, like every other message the agency sends.
+    std::optional<core::TimePoint> not_before;
+    if (!context.calendar->IsWorkingMoment(now))
+      not_before = context.calendar->NextWorkingMoment(now);
+    plan.effects.push_back(detail::ClientMessage(
+        *client->telegram_chat_id, *thanks, EventKey(event, "thanks"),
+        detail::ClientReport{invoice.task, client->id, client->name}, not_before));
   }
   if (full) plan.timers.push_back(CancelTimer(InvoiceReminderTimerKey(invoice.task)));
   plan.flows.push_back(InvoiceFlow(invoice));
@@ -186,12 +197,12 @@ Result<bool> ApplyPayment(const plan::StoredEvent& event, InvoiceState& invoice,
 // Counts what Planfix's mark shows above what is already counted; false when nothing.
 Result<bool> ApplyPlanfixMark(const plan::StoredEvent& event, const TaskFacts& task,
                               InvoiceState& invoice, const std::optional<ContactFacts>& client,
-                              const RuleContext& context, plan::Plan& plan) {
+                              const RuleContext& context, core::TimePoint now, plan::Plan& plan) {
   const auto total = PlanfixPaidTotal(task, invoice, context);
   if (!total || *total <= invoice.paid_minor) return false;
   const std::int64_t added = *total - invoice.paid_minor;
   const std::string key = fmt::format("payment:planfix:{}:{}", invoice.task, *total);
-  auto applied = ApplyPayment(event, invoice, key, added, "planfix", client, context, plan);
+  auto applied = ApplyPayment(event, invoice, key, added, "planfix", client, context, now, plan);
   if (!applied) return Fail(applied.error());
   if (*applied) {
     plan.flows.push_back(plan::FlowChange{key, "payment", invoice.task, invoice.contact, "matched",
@@ -351,6 +362,57 @@ InvoiceFieldsRead ReadInvoiceFields(const TaskFacts& task, const RuleContext& co
 
 // ---- invoice.issued ----
 
+namespace {
+
+void FillInvoice(InvoiceState& state, const TaskFacts& task,
+                 const std::optional<ContactFacts>& client, const InvoiceFields& fields) {
+  state.task = task.number;
+  state.task_name = task.name;
+  state.number = fields.number;
+  state.amount_minor = fields.amount_minor;
+  state.currency = fields.currency;
+  state.due_date = fields.due_date;
+  state.payment_details = fields.payment_details;
+  if (task.contact) state.contact = task.contact;
+  if (client) state.client_name = client->name;
+}
+
+// Starts the reminders over from the due date; returns when the first one is due, as shown.
+std::string ScheduleFirstReminder(InvoiceState& state, const RuleContext& context,
+                                  core::TimePoint now, plan::Plan& plan) {
+  state.reminders_sent = 0;
+  state.escalated = false;
+  const auto at = FirstReminderAt(state.due_date, context, now);
+  state.due_at = core::ToUnixSeconds(at);
+  plan.timers.push_back(SetTimer(InvoiceReminderTimerKey(state.task), kEventInvoiceReminder, at,
+                                 json{{"task", state.task}, {"number", 1}}));
+  return context.calendar->FormatLocal(at);
+}
+
+Result<std::string> RegisteredComment(const InvoiceState& state, const std::string& first_reminder,
+                                      const RuleContext& context) {
+  return detail::Render(context, "comment_invoice_registered",
+                        {{"invoice_number", state.number},
+                         {"amount", Money(state.amount_minor)},
+                         {"currency", state.currency},
+                         {"due_date", ShowDate(state.due_date)},
+                         {"first_reminder", first_reminder}});
+}
+
+// The task back to whoever set it (the issued path also moves its status), naming what the
+// invoice lacks.
+Result<plan::Effect> IncompleteComment(const plan::StoredEvent& event, const TaskFacts& task,
+                                       const InvoiceFieldsRead& read, const RuleContext& context) {
+  auto comment =
+      detail::Render(context, "comment_invoice_incomplete", {{"missing", Join(read.missing)}});
+  if (!comment) return Fail(comment.error());
+  plan::PlanfixAddComment note{task.number, *comment, {}};
+  if (!task.assigner.empty()) note.recipients.push_back(task.assigner);
+  return plan::MakeEffect(note, "planfix", EventKey(event, "comment"));
+}
+
+}  // namespace
+
 Result<plan::Plan> DecideInvoiceIssued(const plan::StoredEvent& event, const TaskFacts& task,
                                        const std::optional<ContactFacts>& client,
                                        const std::optional<plan::Flow>& invoice,
@@ -358,15 +420,12 @@ Result<plan::Plan> DecideInvoiceIssued(const plan::StoredEvent& event, const Tas
   plan::Plan plan;
   const auto read = ReadInvoiceFields(task, context);
   if (!read.fields) {
-    auto comment =
-        detail::Render(context, "comment_invoice_incomplete", {{"missing", Join(read.missing)}});
-    if (!comment) return Fail(comment.error());
+    auto note = IncompleteComment(event, task, read, context);
+    if (!note) return Fail(note.error());
     const auto back = context.config->invoices.statuses.returned;
     if (back > 0 && task.status != back)
       plan.effects.push_back(detail::TaskStatus(task.number, back, EventKey(event, "status")));
-    plan::PlanfixAddComment note{task.number, *comment, {}};
-    if (!task.assigner.empty()) note.recipients.push_back(task.assigner);
-    plan.effects.push_back(plan::MakeEffect(note, "planfix", EventKey(event, "comment")));
+    plan.effects.push_back(std::move(*note));
     plan.summary = fmt::format("invoice of task {} not registered: {} missing", task.number,
                                read.missing.size());
     return plan;
@@ -390,31 +449,11 @@ Result<plan::Plan> DecideInvoiceIssued(const plan::StoredEvent& event, const Tas
     }
   }
   const bool due_changed = state.due_date != fields.due_date;
-  state.task = task.number;
-  state.task_name = task.name;
-  state.number = fields.number;
-  state.amount_minor = fields.amount_minor;
-  state.currency = fields.currency;
-  state.due_date = fields.due_date;
-  state.payment_details = fields.payment_details;
-  if (task.contact) state.contact = task.contact;
-  if (client) state.client_name = client->name;
+  FillInvoice(state, task, client, fields);
   std::string first_reminder;
-  if (due_changed && !state.paid_in_full()) {
-    state.reminders_sent = 0;
-    state.escalated = false;
-    const auto at = FirstReminderAt(state.due_date, context, now);
-    state.due_at = core::ToUnixSeconds(at);
-    plan.timers.push_back(SetTimer(InvoiceReminderTimerKey(task.number), kEventInvoiceReminder, at,
-                                   json{{"task", task.number}, {"number", 1}}));
-    first_reminder = context.calendar->FormatLocal(at);
-  }
-  auto comment = detail::Render(context, "comment_invoice_registered",
-                                {{"invoice_number", state.number},
-                                 {"amount", Money(state.amount_minor)},
-                                 {"currency", state.currency},
-                                 {"due_date", ShowDate(state.due_date)},
-                                 {"first_reminder", first_reminder}});
+  if (due_changed && !state.paid_in_full())
+    first_reminder = ScheduleFirstReminder(state, context, now, plan);
+  auto comment = RegisteredComment(state, first_reminder, context);
   if (!comment) return Fail(comment.error());
   plan.effects.push_back(detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
   if (state.paid_in_full())
@@ -443,18 +482,54 @@ std::optional<std::int64_t> PlanfixPaidTotal(const TaskFacts& task, const Invoic
   return total;
 }
 
+namespace {
+
+// The accountant marked paid an invoice nobody registered (issued outside the service, or the
+// issued button was never pressed): the money is real, so the task's invoice fields register
+// it here and the mark counts at once; reminders start only for what is still unpaid. Fields
+// missing: the task says which, and pressing the paid button again counts it.
+Result<plan::Plan> RegisterOnPaidMark(const plan::StoredEvent& event, const TaskFacts& task,
+                                      const std::optional<ContactFacts>& client,
+                                      const RuleContext& context, core::TimePoint now) {
+  plan::Plan plan;
+  const auto read = ReadInvoiceFields(task, context);
+  if (!read.fields) {
+    auto note = IncompleteComment(event, task, read, context);
+    if (!note) return Fail(note.error());
+    plan.effects.push_back(std::move(*note));
+    plan.summary = fmt::format("paid mark on task {} not counted: no invoice, {} field(s) missing",
+                               task.number, read.missing.size());
+    return plan;
+  }
+  InvoiceState state;
+  FillInvoice(state, task, client, *read.fields);
+  auto applied = ApplyPlanfixMark(event, task, state, client, context, now, plan);
+  if (!applied) return Fail(applied.error());
+  std::string first_reminder;
+  if (!state.paid_in_full()) first_reminder = ScheduleFirstReminder(state, context, now, plan);
+  auto comment = RegisteredComment(state, first_reminder, context);
+  if (!comment) return Fail(comment.error());
+  // Registered before paid, in the task's feed as in time.
+  plan.effects.insert(plan.effects.begin(),
+                      detail::TaskComment(task.number, *comment, EventKey(event, "comment")));
+  plan.flows.push_back(InvoiceFlow(state));  // last: the state with its reminder
+  plan.summary =
+      fmt::format("invoice {} of task {} registered on Planfix's paid mark: paid {} of {}",
+                  state.number, task.number, Money(state.paid_minor), Money(state.amount_minor));
+  return plan;
+}
+
+}  // namespace
+
 Result<plan::Plan> DecideInvoicePaidMark(const plan::StoredEvent& event, const TaskFacts& task,
                                          const std::optional<ContactFacts>& client,
                                          const std::optional<plan::Flow>& invoice,
-                                         const RuleContext& context, core::TimePoint /*now*/) {
+                                         const RuleContext& context, core::TimePoint now) {
   plan::Plan plan;
-  if (!invoice) {
-    plan.summary = fmt::format("paid mark on task {} ignored: no invoice registered", task.number);
-    return plan;
-  }
+  if (!invoice) return RegisterOnPaidMark(event, task, client, context, now);
   auto state = ParseInvoiceState(invoice->data);
   if (!state) return Fail(state.error());
-  auto applied = ApplyPlanfixMark(event, task, *state, client, context, plan);
+  auto applied = ApplyPlanfixMark(event, task, *state, client, context, now, plan);
   if (!applied) return Fail(applied.error());
   plan.summary =
       *applied
@@ -485,7 +560,7 @@ Result<plan::Plan> DecideInvoiceReminder(const plan::StoredEvent& event,
   auto state = ParseInvoiceState(invoice->data);
   if (!state) return Fail(state.error());
   if (task) {
-    auto applied = ApplyPlanfixMark(event, *task, *state, client, context, plan);
+    auto applied = ApplyPlanfixMark(event, *task, *state, client, context, now, plan);
     if (!applied) return Fail(applied.error());
   }
   const auto& settings = context.config->invoices;
@@ -653,15 +728,24 @@ bool PayerIsClient(const BankPayment& payment, const ContactFacts& client) {
   return !payer.empty() && payer == Normalised(client.name, false);
 }
 
-std::string BankPaymentRefusal(const BankPayment& payment) {
+std::string BankPaymentRefusal(const BankPayment& payment, std::string_view language) {
+  const bool uk = language == "uk";
   if (payment.currency_code != kCurrencyUah) {
-    return fmt::format("the payment is in currency {} (ISO 4217), not UAH (980): count it by hand",
-                       payment.currency_code);
+    return fmt::format(
+        fmt::runtime(uk ? "платіж у валюті {} (ISO 4217), а не в гривні (980): врахуйте його "
+                          "вручну"
+                        : "the payment is in currency {} (ISO 4217), not UAH (980): count it "
+                          "by hand"),
+        payment.currency_code);
   }
-  if (payment.amount_minor <= 0) return "the payment is not money in (amount is not above 0)";
+  if (payment.amount_minor <= 0) {
+    return uk ? "це не надходження (сума не більша за 0)"
+              : "the payment is not money in (amount is not above 0)";
+  }
   if (payment.amount_minor > kMaxBankPaymentMinor) {
-    return fmt::format("the amount {} is beyond belief (above {})", Money(payment.amount_minor),
-                       Money(kMaxBankPaymentMinor));
+    return fmt::format(fmt::runtime(uk ? "сума {} неправдоподібна (понад {})"
+                                       : "the amount {} is beyond belief (above {})"),
+                       Money(payment.amount_minor), Money(kMaxBankPaymentMinor));
   }
   return {};
 }
@@ -724,12 +808,13 @@ std::optional<plan::Effect> IncomeEntry(const plan::StoredEvent& event, const Ba
 
 Result<plan::Plan> RecordMatched(const plan::StoredEvent& event, const BankPayment& payment,
                                  InvoiceCandidate candidate, std::string_view matched_by,
-                                 std::string_view source, const RuleContext& context) {
+                                 std::string_view source, const RuleContext& context,
+                                 core::TimePoint now) {
   plan::Plan plan;
   const std::string key = BankPaymentFlowKey(payment.id);
   InvoiceState& invoice = candidate.invoice;
   auto applied = ApplyPayment(event, invoice, key, payment.amount_minor, source, candidate.client,
-                              context, plan);
+                              context, now, plan);
   if (!applied) return Fail(applied.error());
   if (!*applied) {
     plan.summary =
@@ -748,58 +833,64 @@ Result<plan::Plan> RecordMatched(const plan::StoredEvent& event, const BankPayme
   return plan;
 }
 
-std::string Numbers(const std::vector<InvoiceCandidate>& candidates) {
+std::string Numbers(const std::vector<InvoiceCandidate>& candidates, const RuleContext& context) {
   std::vector<std::string> numbers;
   for (const auto& candidate : candidates) {
-    numbers.push_back(
-        fmt::format("{} (task {})", candidate.invoice.number, candidate.invoice.task));
+    numbers.push_back(Say(context, "{} (задача {})", "{} (task {})", candidate.invoice.number,
+                          candidate.invoice.task));
   }
   return Join(numbers);
 }
 
 }  // namespace
 
+// The reasons below reach the staff chat and `payments unmatched`: in the staff's language.
 Result<plan::Plan> DecideBankPayment(const plan::StoredEvent& event, const BankPayment& payment,
                                      const std::vector<InvoiceCandidate>& named,
                                      const std::vector<InvoiceCandidate>& by_amount,
                                      const std::optional<plan::Flow>& existing,
-                                     const RuleContext& context, core::TimePoint /*now*/,
+                                     const RuleContext& context, core::TimePoint now,
                                      const std::vector<InvoiceState>& paid_named) {
   if (existing) {
     plan::Plan plan;
     plan.summary = fmt::format("payment {} already recorded ({})", existing->key, existing->state);
     return plan;
   }
-  if (const auto refusal = BankPaymentRefusal(payment); !refusal.empty())
-    return RecordUnmatched(event, payment, refusal, context);
+  const auto unmatched = [&](const std::string& reason) {
+    return RecordUnmatched(event, payment, reason, context);
+  };
+  const std::string_view language = context.config->templates.default_language;
+  if (const auto refusal = BankPaymentRefusal(payment, language); !refusal.empty())
+    return unmatched(refusal);
   if (named.size() > 1) {
-    return RecordUnmatched(
-        event, payment, fmt::format("the purpose names several open invoices: {}", Numbers(named)),
-        context);
+    return unmatched(Say(context, "у призначенні названо кілька відкритих рахунків: {}",
+                         "the purpose names several open invoices: {}", Numbers(named, context)));
   }
   const auto not_uah = [](const InvoiceCandidate& candidate) {
     return candidate.invoice.currency != "UAH";
   };
   if (named.size() == 1) {
     if (not_uah(named.front())) {
-      return RecordUnmatched(
-          event, payment,
-          fmt::format("invoice {} is in {}, the payment in UAH", named.front().invoice.number,
-                      named.front().invoice.currency),
-          context);
+      return unmatched(Say(context, "рахунок {} виставлено в {}, а платіж у гривні",
+                           "invoice {} is in {}, the payment in UAH", named.front().invoice.number,
+                           named.front().invoice.currency));
     }
-    return RecordMatched(event, payment, named.front(), "number", "bank", context);
+    return RecordMatched(event, payment, named.front(), "number", "bank", context, now);
   }
   if (!paid_named.empty()) {
     // Planfix's mark came first (or the payment is for an invoice paid before): never twice.
     std::vector<std::string> numbers;
-    for (const auto& invoice : paid_named)
-      numbers.push_back(fmt::format("{} (task {})", invoice.number, invoice.task));
-    return RecordUnmatched(event, payment,
-                           fmt::format("the purpose names invoice {}, already paid in full; if "
-                                       "the money is for another invoice, match it by hand",
-                                       Join(numbers)),
-                           context);
+    for (const auto& invoice : paid_named) {
+      numbers.push_back(
+          Say(context, "{} (задача {})", "{} (task {})", invoice.number, invoice.task));
+    }
+    return unmatched(
+        Say(context,
+            "у призначенні названо рахунок {}, уже сплачений повністю; якщо гроші за інший "
+            "рахунок, зіставте їх вручну",
+            "the purpose names invoice {}, already paid in full; if the money is for another "
+            "invoice, match it by hand",
+            Join(numbers)));
   }
   std::vector<InvoiceCandidate> fitting;
   for (const auto& candidate : by_amount) {
@@ -807,27 +898,28 @@ Result<plan::Plan> DecideBankPayment(const plan::StoredEvent& event, const BankP
     if (candidate.client && PayerIsClient(payment, *candidate.client)) fitting.push_back(candidate);
   }
   if (fitting.size() == 1) {
-    return RecordMatched(event, payment, fitting.front(), "amount and payer", "bank", context);
+    return RecordMatched(event, payment, fitting.front(), "amount and payer", "bank", context, now);
   }
   if (fitting.size() > 1) {
-    return RecordUnmatched(event, payment,
-                           fmt::format("several open invoices of this payer await exactly {}: {}",
-                                       Money(payment.amount_minor), Numbers(fitting)),
-                           context);
+    return unmatched(Say(context, "кілька відкритих рахунків цього платника чекають саме {}: {}",
+                         "several open invoices of this payer await exactly {}: {}",
+                         Money(payment.amount_minor), Numbers(fitting, context)));
   }
   if (!by_amount.empty()) {
-    return RecordUnmatched(
-        event, payment,
-        fmt::format("no invoice number in the purpose; {} open invoice(s) await exactly {}, none "
-                    "from this payer",
-                    by_amount.size(), Money(payment.amount_minor)),
-        context);
+    return unmatched(
+        Say(context,
+            "у призначенні немає номера рахунку; відкритих рахунків, що чекають саме {}: {}, "
+            "але жоден не від цього платника",
+            "no invoice number in the purpose; open invoices awaiting exactly {}: {}, none "
+            "from this payer",
+            Money(payment.amount_minor), by_amount.size()));
   }
-  return RecordUnmatched(event, payment,
-                         fmt::format("no open invoice's number in the purpose and no open invoice "
-                                     "awaits exactly {}",
-                                     Money(payment.amount_minor)),
-                         context);
+  return unmatched(
+      Say(context,
+          "у призначенні немає номера відкритого рахунку, і жоден відкритий рахунок не чекає "
+          "саме {}",
+          "no open invoice's number in the purpose and no open invoice awaits exactly {}",
+          Money(payment.amount_minor)));
 }
 
 Result<plan::Plan> DecideManualMatch(const plan::StoredEvent& event,
@@ -874,9 +966,8 @@ Result<plan::Plan> DecideManualMatch(const plan::StoredEvent& event,
     plan.summary = "manual match ignored: the amount is not believable";
     return plan;
   }
-  (void)now;
   return RecordMatched(event, *recorded, InvoiceCandidate{*state, client}, "hand", "manual",
-                       context);
+                       context, now);
 }
 
 namespace {

@@ -349,7 +349,7 @@ TEST_F(InvoicesFlow, AnOddAmountStaysUnmatchedUntilAPersonMatchesIt) {
   std::ostringstream listed;
   PrintUnmatchedPayments(app_->database(), /*json=*/false, 50, listed);
   EXPECT_TRUE(Contains(listed.str(), "payment:monobank:tx-odd  12345.00 UAH")) << listed.str();
-  EXPECT_TRUE(Contains(listed.str(), "reason: no open invoice's number in the purpose"))
+  EXPECT_TRUE(Contains(listed.str(), "reason: у призначенні немає номера відкритого рахунку"))
       << listed.str();
 
   // Bad requests say what is wrong and store nothing.
@@ -410,6 +410,83 @@ TEST_F(InvoicesFlow, APlanfixPaidMarkAfterABankMatchDoesNotDoubleThePayment) {
   EXPECT_EQ(CountWith(Staff(), "Надійшли кошти"), 1u);
 }
 
+TEST_F(InvoicesFlow, MoneyBookedAtNightIsThankedForAtTheNextWorkingMoment) {
+  Register(client_.task);
+  // Friday 27.11.2026 23:00 in Kyiv: the bank books around the clock.
+  clock_->Set(kThursday10 + hours(37));
+  Bank("tx-night", 1500050, fmt::format("INV-{}", client_.task));
+  EXPECT_EQ(Invoice(client_.task).paid_minor, 1500050);
+  EXPECT_EQ(CountWith(Staff(), "Надійшли кошти"), 1u);  // the staff hear at once
+  EXPECT_TRUE(BotMessages(kChat).empty());              // the client does not, at night
+
+  clock_->Set(kMonday9 - minutes(1));
+  app_->RunUntilIdle();
+  EXPECT_TRUE(BotMessages(kChat).empty());  // nor over the weekend
+  clock_->Set(kMonday9);
+  app_->RunUntilIdle();
+  ASSERT_EQ(BotMessages(kChat).size(), 1u);
+  EXPECT_TRUE(Contains(BotMessages(kChat)[0], "Дякуємо")) << BotMessages(kChat)[0];
+}
+
+TEST_F(InvoicesFlow, APaidMarkOnAnUnregisteredInvoiceRegistersItAndCountsIt) {
+  // The invoice was issued outside the service; the accountant ticks "Paid" and presses the
+  // button, but the amount field is empty.
+  FillInvoice(client_.task, fmt::format("INV-{}", client_.task), json(), "28-11-2026");
+  auto task = world_->planfix.task(client_.task);
+  task->custom_fields[216] = true;
+  world_->planfix.AddTask(*task);
+  Post({{"event", "invoice.paid"}, {"task", std::to_string(client_.task)}});
+  EXPECT_FALSE(app_->database().GetFlow(workflow::InvoiceFlowKey(client_.task)));
+  ASSERT_FALSE(Comments(client_.task).empty());
+  EXPECT_TRUE(Contains(Comments(client_.task).back(), "сума рахунку"))
+      << Comments(client_.task).back();
+  EXPECT_EQ(CountWith(Staff(), "Надійшли кошти"), 0u);
+
+  // Filled in, the button again: registered and paid in one go, once.
+  FillInvoice(client_.task, fmt::format("INV-{}", client_.task), json::parse("15000.50"),
+              "28-11-2026");
+  clock_->Advance(minutes(1));
+  Post({{"event", "invoice.paid"}, {"task", std::to_string(client_.task)}});
+  const auto invoice = Invoice(client_.task);
+  EXPECT_EQ(invoice.amount_minor, 1500050);
+  EXPECT_EQ(invoice.paid_minor, 1500050);
+  ASSERT_EQ(invoice.payments.size(), 1u);
+  EXPECT_EQ(invoice.payments[0].source, "planfix");
+  EXPECT_EQ(app_->database().GetFlow(workflow::InvoiceFlowKey(client_.task))->state, "paid");
+  const auto comments = Comments(client_.task);
+  ASSERT_GE(comments.size(), 3u);
+  EXPECT_TRUE(Contains(comments[comments.size() - 2], "зареєстровано"))
+      << comments[comments.size() - 2];
+  EXPECT_TRUE(Contains(comments.back(), "15000.50 UAH")) << comments.back();
+  EXPECT_EQ(CountWith(Staff(), "Надійшли кошти"), 1u);
+  ASSERT_EQ(BotMessages(kChat).size(), 1u);
+  EXPECT_TRUE(Contains(BotMessages(kChat)[0], "Дякуємо")) << BotMessages(kChat)[0];
+
+  // Paid in full: no reminder after the weekend; a third press counts nothing.
+  clock_->Set(kMonday9 + hours(24));
+  app_->RunUntilIdle();
+  Post({{"event", "invoice.paid"}, {"task", std::to_string(client_.task)}});
+  EXPECT_EQ(BotMessages(kChat).size(), 1u);
+  EXPECT_EQ(Invoice(client_.task).payments.size(), 1u);
+}
+
+TEST_F(InvoicesFlow, APartPaidMarkOnAnUnregisteredInvoiceRemindsOfTheRest) {
+  FillInvoice(client_.task, fmt::format("INV-{}", client_.task), json::parse("15000.50"),
+              "28-11-2026");
+  auto task = world_->planfix.task(client_.task);
+  task->custom_fields[217] = 5000;
+  world_->planfix.AddTask(*task);
+  Post({{"event", "invoice.paid"}, {"task", std::to_string(client_.task)}});
+  EXPECT_EQ(Invoice(client_.task).paid_minor, 500000);
+  EXPECT_EQ(app_->database().GetFlow(workflow::InvoiceFlowKey(client_.task))->state, "partly_paid");
+  ASSERT_EQ(BotMessages(kChat).size(), 1u);  // the thanks
+
+  clock_->Set(kMonday9);
+  app_->RunUntilIdle();
+  ASSERT_EQ(BotMessages(kChat).size(), 2u);
+  EXPECT_TRUE(Contains(BotMessages(kChat)[1], "10000.50")) << BotMessages(kChat)[1];
+}
+
 TEST_F(InvoicesFlow, APlanfixPaidAmountCountsThePartTheBankDidNotBring) {
   Register(client_.task);
   Bank("tx-5", 500000, fmt::format("INV-{}", client_.task));
@@ -446,7 +523,7 @@ TEST_F(InvoicesFlow, ABankPaymentAfterPlanfixsFullMarkStaysUnmatchedInsteadOfCou
   ASSERT_TRUE(payment);
   EXPECT_EQ(payment->state, "unmatched");
   EXPECT_TRUE(
-      Contains(json::parse(payment->data)["reason"].get<std::string>(), "already paid in full"))
+      Contains(json::parse(payment->data)["reason"].get<std::string>(), "уже сплачений повністю"))
       << payment->data;
   EXPECT_EQ(CountWith(Staff(), "Платіж без рахунку"), 1u);
 }
@@ -459,7 +536,9 @@ TEST_F(InvoicesFlow, ANonUahPaymentIsUnmatchedWithTheReason) {
   EXPECT_EQ(payment->state, "unmatched");
   EXPECT_TRUE(Contains(json::parse(payment->data)["reason"].get<std::string>(), "840"));
   EXPECT_EQ(Invoice(client_.task).paid_minor, 0);
-  EXPECT_EQ(CountWith(Staff(), "not UAH"), 1u);
+  // The staff message is Ukrainian through and through, its reason included.
+  EXPECT_EQ(CountWith(Staff(), "а не в гривні (980)"), 1u);
+  EXPECT_EQ(CountWith(Staff(), "not UAH"), 0u);
   EXPECT_FALSE(
       RequestPaymentMatch(app_->database(), "tx-usd", std::to_string(client_.task), clock_->Now()));
 }

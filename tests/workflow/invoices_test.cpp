@@ -293,7 +293,7 @@ TEST_F(InvoiceRules, MatchesByNumberThenByAmountAndPayer) {
   ASSERT_TRUE(unknown_payer);
   EXPECT_EQ(unknown_payer->flows.at(0).state, "unmatched");
   EXPECT_NE(json::parse(unknown_payer->flows.at(0).data)["reason"].get<std::string>().find(
-                "none from this payer"),
+                "жоден не від цього платника"),
             std::string::npos);
 }
 
@@ -305,12 +305,17 @@ TEST_F(InvoiceRules, ANonUahOrAbsurdPaymentStaysUnmatchedWithItsReason) {
   ASSERT_TRUE(plan);
   ASSERT_EQ(plan->flows.size(), 1u);
   EXPECT_EQ(plan->flows[0].state, "unmatched");
-  EXPECT_NE(plan->flows[0].data.find("not UAH"), std::string::npos);
+  // The staff read the reason in the config's default language (Ukrainian here), whole.
+  EXPECT_NE(plan->flows[0].data.find("а не в гривні (980)"), std::string::npos);
+  EXPECT_EQ(plan->flows[0].data.find("not UAH"), std::string::npos);
   EXPECT_EQ(Kinds(*plan), (std::vector<std::string>{plan::kEffectTelegramSend}));
 
   EXPECT_NE(BankPaymentRefusal(Payment(kMaxBankPaymentMinor + 1)), "");
   EXPECT_NE(BankPaymentRefusal(Payment(0)), "");
   EXPECT_EQ(BankPaymentRefusal(Payment(1)), "");
+  EXPECT_EQ(BankPaymentRefusal(Payment(0), "uk"), "це не надходження (сума не більша за 0)");
+  EXPECT_EQ(BankPaymentRefusal(Payment(0), "en"),
+            "the payment is not money in (amount is not above 0)");
 }
 
 TEST_F(InvoiceRules, TheContractsPayloadParsesStrictly) {

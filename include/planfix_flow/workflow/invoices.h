@@ -115,6 +115,8 @@ std::optional<std::int64_t> PlanfixPaidTotal(const TaskFacts& task, const Invoic
                                              const RuleContext& context);
 
 // invoice.paid (or the paid status): counts what Planfix shows above what is already counted.
+// On a task with no registered invoice the task's invoice fields register it first (reminders
+// only for what stays unpaid); fields missing: a comment names them and nothing is counted.
 core::Result<plan::Plan> DecideInvoicePaidMark(const plan::StoredEvent& event,
                                                const TaskFacts& task,
                                                const std::optional<ContactFacts>& client,
@@ -158,8 +160,9 @@ std::vector<std::int64_t> InvoicesNamedBy(const BankPayment& payment,
 // Whether the payer (EDRPOU, IBAN or name) is the client.
 bool PayerIsClient(const BankPayment& payment, const ContactFacts& client);
 
-// Why a payment cannot be matched by itself (empty: it may be): not UAH, absurd amount.
-std::string BankPaymentRefusal(const BankPayment& payment);
+// Why a payment cannot be matched by itself (empty: it may be): not UAH, absurd amount. In
+// Ukrainian when `language` is "uk", else in English.
+std::string BankPaymentRefusal(const BankPayment& payment, std::string_view language = "en");
 
 // bank.statement_item: `named` are the open invoices the purpose names (by number);
 // `by_amount` the open invoices whose remaining amount equals the payment, with their clients
