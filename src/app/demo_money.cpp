@@ -2,7 +2,8 @@
 // three retainer clients, the PM sends each the report and the invoice, and the money comes
 // in through the sandbox bank: one transfer names the invoice (matched), one is an odd amount
 // (unmatched, then matched by hand through `payments match`'s own code), and one client pays
-// nothing (a reminder after the weekend, then the escalation).
+// nothing (a reminder after the weekend, then the escalation). Each payment the bank brought
+// adds an income entry to Planfix's data tag, and the staff chat gets the daily money digest.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -34,6 +35,7 @@ constexpr std::int64_t kIssued = 121;
 constexpr std::int64_t kPaid = 122;
 constexpr std::int64_t kReturned = 123;
 constexpr std::int64_t kReportSent = 124;
+constexpr std::int64_t kIncomeTag = 70;
 // Tuesday 2026-12-29 10:00 in Kyiv: December's run (the 3rd working day before its end).
 const core::TimePoint kRunDay = core::FromUnixSeconds(1'798'531'200);
 const core::TimePoint kPmSends = kRunDay + hours(1);
@@ -61,6 +63,7 @@ class Narrator {
 
   void Watch(std::int64_t chat, std::string who) { chats_[chat] = Seen{std::move(who), 0}; }
   void WatchTask(std::int64_t task) { tasks_.emplace(task, 0); }
+  void WatchDataTag(std::int64_t data_tag) { data_tags_.emplace(data_tag, 0); }
   void Say(const std::string& line) { out_ << fmt::format("[{}] {}\n", Now(), line); }
   void Heading(const std::string& text) { out_ << "\n== " << text << " ==\n"; }
 
@@ -92,9 +95,21 @@ class Narrator {
                             OneLine(write.body.dump(), 200));
       }
     }
+    for (auto& [data_tag, count] : data_tags_) {
+      const auto entries = world_.planfix.data_tag_entries(data_tag);
+      for (; count < entries.size(); ++count) {
+        json fields = json::object();
+        for (const auto& [field, value] : entries[count].custom_fields)
+          fields[std::to_string(field)] = value;
+        out_ << fmt::format("[{}] out: Planfix POST /rest/task/{}/datatags/ (data tag {}) {}\n",
+                            Now(), entries[count].task_id, data_tag, OneLine(fields.dump(), 200));
+      }
+    }
     for (auto& [task, count] : tasks_) {
       const auto comments = world_.planfix.comments(task);
       for (; count < comments.size(); ++count) {
+        // A data tag entry lives in a comment of its own, without text: shown above.
+        if (comments[count].description.empty()) continue;
         out_ << fmt::format("[{}] out: Planfix comment on task {}: {}\n", Now(), task,
                             OneLine(comments[count].description));
       }
@@ -114,6 +129,7 @@ class Narrator {
   const calendar::WorkCalendar& calendar_;
   std::map<std::int64_t, Seen> chats_;
   std::map<std::int64_t, std::size_t> tasks_;
+  std::map<std::int64_t, std::size_t> data_tags_;
   std::size_t writes_seen_ = 0;
 };
 
@@ -134,6 +150,10 @@ void ConfigureMoney(SandboxWorld& world) {
   invoices.statuses = {.issued = kIssued, .paid = kPaid, .returned = kReturned};
   invoices.reminder_interval_working_days = 2;
   invoices.max_reminders = 1;
+  invoices.income = {.enabled = true,
+                     .data_tag = kIncomeTag,
+                     .fields = {.amount = 701, .date = 702, .invoice_number = 703, .payer = 704}};
+  invoices.digest = {.enabled = true, .time = "18:00"};
   auto& report = config.report;
   report.enabled = true;
   report.deal_template_id = kDealTemplate;
@@ -153,6 +173,9 @@ void ConfigureMoney(SandboxWorld& world) {
   planfix.DefineTaskField({216, "Сплачено", 7});
   planfix.DefineTaskField({217, "Сплачено, сума", 1});
   planfix.DefineTaskField({kRetainerField, "Щомісячний ретейнер", 7});
+  planfix.DefineDataTag(
+      kIncomeTag, "Надходження",
+      {{701, "Сума", 1}, {702, "Дата", 3}, {703, "Рахунок", 0}, {704, "Платник", 0}});
   planfix.DefineTaskTemplate(kDealTemplate, "Угода");
   planfix.DefineTaskTemplate(kReportTemplate, "Звіт і оплата");
   const auto& s = config.planfix.statuses;
@@ -223,6 +246,7 @@ bool RunMoneyDemo(core::FakeClock& clock, SandboxWorld& world, std::ostream& out
     narrator.Watch(retainer.client.chat, retainer.name.substr(0, retainer.name.find(' ')));
   }
   narrator.Watch(staff, "staff chat");
+  narrator.WatchDataTag(kIncomeTag);
   bool accepted = true;
   const auto expect_200 = [&](const core::Result<http::HttpResponse>& answer, const char* what) {
     if (!answer || answer->status != 200) {
@@ -401,6 +425,28 @@ bool RunMoneyDemo(core::FakeClock& clock, SandboxWorld& world, std::ostream& out
          "one reminder to Андрій, on Monday 09:00");
   expect(has(olena, "Нагадуємо") + has(petro, "Нагадуємо") == 0, "no reminder for a paid invoice");
   expect(has(staff_messages, "Рахунок не сплачено") == 1, "the escalation in the staff chat");
+  const auto income = world.planfix.data_tag_entries(kIncomeTag);
+  std::vector<std::string> income_amounts;
+  for (const auto& entry : income) {
+    if (const auto amount = entry.custom_fields.find(701); amount != entry.custom_fields.end())
+      income_amounts.push_back(amount->second.dump());
+  }
+  std::sort(income_amounts.begin(), income_amounts.end());
+  expect(income_amounts == std::vector<std::string>{"12500", "15000"},
+         "one income entry for each payment the bank brought (15000 and 12500)");
+  std::size_t digests_with_both = 0;
+  std::size_t digests_overdue = 0;
+  for (const auto& text : staff_messages) {
+    if (text.find("Гроші: підсумок") == std::string::npos) continue;
+    if (text.find("INV-2026-12-01") != std::string::npos &&
+        text.find("INV-2026-12-02") != std::string::npos)
+      ++digests_with_both;
+    if (text.find("Прострочені рахунки") != std::string::npos &&
+        text.find("INV-2026-12-03") != std::string::npos)
+      ++digests_overdue;
+  }
+  expect(digests_with_both == 1, "the digest of 30.12 naming both payments");
+  expect(digests_overdue >= 1, "a digest naming Андрій's overdue invoice");
   expect(app.database().ListJobs(dead).empty(), "no dead job");
   for (const sandbox::FakeServer* fake : std::initializer_list<const sandbox::FakeServer*>{
            &world.planfix, &world.telegram, &world.google, &world.bank}) {

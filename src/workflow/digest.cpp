@@ -177,6 +177,22 @@ std::optional<Result<plan::Plan>> HandleDigestEvent(const plan::StoredEvent& eve
         date = *parsed;
     }
   }
+  // A timer that fires on a later day than its own (the service was down) sends one digest
+  // now, dated today and covering everything since the last one; on a day off it waits for
+  // the next working day's, which then covers the days missed. Either way nothing is lost:
+  // the window starts where the last digest ended.
+  const calendar::LocalDate today = context.calendar->ToLocalDate(now);
+  if (date < today) {
+    if (!context.calendar->IsWorkingDay(today)) {
+      auto plan = DecideDigestSchedule(event, context, now);
+      if (plan) {
+        plan->summary = fmt::format("money digest of {} missed (the service was down); {}",
+                                    date.ToString(), plan->summary);
+      }
+      return plan;
+    }
+    date = today;
+  }
   DigestInput input;
   input.already_sent = facts.GetFlow(DigestFlowKey(date)).has_value();
   if (const auto last = facts.GetFlow(kDigestLastFlowKey)) {

@@ -680,6 +680,46 @@ TEST_F(InvoicesDigestFlow, WorkingDaysGetOneDigestOfMoneyInAndOverdueInvoices) {
   EXPECT_TRUE(Contains(digests[2], "Прострочених рахунків немає")) << digests[2];
 }
 
+TEST_F(InvoicesDigestFlow, ADigestMissedWhileDownComesOnceOnTheNextWorkingDay) {
+  Register(client_.task);
+  const std::string number = fmt::format("INV-{}", client_.task);
+  clock_->Set(kThursday10 + hours(23) + minutes(30));  // Friday 09:30: the first digest
+  app_->RunUntilIdle();
+  ASSERT_EQ(Digests().size(), 1u);
+  clock_->Set(kThursday10 + hours(26));  // Friday 12:00
+  Bank("tx-fri", 250000, "Оплата " + number);
+
+  // Down from Friday noon until Tuesday 08:00: Monday's digest is late. One digest comes at
+  // start, dated Tuesday and covering Friday's money; Tuesday 09:30 sends no second one.
+  app_->Stop();
+  clock_->Set(kMonday9 + hours(23));
+  StartApp();
+  app_->RunUntilIdle();
+  auto digests = Digests();
+  ASSERT_EQ(digests.size(), 2u);
+  EXPECT_TRUE(Contains(digests[1], "Гроші: підсумок за 01.12.2026")) << digests[1];
+  EXPECT_TRUE(Contains(digests[1], "2500.00 UAH — Олена, рахунок №" + number)) << digests[1];
+  clock_->Set(kMonday9 + hours(24) + minutes(30));
+  app_->RunUntilIdle();
+  EXPECT_EQ(Digests().size(), 2u);
+
+  // Tuesday noon's money, then down until Saturday: Wednesday's digest fires on a day off and
+  // waits for Monday's, which covers it.
+  clock_->Set(kMonday9 + hours(27));
+  Bank("tx-tue", 100000, "Оплата " + number);
+  app_->Stop();
+  clock_->Set(kMonday9 + hours(5 * 24 + 1));
+  StartApp();
+  app_->RunUntilIdle();
+  EXPECT_EQ(Digests().size(), 2u);
+  clock_->Set(kMonday9 + hours(7 * 24) + minutes(30));
+  app_->RunUntilIdle();
+  digests = Digests();
+  ASSERT_EQ(digests.size(), 3u);
+  EXPECT_TRUE(Contains(digests[2], "Гроші: підсумок за 07.12.2026")) << digests[2];
+  EXPECT_TRUE(Contains(digests[2], "1000.00 UAH — Олена, рахунок №" + number)) << digests[2];
+}
+
 TEST_F(InvoicesFlow, TheDigestIsOffByDefault) {
   Register(client_.task);
   Bank("tx-d", 500000, fmt::format("INV-{}", client_.task));
