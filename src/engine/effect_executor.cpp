@@ -6,6 +6,7 @@
 
 #include "engine/wake.h"
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/core/pacer.h"
 
 namespace planfix_flow::engine {
 
@@ -50,6 +51,9 @@ JobOutcome EffectExecutor::RunOnce() {
   const auto handler = handlers_.find(job->kind);
   if (handler != handlers_.end()) {
     const auto started = std::chrono::steady_clock::now();
+    // A bulk job's calls yield to interactive ones at the shared pacer (Planfix's 1/s).
+    std::optional<core::BulkScope> bulk;
+    if (job->priority == plan::EffectPriority::kBulk) bulk.emplace();
     try {
       result = handler->second(*job);
     } catch (const std::exception& error) {

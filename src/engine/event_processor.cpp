@@ -5,6 +5,7 @@
 
 #include "engine/wake.h"
 #include "planfix_flow/core/log.h"
+#include "planfix_flow/core/pacer.h"
 
 namespace planfix_flow::engine {
 
@@ -57,6 +58,9 @@ ProcessOutcome EventProcessor::RunOnce() {
   bool permanent = false;
   core::Duration retry_after{};
   try {
+    // What a timer started reads Planfix for nobody waiting: a press's calls go first.
+    std::optional<core::BulkScope> bulk;
+    if (event->source == plan::EventSource::kTimer) bulk.emplace();
     auto handled = handler_.Handle(*event, now);
     if (handled) {
       failure = CheckPlan(*handled);

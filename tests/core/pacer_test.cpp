@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -95,6 +96,49 @@ TEST(Pacer, ASecondCallerWaitsForTheTurnInUseAndItsAnswer) {
   first.reset();                     // ... which comes now
   second.join();
   EXPECT_EQ(second_started, kStart + milliseconds(1400));
+}
+
+// While a bulk call holds the turn, an interactive caller that comes after a waiting bulk
+// one still goes first; the bulk one takes the turn after it. Each waiter records its start.
+TEST(Pacer, AnInteractiveCallerOvertakesAWaitingBulkOne) {
+  FakeClock clock(kStart);
+  Pacer pacer(clock);
+  std::optional<Pacer::Turn> running;
+  {
+    BulkScope bulk;
+    running.emplace(pacer.TakeTurn("planfix", seconds(1)));
+  }
+  std::mutex mutex;
+  std::vector<std::pair<std::string, TimePoint>> starts;
+  const auto call = [&](const std::string& who) {
+    auto turn = pacer.TakeTurn("planfix", seconds(1));
+    {
+      std::lock_guard lock(mutex);
+      starts.emplace_back(who, clock.Now());
+    }
+    clock.Advance(milliseconds(100));  // its answer
+  };
+  std::thread bulk_caller([&] {
+    BulkScope bulk;
+    EXPECT_EQ(CurrentCallPriority(), CallPriority::kBulk);
+    call("bulk");
+  });
+  while (pacer.WaitingForTurn("planfix") < 1) std::this_thread::yield();
+  std::thread press([&] {
+    EXPECT_EQ(CurrentCallPriority(), CallPriority::kInteractive);
+    call("press");
+  });
+  while (pacer.WaitingForTurn("planfix") < 2) std::this_thread::yield();
+  clock.Advance(milliseconds(400));
+  running.reset();  // the bulk call's answer
+  press.join();
+  bulk_caller.join();
+  ASSERT_EQ(starts.size(), 2u);
+  EXPECT_EQ(starts[0].first, "press");
+  EXPECT_EQ(starts[0].second, kStart + milliseconds(1400));  // a second after the answer
+  EXPECT_EQ(starts[1].first, "bulk");
+  EXPECT_EQ(starts[1].second, kStart + milliseconds(2500));      // a second after the press's
+  EXPECT_EQ(CurrentCallPriority(), CallPriority::kInteractive);  // scopes end with themselves
 }
 
 }  // namespace

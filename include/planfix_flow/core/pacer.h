@@ -4,12 +4,14 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "planfix_flow/core/clock.h"
@@ -21,7 +23,35 @@ struct RateLimit {
   Duration window = std::chrono::seconds(1);  // ... in any window of this length
 };
 
+// Who waits for a call: a person (a button press, a message) or nobody at this moment (the
+// monthly run's hundreds of calls, a timer's work). Per thread; interactive unless a
+// BulkScope is open on it.
+enum class CallPriority { kInteractive, kBulk };
+CallPriority CurrentCallPriority();
+
+// Marks the calls this thread makes while it lives as bulk (the executor opens one around a
+// bulk job). Nests; restores what was before.
+class BulkScope {
+ public:
+  BulkScope();
+  ~BulkScope();
+  BulkScope(const BulkScope&) = delete;
+  BulkScope& operator=(const BulkScope&) = delete;
+
+ private:
+  CallPriority previous_;
+};
+
 class Pacer {
+  // One per key of TakeTurn: who holds the turn and who waits.
+  struct Lane {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool busy = false;
+    std::size_t waiting = 0;
+    std::size_t interactive_waiting = 0;
+  };
+
  public:
   explicit Pacer(Clock& clock) : clock_(clock) {}
 
@@ -45,9 +75,16 @@ class Pacer {
   // previous one's answer. A request cannot arrive before it is sent, nor after its answer,
   // so no network or scheduling delay can bring two arrivals closer than `interval`. Hold the
   // Turn for the whole call; releasing it notes the answer's time.
+  // Interactive callers go first: a bulk caller takes the turn only while no interactive one
+  // waits, and nobody holds the turn while waiting for its moment, so a press that comes
+  // while a bulk caller waits for the next second overtakes it.
   class Turn {
    public:
-    Turn(Turn&& other) noexcept = default;
+    Turn(Turn&& other) noexcept
+        : pacer_(other.pacer_),
+          key_(std::move(other.key_)),
+          interval_(other.interval_),
+          lane_(std::exchange(other.lane_, nullptr)) {}
     Turn& operator=(Turn&&) = delete;
     Turn(const Turn&) = delete;
     Turn& operator=(const Turn&) = delete;
@@ -55,19 +92,26 @@ class Pacer {
 
    private:
     friend class Pacer;
-    Turn(Pacer& pacer, std::string key, Duration interval, std::unique_lock<std::mutex> lane)
-        : pacer_(&pacer), key_(std::move(key)), interval_(interval), lane_(std::move(lane)) {}
+    Turn(Pacer& pacer, std::string key, Duration interval, Lane* lane)
+        : pacer_(&pacer), key_(std::move(key)), interval_(interval), lane_(lane) {}
     Pacer* pacer_;
     std::string key_;
     Duration interval_;
-    std::unique_lock<std::mutex> lane_;
+    Lane* lane_;
   };
   [[nodiscard]] Turn TakeTurn(const std::string& key, Duration interval);
 
+  // Callers waiting for a turn under `key` (for tests that must know both are queued).
+  std::size_t WaitingForTurn(const std::string& key);
+
  private:
+  // The moment Reserve would give, without reserving it.
+  TimePoint NextSlot(const std::vector<Scope>& scopes);
+  Lane& LaneFor(const std::string& key);
+
   Clock& clock_;
   std::mutex mutex_;
-  std::unordered_map<std::string, std::unique_ptr<std::mutex>> lanes_;
+  std::unordered_map<std::string, std::unique_ptr<Lane>> lanes_;
   std::unordered_map<std::string, std::deque<TimePoint>> history_;
   std::unordered_map<std::string, TimePoint> paused_until_;
   std::size_t reservations_since_prune_ = 0;
