@@ -216,15 +216,17 @@ int RunJobsList(const JobsOptions& options, std::ostream& out, std::ostream& err
     out << array.dump(2) << "\n";
     return kExitOk;
   }
-  out << fmt::format("{:>8}  {:<8}  {:<24}  {:<24}  {:>8}  {:<24}  {}\n", "ID", "STATE", "KIND",
-                     "DESTINATION", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR");
+  // PRIORITY: the executor runs every due interactive job before any due bulk one.
+  out << fmt::format("{:>8}  {:<8}  {:<11}  {:<24}  {:<24}  {:>8}  {:<24}  {}\n", "ID", "STATE",
+                     "PRIORITY", "KIND", "DESTINATION", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR");
   bool cut = false;
   for (const auto& job : jobs) {
-    out << fmt::format("{:>8}  {:<8}  {:<24}  {:<24}  {:>8}  {:<24}  {}\n", job.id,
-                       storage::ToString(job.state), job.kind, job.destination,
-                       std::to_string(job.attempts) + "/" + std::to_string(job.max_attempts),
-                       storage::FormatTime(job.next_attempt_at),
-                       OneLine(job.last_error, kErrorColumnBytes, &cut));
+    out << fmt::format(
+        "{:>8}  {:<8}  {:<11}  {:<24}  {:<24}  {:>8}  {:<24}  {}\n", job.id,
+        storage::ToString(job.state),
+        job.priority == plan::EffectPriority::kBulk ? "bulk" : "interactive", job.kind,
+        job.destination, std::to_string(job.attempts) + "/" + std::to_string(job.max_attempts),
+        storage::FormatTime(job.next_attempt_at), OneLine(job.last_error, kErrorColumnBytes, &cut));
   }
   if (jobs.empty()) out << "(no jobs)\n";
   SayWhereTheWholeErrorIs(cut, "jobs", out);

@@ -175,6 +175,7 @@ data JobData(const storage::Job& job) {
   item.set("destination", job.destination);
   item.set("state", std::string(storage::ToString(job.state)));
   item.set("attempts", std::to_string(job.attempts));
+  item.set("priority", job.priority == plan::EffectPriority::kBulk ? "bulk" : "interactive");
   item.set("created_at", storage::FormatTime(job.created_at));
   item.set("updated_at", storage::FormatTime(job.updated_at));
   item.set("done_at", OptionalTime(job.done_at));

@@ -111,6 +111,7 @@ inline constexpr char kJob[] = R"(<table id="job"><tbody>
 <tr><th>state</th><td id="job-state" class="state-{{state}}">{{state}}</td></tr>
 <tr><th>kind</th><td>{{kind}}</td></tr>
 <tr><th>destination</th><td>{{destination}}</td></tr>
+<tr><th>priority</th><td id="job-priority">{{priority}}</td></tr>
 <tr><th>attempts</th><td>{{attempts}}</td></tr>
 <tr><th>created</th><td>{{created_at}}</td></tr>
 <tr><th>last change</th><td>{{updated_at}}</td></tr>

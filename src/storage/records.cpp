@@ -67,6 +67,7 @@ nlohmann::json ToJson(const Job& job) {
       {"state", ToString(job.state)},
       {"attempts", job.attempts},
       {"max_attempts", job.max_attempts},
+      {"priority", job.priority == plan::EffectPriority::kBulk ? "bulk" : "interactive"},
       {"idempotency_key", job.idempotency_key},
       {"event_id", OptionalId(job.event_id)},
       {"due_at", FormatTime(job.due_at)},

@@ -238,6 +238,8 @@ TEST_F(AdminPageEndToEnd, ReplaysADeadJobFromTheDeadPageAndItIsDone) {
   EXPECT_EQ(telegram_.Messages(kStaffChat).size(), 1u);
 
   auto job = GetAs(cookie, "/admin/job/" + id);
+  EXPECT_NE(job.body.find(R"(<td id="job-priority">interactive</td>)"), std::string::npos)
+      << job.body;
   EXPECT_NE(job.body.find(R"(<td id="job-state" class="state-done">done</td>)"), std::string::npos)
       << job.body;
   // Replaying it again: it is not dead any more.

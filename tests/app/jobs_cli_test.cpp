@@ -53,7 +53,10 @@ class JobsCliTest : public ::testing::Test {
     dead.idempotency_key = "brief.send:task:1";
     storage::Effect pending = dead;
     pending.idempotency_key = "brief.send:task:2";
-    db.CompleteEvent(stored->event_id, {dead, pending}, {}, {}, kStart);
+    storage::Effect bulk = dead;
+    bulk.idempotency_key = "report.run:2026-12:task:3";
+    bulk.priority = plan::EffectPriority::kBulk;
+    db.CompleteEvent(stored->event_id, {dead, pending, bulk}, {}, {}, kStart);
     auto leased = db.LeaseNextJob("w", kStart, kStart + std::chrono::minutes(5));
     ASSERT_TRUE(leased);
     dead_id_ = leased->id;
@@ -75,13 +78,17 @@ TEST_F(JobsCliTest, ListShowsDeadJobsWithTheirReason) {
   EXPECT_NE(run.out.find("telegram.send_message"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("bot was blocked by the user"), std::string::npos) << run.out;
   EXPECT_EQ(run.out.find("pending"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("dead      interactive  telegram.send_message"), std::string::npos)
+      << run.out;
 
   auto all = RunWith({"jobs", "list", "--database", path_, "--json"});
   EXPECT_EQ(all.code, kExitOk) << all.err;
   auto json = nlohmann::json::parse(all.out);
-  ASSERT_EQ(json.size(), 2u);
-  EXPECT_EQ(json[1]["state"], "dead");
-  EXPECT_EQ(json[0]["state"], "pending");
+  ASSERT_EQ(json.size(), 3u);
+  EXPECT_EQ(json[2]["state"], "dead");
+  EXPECT_EQ(json[1]["state"], "pending");
+  EXPECT_EQ(json[1]["priority"], "interactive");
+  EXPECT_EQ(json[0]["priority"], "bulk");  // what a timer planned waits behind any press
 }
 
 TEST_F(JobsCliTest, ListSaysWhereAnErrorItCutIsPrintedWhole) {
@@ -227,7 +234,7 @@ TEST_F(JobsCliTest, ReadsTheDatabasePathFromTheConfigWithoutSecrets) {
       WriteExampleConfig(path_, "pff-jobs-cli-" + std::to_string(::getpid()) + ".toml");
   auto list = RunWith({"jobs", "list", "--config", config, "--json"});
   EXPECT_EQ(list.code, kExitOk) << list.err;
-  EXPECT_EQ(nlohmann::json::parse(list.out).size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(list.out).size(), 3u);
   auto show = RunWith({"jobs", "show", std::to_string(dead_id_), "-c", config});
   EXPECT_EQ(show.code, kExitOk) << show.err;
   EXPECT_EQ(nlohmann::json::parse(show.out)["id"], dead_id_);
