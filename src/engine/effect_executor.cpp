@@ -141,13 +141,13 @@ JobOutcome EffectExecutor::Record(const Job& job, const core::Result<std::string
   return outcome;
 }
 
-std::size_t EffectExecutor::RunDue(std::stop_token stop) {
+std::size_t EffectExecutor::RunDue(const std::stop_token& stop) {
   std::size_t ran = 0;
   while (!stop.stop_requested() && RunOnce() != JobOutcome::kIdle) ++ran;
   return ran;
 }
 
-void EffectExecutor::Run(std::stop_token stop) {
+void EffectExecutor::Run(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     try {
       if (RunOnce() != JobOutcome::kIdle) continue;

@@ -39,7 +39,7 @@ EventProcessor::EventProcessor(storage::Database& database, EventHandler& handle
     : database_(database),
       handler_(handler),
       clock_(clock),
-      options_(std::move(options)),
+      options_(options),
       metrics_(metrics),
       backoff_(options_.backoff, options_.seed ? *options_.seed : std::random_device{}()) {
   if (options_.max_attempts < 1) options_.max_attempts = 1;
@@ -127,7 +127,7 @@ ProcessOutcome EventProcessor::RunOnce() {
   return ProcessOutcome::kRetry;
 }
 
-void EventProcessor::Run(std::stop_token stop) {
+void EventProcessor::Run(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     try {
       if (RunOnce() != ProcessOutcome::kIdle) continue;

@@ -19,7 +19,7 @@ inline void WaitForWork(std::mutex& mutex, std::condition_variable_any& cv, bool
                         std::stop_token stop, core::Duration timeout) {
   std::unique_lock lock(mutex);
   if (timeout > core::Duration::zero()) {
-    cv.wait_for(lock, stop, timeout, [&notified] { return notified; });
+    cv.wait_for(lock, std::move(stop), timeout, [&notified] { return notified; });
   }
   notified = false;
 }

@@ -12,6 +12,7 @@
 
 #include "http/admin_page_routes.h"
 #include "http/admin_templates.h"
+#include "planfix_flow/core/url.h"
 #include "planfix_flow/http/standard_webhooks.h"
 
 namespace planfix_flow::http {
@@ -119,33 +120,29 @@ std::optional<std::int64_t> ParsePositive(std::string_view text) {
 }
 
 bool IsLoopback(const IpAddress& address) {
-  static const IpRange kLoopbackV4 = *ParseIpRange("127.0.0.0/8");
-  static const IpRange kLoopbackV6 = *ParseIpRange("::1");
-  return kLoopbackV4.Contains(address) || kLoopbackV6.Contains(address);
+  static const IpRange loopback_v4 = *ParseIpRange("127.0.0.0/8");
+  static const IpRange loopback_v6 = *ParseIpRange("::1");
+  return loopback_v4.Contains(address) || loopback_v6.Contains(address);
 }
 
 // A Host header naming this machine: "localhost", "127.0.0.1", "[::1]", with or without a
 // port.
-bool IsLoopbackHost(std::string host) {
+bool IsLoopbackHost(std::string_view host) {
   if (!host.empty() && host.front() == '[') {
     const std::size_t close = host.find(']');
-    if (close == std::string::npos) return false;
+    if (close == std::string_view::npos) return false;
     host = host.substr(1, close - 1);
-  } else if (const std::size_t colon = host.rfind(':'); colon != std::string::npos) {
+  } else if (const std::size_t colon = host.rfind(':'); colon != std::string_view::npos) {
     host = host.substr(0, colon);
   }
-  std::transform(host.begin(), host.end(), host.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  if (host == "localhost") return true;
-  const auto address = ParseIpAddress(host);
-  return address && IsLoopback(*address);
+  return core::IsLoopbackHost(host);
 }
 
 std::string Age(core::TimePoint since, core::TimePoint now) {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now - since).count();
   if (seconds < 120) return fmt::format("{} s", std::max<std::int64_t>(0, seconds));
   if (seconds < 7200) return fmt::format("{} min", seconds / 60);
-  if (seconds < 2 * 86400) return fmt::format("{} h", seconds / 3600);
+  if (seconds < std::int64_t{2} * 86400) return fmt::format("{} h", seconds / 3600);
   return fmt::format("{} days", seconds / 86400);
 }
 
@@ -276,7 +273,7 @@ std::optional<AdminPage::Session> AdminPage::FindSession(const httplib::Request&
 }
 
 std::string AdminPage::CreateSession() {
-  const std::string id = RandomHex(32);
+  std::string id = RandomHex(32);
   const core::TimePoint now = clock_.Now();
   std::lock_guard lock(mutex_);
   for (auto it = sessions_.begin(); it != sessions_.end();) {

@@ -90,7 +90,8 @@ json MoneyWire(std::int64_t minor) {
   return json::parse(core::FormatMoney(minor));
 }
 
-plan::TimerChange SetTimer(std::string key, std::string kind, core::TimePoint due, json payload) {
+plan::TimerChange SetTimer(std::string key, std::string kind, core::TimePoint due,
+                           const json& payload) {
   plan::TimerChange timer;
   timer.action = plan::TimerAction::kSet;
   timer.key = std::move(key);
@@ -835,6 +836,7 @@ Result<plan::Plan> RecordMatched(const plan::StoredEvent& event, const BankPayme
 
 std::string Numbers(const std::vector<InvoiceCandidate>& candidates, const RuleContext& context) {
   std::vector<std::string> numbers;
+  numbers.reserve(candidates.size());
   for (const auto& candidate : candidates) {
     numbers.push_back(Say(context, "{} (задача {})", "{} (task {})", candidate.invoice.number,
                           candidate.invoice.task));
@@ -880,6 +882,7 @@ Result<plan::Plan> DecideBankPayment(const plan::StoredEvent& event, const BankP
   if (!paid_named.empty()) {
     // Planfix's mark came first (or the payment is for an invoice paid before): never twice.
     std::vector<std::string> numbers;
+    numbers.reserve(paid_named.size());
     for (const auto& invoice : paid_named) {
       numbers.push_back(
           Say(context, "{} (задача {})", "{} (task {})", invoice.number, invoice.task));

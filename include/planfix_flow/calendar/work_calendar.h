@@ -20,6 +20,7 @@ struct LocalDate {
   unsigned month = 1;  // 1..12
   unsigned day = 1;    // 1..31
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=> as a 0.
   auto operator<=>(const LocalDate&) const = default;
   std::string ToString() const;  // "2026-03-31"
 };
@@ -28,6 +29,7 @@ struct LocalDate {
 struct LocalTime {
   int minutes = 0;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=> as a 0.
   auto operator<=>(const LocalTime&) const = default;
   std::string ToString() const;  // "09:00"
 };

@@ -59,10 +59,10 @@ class EffectExecutor {
   // Leases and runs the next due job, if any.
   JobOutcome RunOnce();
   // Runs jobs while some are due (or until `stop`); returns how many ran.
-  std::size_t RunDue(std::stop_token stop = {});
+  std::size_t RunDue(const std::stop_token& stop = {});
   // Runs until `stop`, sleeping until Notify or the next due job; an in-flight job is
   // finished before returning.
-  void Run(std::stop_token stop);
+  void Run(const std::stop_token& stop);
   // New jobs were committed or replayed.
   void Notify();
 

@@ -47,7 +47,7 @@ class EventProcessor {
   ProcessOutcome RunOnce();
   // Processes events until `stop`; sleeps (without polling) until Notify or the next
   // retry is due. Exceptions are logged and retried after a pause.
-  void Run(std::stop_token stop);
+  void Run(const std::stop_token& stop);
   // New events were committed (wire to Database::SetEventsAddedListener).
   void Notify();
 
