@@ -398,6 +398,7 @@ FakePlanfix::FakePlanfix(FakePlanfixOptions options)
   RoutePlanfix("POST", R"(/rest/datatag/(\d+)/entry/list)", "datatag_readonly",
                &FakePlanfix::ListDataTagEntries);
   RouteCatalogues();
+  RouteFiles();
   RoutePlanfix("GET", R"(/rest/datatag/entry/(\d+))", "datatag_readonly",
                &FakePlanfix::GetDataTagEntry);
   RoutePlanfix("POST", R"(/rest/datatag/entry/(\d+))", "datatag_update",
