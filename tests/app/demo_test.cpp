@@ -51,6 +51,9 @@ TEST(Demo, RunsTheStoryOnTheSandboxAndObservesEveryEffect) {
   EXPECT_NE(transcript.find("out: Telegram → Олена: Олена Коваль, вітаємо! Надсилаємо звіт"),
             std::string::npos)
       << transcript;
+  EXPECT_NE(transcript.find("out: Telegram → Олена: document «Звіт грудень 2026.pdf»"),
+            std::string::npos)
+      << transcript;
   EXPECT_NE(transcript.find("out: Telegram → staff chat: Платіж без рахунку: 12500.00 UAH"),
             std::string::npos)
       << transcript;
