@@ -345,7 +345,7 @@ TEST_F(FakePlanfixTest, AnswersCode22WhenTheDailyQuotaIsSpent) {
 
 TEST_F(FakePlanfixTest, AnswersUnknownRoutesWith500AndRecordsAFailure) {
   ExpectFail(Send("POST", "/task/12/comments", R"({"description":"x"})"), 500, 0);  // no slash
-  ExpectFail(Send("GET", "/task/12/files"), 500, 0);
+  ExpectFail(Send("GET", "/project/12/files"), 500, 0);
   const auto failures = fake_.TakeFailures();
   ASSERT_EQ(failures.size(), 2u);
   EXPECT_NE(failures[0].find("/rest/task/12/comments"), std::string::npos);
