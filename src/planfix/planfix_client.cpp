@@ -42,7 +42,7 @@ core::Error WithCode(core::ErrorCode code, std::string message, int remote_code)
 
 std::chrono::seconds UntilNextUtcMidnight(core::TimePoint now) {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch());
-  constexpr long long kDay = 24 * 60 * 60;
+  constexpr long long kDay = 24LL * 60 * 60;
   const long long into_day = ((seconds.count() % kDay) + kDay) % kDay;
   return std::chrono::seconds(kDay - into_day);
 }

@@ -190,7 +190,7 @@ void FakeTelegram::MigrateGroup(std::int64_t group_id, std::int64_t supergroup_i
 
 // ---- updates -----------------------------------------------------------------------------
 
-std::int64_t FakeTelegram::PushUpdateLocked(std::string update_json,
+std::int64_t FakeTelegram::PushUpdateLocked(const std::string& update_json,
                                             std::optional<std::int64_t> id) {
   json update = json::parse(update_json, nullptr, false);
   if (update.is_discarded() || !update.is_object()) {
@@ -441,7 +441,7 @@ namespace {
 
 // A PNG's width and height from its IHDR chunk; nullopt when the bytes are not a PNG.
 std::optional<std::pair<int, int>> PngSize(const std::string& bytes) {
-  static const std::string kSignature = "\x89PNG\r\n\x1a\n";
+  static constexpr std::string_view kSignature = "\x89PNG\r\n\x1a\n";
   if (bytes.size() < 24 || bytes.compare(0, 8, kSignature) != 0 ||
       bytes.compare(12, 4, "IHDR") != 0) {
     return std::nullopt;
@@ -740,7 +740,7 @@ FakeResponse FakeTelegram::SendPhoto(const Params& params) {
   }
   const std::string& photo = file->second;
   if (photo.empty()) return BadRequest("file must be non-empty");
-  if (photo.size() > 10 * 1024 * 1024) {
+  if (photo.size() > std::size_t{10} * 1024 * 1024) {
     return Err(413, "Request Entity Too Large");
   }
   const auto size = PngSize(photo);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <ranges>
 
 #include "planfix_flow/core/money.h"
 #include "planfix_flow/plan/effects.h"
@@ -266,8 +267,7 @@ std::vector<std::string> ReportSummary(const std::vector<plan::Flow>& flows, cor
                                        core::TimePoint to, const RuleContext& context) {
   std::vector<std::string> lines;
   const auto& config = *context.config;
-  for (auto it = flows.rbegin(); it != flows.rend(); ++it) {  // oldest first
-    const auto& flow = *it;
+  for (const auto& flow : std::ranges::reverse_view(flows)) {  // oldest first
     if (flow.updated_at < from || flow.updated_at >= to) continue;
     const json data = json::parse(flow.data, nullptr, /*allow_exceptions=*/false);
     if (flow.kind == "stage") {

@@ -188,7 +188,7 @@ class FakePlanfix : public FakeServer {
 
  private:
   using PlanfixHandler = FakeResponse (FakePlanfix::*)(const FakeRequest&, const nlohmann::json&);
-  void RoutePlanfix(std::string method, std::string path_regex, std::string scope,
+  void RoutePlanfix(std::string method, const std::string& path_regex, std::string scope,
                     PlanfixHandler handler);
   FakeResponse Answer(const FakeRequest& request, const std::string& scope, PlanfixHandler handler,
                       bool has_body);

@@ -207,7 +207,7 @@ class FakeTelegram : public FakeServer {
   ChatState* FindChatLocked(const std::string& chat_ref);
   std::optional<FakeResponse> CheckChatLocked(const ChatState* chat);
   std::optional<FakeResponse> CheckFloodLocked(std::int64_t chat_id);
-  std::int64_t PushUpdateLocked(std::string update_json, std::optional<std::int64_t> id);
+  std::int64_t PushUpdateLocked(const std::string& update_json, std::optional<std::int64_t> id);
   std::string ChatJsonLocked(const ChatState& chat) const;
   // Whether the bot's allowed_updates setting lets Telegram keep this update for it.
   bool WantedLocked(const std::string& update_type) const;
