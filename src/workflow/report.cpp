@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <ranges>
 
 #include "planfix_flow/core/money.h"
 #include "planfix_flow/plan/effects.h"
@@ -267,7 +266,9 @@ std::vector<std::string> ReportSummary(const std::vector<plan::Flow>& flows, cor
                                        core::TimePoint to, const RuleContext& context) {
   std::vector<std::string> lines;
   const auto& config = *context.config;
-  for (const auto& flow : std::ranges::reverse_view(flows)) {  // oldest first
+  // Oldest first (a copy: clang-tidy's parser cannot read libstdc++'s reverse_view).
+  const std::vector<plan::Flow> oldest_first(flows.rbegin(), flows.rend());
+  for (const auto& flow : oldest_first) {
     if (flow.updated_at < from || flow.updated_at >= to) continue;
     const json data = json::parse(flow.data, nullptr, /*allow_exceptions=*/false);
     if (flow.kind == "stage") {
