@@ -73,6 +73,12 @@ class Narrator {
       for (; seen.count < messages.size(); ++seen.count) {
         const auto& message = messages[seen.count];
         if (!message.from_bot) continue;
+        if (!message.document.empty()) {
+          out_ << fmt::format("[{}] out: Telegram → {}: document «{}» ({} bytes)\n",
+                              calendar_.FormatLocal(message.received_at), seen.who,
+                              message.document_name, message.document.size());
+          continue;
+        }
         out_ << fmt::format("[{}] out: Telegram → {}: {}\n",
                             calendar_.FormatLocal(message.received_at), seen.who,
                             OneLine(message.text));
@@ -295,6 +301,11 @@ bool RunMoneyDemo(core::FakeClock& clock, SandboxWorld& world, std::ostream& out
     stored->custom_fields[214] = json{{"date", kDueDate}};
     stored->custom_fields[215] = "UA213223130000026007233566001";
     world.planfix.AddTask(*stored);
+    const std::string report_pdf =
+        fmt::format("%PDF-1.4\n% the December report for {}\n%%EOF\n", retainer.name);
+    world.planfix.AttachFile(task, "Звіт грудень 2026.pdf", report_pdf);
+    narrator.Say(fmt::format("     the PM attaches «Звіт грудень 2026.pdf» ({} bytes) to task {}",
+                             report_pdf.size(), task));
     narrator.Say(
         fmt::format("     the PM fills task {}: invoice {}, {}.00 UAH, due {} (a Saturday)", task,
                     retainer.invoice, retainer.amount_minor / 100, kDueDate));
@@ -412,6 +423,14 @@ bool RunMoneyDemo(core::FakeClock& clock, SandboxWorld& world, std::ostream& out
   expect(has(olena, "Рахунок №INV-2026-12-01") == 1, "Олена's report and invoice");
   expect(has(petro, "Рахунок №INV-2026-12-02") == 1, "Петро's report and invoice");
   expect(has(andriy, "Рахунок №INV-2026-12-03") == 1, "Андрій's report and invoice");
+  for (const auto& retainer : retainers) {
+    const auto messages = world.telegram.Messages(retainer.client.chat);
+    expect(std::count_if(messages.begin(), messages.end(),
+                         [](const sandbox::FakeMessage& message) {
+                           return message.document_name == "Звіт грудень 2026.pdf";
+                         }) == 1,
+           retainer.name + "'s report PDF");
+  }
   expect(invoice_state(retainers[0]) == "paid" && paid_mark(retainers[0]),
          "Олена's invoice paid, in the database and in Planfix");
   expect(has(olena, "Ми отримали оплату") == 1, "the thanks to Олена");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/money_effects.h"
+#include "app/report_files.h"
 #include "planfix_flow/plan/effects.h"
 #include "planfix_flow/workflow/workflow.h"
 
@@ -161,6 +162,7 @@ void RegisterEffectHandlers(engine::EffectExecutor& executor, const EffectServic
                       }
                       return json{{"queued", result->queued}}.dump();
                     });
+  RegisterReportFileEffects(executor, services);
 }
 
 std::optional<storage::NewEvent> JobOutcomeEvent(const engine::Job& job,
@@ -173,7 +175,9 @@ std::optional<storage::NewEvent> JobOutcomeEvent(const engine::Job& job,
   event.received_at = now;
   const std::string ended = outcome ? "done" : "dead";
   event.dedupe_key = fmt::format("job.{}:{}:{}", ended, job.id, job.replay_count);
-  if (job.kind == plan::kEffectTelegramSend && !outcome && payload.contains("report")) {
+  const bool client_send =
+      job.kind == plan::kEffectTelegramSend || job.kind == plan::kEffectTelegramSendPlanfixFile;
+  if (client_send && !outcome && payload.contains("report")) {
     event.kind = workflow::kEventEffectFailed;
     event.payload = json{{"job", job.id},
                          {"kind", job.kind},

@@ -48,6 +48,9 @@ class WorkflowFacts final : public workflow::FactSource {
                                        std::size_t limit) override;
   core::Result<std::vector<workflow::TaskFacts>> TasksWithCheckbox(std::int64_t template_id,
                                                                    std::int64_t field) override;
+  core::Result<std::vector<planfix::TaskFile>> TaskFiles(std::int64_t task) override {
+    return planfix_.ListTaskFiles(task);
+  }
   std::vector<storage::Flow> FlowsForTask(std::int64_t task, std::size_t limit) override;
   std::optional<std::map<std::int64_t, workflow::WorkMinutes>> MonthWorkMinutes(
       std::string_view month) override;

@@ -119,7 +119,8 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   curl_easy_reset(curl);  // keeps the connection cache
 
   Transfer transfer;
-  transfer.limit = options_.max_response_bytes;
+  transfer.limit =
+      request.max_response_bytes > 0 ? request.max_response_bytes : options_.max_response_bytes;
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options_.total_timeout;
 
   curl_slist* header_list = nullptr;
@@ -145,8 +146,7 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
-                   static_cast<curl_off_t>(options_.max_response_bytes));
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(transfer.limit));
   if (request.method == "GET") {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   } else {
@@ -164,8 +164,8 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
 
   const std::string where = fmt::format("{} {}", request.method, RedactedUrl(request.url));
   if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-    return Fail(ErrorCode::kPermanent, fmt::format("{}: response larger than {} bytes", where,
-                                                   options_.max_response_bytes));
+    return Fail(ErrorCode::kPermanent,
+                fmt::format("{}: response larger than {} bytes", where, transfer.limit));
   }
   switch (code) {
     case CURLE_OK:

@@ -183,6 +183,38 @@ Result<TelegramSendMessage> Decode(std::string_view payload) {
       });
 }
 
+std::string Encode(const TelegramSendPlanfixFile& effect) {
+  json payload{{"chat_id", effect.chat_id},
+               {"file", effect.file},
+               {"name", effect.name},
+               {"size", effect.size}};
+  if (!effect.caption.empty()) payload["caption"] = effect.caption;
+  if (effect.report) {
+    payload["report"] = {{"task", effect.report->task},
+                         {"contact", effect.report->contact},
+                         {"client_name", effect.report->client_name}};
+  }
+  return payload.dump();
+}
+
+template <>
+Result<TelegramSendPlanfixFile> Decode(std::string_view payload) {
+  return DecodeWith<TelegramSendPlanfixFile>(
+      kEffectTelegramSendPlanfixFile, payload, [](Fields& fields, std::string& problem) {
+        TelegramSendPlanfixFile effect;
+        effect.chat_id = fields.Int("chat_id");
+        effect.file = fields.Int("file");
+        effect.name = fields.String("name");
+        effect.size = fields.Int("size");
+        effect.caption = fields.OptionalString("caption").value_or("");
+        if (const json* report = fields.OptionalObject("report")) {
+          Fields in(kEffectTelegramSendPlanfixFile, *report, "report.", &problem);
+          effect.report = ClientReport{in.Int("task"), in.Int("contact"), in.String("client_name")};
+        }
+        return effect;
+      });
+}
+
 std::string Encode(const TelegramAnswerCallback& effect) {
   return json{{"callback_query_id", effect.callback_query_id}, {"text", effect.text}}.dump();
 }

@@ -42,7 +42,7 @@ core::Error WithCode(core::ErrorCode code, std::string message, int remote_code)
 
 std::chrono::seconds UntilNextUtcMidnight(core::TimePoint now) {
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch());
-  constexpr long long kDay = 24 * 60 * 60;
+  constexpr long long kDay = 24LL * 60 * 60;
   const long long into_day = ((seconds.count() % kDay) + kDay) % kDay;
   return std::chrono::seconds(kDay - into_day);
 }
@@ -302,8 +302,9 @@ core::Error MapPlanfixError(int http_status, const std::string& body, const std:
   if (code == 3) return make(core::ErrorCode::kConflict, what);
   if (code == 6) return make(core::ErrorCode::kPermanent, what);
   if (code == 30 || code == 40 || code == 41) return make(core::ErrorCode::kInvalidInput, what);
+  // 7000: "File not found by id" (the spec's answer of /file/{id} and /file/{id}/download).
   if (code == 1000 || code == 2000 || code == 3000 || code == 4000 || code == 5000 ||
-      code == 6000) {
+      code == 6000 || code == 7000) {
     return make(core::ErrorCode::kNotFound, what);
   }
   if (code == 6001 || code == 6002) return make(core::ErrorCode::kInvalidInput, what);
@@ -343,7 +344,8 @@ PlanfixClient::PlanfixClient(http::HttpClient& http, core::Clock& clock, Planfix
   pacer_ = options_.pacer != nullptr ? options_.pacer : own_pacer_.get();
 }
 
-core::Result<PlanfixClient::Answer> PlanfixClient::Perform(const Call& call) {
+core::Result<http::HttpResponse> PlanfixClient::Exchange(const Call& call, std::size_t max_bytes,
+                                                         const std::string& accept) {
   const std::string pacer_key = "planfix:" + base_url_;
   // Planfix counts requests as they arrive: one call at a time, each `min_interval` after the
   // previous answer (see Pacer::Turn), so jitter never brings two closer than the limit.
@@ -355,12 +357,13 @@ core::Result<PlanfixClient::Answer> PlanfixClient::Perform(const Call& call) {
   request.method = call.method;
   request.url = base_url_ + call.path;
   request.headers["Authorization"] = "Bearer " + options_.token;
-  request.headers["Accept"] = "application/json";
+  request.headers["Accept"] = accept;
   if (!call.body.is_null()) {
     request.headers["Content-Type"] = "application/json";
     request.body = call.body.dump();
   }
   request.timeout = options_.timeout;
+  request.max_response_bytes = max_bytes;
   auto logger = core::Logger("planfix");
   logger->debug("call={} method={} path={}", call.operation, call.method, call.path);
 
@@ -372,6 +375,29 @@ core::Result<PlanfixClient::Answer> PlanfixClient::Perform(const Call& call) {
     return core::Fail(std::move(error));
   }
   RecordQuota(response->headers);
+  return response;
+}
+
+core::Error PlanfixClient::Refusal(const Call& call, const http::HttpResponse& response) {
+  core::Error error = MapPlanfixError(response.status, response.body, call.operation, call.scope,
+                                      clock_.Now(), response.headers);
+  if (error.code == core::ErrorCode::kRateLimited && error.retry_after) {
+    pacer_->Pause("planfix:" + base_url_, clock_.Now() + *error.retry_after);
+  }
+  if (error.code == core::ErrorCode::kQuotaExhausted && options_.metrics != nullptr) {
+    options_.metrics
+        ->GetCounter("planfix_flow_planfix_quota_exhausted_total",
+                     "Planfix answers saying the account's daily request quota is spent")
+        .Increment();
+  }
+  core::Logger("planfix")->warn("call={} status={} error={} remote_code={}", call.operation,
+                                response.status, core::ToString(error.code), error.remote_code);
+  return error;
+}
+
+core::Result<PlanfixClient::Answer> PlanfixClient::Perform(const Call& call) {
+  auto response = Exchange(call, 0, "application/json");
+  if (!response) return core::Fail(response.error());
   Answer answer;
   answer.status = response->status;
   if (response->status == 202) return answer;  // queued: accepted, body (if any) irrelevant
@@ -385,20 +411,7 @@ core::Result<PlanfixClient::Answer> PlanfixClient::Perform(const Call& call) {
                                  response->status));
     }
   }
-  core::Error error = MapPlanfixError(response->status, response->body, call.operation, call.scope,
-                                      clock_.Now(), response->headers);
-  if (error.code == core::ErrorCode::kRateLimited && error.retry_after) {
-    pacer_->Pause(pacer_key, clock_.Now() + *error.retry_after);
-  }
-  if (error.code == core::ErrorCode::kQuotaExhausted && options_.metrics != nullptr) {
-    options_.metrics
-        ->GetCounter("planfix_flow_planfix_quota_exhausted_total",
-                     "Planfix answers saying the account's daily request quota is spent")
-        .Increment();
-  }
-  logger->warn("call={} status={} error={} remote_code={}", call.operation, response->status,
-               core::ToString(error.code), error.remote_code);
-  return core::Fail(std::move(error));
+  return core::Fail(Refusal(call, *response));
 }
 
 void PlanfixClient::RecordQuota(const http::Headers& headers) {
@@ -818,6 +831,88 @@ core::Result<std::vector<CustomFieldDefinition>> PlanfixClient::GetDataTagFields
                              json(), fmt::format("get data tag {} fields", data_tag_id), "(any)"});
   if (!answer) return core::Fail(answer.error());
   return ParseCatalogue(answer->body.value("customfields", json::array()));
+}
+
+core::Result<std::vector<TaskFile>> PlanfixClient::ListTaskFiles(long long task_number) {
+  auto answer = Perform(Call{"GET", fmt::format("/task/{}/files", task_number), json(),
+                             fmt::format("list files of task {}", task_number), "task_readonly"});
+  if (!answer) return core::Fail(answer.error());
+  std::vector<TaskFile> files;
+  for (const auto& entry : answer->body.value("files", json::array())) {
+    if (!entry.is_object()) continue;
+    TaskFile file;
+    file.id = AsId(entry.value("id", json()));
+    file.name = StringField(entry, "name");
+    const json size = entry.value("size", json());
+    if (size.is_number_integer()) file.size = size.get<long long>();
+    file.link = StringField(entry, "link");
+    if (file.id > 0) files.push_back(std::move(file));
+  }
+  return files;
+}
+
+namespace {
+
+bool IsRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// "https://acme.planfix.com/rest" -> "https://acme.planfix.com".
+std::string OriginOf(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const auto path = url.find('/', scheme + 3);
+  return path == std::string::npos ? url : url.substr(0, path);
+}
+
+}  // namespace
+
+core::Result<std::string> PlanfixClient::DownloadFile(long long file_id, std::size_t max_bytes) {
+  const Call call{"GET", fmt::format("/file/{}/download", file_id), json(),
+                  fmt::format("download file {}", file_id), "task_readonly"};
+  auto response = Exchange(call, max_bytes, "*/*");
+  if (!response) return core::Fail(response.error());
+  if (response->status == 200) {
+    // A JSON error envelope with 200 is still an error, never the file.
+    const auto type = response->headers.find("Content-Type");
+    if (type != response->headers.end() && type->second.rfind("application/json", 0) == 0) {
+      const json parsed = json::parse(response->body, nullptr, false);
+      if (parsed.is_object() && parsed.value("result", "") == "fail")
+        return core::Fail(Refusal(call, *response));
+    }
+    return std::move(response->body);
+  }
+  if (!IsRedirect(response->status)) return core::Fail(Refusal(call, *response));
+  const auto location = response->headers.find("Location");
+  std::string url = location == response->headers.end() ? std::string() : location->second;
+  if (url.rfind('/', 0) == 0) url = OriginOf(base_url_) + url;
+  if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) {
+    return core::Fail(core::ErrorCode::kUnavailable,
+                      fmt::format("Planfix {}: HTTP {} without a usable Location", call.operation,
+                                  response->status));
+  }
+  http::HttpRequest request;
+  request.url = std::move(url);
+  request.headers["Accept"] = "*/*";
+  request.timeout = options_.timeout;
+  request.max_response_bytes = max_bytes;
+  auto fetched = http_.Send(request);
+  if (!fetched) {
+    core::Error error = fetched.error();
+    error.message =
+        fmt::format("Planfix {} (download location): {}", call.operation, error.message);
+    return core::Fail(std::move(error));
+  }
+  if (fetched->status == 200) return std::move(fetched->body);
+  // A signed link that expired or a storage hiccup: the next attempt asks Planfix for a fresh
+  // location, so these are worth retrying; anything else is not.
+  const bool retry = fetched->status >= 500 || fetched->status == 429 || fetched->status == 403;
+  core::Error error =
+      core::MakeError(retry ? core::ErrorCode::kUnavailable : core::ErrorCode::kPermanent,
+                      fmt::format("Planfix {}: the download location answered HTTP {}",
+                                  call.operation, fetched->status));
+  error.remote_code = fetched->status;
+  return core::Fail(std::move(error));
 }
 
 }  // namespace planfix_flow::planfix

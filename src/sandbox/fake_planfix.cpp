@@ -18,7 +18,7 @@ FakeResponse Fail(int status, int code, std::string error) {
                       json{{"result", "fail"}, {"code", code}, {"error", std::move(error)}}.dump()};
 }
 
-FakeResponse Success(int status, json body = json::object()) {
+FakeResponse Success(int status, const json& body = json::object()) {
   json envelope = {{"result", "success"}};
   envelope.update(body);
   return FakeResponse{status, envelope.dump()};
@@ -52,11 +52,11 @@ std::string Lower(std::string text) {
 }
 
 bool ValidDate(const json& value) {
-  static const std::regex kDate(R"((\d{2})-(\d{2})-(\d{4}))");
+  static const std::regex date_pattern(R"((\d{2})-(\d{2})-(\d{4}))");
   if (!value.is_string()) return false;
   const std::string text = value.get<std::string>();
   std::smatch match;
-  if (!std::regex_match(text, match, kDate)) return false;
+  if (!std::regex_match(text, match, date_pattern)) return false;
   const int day = std::stoi(match[1]);
   const int month = std::stoi(match[2]);
   const int year = std::stoi(match[3]);
@@ -67,17 +67,17 @@ bool ValidDate(const json& value) {
 }
 
 bool ValidTime(const json& value) {
-  static const std::regex kTime(R"(([01]\d|2[0-3]):[0-5]\d)");
-  return value.is_string() && std::regex_match(value.get<std::string>(), kTime);
+  static const std::regex time_pattern(R"(([01]\d|2[0-3]):[0-5]\d)");
+  return value.is_string() && std::regex_match(value.get<std::string>(), time_pattern);
 }
 
 // "dd-MM-yyyy HH:mm[:ss]", the string form the spec shows for date-time fields.
 bool ValidDateTimeString(const json& value) {
-  static const std::regex kDateTime(R"((\d{2}-\d{2}-\d{4}) (\d{2}:\d{2})(:\d{2})?)");
+  static const std::regex date_time_pattern(R"((\d{2}-\d{2}-\d{4}) (\d{2}:\d{2})(:\d{2})?)");
   if (!value.is_string()) return false;
   std::smatch match;
   const std::string text = value.get<std::string>();
-  return std::regex_match(text, match, kDateTime) && ValidDate(json(match[1].str())) &&
+  return std::regex_match(text, match, date_time_pattern) && ValidDate(json(match[1].str())) &&
          ValidTime(json(match[2].str()));
 }
 
@@ -97,7 +97,7 @@ bool IsIdObject(const json& value) { return value.is_object() && value.contains(
 // Whether `value` has the wire shape Planfix documents for a field of `field.type`.
 // Returns an error text, empty when valid.
 std::string CheckValue(const FakeCustomField& field, const json& value) {
-  const std::string bad =
+  std::string bad =
       fmt::format("Invalid value for custom field {} of type {}", field.id, field.type);
   switch (field.type) {
     case 0:
@@ -398,6 +398,7 @@ FakePlanfix::FakePlanfix(FakePlanfixOptions options)
   RoutePlanfix("POST", R"(/rest/datatag/(\d+)/entry/list)", "datatag_readonly",
                &FakePlanfix::ListDataTagEntries);
   RouteCatalogues();
+  RouteFiles();
   RoutePlanfix("GET", R"(/rest/datatag/entry/(\d+))", "datatag_readonly",
                &FakePlanfix::GetDataTagEntry);
   RoutePlanfix("POST", R"(/rest/datatag/entry/(\d+))", "datatag_update",
@@ -410,10 +411,10 @@ FakePlanfix::FakePlanfix(FakePlanfixOptions options)
 
 FakePlanfix::~FakePlanfix() { Stop(); }
 
-void FakePlanfix::RoutePlanfix(std::string method, std::string path_regex, std::string scope,
+void FakePlanfix::RoutePlanfix(std::string method, const std::string& path_regex, std::string scope,
                                PlanfixHandler handler) {
   const bool has_body = method == "POST";
-  Route(std::move(method), std::move(path_regex),
+  Route(std::move(method), path_regex,
         [this, scope = std::move(scope), handler, has_body](const FakeRequest& request) {
           std::lock_guard lock(state_mutex_);
           FakeResponse response = Answer(request, scope, handler, has_body);
@@ -961,11 +962,11 @@ FakeResponse FakePlanfix::AddComment(const FakeRequest& request, const json& bod
         return Fail(400, 41, "recipients.groups need numeric ids");
       }
     }
-    static const std::vector<std::string> kRoles = {"assignee", "participant", "auditor",
-                                                    "assigner"};
+    static const std::vector<std::string> known_roles = {"assignee", "participant", "auditor",
+                                                         "assigner"};
     for (const auto& role : recipients.value("roles", json::array())) {
-      if (!role.is_string() ||
-          std::find(kRoles.begin(), kRoles.end(), role.get<std::string>()) == kRoles.end()) {
+      if (!role.is_string() || std::find(known_roles.begin(), known_roles.end(),
+                                         role.get<std::string>()) == known_roles.end()) {
         return Fail(400, 41, fmt::format("Unknown recipient role {}", role.dump()));
       }
     }
@@ -1004,9 +1005,9 @@ FakeResponse FakePlanfix::UpdateContact(const FakeRequest& request, const json& 
   if (body.contains("name")) updated.name = body["name"].get<std::string>();
   if (body.contains("lastname")) updated.lastname = body["lastname"].get<std::string>();
   if (body.contains("email")) {
-    static const std::regex kEmail(R"([^@\s]+@[^@\s]+\.[^@\s]+)");
+    static const std::regex email_pattern(R"([^@\s]+@[^@\s]+\.[^@\s]+)");
     const std::string email = body["email"].get<std::string>();
-    if (!email.empty() && !std::regex_match(email, kEmail)) {
+    if (!email.empty() && !std::regex_match(email, email_pattern)) {
       problems.push_back({"email", "Field change failed: invalid email"});
     } else {
       updated.email = email;
@@ -1437,7 +1438,7 @@ FakeResponse FakePlanfix::ListDataTagEntries(const FakeRequest& request, const j
       if (from == 0 || to == 0) {
         return Fail(400, 41, "dateFrom and dateTo must be dates (dd-MM-yyyy)");
       }
-      tests.push_back([field_id, from, to](const FakeDataTagEntry& entry) {
+      tests.emplace_back([field_id, from, to](const FakeDataTagEntry& entry) {
         const auto stored = entry.custom_fields.find(field_id);
         if (stored == entry.custom_fields.end()) return false;
         const long long date = StoredDateKey(stored->second);
@@ -1452,7 +1453,7 @@ FakeResponse FakePlanfix::ListDataTagEntries(const FakeRequest& request, const j
         return Fail(400, 41, "Filter 3104 takes equal or notequal and \"user:N\"");
       }
       const bool negate = op == "notequal";
-      tests.push_back([field_id, value, negate](const FakeDataTagEntry& entry) {
+      tests.emplace_back([field_id, value, negate](const FakeDataTagEntry& entry) {
         const auto stored = entry.custom_fields.find(field_id);
         const bool same = stored != entry.custom_fields.end() && Matches(stored->second, value);
         return same != negate;

@@ -48,8 +48,9 @@ std::int64_t UnixSeconds(core::TimePoint moment) { return core::ToUnixSeconds(mo
 // string. Form and query values are strings, and objects arrive JSON-serialized in them.
 struct FakeTelegram::Params {
   json values = json::object();
-  // multipart/form-data file parts by field name: the bytes.
+  // multipart/form-data file parts by field name: the bytes, and the filename given.
   std::map<std::string, std::string> files;
+  std::map<std::string, std::string> filenames;
 
   bool Has(const std::string& name) const {
     return values.contains(name) && !values[name].is_null();
@@ -189,7 +190,7 @@ void FakeTelegram::MigrateGroup(std::int64_t group_id, std::int64_t supergroup_i
 
 // ---- updates -----------------------------------------------------------------------------
 
-std::int64_t FakeTelegram::PushUpdateLocked(std::string update_json,
+std::int64_t FakeTelegram::PushUpdateLocked(const std::string& update_json,
                                             std::optional<std::int64_t> id) {
   json update = json::parse(update_json, nullptr, false);
   if (update.is_discarded() || !update.is_object()) {
@@ -426,8 +427,9 @@ std::optional<std::string> FakeTelegram::ParseMultipart(const std::string& conte
     };
     const auto name = quoted("; name");
     if (!name || name->empty()) return "part without a name";
-    if (quoted("filename")) {
+    if (const auto filename = quoted("filename")) {
       params.files[*name] = content;
+      params.filenames[*name] = *filename;
     } else {
       params.values[*name] = content;
     }
@@ -439,7 +441,7 @@ namespace {
 
 // A PNG's width and height from its IHDR chunk; nullopt when the bytes are not a PNG.
 std::optional<std::pair<int, int>> PngSize(const std::string& bytes) {
-  static const std::string kSignature = "\x89PNG\r\n\x1a\n";
+  static constexpr std::string_view kSignature = "\x89PNG\r\n\x1a\n";
   if (bytes.size() < 24 || bytes.compare(0, 8, kSignature) != 0 ||
       bytes.compare(12, 4, "IHDR") != 0) {
     return std::nullopt;
@@ -496,6 +498,7 @@ FakeResponse FakeTelegram::Handle(const FakeRequest& request) {
   if (method == "getme") return GetMe(params);
   if (method == "sendmessage") return SendMessage(params);
   if (method == "sendphoto") return SendPhoto(params);
+  if (method == "senddocument") return SendDocument(params);
   if (method == "editmessagetext") return EditMessageText(params);
   if (method == "answercallbackquery") return AnswerCallbackQuery(params);
   if (method == "getupdates") return GetUpdates(params);
@@ -737,7 +740,7 @@ FakeResponse FakeTelegram::SendPhoto(const Params& params) {
   }
   const std::string& photo = file->second;
   if (photo.empty()) return BadRequest("file must be non-empty");
-  if (photo.size() > 10 * 1024 * 1024) {
+  if (photo.size() > std::size_t{10} * 1024 * 1024) {
     return Err(413, "Request Entity Too Large");
   }
   const auto size = PngSize(photo);
@@ -792,6 +795,79 @@ FakeResponse FakeTelegram::SendPhoto(const Params& params) {
                                   {"width", message.photo_width},
                                   {"height", message.photo_height},
                                   {"file_size", photo.size()}}});
+  return Ok(std::move(result));
+}
+
+// Only uploads are modelled, as for sendPhoto. Checked as Telegram documents: a document part
+// (multipart/form-data, with a filename) of 1 byte to 50 MB, the caption 0-1024 characters
+// after parsing; parameters the method does not have and file parts other than the document
+// are recorded as failures (Telegram ignores them, so a typo would pass silently).
+FakeResponse FakeTelegram::SendDocument(const Params& params) {
+  if (auto refused = CheckParams("sendDocument", params,
+                                 {{"chat_id", "Integer or String"},
+                                  {"message_thread_id", "Integer"},
+                                  {"document", "String"},
+                                  {"caption", "String"},
+                                  {"parse_mode", "String"},
+                                  {"disable_content_type_detection", "Boolean"},
+                                  {"disable_notification", "Boolean"},
+                                  {"protect_content", "Boolean"}})) {
+    return *refused;
+  }
+  for (const auto& [name, bytes] : params.files) {
+    if (name != "document")
+      RecordFailure(fmt::format("fake-telegram: sendDocument: unexpected file part '{}'", name));
+  }
+  const auto chat_ref = params.String("chat_id");
+  if (!chat_ref || chat_ref->empty()) return BadRequest("chat_id is empty");
+  const auto file = params.files.find("document");
+  if (file == params.files.end()) {
+    if (params.Has("document")) return BadRequest("wrong file identifier/HTTP URL specified");
+    return BadRequest("there is no document in the request");
+  }
+  const std::string& document = file->second;
+  const std::string filename = params.filenames.at("document");
+  if (document.empty()) return BadRequest("file must be non-empty");
+  if (document.size() > std::size_t{50} * 1000 * 1000) return Err(413, "Request Entity Too Large");
+  ParsedText caption;
+  if (const auto raw = params.String("caption"); raw && !raw->empty()) {
+    auto parsed = CheckText(*raw, params.String("parse_mode").value_or(""));
+    if (auto* error = std::get_if<FakeResponse>(&parsed)) return *error;
+    caption = std::get<ParsedText>(parsed);
+    if (telegram::CountCodePoints(caption.text) > 1024)
+      return BadRequest("message caption is too long");
+  }
+
+  std::lock_guard lock(state_mutex_);
+  ChatState* chat = FindChatLocked(*chat_ref);
+  if (auto refused = CheckChatLocked(chat)) return *refused;
+  if (auto refused = CheckBotInChatLocked(*chat)) return *refused;
+  const bool may_send = chat->bot_status == FakeBotStatus::kAdministrator ||
+                        (chat->bot_status == FakeBotStatus::kMember && chat->members_can_send);
+  if (chat->type != "private" && !may_send) {
+    return WorldStateAnswer(BadRequest("not enough rights to send documents to the chat"));
+  }
+  if (auto flood = CheckFloodLocked(chat->id)) return *flood;
+  FakeMessage message;
+  message.message_id = chat->next_message_id++;
+  message.text = caption.text;
+  message.raw_text = params.String("caption").value_or("");
+  message.parse_mode = params.String("parse_mode").value_or("");
+  message.entities_json = caption.entities.dump();
+  message.document = document;
+  message.document_name = filename;
+  message.received_at = Now();
+  chat->messages.push_back(message);
+  json result = json::parse(MessageJsonLocked(*chat, message));
+  result.erase("text");
+  result.erase("entities");
+  if (!caption.text.empty()) result["caption"] = caption.text;
+  json described{{"file_id", fmt::format("fake-document-{}", message.message_id)},
+                 {"file_unique_id", fmt::format("d{}", message.message_id)},
+                 {"file_size", document.size()}};
+  // Telegram keeps the name the upload gave; an empty one is left out.
+  if (!filename.empty()) described["file_name"] = filename;
+  result["document"] = std::move(described);
   return Ok(std::move(result));
 }
 

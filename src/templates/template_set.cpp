@@ -124,7 +124,7 @@ std::vector<TemplateSpec> BuildRegistry() {
            {"month", "summary", "deal_number"}, {"month"}),
       Spec("comment_report_sent", kPlanfixComment,
            "Planfix comment: the report and the invoice were sent to the client",
-           {"client_name", "month", "invoice_number"}, {"invoice_number"}),
+           {"client_name", "month", "invoice_number", "files"}, {"invoice_number"}),
       Spec("comment_status_not_in_process", kPlanfixComment,
            "Planfix comment: a status the service would set is not in the task's process",
            {"status", "config_keys", "process", "process_statuses", "task_number", "task_url"},

@@ -102,6 +102,86 @@ std::vector<std::string> SummaryOf(const std::optional<plan::Flow>& report) {
   return lines;
 }
 
+bool English(const RuleContext& context) {
+  return context.config->templates.default_language == "en";
+}
+
+// "25.3": bytes as megabytes (10^6) with one decimal, without floating point.
+std::string Megabytes(std::int64_t bytes) {
+  const std::int64_t tenths = (bytes + 50'000) / 100'000;
+  return fmt::format("{}.{}", tenths / 10, tenths % 10);
+}
+
+// The report's files: what the PM attached that can be sent (online documents have no bytes,
+// empty files Telegram refuses: both are passed over) and what keeps them from going, in the
+// default language, for the comment that sends the task back.
+struct ReportAttachments {
+  std::vector<planfix::TaskFile> files;
+  std::vector<std::string> problems;
+};
+
+ReportAttachments ReadReportFiles(const std::vector<planfix::TaskFile>& listed,
+                                  const RuleContext& context) {
+  ReportAttachments read;
+  for (const auto& file : listed) {
+    if (!file.link.empty() || file.size <= 0) continue;
+    if (file.size > kMaxReportFileBytes) {
+      read.problems.push_back(
+          English(context)
+              ? fmt::format("the report file \"{}\" within {} MB (it is {} MB: compress or split "
+                            "it)",
+                            file.name, kMaxReportFileBytes / 1'000'000, Megabytes(file.size))
+              : fmt::format("файл звіту «{}» до {} МБ (зараз {} МБ: стисніть або розділіть його)",
+                            file.name, kMaxReportFileBytes / 1'000'000, Megabytes(file.size)));
+      continue;
+    }
+    read.files.push_back(file);
+  }
+  if (read.files.size() > kMaxReportFiles) {
+    read.problems.push_back(English(context)
+                                ? fmt::format("at most {} files on the task (there are {})",
+                                              kMaxReportFiles, read.files.size())
+                                : fmt::format("не більше {} файлів у задачі (зараз {})",
+                                              kMaxReportFiles, read.files.size()));
+  }
+  if (read.files.empty() && read.problems.empty()) {
+    read.problems.push_back(Label(context, "файл звіту (прикріпіть його до задачі)",
+                                  "the report file (attach it to the task)"));
+  }
+  return read;
+}
+
+// The name the client sees: Planfix's, with what a multipart header cannot carry (a quote,
+// CR, LF) replaced.
+std::string DocumentName(const planfix::TaskFile& file) {
+  std::string name = file.name;
+  for (char& ch : name) {
+    if (ch == '"') ch = '\'';
+    if (ch == '\r' || ch == '\n') ch = ' ';
+  }
+  if (name.find_first_not_of(' ') == std::string::npos) name = fmt::format("file-{}", file.id);
+  return name;
+}
+
+// What is missing sends the task back, as invoice.issued does: to invoices.statuses.returned,
+// with a comment naming it for the assigner.
+Result<plan::Plan> SendBack(const plan::StoredEvent& event, const TaskFacts& task,
+                            const std::vector<std::string>& missing, const RuleContext& context) {
+  std::string joined;
+  for (const auto& part : missing) joined += (joined.empty() ? "" : ", ") + part;
+  auto comment = detail::Render(context, "comment_invoice_incomplete", {{"missing", joined}});
+  if (!comment) return Fail(comment.error());
+  plan::Plan plan;
+  const auto back = context.config->invoices.statuses.returned;
+  if (back > 0 && task.status != back)
+    plan.effects.push_back(detail::TaskStatus(task.number, back, EventKey(event, "status")));
+  plan::PlanfixAddComment note{task.number, *comment, {}};
+  if (!task.assigner.empty()) note.recipients.push_back(task.assigner);
+  plan.effects.push_back(plan::MakeEffect(note, "planfix", EventKey(event, "comment")));
+  plan.summary = fmt::format("report of task {} not sent: {} missing", task.number, missing.size());
+  return plan;
+}
+
 }  // namespace
 
 std::string ReportTimeLine(const WorkMinutes& time, const RuleContext& context) {
@@ -186,8 +266,9 @@ std::vector<std::string> ReportSummary(const std::vector<plan::Flow>& flows, cor
                                        core::TimePoint to, const RuleContext& context) {
   std::vector<std::string> lines;
   const auto& config = *context.config;
-  for (auto it = flows.rbegin(); it != flows.rend(); ++it) {  // oldest first
-    const auto& flow = *it;
+  // Oldest first (a copy: clang-tidy's parser cannot read libstdc++'s reverse_view).
+  const std::vector<plan::Flow> oldest_first(flows.rbegin(), flows.rend());
+  for (const auto& flow : oldest_first) {
     if (flow.updated_at < from || flow.updated_at >= to) continue;
     const json data = json::parse(flow.data, nullptr, /*allow_exceptions=*/false);
     if (flow.kind == "stage") {
@@ -307,17 +388,23 @@ Result<plan::Plan> DecideReportCreated(const plan::StoredEvent& event,
 }
 
 Result<plan::Plan> DecideReportSend(const plan::StoredEvent& event, const TaskFacts& task,
+                                    const std::vector<planfix::TaskFile>& files,
                                     const std::optional<ContactFacts>& client,
                                     const std::optional<plan::Flow>& task_flow,
                                     const std::optional<plan::Flow>& report,
                                     const std::optional<plan::Flow>& invoice,
                                     const RuleContext& context, core::TimePoint now) {
-  const auto read = ReadInvoiceFields(task, context);
-  // Missing fields: exactly what invoice.issued does (back to invoices.statuses.returned, a
-  // comment naming them for the assigner).
-  if (!read.fields) return DecideInvoiceIssued(event, task, client, invoice, context, now);
   if (task_flow && task_flow->state == "sent")
     return Skip(fmt::format("report of task {} already sent", task.number));
+  const auto read = ReadInvoiceFields(task, context);
+  const auto attachments = ReadReportFiles(files, context);
+  // Missing fields or no report file: the task goes back naming them all, as invoice.issued
+  // does for its fields.
+  if (!read.fields || !attachments.problems.empty()) {
+    auto missing = read.missing;
+    missing.insert(missing.end(), attachments.problems.begin(), attachments.problems.end());
+    return SendBack(event, task, missing, context);
+  }
   auto plan = DecideInvoiceIssued(event, task, client, invoice, context, now);
   if (!plan) return Fail(plan.error());
   const InvoiceFields& fields = *read.fields;
@@ -329,6 +416,7 @@ Result<plan::Plan> DecideReportSend(const plan::StoredEvent& event, const TaskFa
   if (month.empty()) month = ReportMonth(context.calendar->ToLocalDate(now));
   const std::string client_name = client ? client->name : std::string();
   Result<std::string> comment = std::string();
+  std::string sent_files;
   if (client && client->telegram_chat_id) {
     const auto language = detail::ClientLanguage(context, client->language);
     auto message = detail::RenderFor(context, language, "report_and_invoice",
@@ -341,14 +429,25 @@ Result<plan::Plan> DecideReportSend(const plan::StoredEvent& event, const TaskFa
                                       {"due_date", fields.due_date},
                                       {"payment_details", fields.payment_details}});
     if (!message) return Fail(message.error());
-    plan->effects.push_back(
-        detail::ClientMessage(*client->telegram_chat_id, *message, EventKey(event, "report"),
-                              detail::ClientReport{task.number, client->id, client_name}));
+    const detail::ClientReport about{task.number, client->id, client_name};
+    plan->effects.push_back(detail::ClientMessage(*client->telegram_chat_id, *message,
+                                                  EventKey(event, "report"), about));
+    // Each file its own job after the message, keyed by task and file: however often the
+    // event is retried or the service restarted, a file goes to the client once.
+    for (const auto& file : attachments.files) {
+      plan->effects.push_back(plan::MakeEffect(
+          plan::TelegramSendPlanfixFile{*client->telegram_chat_id, file.id, DocumentName(file),
+                                        file.size, std::string(), about},
+          fmt::format("telegram:chat:{}", *client->telegram_chat_id),
+          fmt::format("report.file:{}:{}", task.number, file.id)));
+      sent_files += (sent_files.empty() ? "" : ", ") + DocumentName(file);
+    }
     comment =
         detail::Render(context, "comment_report_sent",
                        {{"client_name", client_name},
                         {"month", MonthName(month, context.config->templates.default_language)},
-                        {"invoice_number", fields.number}});
+                        {"invoice_number", fields.number},
+                        {"files", sent_files}});
   } else {
     comment = detail::Render(
         context, "comment_delivery_failed",
@@ -362,19 +461,25 @@ Result<plan::Plan> DecideReportSend(const plan::StoredEvent& event, const TaskFa
   plan->effects.push_back(
       detail::TaskComment(task.number, *comment, EventKey(event, "report_comment")));
   const bool delivered = client && client->telegram_chat_id;
+  json files_sent = json::array();
+  for (const auto& file : attachments.files) files_sent.push_back(file.id);
   if (delivered) {
     plan->flows.push_back(plan::FlowChange{
         ReportTaskFlowKey(task.number), "report.task", task.number,
         client ? std::optional(client->id) : std::nullopt, "sent",
-        json{{"flow", report ? report->key : std::string()}, {"month", month}}.dump()});
+        json{
+            {"flow", report ? report->key : std::string()}, {"month", month}, {"files", files_sent}}
+            .dump()});
     if (report) {
       plan->flows.push_back(plan::FlowChange{report->key, "report", std::nullopt, std::nullopt,
                                              "sent", report->data});
     }
   }
-  plan->summary =
-      fmt::format("report of task {} {}; {}", task.number,
-                  delivered ? "sent to the client" : "not sent (no Telegram chat)", plan->summary);
+  plan->summary = fmt::format(
+      "report of task {} {}; {}", task.number,
+      delivered ? fmt::format("sent to the client with {} file(s)", attachments.files.size())
+                : std::string("not sent (no Telegram chat)"),
+      plan->summary);
   return plan;
 }
 
@@ -478,13 +583,19 @@ std::optional<Result<plan::Plan>> HandleReportEvent(const plan::StoredEvent& eve
     }
   }
   const auto task_flow = facts.GetFlow(ReportTaskFlowKey(*number));
+  std::vector<planfix::TaskFile> files;
+  if (!task_flow || task_flow->state != "sent") {
+    auto listed = facts.TaskFiles(*number);
+    if (!listed) return Fail(listed.error());
+    files = std::move(*listed);
+  }
   std::optional<plan::Flow> report_flow;
   if (task_flow) {
     const json data = json::parse(task_flow->data, nullptr, /*allow_exceptions=*/false);
     if (data.is_object() && data.contains("flow") && data["flow"].is_string())
       report_flow = facts.GetFlow(data["flow"].get<std::string>());
   }
-  return DecideReportSend(event, *task, client, task_flow, report_flow,
+  return DecideReportSend(event, *task, files, client, task_flow, report_flow,
                           facts.GetFlow(InvoiceFlowKey(*number)), context, now);
 }
 

@@ -51,6 +51,9 @@ TEST(Demo, RunsTheStoryOnTheSandboxAndObservesEveryEffect) {
   EXPECT_NE(transcript.find("out: Telegram → Олена: Олена Коваль, вітаємо! Надсилаємо звіт"),
             std::string::npos)
       << transcript;
+  EXPECT_NE(transcript.find("out: Telegram → Олена: document «Звіт грудень 2026.pdf»"),
+            std::string::npos)
+      << transcript;
   EXPECT_NE(transcript.find("out: Telegram → staff chat: Платіж без рахунку: 12500.00 UAH"),
             std::string::npos)
       << transcript;
@@ -90,10 +93,20 @@ TEST(Demo, TheReportAndPaymentSectionLeavesTasksMessagesAndPaidFieldsInTheFakes)
   const auto bot_texts = [&](std::int64_t chat) {
     std::vector<std::string> texts;
     for (const auto& message : world.telegram.Messages(chat)) {
-      if (message.from_bot) texts.push_back(message.text);
+      if (message.from_bot && message.document.empty()) texts.push_back(message.text);
     }
     return texts;
   };
+  // Each client got the report PDF the PM attached, once, after the message.
+  for (const auto& client : clients) {
+    const auto messages = world.telegram.Messages(client.chat);
+    const auto documents =
+        std::count_if(messages.begin(), messages.end(), [](const sandbox::FakeMessage& message) {
+          return message.document_name == "Звіт грудень 2026.pdf" &&
+                 message.document.rfind("%PDF-", 0) == 0;
+        });
+    EXPECT_EQ(documents, 1);
+  }
   const auto& paid = world.config.invoices.fields.paid;
   const auto& paid_amount = world.config.invoices.fields.paid_amount;
   // Олена: report and invoice, then the thanks; paid in Planfix by the bank transfer.

@@ -1,7 +1,8 @@
 // The monthly report & payment cycle end to end through the real App and the sandbox fakes:
 // the month's run on its working day (retainer deals found in Planfix by template and checkbox),
 // no duplicates across restarts and repeated runs, a missed run at start-up, and the PM's
-// report.send (missing invoice fields, then the report and invoice to the client).
+// report.send (missing invoice fields or report file, then the report and invoice to the
+// client, with the files the PM attached to the task as Telegram documents).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -140,6 +141,38 @@ class ReportCycle : public ::testing::Test {
     ASSERT_TRUE(answer) << answer.error().ToString();
     ASSERT_EQ(answer->status, 200) << answer->body;
     app_->RunUntilIdle();
+  }
+  // The month's run made the report tasks; the PM fills deal A's invoice fields.
+  std::int64_t ReportWithInvoiceFields() {
+    clock_->Advance(kRunDay - clock_->Now());
+    app_->RunUntilIdle();
+    const auto report = ReportTask(deal_a_, "2026-12");
+    EXPECT_TRUE(report);
+    if (!report) return 0;
+    auto task = world_->planfix.task(*report);
+    task->custom_fields[211] = "INV-7";
+    task->custom_fields[212] = 15000.5;
+    task->custom_fields[214] = json{{"date", "08-01-2027"}};
+    task->custom_fields[215] = "UA213223130000026007233566001";
+    world_->planfix.AddTask(*task);
+    return *report;
+  }
+  std::vector<sandbox::FakeMessage> Documents(std::int64_t chat) const {
+    std::vector<sandbox::FakeMessage> documents;
+    for (auto& message : world_->telegram.Messages(chat)) {
+      if (!message.document.empty()) documents.push_back(std::move(message));
+    }
+    return documents;
+  }
+  void PressSend(std::int64_t report) {
+    Post({{"event", "report.send"}, {"task", std::to_string(report)}});
+  }
+  // Lets the executor's retries come due, however far its back-off has gone.
+  void RunRetries() {
+    for (int i = 0; i < 6; ++i) {
+      clock_->Advance(minutes(2));
+      app_->RunUntilIdle();
+    }
   }
   std::string Comments(std::int64_t task) const {
     std::string all;
@@ -355,11 +388,12 @@ TEST_F(ReportCycle, ReportSentStatusSendsReportAndInvoiceAndRegistersTheInvoice)
   task->custom_fields[215] = "UA213223130000026007233566001";
   task->status_id = kReportSent;
   world_->planfix.AddTask(*task);
+  world_->planfix.AttachFile(*report, "report.pdf", "%PDF-1.7 report");
   Post({{"event", "task.status_changed"},
         {"task", std::to_string(*report)},
         {"status", std::to_string(kReportSent)}});
   const auto messages = world_->telegram.Messages(kChatA);
-  ASSERT_EQ(messages.size(), 1u);
+  ASSERT_EQ(messages.size(), 2u);  // the message, then the report file
   EXPECT_NE(messages[0].text.find("Рахунок №INV-7"), std::string::npos) << messages[0].text;
   EXPECT_NE(messages[0].text.find("15000.50 UAH"), std::string::npos) << messages[0].text;
   EXPECT_NE(messages[0].text.find("грудень 2026"), std::string::npos) << messages[0].text;
@@ -370,7 +404,93 @@ TEST_F(ReportCycle, ReportSentStatusSendsReportAndInvoiceAndRegistersTheInvoice)
   EXPECT_TRUE(app_->database().GetTimer(workflow::InvoiceReminderTimerKey(*report)));
   // The button afterwards: sent once.
   Post({{"event", "report.send"}, {"task", std::to_string(*report)}});
-  EXPECT_EQ(world_->telegram.Messages(kChatA).size(), 1u);
+  EXPECT_EQ(world_->telegram.Messages(kChatA).size(), 2u);
+}
+
+TEST_F(ReportCycle, ReportSendSendsTheClientTheAttachedFilesWithTheirBytesAndNames) {
+  StartApp();
+  const auto report = ReportWithInvoiceFields();
+  static constexpr char kPdf[] = "%PDF-1.7\n\0\x01\xff\r\n--boundary-lookalike\r\n%%EOF";
+  const std::string pdf(kPdf, sizeof(kPdf) - 1);
+  const auto report_file = world_->planfix.AttachFile(report, "Звіт грудень 2026.pdf", pdf);
+  const auto act_file = world_->planfix.AttachFile(report, "Акт.pdf", "%PDF act",
+                                                   sandbox::FakePlanfix::FileLocation::kComment);
+  world_->planfix.AttachOnlineDocument(report, "Plan", "https://docs.google.com/document/d/1");
+  PressSend(report);
+  const auto messages = world_->telegram.Messages(kChatA);
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_NE(messages[0].text.find("Рахунок №INV-7"), std::string::npos) << messages[0].text;
+  EXPECT_EQ(messages[1].document, pdf);
+  EXPECT_EQ(messages[1].document_name, "Звіт грудень 2026.pdf");
+  EXPECT_EQ(messages[2].document, "%PDF act");
+  EXPECT_EQ(messages[2].document_name, "Акт.pdf");
+  // The online document has no bytes to send; the comment names what went.
+  EXPECT_NE(Comments(report).find("Файли звіту: Звіт грудень 2026.pdf, Акт.pdf."),
+            std::string::npos)
+      << Comments(report);
+  const auto flow = app_->database().GetFlow(workflow::ReportTaskFlowKey(report));
+  ASSERT_TRUE(flow);
+  EXPECT_EQ(flow->state, "sent");
+  EXPECT_EQ(json::parse(flow->data)["files"], json::array({report_file, act_file}));
+}
+
+TEST_F(ReportCycle, AFailedDownloadIsRetriedAndEachFileReachesTheClientOnceAcrossRestarts) {
+  StartApp();
+  const auto report = ReportWithInvoiceFields();
+  world_->planfix.AttachFile(report, "report.pdf", "%PDF-1.7 report");
+  world_->planfix.FailFileDownloads(2);  // the file storage behind Planfix answers 503 twice
+  PressSend(report);
+  EXPECT_EQ(world_->telegram.Messages(kChatA).size(), 1u);  // the message; the file is retried
+  EXPECT_TRUE(Documents(kChatA).empty());
+  Restart();
+  RunRetries();
+  auto documents = Documents(kChatA);
+  ASSERT_EQ(documents.size(), 1u);
+  EXPECT_EQ(documents[0].document, "%PDF-1.7 report");
+  EXPECT_EQ(world_->planfix.file_downloads(), 1);
+  // Pressed again, the status moved again, restarted: the file is not sent a second time.
+  clock_->Advance(minutes(1));
+  PressSend(report);
+  Post({{"event", "task.status_changed"},
+        {"task", std::to_string(report)},
+        {"status", std::to_string(kReportSent)}});
+  Restart();
+  RunRetries();
+  EXPECT_EQ(Documents(kChatA).size(), 1u);
+  EXPECT_EQ(world_->telegram.Messages(kChatA).size(), 2u);
+  EXPECT_EQ(world_->planfix.file_downloads(), 1);
+}
+
+TEST_F(ReportCycle, ReportSendWithoutAReportFileSendsTheTaskBackNamingIt) {
+  StartApp();
+  const auto report = ReportWithInvoiceFields();
+  // An online document is no file the client can get.
+  world_->planfix.AttachOnlineDocument(report, "Plan", "https://docs.google.com/document/d/1");
+  PressSend(report);
+  EXPECT_EQ(world_->planfix.task(report)->status_id, kReturned);
+  EXPECT_NE(Comments(report).find("файл звіту (прикріпіть його до задачі)"), std::string::npos)
+      << Comments(report);
+  EXPECT_TRUE(world_->telegram.Messages(kChatA).empty());
+  EXPECT_FALSE(app_->database().GetFlow(workflow::InvoiceFlowKey(report)));
+  // Attached, pressed again: sent.
+  world_->planfix.AttachFile(report, "report.pdf", "%PDF-1.7 report");
+  clock_->Advance(minutes(1));
+  PressSend(report);
+  EXPECT_EQ(Documents(kChatA).size(), 1u);
+  EXPECT_TRUE(app_->database().GetFlow(workflow::InvoiceFlowKey(report)));
+}
+
+TEST_F(ReportCycle, AReportFileOverTheCapIsNamedAndNothingIsSent) {
+  StartApp();
+  const auto report = ReportWithInvoiceFields();
+  world_->planfix.AttachFile(report, "video.mp4", std::string(25'000'000, 'v'));
+  PressSend(report);
+  EXPECT_EQ(world_->planfix.task(report)->status_id, kReturned);
+  EXPECT_NE(Comments(report).find("файл звіту «video.mp4» до 20 МБ (зараз 25.0 МБ"),
+            std::string::npos)
+      << Comments(report);
+  EXPECT_TRUE(world_->telegram.Messages(kChatA).empty());
+  EXPECT_EQ(world_->planfix.file_downloads(), 0);
 }
 
 }  // namespace

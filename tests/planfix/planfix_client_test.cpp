@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "planfix_flow/http/curl_http_client.h"
@@ -689,6 +691,68 @@ TEST_F(PlanfixPacingTest, SharesOnePacerBetweenClientsOfOneAccount) {
   }
   EXPECT_EQ(clock_.Now() - start, 250ms);  // six calls, 50 ms apart, across both clients
   EXPECT_EQ(fake_.rate_limited_count(), 0);
+}
+
+TEST_F(PlanfixClientTest, ListsATasksFilesAndDownloadsOneWithoutTheTokenAtTheStorage) {
+  static constexpr char kPdf[] = "%PDF-1.7\n\0\x01\xff\r\nbinary";
+  const std::string pdf(kPdf, sizeof(kPdf) - 1);
+  const long long report = fake_.AttachFile(12, "Звіт грудень.pdf", pdf);
+  const long long note =
+      fake_.AttachFile(12, "note.txt", "hello", sandbox::FakePlanfix::FileLocation::kComment);
+  fake_.AttachOnlineDocument(12, "Plan", "https://docs.google.com/document/d/1");
+  auto client = Client();
+  auto files = client.ListTaskFiles(12);
+  ASSERT_TRUE(files) << files.error().ToString();
+  ASSERT_EQ(files->size(), 3u);
+  EXPECT_EQ((*files)[0].id, report);
+  EXPECT_EQ((*files)[0].name, "Звіт грудень.pdf");
+  EXPECT_EQ((*files)[0].size, static_cast<long long>(pdf.size()));
+  EXPECT_TRUE((*files)[0].link.empty());
+  EXPECT_EQ((*files)[1].id, note);
+  EXPECT_EQ((*files)[2].link, "https://docs.google.com/document/d/1");
+  EXPECT_EQ(RequestsTo("/rest/task/12/files"), 1u);
+
+  auto bytes = client.DownloadFile(report, 1024);
+  ASSERT_TRUE(bytes) << bytes.error().ToString();
+  EXPECT_EQ(*bytes, pdf);
+  // Planfix is asked with the token; the signed location it redirects to never sees it.
+  for (const auto& request : fake_.requests()) {
+    if (request.path == fmt::format("/rest/file/{}/download", report)) {
+      EXPECT_EQ(request.headers.at("Authorization"), std::string("Bearer ") + kToken);
+    } else if (request.path.rfind("/storage/", 0) == 0) {
+      EXPECT_EQ(request.headers.count("Authorization"), 0u);
+    }
+  }
+  EXPECT_EQ(fake_.file_downloads(), 1);
+}
+
+TEST_F(PlanfixClientTest, RefusesAFileOverTheCapAndNamesAnUnknownFileOrTaskNotFound) {
+  const long long big = fake_.AttachFile(12, "big.pdf", std::string(2048, 'x'));
+  auto client = Client();
+  auto refused = client.DownloadFile(big, 1024);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, core::ErrorCode::kPermanent);
+  EXPECT_NE(refused.error().message.find("larger than 1024 bytes"), std::string::npos)
+      << refused.error().message;
+  auto unknown = client.DownloadFile(424242, 1024);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, core::ErrorCode::kNotFound) << unknown.error().ToString();
+  EXPECT_EQ(unknown.error().remote_code, 7000);
+  auto no_task = client.ListTaskFiles(999);
+  ASSERT_FALSE(no_task);
+  EXPECT_EQ(no_task.error().code, core::ErrorCode::kNotFound);
+}
+
+TEST_F(PlanfixClientTest, AStorageFailureDuringADownloadIsWorthRetrying) {
+  const long long file = fake_.AttachFile(12, "report.pdf", "%PDF-1.7");
+  fake_.FailFileDownloads(1);
+  auto client = Client();
+  auto failed = client.DownloadFile(file, 1024);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, core::ErrorCode::kUnavailable) << failed.error().ToString();
+  auto again = client.DownloadFile(file, 1024);
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ(*again, "%PDF-1.7");
 }
 
 TEST(MapPlanfixError, TakesRetryAfterSecondsOnARateLimit) {

@@ -1,5 +1,6 @@
 #include "planfix_flow/sandbox/fake_planfix.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "planfix_flow/http/curl_http_client.h"
@@ -112,6 +113,49 @@ TEST_F(FakePlanfixTest, RejectsAMissingOrUnknownBearerTokenWith401Code1) {
   basic.headers["Authorization"] = std::string("Basic ") + kToken;
   ExpectFail(*client_.Send(basic), 401, 1);
   EXPECT_EQ(Send("GET", "/ping").status, 200);
+}
+
+TEST_F(FakePlanfixTest, ServesATasksFilesAsTheSpecShapesThemBehindTheToken) {
+  const long long report = fake_.AttachFile(12, "report.pdf", "%PDF-1.7");
+  const long long note =
+      fake_.AttachFile(12, "note.txt", "hi", FakePlanfix::FileLocation::kComment);
+  ExpectFail(Send("GET", "/task/12/files", "", ""), 401, 1);
+  ExpectFail(Send("GET", fmt::format("/file/{}/download", report), "", ""), 401, 1);
+  const auto listed = Send("GET", "/task/12/files");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(Body(listed)["files"],
+            json::parse(fmt::format(R"([{{"id":{},"name":"report.pdf","size":8}},)"
+                                    R"({{"id":{},"name":"note.txt","size":2}}])",
+                                    report, note)));
+  const auto described = Send("GET", "/task/12/files?onlyFromDescription=true");
+  EXPECT_EQ(Body(described)["files"].size(), 1u);
+  ExpectFail(Send("GET", "/task/12/files?onlyFromDescription=yes"), 400, 41);
+  EXPECT_EQ(Body(Send("GET", "/task/99/files")).value("code", 0), 1000);
+  // An unknown file: 400 with code 7000, as the spec's example.
+  const auto unknown = Send("GET", "/file/424242/download");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(Body(unknown).value("code", 0), 7000);
+  // The download is a 302 to a signed location that takes no Bearer token.
+  const auto redirect = Send("GET", fmt::format("/file/{}/download", report));
+  ASSERT_EQ(redirect.status, 302);
+  const std::string location = redirect.headers.at("Location");
+  http::HttpRequest with_token;
+  with_token.url = location;
+  with_token.headers["Authorization"] = std::string("Bearer ") + kToken;
+  EXPECT_EQ(client_.Send(with_token)->status, 400);
+  http::HttpRequest signed_only;
+  signed_only.url = location;
+  const auto file = client_.Send(signed_only);
+  ASSERT_EQ(file->status, 200);
+  EXPECT_EQ(file->body, "%PDF-1.7");
+  // A link is for its own file only.
+  signed_only.url = location;
+  signed_only.url.replace(signed_only.url.find(fmt::format("/storage/{}/", report)),
+                          fmt::format("/storage/{}/", report).size(),
+                          fmt::format("/storage/{}/", note));
+  EXPECT_EQ(client_.Send(signed_only)->status, 403);
+  const auto refusals = fake_.TakeFailures();
+  EXPECT_EQ(refusals.size(), 2u);  // the token at the storage, the borrowed link
 }
 
 TEST_F(FakePlanfixTest, RejectsAnInactiveTokenWithCode2) {
@@ -301,7 +345,7 @@ TEST_F(FakePlanfixTest, AnswersCode22WhenTheDailyQuotaIsSpent) {
 
 TEST_F(FakePlanfixTest, AnswersUnknownRoutesWith500AndRecordsAFailure) {
   ExpectFail(Send("POST", "/task/12/comments", R"({"description":"x"})"), 500, 0);  // no slash
-  ExpectFail(Send("GET", "/task/12/files"), 500, 0);
+  ExpectFail(Send("GET", "/project/12/files"), 500, 0);
   const auto failures = fake_.TakeFailures();
   ASSERT_EQ(failures.size(), 2u);
   EXPECT_NE(failures[0].find("/rest/task/12/comments"), std::string::npos);

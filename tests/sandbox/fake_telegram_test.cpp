@@ -722,5 +722,75 @@ TEST_F(FakeTelegramTest, SendPhotoRefusesWhatTelegramRefuses) {
       200);
 }
 
+// A multipart/form-data body with text `fields` and a document part named `filename` (no
+// filename parameter at all when it is nullopt: a text field, not a file).
+std::string DocumentMultipart(const std::vector<std::pair<std::string, std::string>>& fields,
+                              const std::string& bytes,
+                              const std::optional<std::string>& filename) {
+  std::string body;
+  for (const auto& [name, value] : fields) {
+    body += "--BOUNDARY\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value +
+            "\r\n";
+  }
+  body += "--BOUNDARY\r\nContent-Disposition: form-data; name=\"document\"";
+  if (filename) body += "; filename=\"" + *filename + "\"";
+  body += "\r\nContent-Type: application/pdf\r\n\r\n" + bytes + "\r\n";
+  return body + "--BOUNDARY--\r\n";
+}
+
+TEST_F(FakeTelegramTest, SendDocumentKeepsTheUploadedBytesAndFilename) {
+  static constexpr char kPdf[] = "%PDF-1.7\n\0\x01\xff\r\nbinary";
+  const std::string pdf(kPdf, sizeof(kPdf) - 1);
+  auto answer = Send("sendDocument",
+                     DocumentMultipart({{"chat_id", std::to_string(kUser)},
+                                        {"caption", "<b>Звіт</b> за грудень"},
+                                        {"parse_mode", "HTML"}},
+                                       pdf, "Звіт грудень 2026.pdf"),
+                     kMultipart);
+  ASSERT_EQ(answer.status, 200) << answer.body.dump();
+  const json& message = answer.body["result"];
+  EXPECT_EQ(message["caption"], "Звіт за грудень");
+  EXPECT_EQ(message["document"]["file_name"], "Звіт грудень 2026.pdf");
+  EXPECT_EQ(message["document"]["file_size"], pdf.size());
+  const auto stored = fake_.Messages(kUser);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].document, pdf);
+  EXPECT_EQ(stored[0].document_name, "Звіт грудень 2026.pdf");
+}
+
+TEST_F(FakeTelegramTest, SendDocumentRefusesWhatTelegramRefuses) {
+  const std::string chat = std::to_string(kUser);
+  ExpectError(Send("sendDocument", Multipart({{"chat_id", chat}}, std::nullopt), kMultipart), 400,
+              "Bad Request: there is no document in the request");
+  ExpectError(Send("sendDocument", DocumentMultipart({}, "%PDF", "r.pdf"), kMultipart), 400,
+              "Bad Request: chat_id is empty");
+  // A document part without a filename is a text field: a file id Telegram does not know.
+  ExpectError(Send("sendDocument", DocumentMultipart({{"chat_id", chat}}, "%PDF", std::nullopt),
+                   kMultipart),
+              400, "Bad Request: wrong file identifier/HTTP URL specified");
+  ExpectError(Call("sendDocument", {{"chat_id", kUser}, {"document", "not-a-file-id"}}), 400,
+              "Bad Request: wrong file identifier/HTTP URL specified");
+  ExpectError(Send("sendDocument", DocumentMultipart({{"chat_id", chat}}, "", "r.pdf"), kMultipart),
+              400, "Bad Request: file must be non-empty");
+  std::string long_caption;
+  for (int i = 0; i < 1025; ++i) long_caption += "ї";
+  ExpectError(
+      Send("sendDocument",
+           DocumentMultipart({{"chat_id", chat}, {"caption", long_caption}}, "%PDF", "r.pdf"),
+           kMultipart),
+      400, "Bad Request: message caption is too long");
+  EXPECT_TRUE(fake_.Messages(kUser).empty());
+  // A parameter sendDocument does not have passes in Telegram, silently: the fake records it.
+  EXPECT_EQ(Send("sendDocument",
+                 DocumentMultipart({{"chat_id", chat}, {"file_name", "x.pdf"}}, "%PDF", "r.pdf"),
+                 kMultipart)
+                .status,
+            200);
+  const auto failures = fake_.TakeFailures();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_NE(failures[0].find("sendDocument has no parameter 'file_name'"), std::string::npos)
+      << failures[0];
+}
+
 }  // namespace
 }  // namespace planfix_flow::sandbox

@@ -617,5 +617,49 @@ TEST_F(TelegramClientTest, RefusesAPhotoWithoutBytesOrWithALongCaptionWithoutSen
   EXPECT_EQ(Sent(), 0u);
 }
 
+TEST_F(TelegramClientTest, SendsADocumentAsAMultipartUploadWithItsFilename) {
+  TelegramClient client(http_, clock_, Options());
+  static constexpr char kPdf[] = "%PDF-1.7\n\0\x01\xff\r\n--planfix-flow-lookalike\r\n%%EOF";
+  SendDocumentRequest request;
+  request.chat_id = kClient;
+  request.document = std::string(kPdf, sizeof(kPdf) - 1);
+  request.filename = "Звіт грудень 2026.pdf";
+  request.caption = "<b>Звіт</b> за грудень";
+  auto sent = client.SendDocument(request);
+  ASSERT_TRUE(sent) << sent.error().ToString();
+  EXPECT_EQ(sent->chat.id, kClient);
+  const auto stored = fake_.Messages(kClient);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].document, request.document);
+  EXPECT_EQ(stored[0].document_name, "Звіт грудень 2026.pdf");
+  EXPECT_EQ(stored[0].text, "Звіт за грудень");
+  const auto requests = fake_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].headers.at("Content-Type").rfind("multipart/form-data; boundary=", 0), 0u);
+}
+
+TEST_F(TelegramClientTest, RefusesAnEmptyDocumentOrAnUnquotableFilenameWithoutSending) {
+  TelegramClient client(http_, clock_, Options());
+  SendDocumentRequest request;
+  request.chat_id = kClient;
+  request.filename = "report.pdf";
+  auto empty = client.SendDocument(request);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, ErrorCode::kInvalidInput);
+  request.document = "%PDF";
+  for (const char* name : {"", "a\"b.pdf", "a\r\nb.pdf"}) {
+    request.filename = name;
+    auto refused = client.SendDocument(request);
+    ASSERT_FALSE(refused) << name;
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidInput);
+  }
+  request.filename = "report.pdf";
+  request.document.assign(kMaxDocumentBytes + 1, 'x');
+  auto too_large = client.SendDocument(request);
+  ASSERT_FALSE(too_large);
+  EXPECT_NE(too_large.error().message.find("too large"), std::string::npos);
+  EXPECT_EQ(Sent(), 0u);
+}
+
 }  // namespace
 }  // namespace planfix_flow::telegram

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <string>
 
@@ -24,6 +25,8 @@ struct HttpRequest {
   std::string body;
   // Zero means the client's default.
   std::chrono::milliseconds timeout{0};
+  // The largest body to accept; zero means the client's default (a file download raises it).
+  std::size_t max_response_bytes = 0;
 };
 
 struct HttpResponse {

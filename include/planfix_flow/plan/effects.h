@@ -21,6 +21,7 @@ namespace planfix_flow::plan {
 inline constexpr char kEffectTelegramSend[] = "telegram.send_message";
 inline constexpr char kEffectTelegramAnswerCallback[] = "telegram.answer_callback";
 inline constexpr char kEffectTelegramEdit[] = "telegram.edit_message";
+inline constexpr char kEffectTelegramSendPlanfixFile[] = "telegram.send_planfix_file";
 inline constexpr char kEffectPlanfixComment[] = "planfix.add_comment";
 inline constexpr char kEffectPlanfixUpdateContact[] = "planfix.update_contact";
 inline constexpr char kEffectPlanfixUpdateTask[] = "planfix.update_task";
@@ -54,6 +55,20 @@ struct TelegramSendMessage {
   std::string text;  // HTML
   std::optional<ClientReport> report;
   Keyboard keyboard;  // reply_markup.inline_keyboard; empty: no reply_markup
+};
+
+// telegram.send_planfix_file: {chat_id, file, name, size, caption?, report?}: the Planfix file
+// `file` (attached to a task; `size` bytes as Planfix listed it) downloaded and sent to the
+// chat as a document named `name` (the monthly report). One job per file, so a retry never
+// sends a file already sent, nor skips one not yet sent.
+struct TelegramSendPlanfixFile {
+  static constexpr const char* kKind = kEffectTelegramSendPlanfixFile;
+  std::int64_t chat_id = 0;
+  std::int64_t file = 0;
+  std::string name;
+  std::int64_t size = 0;
+  std::string caption;  // HTML; omitted when empty
+  std::optional<ClientReport> report;
 };
 
 // telegram.answer_callback: {callback_query_id, text} (plain, up to 200 characters).
@@ -164,6 +179,7 @@ struct TimeSendSummary {
 
 // The job payload (JSON text) of each kind.
 std::string Encode(const TelegramSendMessage& effect);
+std::string Encode(const TelegramSendPlanfixFile& effect);
 std::string Encode(const TelegramAnswerCallback& effect);
 std::string Encode(const TelegramEditMessage& effect);
 std::string Encode(const PlanfixAddComment& effect);
@@ -183,6 +199,8 @@ template <typename T>
 core::Result<T> Decode(std::string_view payload);
 template <>
 core::Result<TelegramSendMessage> Decode(std::string_view payload);
+template <>
+core::Result<TelegramSendPlanfixFile> Decode(std::string_view payload);
 template <>
 core::Result<TelegramAnswerCallback> Decode(std::string_view payload);
 template <>

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -192,6 +193,14 @@ class PlanfixClient {
   // `GET /customfield/datatag/{id}`: the data tag's fields (id, name, type).
   core::Result<std::vector<CustomFieldDefinition>> GetDataTagFields(long long data_tag_id);
 
+  // `GET /task/{number}/files`: the files of the task's description and comments.
+  core::Result<std::vector<TaskFile>> ListTaskFiles(long long task_number);
+  // `GET /file/{id}/download`: the file's bytes, at most `max_bytes` (a bigger file is refused
+  // with kPermanent, read no further). Planfix answers 302 to a download location (the spec)
+  // or the bytes themselves; the location, a signed link that may be on another host, is
+  // fetched once without the Bearer token, so the token never leaves the account's host.
+  core::Result<std::string> DownloadFile(long long file_id, std::size_t max_bytes);
+
   const std::string& base_url() const { return base_url_; }
 
  private:
@@ -199,6 +208,12 @@ class PlanfixClient {
   struct Call;
   struct Answer;
   core::Result<Answer> Perform(const Call& call);
+  // One paced request with the token; any HTTP status is a value. `max_bytes`: the largest
+  // body to accept (0: the HttpClient's default).
+  core::Result<http::HttpResponse> Exchange(const Call& call, std::size_t max_bytes,
+                                            const std::string& accept);
+  // The error of an answer that is not a success (rate limits pause the pacer).
+  core::Error Refusal(const Call& call, const http::HttpResponse& response);
 
   http::HttpClient& http_;
   core::Clock& clock_;

@@ -121,6 +121,16 @@ struct TaskTemplate {
   std::string name;
 };
 
+// One file of `GET /task/{id}/files` (FileResponse): a file attached to the task's description
+// or to one of its comments. `link` is set for an online document (a Google doc, ...), which
+// has no bytes to download.
+struct TaskFile {
+  long long id = 0;
+  std::string name;
+  long long size = 0;  // bytes
+  std::string link;
+};
+
 // What `POST /datatag/list` lists: a data tag with its fields.
 struct DataTag {
   long long id = 0;

@@ -102,6 +102,16 @@ struct FakeDataTagEntry {
   std::map<long long, nlohmann::json> custom_fields;
 };
 
+// A file attached to a task (fake_planfix_files.cpp).
+struct FakeFile {
+  long long id = 0;
+  long long task_id = 0;
+  std::string name;
+  std::string bytes;
+  bool in_description = true;  // false: attached to a comment
+  std::string link;            // an online document: no bytes to download
+};
+
 // One accepted write (POST /task/{id}, POST /contact/{id}, POST /task/), for assertions.
 struct FakeWrite {
   std::string path;
@@ -145,6 +155,19 @@ class FakePlanfix : public FakeServer {
   // removes it (GET answers code 1000); its data-tag entries stay, as in Planfix.
   void DeleteTask(long long task_id, bool for_good = false);
 
+  // A person attaches a file to the task (to its description or to a comment); returns the
+  // file id. `GET /task/{id}/files` lists it, `GET /file/{id}/download` serves it.
+  enum class FileLocation { kDescription, kComment };
+  long long AttachFile(long long task_id, std::string name, std::string bytes,
+                       FileLocation location = FileLocation::kDescription);
+  // An online document (a Google doc) attached to the task: listed with its link, not
+  // downloadable.
+  long long AttachOnlineDocument(long long task_id, std::string name, std::string link);
+  // The next `count` fetches of a file's bytes from the storage answer 503.
+  void FailFileDownloads(int count);
+  // Files whose bytes the storage served so far.
+  int file_downloads() const;
+
   // Returns the id used.
   long long AddTask(FakeTask task);
   long long AddContact(FakeContact contact);
@@ -165,7 +188,7 @@ class FakePlanfix : public FakeServer {
 
  private:
   using PlanfixHandler = FakeResponse (FakePlanfix::*)(const FakeRequest&, const nlohmann::json&);
-  void RoutePlanfix(std::string method, std::string path_regex, std::string scope,
+  void RoutePlanfix(std::string method, const std::string& path_regex, std::string scope,
                     PlanfixHandler handler);
   FakeResponse Answer(const FakeRequest& request, const std::string& scope, PlanfixHandler handler,
                       bool has_body);
@@ -199,6 +222,12 @@ class FakePlanfix : public FakeServer {
   FakeResponse ListTaskTemplates(const FakeRequest& request, const nlohmann::json& body);
   FakeResponse ListDataTags(const FakeRequest& request, const nlohmann::json& body);
 
+  // Files (fake_planfix_files.cpp).
+  void RouteFiles();
+  FakeResponse ListTaskFiles(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse DownloadFile(const FakeRequest& request, const nlohmann::json& body);
+  FakeResponse ServeStoredFile(const FakeRequest& request);
+
   nlohmann::json TaskJson(const FakeTask& task, const std::string& fields) const;
   nlohmann::json ContactJson(const FakeContact& contact, const std::string& fields) const;
 
@@ -230,6 +259,12 @@ class FakePlanfix : public FakeServer {
   long long next_contact_id_ = 1;
   long long next_comment_id_ = 1;
   long long next_entry_key_ = 1;
+  std::map<long long, FakeFile> files_;
+  std::map<std::string, long long> download_links_;  // signature -> file id
+  long long next_file_id_ = 9001;
+  long long links_made_ = 0;
+  int failing_downloads_ = 0;
+  int file_downloads_ = 0;
 };
 
 }  // namespace planfix_flow::sandbox

@@ -63,6 +63,9 @@ struct FakeMessage {
   std::string photo;
   int photo_width = 0;
   int photo_height = 0;
+  // sendDocument: the uploaded file and the filename its part gave; the caption is in text.
+  std::string document;
+  std::string document_name;
 };
 
 struct FakeCallbackAnswer {
@@ -179,6 +182,7 @@ class FakeTelegram : public FakeServer {
   FakeResponse GetMe(const Params& params);
   FakeResponse SendMessage(const Params& params);
   FakeResponse SendPhoto(const Params& params);
+  FakeResponse SendDocument(const Params& params);
   FakeResponse EditMessageText(const Params& params);
   FakeResponse AnswerCallbackQuery(const Params& params);
   FakeResponse GetUpdates(const Params& params);
@@ -203,7 +207,7 @@ class FakeTelegram : public FakeServer {
   ChatState* FindChatLocked(const std::string& chat_ref);
   std::optional<FakeResponse> CheckChatLocked(const ChatState* chat);
   std::optional<FakeResponse> CheckFloodLocked(std::int64_t chat_id);
-  std::int64_t PushUpdateLocked(std::string update_json, std::optional<std::int64_t> id);
+  std::int64_t PushUpdateLocked(const std::string& update_json, std::optional<std::int64_t> id);
   std::string ChatJsonLocked(const ChatState& chat) const;
   // Whether the bot's allowed_updates setting lets Telegram keep this update for it.
   bool WantedLocked(const std::string& update_type) const;

@@ -1,4 +1,5 @@
-// TelegramClient: the Bot API methods this service uses (sendMessage, editMessageText,
+// TelegramClient: the Bot API methods this service uses (sendMessage, sendPhoto, sendDocument,
+// editMessageText,
 // answerCallbackQuery, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, getMe, getChat,
 // getChatMember) over an HttpClient,
 // with local validation, error mapping and pacing. Thread-safe: calls may come from any
@@ -66,6 +67,18 @@ struct SendPhotoRequest {
   std::string photo;  // the image file's bytes (PNG or JPEG), 1 byte .. kMaxPhotoBytes
   std::string filename = "photo.png";
   std::string caption;              // 0..kMaxCaptionCharacters after entity parsing
+  std::string parse_mode = "HTML";  // of the caption; empty: plain text
+};
+
+// sendDocument with the document uploaded as a file (multipart/form-data). Telegram takes
+// uploads of up to 50 MB from bots.
+inline constexpr std::size_t kMaxDocumentBytes = std::size_t{50} * 1000 * 1000;
+
+struct SendDocumentRequest {
+  ChatId chat_id = 0;
+  std::string document;  // the file's bytes, 1 byte .. kMaxDocumentBytes
+  std::string filename;  // as the client sees it, e.g. "report-2026-12.pdf"; no quote, CR, LF
+  std::string caption;   // 0..kMaxCaptionCharacters after entity parsing
   std::string parse_mode = "HTML";  // of the caption; empty: plain text
 };
 
@@ -149,6 +162,9 @@ class TelegramClient {
   // Paced like a message to the chat. Refused locally: an empty or oversized photo, a caption
   // too long or with bad markup, a filename with a quote, CR or LF.
   core::Result<Message> SendPhoto(const SendPhotoRequest& request);
+  // Paced like a message to the chat. Refused locally: an empty or oversized document, an
+  // empty filename or one with a quote, CR or LF, a caption too long or with bad markup.
+  core::Result<Message> SendDocument(const SendDocumentRequest& request);
   core::Result<EditOutcome> EditMessageText(const EditMessageTextRequest& request);
   core::Status AnswerCallbackQuery(const AnswerCallbackQueryRequest& request);
   // Long polling: blocks up to the timeout. An update that cannot be parsed comes back as

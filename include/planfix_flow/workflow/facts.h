@@ -84,6 +84,12 @@ class FactSource {
     (void)field;
     return core::Fail(core::ErrorCode::kUnavailable, "this fact source cannot list tasks");
   }
+  // The files attached to a task, its description and comments (the monthly report the PM
+  // attached, GET /task/{id}/files). A source that cannot list says kUnavailable.
+  virtual core::Result<std::vector<planfix::TaskFile>> TaskFiles(std::int64_t task) {
+    (void)task;
+    return core::Fail(core::ErrorCode::kUnavailable, "this fact source cannot list files");
+  }
   // The flows about a task, newest first (the monthly report's summary); none by default.
   virtual std::vector<plan::Flow> FlowsForTask(std::int64_t task, std::size_t limit) {
     (void)task;

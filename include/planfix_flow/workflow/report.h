@@ -9,7 +9,8 @@
 //   report:<deal>:<YYYY-MM>  the month's report for a deal; state creating | created | sent;
 //                            data {deal, month, summary [lines], time? {communication,
 //                            production} (minutes), report_task?}
-//   report.task:<N>          the report task N; state created | sent; data {flow, month}
+//   report.task:<N>          the report task N; state created | sent; data {flow, month,
+//                            files? [Planfix file ids sent]}
 //   report.month:<YYYY-MM>   the month's run happened; data {created, skipped}
 // Timer: report.run (one, payload {month}); the run sets the next month's.
 #pragma once
@@ -93,10 +94,21 @@ core::Result<plan::Plan> DecideReportCreated(const plan::StoredEvent& event,
                                              const std::optional<plan::Flow>& report,
                                              const RuleContext& context);
 
-// report.send (or report.sent_status): missing invoice fields send the task back naming them
-// (as invoice.issued does); complete ones send the client report_and_invoice, comment on the
-// task and register the invoice. Sent once per task (`sent`: the flow report.task:<N>).
+// The report files report.send sends: each at most kMaxReportFileBytes (the bot can upload
+// 50 MB, but the file is held in memory while it goes; a report is a PDF of a few MB), at
+// most kMaxReportFiles of them.
+inline constexpr std::int64_t kMaxReportFileBytes = 20'000'000;
+inline constexpr std::size_t kMaxReportFiles = 10;
+
+// report.send (or report.sent_status): missing invoice fields or no report file (`files`: the
+// task's, GET /task/{id}/files; online documents and empty files do not count) send the task
+// back naming them all (as invoice.issued does for its fields); otherwise the client gets
+// report_and_invoice and then every file as a document (telegram.send_planfix_file, one job
+// per file keyed report.file:<task>:<file>), the task a comment naming the files, and the
+// invoice is registered. Sent once per task (`sent`: the flow report.task:<N>, whose data
+// keeps the file ids).
 core::Result<plan::Plan> DecideReportSend(const plan::StoredEvent& event, const TaskFacts& task,
+                                          const std::vector<planfix::TaskFile>& files,
                                           const std::optional<ContactFacts>& client,
                                           const std::optional<plan::Flow>& task_flow,
                                           const std::optional<plan::Flow>& report,
