@@ -168,6 +168,7 @@ class TimeReportFlow : public ::testing::Test {
     all.insert(all.end(), args.begin(), args.end());
     all.insert(all.end(), {"-c", config.string()});
     std::vector<const char*> argv;
+    argv.reserve(all.size());
     for (const auto& arg : all) argv.push_back(arg.c_str());
     std::ostringstream out;
     std::ostringstream err;
@@ -363,8 +364,8 @@ class TimeRevenueFlow : public TimeReportFlow {
       if (line["deal"] == deal) return line;
     }
     ADD_FAILURE() << "no deal " << deal << " in " << report.dump(2);
-    static const json kNone;
-    return kNone;
+    static const json none;
+    return none;
   }
 };
 
