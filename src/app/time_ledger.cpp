@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/deal_revenue.h"
 #include "planfix_flow/plan/effects.h"
 #include "planfix_flow/timekeeping/amount.h"
 #include "planfix_flow/workflow/workflow.h"
@@ -104,6 +105,11 @@ timekeeping::TimeReportInput TimeReportInputFor(const storage::Database& databas
     input.savings.push_back(
         timekeeping::AutomationSaving{key.first, key.second, count, count * per_message->second});
     deals.insert(key.first);
+  }
+
+  for (auto& receipt : ReceiptsUpTo(database, deal_process, calendar, month.Last())) {
+    if (receipt.deal) deals.insert(*receipt.deal);
+    input.receipts.push_back(std::move(receipt));
   }
 
   for (const std::int64_t deal : deals) {

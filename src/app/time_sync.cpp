@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "app/deal_revenue.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/timekeeping/amount.h"
 
@@ -195,7 +196,25 @@ Result<TimeSyncReport> TimeSync::RunOnce() {
       options_.data_tag, report.full ? "all" : "from " + report.window_from, report.read,
       report.counts.added, report.counts.changed, report.counts.removed, report.counts.unchanged,
       report.counts.problems);
+  ReadPaymentTasks();
   return report;
+}
+
+void TimeSync::ReadPaymentTasks() {
+  const core::TimePoint since = clock_.Now() - std::chrono::days(options_.window_days);
+  for (const auto& flow : database_.ListFlows("payment", "matched", kMaxReceipts)) {
+    if (!flow.task || *flow.task <= 0 || flow.updated_at < since) continue;
+    auto task = TaskFacts(*flow.task);
+    if (task && !task->deleted && task->parent > 0 && options_.deal_process > 0 &&
+        task->process != options_.deal_process) {
+      task = TaskFacts(task->parent);
+    }
+    if (!task) {
+      core::Logger("time")->warn("event=payment_task_not_read payment={} task={} error=\"{}\"",
+                                 flow.key, *flow.task, task.error().ToString());
+      return;  // Planfix is failing: the next sync tries again
+    }
+  }
 }
 
 }  // namespace planfix_flow::app

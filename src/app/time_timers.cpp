@@ -93,6 +93,11 @@ core::Result<engine::Plan> TimeTimers::Handle(const engine::StoredEvent& event, 
   const bool known = !employee.empty() &&
                      (!config_.time.default_rate.empty() || config_.time.rates.count(employee) > 0);
   if (!known) {
+    if (auto ignored = IgnoredForNoTask(event, task, plan); !ignored) {
+      return core::Fail(ignored.error());
+    } else if (*ignored) {
+      return plan;
+    }
     templates::Values values{{"employee", employee},
                              {"no_user", employee.empty() ? "yes" : ""},
                              {"unknown_employee", employee.empty() ? "" : "yes"},
@@ -199,6 +204,11 @@ core::Result<engine::Plan> TimeTimers::Stop(const engine::StoredEvent& event, st
   engine::Plan plan;
   const auto running = RunningOf(employee);
   if (!running || running->task != task) {
+    if (auto ignored = IgnoredForNoTask(event, task, plan); !ignored) {
+      return core::Fail(ignored.error());
+    } else if (*ignored) {
+      return plan;
+    }
     templates::Values values{
         {"employee", employee},
         {"no_user", ""},
@@ -296,6 +306,19 @@ core::Status TimeTimers::Close(engine::Plan& plan, const std::string& employee,
   return core::Ok();
 }
 
+core::Result<bool> TimeTimers::IgnoredForNoTask(const engine::StoredEvent& event, std::int64_t task,
+                                                engine::Plan& plan) {
+  // A refusal is said on the task; a task Planfix does not have would only turn the comment
+  // into a job that dies on a 404. The press is ignored with the reason, as time.start does.
+  auto found = planfix_.GetTask(task);
+  if (found) return false;
+  if (found.error().code != core::ErrorCode::kNotFound) return core::Fail(found.error());
+  core::Logger("time")->warn("event={} outcome=ignored task={} reason=\"no such task\"", event.kind,
+                             task);
+  plan.summary = fmt::format("{} ignored: task {} not found", event.kind, task);
+  return true;
+}
+
 core::Status TimeTimers::Comment(engine::Plan& plan, std::int64_t task, std::string_view name,
                                  const templates::Values& values, const std::string& key) {
   auto text = templates_.Render(name, config_.templates.default_language, values);
@@ -318,23 +341,72 @@ core::Result<std::string> TimeTimers::WriteEntry(const engine::Job& job) {
   const std::int64_t task = payload->task;
   const std::string& employee = payload->employee;
   const std::string& date = payload->date;
-  const std::string& from = payload->from;
-  const std::string& to = payload->to;
-  const std::int64_t minutes = payload->minutes;
+  const long long tag = config_.time.data_tag;
+  const auto& fields = config_.time.fields;
+
+  // A retry may follow a write whose answer was lost: an entry of this employee, day and
+  // length on the task is taken as that write.
+  if (job.attempts > 1) {
+    planfix::DataTagQuery query;
+    query.task_id = task;
+    for (long long id : {fields.date, fields.duration, fields.period, fields.employee}) {
+      if (id > 0) query.custom_field_ids.push_back(id);
+    }
+    auto entries = planfix_.ListDataTagEntries(tag, query);
+    if (!entries) return core::Fail(entries.error());
+    const auto layout = TimeSyncOptionsFor(config_).layout;
+    for (const auto& entry : *entries) {
+      const auto parsed = timekeeping::ParseTimeEntry(entry, layout);
+      if (parsed && parsed->task == task && parsed->employee == employee &&
+          parsed->date.ToString() == date && parsed->minutes == payload->minutes) {
+        return json{{"keys", json::array({entry.key})}, {"already_written", true}}.dump();
+      }
+    }
+  }
+
+  // The fields' types decide their wire shapes. They are kept once read; when the kept types
+  // cannot fill a field, or Planfix refuses the entry's values, an admin may have changed a
+  // field's type since: they are read again once before the job fails.
+  for (bool fresh = false;; fresh = true) {
+    std::map<long long, planfix::FieldType> types;
+    {
+      std::lock_guard lock(mutex_);
+      if (field_types_.empty() || fresh) {
+        auto definitions = planfix_.GetDataTagFields(tag);
+        if (!definitions) return core::Fail(definitions.error());
+        field_types_.clear();
+        for (const auto& field : *definitions) field_types_[field.id] = field.type;
+        fresh = true;
+      }
+      types = field_types_;
+    }
+    auto values = EntryValues(types, *payload);
+    if (!values) {
+      if (!fresh) continue;
+      return core::Fail(values.error());
+    }
+    auto added = planfix_.AddDataTagEntries(task, tag, {*values});
+    if (!added) {
+      if (!fresh && added.error().code == core::ErrorCode::kInvalidInput) {
+        core::Logger("time")->info(
+            "event=time_entry_refused data_tag={} action=\"reading the field types again\" "
+            "error=\"{}\"",
+            tag, added.error().ToString());
+        continue;
+      }
+      return core::Fail(added.error());
+    }
+    return json{{"keys", added->keys}}.dump();
+  }
+}
+
+core::Result<std::vector<planfix::CustomFieldValue>> TimeTimers::EntryValues(
+    const std::map<long long, planfix::FieldType>& types, const plan::TimeWriteEntry& entry) const {
   const auto& fields = config_.time.fields;
   const long long tag = config_.time.data_tag;
-
-  // The fields' types decide their wire shapes; they are read from Planfix once.
-  std::map<long long, planfix::FieldType> types;
-  {
-    std::lock_guard lock(mutex_);
-    if (field_types_.empty()) {
-      auto definitions = planfix_.GetDataTagFields(tag);
-      if (!definitions) return core::Fail(definitions.error());
-      for (const auto& field : *definitions) field_types_[field.id] = field.type;
-    }
-    types = field_types_;
-  }
+  const std::int64_t minutes = entry.minutes;
+  const std::string& from = entry.from;
+  const std::string& to = entry.to;
   const auto type_of = [&](long long id) -> std::optional<planfix::FieldType> {
     const auto it = types.find(id);
     if (it == types.end()) return std::nullopt;
@@ -348,7 +420,7 @@ core::Result<std::string> TimeTimers::WriteEntry(const engine::Job& job) {
   };
 
   std::vector<planfix::CustomFieldValue> values;
-  const std::string planfix_date = PlanfixDate(date);
+  const std::string planfix_date = PlanfixDate(entry.date);
   if (fields.date > 0) {
     const auto type = type_of(fields.date);
     if (type == planfix::FieldType::kDate) {
@@ -387,30 +459,8 @@ core::Result<std::string> TimeTimers::WriteEntry(const engine::Job& job) {
       return unusable("period", fields.period);
     }
   }
-  values.push_back({fields.employee, json{{"id", employee}}});
-
-  // A retry may follow a write whose answer was lost: an entry of this employee, day and
-  // length on the task is taken as that write.
-  if (job.attempts > 1) {
-    planfix::DataTagQuery query;
-    query.task_id = task;
-    for (long long id : {fields.date, fields.duration, fields.period, fields.employee}) {
-      if (id > 0) query.custom_field_ids.push_back(id);
-    }
-    auto entries = planfix_.ListDataTagEntries(tag, query);
-    if (!entries) return core::Fail(entries.error());
-    const auto layout = TimeSyncOptionsFor(config_).layout;
-    for (const auto& entry : *entries) {
-      const auto parsed = timekeeping::ParseTimeEntry(entry, layout);
-      if (parsed && parsed->task == task && parsed->employee == employee &&
-          parsed->date.ToString() == date && parsed->minutes == minutes) {
-        return json{{"keys", json::array({entry.key})}, {"already_written", true}}.dump();
-      }
-    }
-  }
-  auto added = planfix_.AddDataTagEntries(task, tag, {values});
-  if (!added) return core::Fail(added.error());
-  return json{{"keys", added->keys}}.dump();
+  values.push_back({fields.employee, json{{"id", entry.employee}}});
+  return values;
 }
 
 }  // namespace planfix_flow::app

@@ -19,6 +19,20 @@ std::string_view ToString(WorkKind kind) {
   return kind == WorkKind::kCommunication ? "communication" : "production";
 }
 
+std::string_view ToString(RevenueSource source) {
+  switch (source) {
+    case RevenueSource::kAmount:
+      return "amount";
+    case RevenueSource::kReceived:
+      return "received";
+    case RevenueSource::kMixed:
+      return "mixed";
+    case RevenueSource::kNone:
+      break;
+  }
+  return "";
+}
+
 namespace {
 
 std::string Normalize(std::string_view text) {
@@ -94,6 +108,16 @@ Result<Month> ParseMonth(std::string_view text) {
 
 Month MonthOf(const calendar::LocalDate& date) { return Month{date.year, date.month}; }
 
+namespace {
+
+// Whether `a` is a later day than `b`. (LocalDate's defaulted <=> would do, but clang-tidy 14
+// reports a use-nullptr finding inside every instantiation of it.)
+bool Later(const calendar::LocalDate& a, const calendar::LocalDate& b) {
+  return std::tie(a.year, a.month, a.day) > std::tie(b.year, b.month, b.day);
+}
+
+}  // namespace
+
 Effort& Effort::operator+=(const Effort& other) {
   minutes += other.minutes;
   cost += other.cost;
@@ -120,7 +144,15 @@ void AddTo(ReportLine& sum, const ReportLine& line) {
   sum.unpriced_minutes += line.unpriced_minutes;
   sum.saved_minutes += line.saved_minutes;
   sum.cost_to_date += line.cost_to_date;
+  if (line.amount) sum.amount = sum.amount.value_or(0) + *line.amount;
+  if (line.received) sum.received = sum.received.value_or(0) + *line.received;
   if (line.revenue) sum.revenue = sum.revenue.value_or(0) + *line.revenue;
+  if (line.revenue_source != RevenueSource::kNone) {
+    sum.revenue_source =
+        sum.revenue_source == RevenueSource::kNone || sum.revenue_source == line.revenue_source
+            ? line.revenue_source
+            : RevenueSource::kMixed;
+  }
   if (line.margin) sum.margin = sum.margin.value_or(0) + *line.margin;
 }
 
@@ -145,7 +177,7 @@ TimeReport BuildTimeReport(const TimeReportInput& input) {
   std::map<std::int64_t, DealSums> sums;
   std::set<std::int64_t> active;  // deals with time or savings in the month
   for (const auto& entry : input.entries) {
-    if (entry.date > last || !wanted(entry.deal)) continue;
+    if (Later(entry.date, last) || !wanted(entry.deal)) continue;
     auto& deal = sums[entry.deal];
     deal.to_date[{entry.kind, entry.employee}] += entry.minutes;
     if (input.month.Contains(entry.date)) {
@@ -160,6 +192,43 @@ TimeReport BuildTimeReport(const TimeReportInput& input) {
     active.insert(saving.deal);
   }
 
+  // Money received to the end of the month, per deal. A payment whose invoice task names no
+  // deal goes to its client's one deal with work in the month (decided before any payment
+  // adds deals, so the order of the payments does not matter).
+  std::map<std::optional<std::int64_t>, std::vector<std::int64_t>> worked_for;
+  for (const std::int64_t deal : active) worked_for[client_of(deal)].push_back(deal);
+  std::map<std::int64_t, std::int64_t> received;
+  for (const auto& receipt : input.receipts) {
+    if (Later(receipt.date, last)) continue;
+    if (receipt.deal) {
+      if (!wanted(*receipt.deal)) continue;
+      received[*receipt.deal] += receipt.amount;
+      if (input.month.Contains(receipt.date)) active.insert(*receipt.deal);
+      continue;
+    }
+    if (!input.month.Contains(receipt.date)) continue;  // listed in its own month's report
+    if (input.client && receipt.client != input.client) continue;
+    const auto deals = receipt.client ? worked_for.find(receipt.client) : worked_for.end();
+    if (deals != worked_for.end() && deals->second.size() == 1) {
+      received[deals->second.front()] += receipt.amount;
+      continue;
+    }
+    std::string reason;
+    if (!receipt.client) {
+      reason = "the invoice task is not a deal, not a deal's subtask and has no client";
+    } else if (deals == worked_for.end()) {
+      reason =
+          "the invoice task is not a deal's subtask and its client has no deal with work this "
+          "month";
+    } else {
+      reason = fmt::format(
+          "the invoice task is not a deal's subtask and its client has {} deals this month: "
+          "make it a subtask of its deal",
+          deals->second.size());
+    }
+    report.received_without_deal.push_back(UnassignedReceipt{receipt, std::move(reason)});
+  }
+
   for (const std::int64_t deal : active) {
     ReportLine line;
     line.deal = deal;
@@ -167,12 +236,17 @@ TimeReport BuildTimeReport(const TimeReportInput& input) {
       line.deal_name = it->second->name;
       line.client = it->second->client;
       line.client_name = it->second->client_name;
-      if (it->second->received) {
-        line.revenue = it->second->received;
-        line.revenue_received = true;
-      } else {
-        line.revenue = it->second->amount;
-      }
+      line.amount = it->second->amount;
+    }
+    if (const auto money = received.find(deal); money != received.end()) {
+      line.received = money->second;
+    }
+    if (line.received && *line.received > 0) {
+      line.revenue = line.received;
+      line.revenue_source = RevenueSource::kReceived;
+    } else if (line.amount) {
+      line.revenue = line.amount;
+      line.revenue_source = RevenueSource::kAmount;
     }
     const DealSums& deal_sums = sums[deal];
     for (const auto& [key, minutes] : deal_sums.month) {
@@ -301,17 +375,18 @@ std::string RenderTable(const TimeReport& report) {
     std::size_t width;
     bool right;
   };
-  static const std::vector<Column> kColumns = {
-      {"client", 18, false},      {"deal", 24, false},  {"comm h", 7, true},
-      {"comm cost", 11, true},    {"prod h", 7, true},  {"prod cost", 11, true},
-      {"comm/prod", 9, true},     {"saved h", 7, true}, {"revenue", 11, true},
-      {"cost to date", 12, true}, {"margin", 11, true},
+  static const std::vector<Column> columns = {
+      {"client", 18, false},   {"deal", 24, false},        {"comm h", 7, true},
+      {"comm cost", 11, true}, {"prod h", 7, true},        {"prod cost", 11, true},
+      {"comm/prod", 9, true},  {"saved h", 7, true},       {"amount", 11, true},
+      {"received", 11, true},  {"cost to date", 12, true}, {"margin", 11, true},
+      {"margin on", 9, false},
   };
   const auto row = [&](const std::vector<std::string>& cells) {
     std::string out;
-    for (std::size_t i = 0; i < kColumns.size(); ++i) {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
       if (i > 0) out += "  ";
-      out += Pad(cells[i], kColumns[i].width, kColumns[i].right);
+      out += Pad(cells[i], columns[i].width, columns[i].right);
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
     return out + "\n";
@@ -327,14 +402,17 @@ std::string RenderTable(const TimeReport& report) {
                                     FormatAmount(line.production.cost),
                                     RatioText(line.ratio_hundredths),
                                     FormatMinutes(line.saved_minutes),
-                                    OptionalAmount(line.revenue),
+                                    OptionalAmount(line.amount),
+                                    OptionalAmount(line.received),
                                     FormatAmount(line.cost_to_date),
-                                    std::move(margin)};
+                                    std::move(margin),
+                                    std::string(ToString(line.revenue_source))};
   };
   std::string out = fmt::format("Communication and production time, {} (amounts in {})\n",
                                 report.month.ToString(), report.currency);
   std::vector<std::string> titles;
-  for (const auto& column : kColumns) titles.emplace_back(column.title);
+  titles.reserve(columns.size());
+  for (const auto& column : columns) titles.emplace_back(column.title);
   out += row(titles);
   if (report.deals.empty()) out += "(no time recorded this month)\n";
   for (const auto& line : report.deals) out += row(cells(line, ClientLabel(line), DealLabel(line)));
@@ -343,7 +421,23 @@ std::string RenderTable(const TimeReport& report) {
   out += row(cells(report.total, "total", ""));
   out +=
       "\n! communication cost more than production (to date). Hours are h:mm; time saved by "
-      "automation is counted apart.\n";
+      "automation is counted apart. Received is the money paid for the deal's invoices up to "
+      "the month's end; the margin is received - cost to date when money was received, else "
+      "amount - cost to date (\"margin on\").\n";
+  if (!report.received_without_deal.empty()) {
+    std::int64_t sum = 0;
+    out += "\nreceived this month without a deal\n";
+    for (const auto& unassigned : report.received_without_deal) {
+      const Receipt& receipt = unassigned.receipt;
+      sum += receipt.amount;
+      out += fmt::format(
+          "{}  invoice task #{}  {}  {}  {}: {}\n", receipt.date.ToString(), receipt.invoice_task,
+          receipt.client ? fmt::format("contact {}", *receipt.client) : std::string("(no client)"),
+          FormatAmount(receipt.amount), receipt.key, unassigned.reason);
+    }
+    out +=
+        fmt::format("{} received without a deal (not in the totals above).\n", FormatAmount(sum));
+  }
   if (report.total.unpriced_minutes > 0) {
     out += fmt::format("{} of the month's time has no hourly rate and is not priced.\n",
                        FormatMinutes(report.total.unpriced_minutes));
@@ -369,25 +463,34 @@ std::string RenderCsv(const TimeReport& report) {
   std::string out =
       "line,month,currency,client_id,client,deal,deal_name,communication_minutes,"
       "communication_cost,production_minutes,production_cost,comm_prod_ratio,saved_minutes,"
-      "unpriced_minutes,revenue,revenue_source,cost_to_date,margin,communication_over_production"
-      "\n";
+      "unpriced_minutes,revenue,revenue_source,cost_to_date,margin,communication_over_production,"
+      "amount,received,invoice_task,payment,reason\n";
   const auto line_row = [&](std::string_view kind, const ReportLine& line) {
     const std::vector<std::string> fields = {
-        std::string(kind), report.month.ToString(), report.currency,
+        std::string(kind),
+        report.month.ToString(),
+        report.currency,
         line.client ? std::to_string(*line.client) : "",
         CsvField(line.client ? line.client_name : ""),
-        line.deal != 0 ? std::to_string(line.deal) : "", CsvField(line.deal_name),
-        std::to_string(line.communication.minutes), FormatAmount(line.communication.cost),
-        std::to_string(line.production.minutes), FormatAmount(line.production.cost),
+        line.deal != 0 ? std::to_string(line.deal) : "",
+        CsvField(line.deal_name),
+        std::to_string(line.communication.minutes),
+        FormatAmount(line.communication.cost),
+        std::to_string(line.production.minutes),
+        FormatAmount(line.production.cost),
         line.ratio_hundredths ? RatioText(line.ratio_hundredths) : "",
-        std::to_string(line.saved_minutes), std::to_string(line.unpriced_minutes),
+        std::to_string(line.saved_minutes),
+        std::to_string(line.unpriced_minutes),
         line.revenue ? FormatAmount(*line.revenue) : "",
-        // The total mixes deals' sources: it names none.
-        line.revenue && (line.deal != 0 || line.client)
-            ? (line.revenue_received ? "received" : "amount")
-            : "",
-        FormatAmount(line.cost_to_date), line.margin ? FormatAmount(*line.margin) : "",
-        line.communication_over_production ? "yes" : "no"};
+        std::string(ToString(line.revenue_source)),
+        FormatAmount(line.cost_to_date),
+        line.margin ? FormatAmount(*line.margin) : "",
+        line.communication_over_production ? "yes" : "no",
+        line.amount ? FormatAmount(*line.amount) : "",
+        line.received ? FormatAmount(*line.received) : "",
+        "",
+        "",
+        ""};
     std::string text;
     for (std::size_t i = 0; i < fields.size(); ++i) text += (i > 0 ? "," : "") + fields[i];
     out += text + "\n";
@@ -395,6 +498,14 @@ std::string RenderCsv(const TimeReport& report) {
   for (const auto& line : report.deals) line_row("deal", line);
   for (const auto& line : report.clients) line_row("client", line);
   line_row("total", report.total);
+  // A payment without a deal: its amount under "received", the rest of the line empty.
+  for (const auto& unassigned : report.received_without_deal) {
+    const Receipt& receipt = unassigned.receipt;
+    out += fmt::format("unassigned,{},{},{},,,,,,,,,,,,,,,,,{},{},{},{}\n", report.month.ToString(),
+                       report.currency, receipt.client ? std::to_string(*receipt.client) : "",
+                       FormatAmount(receipt.amount), receipt.invoice_task, CsvField(receipt.key),
+                       CsvField(unassigned.reason));
+  }
   return out;
 }
 
@@ -413,7 +524,12 @@ json LineJson(const ReportLine& line) {
       {"comm_prod_ratio_hundredths", optional(line.ratio_hundredths)},
       {"saved_minutes", line.saved_minutes},
       {"unpriced_minutes", line.unpriced_minutes},
+      {"amount", optional(line.amount)},
+      {"received", optional(line.received)},
       {"revenue", optional(line.revenue)},
+      {"revenue_source", line.revenue_source == RevenueSource::kNone
+                             ? json(nullptr)
+                             : json(ToString(line.revenue_source))},
       {"cost_to_date", line.cost_to_date},
       {"margin", optional(line.margin)},
       {"communication_over_production", line.communication_over_production},
@@ -421,8 +537,6 @@ json LineJson(const ReportLine& line) {
   if (line.deal != 0) {
     out["deal"] = line.deal;
     out["deal_name"] = line.deal_name;
-    out["revenue_source"] =
-        line.revenue ? json(line.revenue_received ? "received" : "amount") : json(nullptr);
   }
   return out;
 }
@@ -437,6 +551,21 @@ json ToJson(const TimeReport& report) {
   out["total"].erase("client_name");
   for (const auto& line : report.deals) out["deals"].push_back(LineJson(line));
   for (const auto& line : report.clients) out["clients"].push_back(LineJson(line));
+  // How to read "revenue": the margin's basis, named per line by "revenue_source".
+  out["margin"] =
+      "revenue - cost_to_date; revenue is the money received up to the month's end when any "
+      "was, else the deal amount";
+  out["received_without_deal"] = json::array();
+  for (const auto& unassigned : report.received_without_deal) {
+    const Receipt& receipt = unassigned.receipt;
+    out["received_without_deal"].push_back(
+        {{"payment", receipt.key},
+         {"invoice_task", receipt.invoice_task},
+         {"client", receipt.client ? json(*receipt.client) : json(nullptr)},
+         {"amount", receipt.amount},
+         {"date", receipt.date.ToString()},
+         {"reason", unassigned.reason}});
+  }
   return out;
 }
 

@@ -168,6 +168,7 @@ class TimeReportFlow : public ::testing::Test {
     all.insert(all.end(), args.begin(), args.end());
     all.insert(all.end(), {"-c", config.string()});
     std::vector<const char*> argv;
+    argv.reserve(all.size());
     for (const auto& arg : all) argv.push_back(arg.c_str());
     std::ostringstream out;
     std::ostringstream err;
@@ -314,6 +315,154 @@ TEST_F(TimeReportFlow, TimeSavedByAutomationCountsEachClientMessageApartFromPeop
   EXPECT_EQ(report["deals"][0]["saved_minutes"], 5);  // the reminder: 5 minutes
   EXPECT_EQ(report["deals"][0]["communication"]["minutes"], 0);
   EXPECT_EQ(report["total"]["saved_minutes"], 5);
+}
+
+// Issue 14's revenue from money actually received: invoices registered on Planfix tasks
+// (issue 13), paid through the bank's webhook (the fake monobank), counted per deal.
+class TimeRevenueFlow : public TimeReportFlow {
+ protected:
+  void SetUp() override {
+    TimeReportFlow::SetUp();
+    world_->EnableBank();
+    auto& invoices = world_->config.invoices;
+    invoices.enabled = true;
+    invoices.fields = {.number = 211, .amount = 212, .due_date = 214};
+    auto& planfix = world_->planfix;
+    planfix.DefineTaskField({211, "Номер рахунку", 0});
+    planfix.DefineTaskField({212, "Сума рахунку", 1});
+    planfix.DefineTaskField({214, "Строк оплати", 3});
+    for (const long long contact : {12, 13, 14}) {
+      planfix.AddContact({.id = contact, .name = fmt::format("Клієнт {}", contact)});
+    }
+  }
+
+  // The PM fills the invoice of `task` and presses "Invoice issued".
+  void Invoice(long long task, const std::string& number, const std::string& amount) {
+    auto stored = world_->planfix.task(task);
+    ASSERT_TRUE(stored);
+    stored->custom_fields[211] = number;
+    stored->custom_fields[212] = json::parse(amount);
+    stored->custom_fields[214] = json{{"date", "10-12-2026"}};
+    world_->planfix.AddTask(*stored);
+    auto answer = world_->PostPlanfix(
+        app_->port(), {{"event", "invoice.issued"}, {"task", std::to_string(task)}});
+    ASSERT_TRUE(answer);
+    ASSERT_EQ(answer->status, 200) << answer->body;
+    app_->RunUntilIdle();
+  }
+
+  // The client pays by bank transfer naming the invoice; the bank posts it to the webhook.
+  void Pay(const std::string& id, long long kopecks, const std::string& purpose) {
+    world_->bank.Book(kSandboxBankAccount,
+                      {id, core::ToUnixSeconds(clock_->Now()), kopecks, 980, purpose});
+    ASSERT_EQ(world_->bank.DeliverPending(), 1U);
+    app_->RunUntilIdle();
+  }
+
+  static const json& DealLine(const json& report, long long deal) {
+    for (const auto& line : report["deals"]) {
+      if (line["deal"] == deal) return line;
+    }
+    ADD_FAILURE() << "no deal " << deal << " in " << report.dump(2);
+    static const json none;
+    return none;
+  }
+};
+
+TEST_F(TimeRevenueFlow, MoneyReceivedForADealsInvoicesIsItsRevenueBesideItsAmount) {
+  // Deal 3001 (1500.00) is invoiced on its subtask 3021 and paid in full.
+  Deal(3001, "Автоматизація лідів", 1500, 12);
+  world_->planfix.AddTask(
+      {.id = 3021, .name = "Рахунок", .counterparty = "contact:12", .parent_id = 3001});
+  Entry(3001, "10-11-2026", 240, "user:7", "Комунікація");  // 2400.00
+  // Deal 3002 (10000.00) is invoiced on itself and paid in two parts so far.
+  Deal(3002, "Сайт", 10000, 13);
+  Entry(3002, "13-11-2026", 120, "user:8");  // 600.00
+  // An invoice task that is no deal's, for a client with no deal this month.
+  world_->planfix.AddTask(
+      {.id = 3031, .name = "Рахунок за консультацію", .counterparty = "contact:14"});
+  StartAndSync(/*keep_running=*/true);
+
+  Invoice(3021, "A-101", "1500");
+  Invoice(3002, "B-202", "10000");
+  Invoice(3031, "C-303", "300");
+  Pay("tx-a", 150000, "Оплата за рахунком A-101");
+  Pay("tx-b1", 400000, "Оплата за рахунком B-202, частина 1");
+  clock_->Advance(hours(1));
+  Pay("tx-b2", 100000, "Оплата за рахунком B-202, частина 2");
+  Pay("tx-c", 30000, "Оплата за рахунком C-303");
+  // The bank repeats a delivery: the payment is still counted once.
+  world_->bank.QueueEventAgain("tx-b2");
+  ASSERT_EQ(world_->bank.DeliverPending(), 1U);
+  app_->RunUntilIdle();
+  ASSERT_EQ(app_->database().GetFlow("payment:monobank:tx-b2")->state, "matched");
+  clock_->Advance(minutes(31));  // the next time sync reads the invoice tasks
+  app_->RunUntilIdle();
+  app_->Stop();
+
+  auto [code, text] = Report({"time", "--month", "2026-11", "--format", "json"});
+  ASSERT_EQ(code, kExitOk) << text;
+  const json report = json::parse(text);
+  const json& lost = DealLine(report, 3001);
+  EXPECT_EQ(lost["amount"], 150000);
+  EXPECT_EQ(lost["received"], 150000);
+  EXPECT_EQ(lost["revenue_source"], "received");
+  EXPECT_EQ(lost["margin"], 150000 - 240000);
+  const json& site = DealLine(report, 3002);
+  EXPECT_EQ(site["amount"], 1000000);
+  EXPECT_EQ(site["received"], 500000);  // two payments, the repeated delivery once
+  EXPECT_EQ(site["revenue"], 500000);
+  EXPECT_EQ(site["revenue_source"], "received");
+  EXPECT_EQ(site["margin"], 500000 - 60000);
+  EXPECT_EQ(report["total"]["received"], 650000);
+  EXPECT_EQ(report["total"]["amount"], 1150000);
+  ASSERT_EQ(report["received_without_deal"].size(), 1U) << report.dump(2);
+  EXPECT_EQ(report["received_without_deal"][0]["invoice_task"], 3031);
+  EXPECT_EQ(report["received_without_deal"][0]["amount"], 30000);
+  EXPECT_EQ(report["received_without_deal"][0]["client"], 14);
+  EXPECT_EQ(report["received_without_deal"][0]["payment"], "payment:monobank:tx-c");
+
+  // The table shows the amount and the received money side by side, and the margin's basis.
+  std::tie(code, text) = Report({"time", "--month", "2026-11"});
+  ASSERT_EQ(code, kExitOk) << text;
+  EXPECT_NE(text.find("margin on"), std::string::npos) << text;
+  const auto site_row =
+      text.substr(text.find("#3002"), text.find('\n', text.find("#3002")) - text.find("#3002"));
+  EXPECT_NE(site_row.find("10000.00      5000.00"), std::string::npos) << site_row;
+  EXPECT_NE(site_row.find("4400.00  received"), std::string::npos) << site_row;
+  EXPECT_NE(text.find("invoice task #3031  contact 14  300.00  payment:monobank:tx-c"),
+            std::string::npos)
+      << text;
+  std::tie(code, text) = Report({"time", "--month", "2026-11", "--format", "csv"});
+  ASSERT_EQ(code, kExitOk) << text;
+  EXPECT_NE(text.find(",5000.00,received,600.00,4400.00,no,10000.00,5000.00,,,\n"),
+            std::string::npos)
+      << text;
+
+  // October knew nothing of November's money.
+  std::tie(code, text) = Report({"time", "--month", "2026-10", "--format", "json"});
+  ASSERT_EQ(code, kExitOk) << text;
+  EXPECT_TRUE(json::parse(text)["deals"].empty()) << text;
+  EXPECT_TRUE(json::parse(text)["received_without_deal"].empty()) << text;
+}
+
+TEST_F(TimeRevenueFlow, APaymentForAnInvoiceOutsideADealCountsForItsClientsOneDealOfTheMonth) {
+  Deal(3002, "Сайт", 10000, 13);
+  Entry(3002, "13-11-2026", 120, "user:8");
+  // The accountant's invoice task for client 13, not under the deal.
+  world_->planfix.AddTask({.id = 3041, .name = "Рахунок", .counterparty = "contact:13"});
+  StartAndSync(/*keep_running=*/true);
+  Invoice(3041, "D-404", "2500");
+  Pay("tx-d", 250000, "D-404");
+  clock_->Advance(minutes(31));
+  app_->RunUntilIdle();
+  app_->Stop();
+  auto [code, text] = Report({"time", "--month", "2026-11", "--format", "json"});
+  ASSERT_EQ(code, kExitOk) << text;
+  const json report = json::parse(text);
+  EXPECT_EQ(DealLine(report, 3002)["received"], 250000);
+  EXPECT_EQ(DealLine(report, 3002)["margin"], 250000 - 60000);
+  EXPECT_TRUE(report["received_without_deal"].empty()) << report.dump(2);
 }
 
 }  // namespace

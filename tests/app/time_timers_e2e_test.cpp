@@ -280,5 +280,50 @@ TEST_F(TimeTimersFlow, BadPressesAreAnsweredOnTheTaskAndWriteNothing) {
   EXPECT_EQ(Entries()[0], (Written{3001, "23-11-2026", 5, "user:7", "10:00", "10:05"}));
 }
 
+TEST_F(TimeTimersFlow, ARefusalForATaskThatDoesNotExistIsLoggedNotADeadComment) {
+  StartApp();
+  Press("time.start", 4040, "9");  // an unknown employee on a task that does not exist
+  Press("time.stop", 4041, "7");   // no timer running, on a task that does not exist
+  Press("time.start", 3001, "9");  // the same refusal on a real task is still said there
+  EXPECT_TRUE(Said(3001, "співробітник user:9 невідомий сервісу"));
+  storage::JobFilter dead;
+  dead.state = storage::JobState::kDead;
+  const auto jobs = app_->database().ListJobs(dead);
+  EXPECT_TRUE(jobs.empty()) << jobs.front().kind << ": " << jobs.front().last_error;
+  EXPECT_TRUE(world_->planfix.comments(4040).empty());
+  EXPECT_TRUE(world_->planfix.comments(4041).empty());
+  EXPECT_FALSE(app_->database().GetFlow(TimerKey("user:9")));
+  EXPECT_TRUE(Entries().empty());
+}
+
+TEST_F(TimeTimersFlow, AFieldWhoseTypeChangedInPlanfixIsReadAgainWithoutARestart) {
+  StartApp();
+  Press("time.start", 3001, "7");
+  Wait(minutes(5));
+  Press("time.stop", 3001, "7");
+  ASSERT_EQ(Entries().size(), 1u);
+  EXPECT_EQ(Entries()[0].minutes, 5);
+  // The admin makes the duration a Time field (hours:minutes) while the service runs.
+  world_->planfix.DefineDataTag(kTag, "Фактичний час роботи",
+                                {{kDate, "Дата", 3},
+                                 {kDuration, "Тривалість", 4},
+                                 {kEmployee, "Співробітник", 11},
+                                 {kPeriod, "З – до", 6}});
+  // The first write in the old shape is refused; that refusal makes the service read the
+  // field types again and write in the new one.
+  world_->planfix.ExpectRefusals(1);
+  Press("time.start", 3001, "7");
+  Wait(minutes(65));
+  Press("time.stop", 3001, "7");
+  const auto entries = world_->planfix.data_tag_entries(kTag);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].custom_fields.at(kDuration), (json{{"time", "01:05"}}));
+  storage::JobFilter dead;
+  dead.state = storage::JobState::kDead;
+  const auto jobs = app_->database().ListJobs(dead);
+  EXPECT_TRUE(jobs.empty()) << jobs.front().kind << ": " << jobs.front().last_error;
+  EXPECT_TRUE(world_->planfix.failures().empty()) << world_->planfix.failures().front();
+}
+
 }  // namespace
 }  // namespace planfix_flow::app

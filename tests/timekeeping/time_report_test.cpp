@@ -48,11 +48,11 @@ class TimeReportTest : public ::testing::Test {
     input_.rates.default_per_hour = 50000;        // 500.00 an hour
     input_.rates.per_employee["user:2"] = 90000;  // the sales manager: 900.00
     // Deal 10: an automation worth 10 minutes of work sold in 4 hours of talk.
-    input_.deals.push_back({10, "Автоматизація", 7, "Олена", 20000, std::nullopt});
+    input_.deals.push_back({10, "Автоматизація", 7, "Олена", 20000});
     // Deal 20: a website, mostly production, partly paid.
-    input_.deals.push_back({20, "Сайт", 8, "Ігор", 5000000, std::nullopt});
+    input_.deals.push_back({20, "Сайт", 8, "Ігор", 5000000});
     // Deal 30: no amount yet.
-    input_.deals.push_back({30, "Аудит", 8, "Ігор", std::nullopt, std::nullopt});
+    input_.deals.push_back({30, "Аудит", 8, "Ігор", std::nullopt});
     Add(1, 10, "user:2", {2026, 11, 3}, 120, WorkKind::kCommunication);
     Add(2, 10, "user:5", {2026, 11, 4}, 120, WorkKind::kCommunication);
     Add(3, 10, "user:5", {2026, 11, 5}, 10, WorkKind::kProduction);
@@ -117,12 +117,55 @@ TEST_F(TimeReportTest, DealsWhereTalkCostMoreComeFirstWithExactFigures) {
   EXPECT_EQ(report.clients[1].production.minutes, 1245);
 }
 
-TEST_F(TimeReportTest, ReceivedMoneyReplacesTheAmountAsRevenue) {
-  input_.deals[1].received = 2500000;
+TEST_F(TimeReportTest, ReceivedMoneyReplacesTheAmountAsTheMarginsRevenue) {
+  // Two payments for deal 20's invoice (one in October), and one after the month: not yet.
+  input_.receipts.push_back({"payment:monobank:a", 21, 20, 8, 1000000, {2026, 10, 30}});
+  input_.receipts.push_back({"payment:monobank:b", 21, 20, 8, 1500000, {2026, 11, 2}});
+  input_.receipts.push_back({"payment:monobank:c", 21, 20, 8, 700000, {2026, 12, 1}});
   const TimeReport report = BuildTimeReport(input_);
+  ASSERT_EQ(report.deals[1].deal, 20);
+  EXPECT_EQ(report.deals[1].amount, 5000000);
+  EXPECT_EQ(report.deals[1].received, 2500000);
   EXPECT_EQ(report.deals[1].revenue, 2500000);
-  EXPECT_TRUE(report.deals[1].revenue_received);
+  EXPECT_EQ(report.deals[1].revenue_source, RevenueSource::kReceived);
   EXPECT_EQ(report.deals[1].margin, 2500000 - 1635000);
+  // Deal 10 received nothing: its margin stays on its amount.
+  EXPECT_EQ(report.deals[0].revenue_source, RevenueSource::kAmount);
+  EXPECT_FALSE(report.deals[0].received.has_value());
+  EXPECT_EQ(report.total.received, 2500000);
+  EXPECT_EQ(report.total.amount, 20000 + 5000000);
+  EXPECT_EQ(report.total.revenue_source, RevenueSource::kMixed);
+  EXPECT_EQ(report.clients[1].revenue_source, RevenueSource::kReceived);
+}
+
+TEST_F(TimeReportTest, APaymentWithoutADealGoesToItsClientsOneDealOfTheMonthOrIsListedApart) {
+  // Client 7 has one deal with work in November (10); client 8 has two (20 and 30).
+  input_.receipts.push_back({"payment:monobank:x", 91, std::nullopt, 7, 10000, {2026, 11, 9}});
+  input_.receipts.push_back({"payment:monobank:y", 92, std::nullopt, 8, 30000, {2026, 11, 9}});
+  input_.receipts.push_back(
+      {"payment:monobank:z", 93, std::nullopt, std::nullopt, 500, {2026, 11, 9}});
+  // October's payment without a deal belongs to October's report.
+  input_.receipts.push_back({"payment:monobank:o", 94, std::nullopt, 7, 800, {2026, 10, 9}});
+  TimeReport report = BuildTimeReport(input_);
+  ASSERT_EQ(report.deals[0].deal, 10);
+  EXPECT_EQ(report.deals[0].received, 10000);
+  ASSERT_EQ(report.received_without_deal.size(), 2U);
+  EXPECT_EQ(report.received_without_deal[0].receipt.key, "payment:monobank:y");
+  EXPECT_NE(report.received_without_deal[0].reason.find("2 deals this month"), std::string::npos);
+  EXPECT_EQ(report.received_without_deal[1].receipt.invoice_task, 93);
+  EXPECT_NE(RenderTable(report).find("305.00 received without a deal"), std::string::npos)
+      << RenderTable(report);
+  const std::string csv = RenderCsv(report);
+  EXPECT_NE(csv.find("\nunassigned,2026-11,UAH,8,,,,,,,,,,,,,,,,,300.00,92,payment:monobank:y,"),
+            std::string::npos)
+      << csv;
+  EXPECT_EQ(ToJson(report)["received_without_deal"][0]["amount"], 30000);
+
+  // One client only: the other client's payments are not listed.
+  input_.client = 7;
+  report = BuildTimeReport(input_);
+  EXPECT_TRUE(report.received_without_deal.empty());
+  EXPECT_EQ(report.deals[0].received, 10000);
 }
 
 TEST_F(TimeReportTest, EmployeesWithoutARateAreCountedButNotPriced) {
@@ -158,11 +201,11 @@ TEST_F(TimeReportTest, RendersTableCsvAndJson) {
 
   const std::string csv = RenderCsv(report);
   EXPECT_NE(csv.find("deal,2026-11,UAH,7,Олена,10,Автоматизація,240,2800.00,10,83.33,24.00,20,0,"
-                     "200.00,amount,2883.33,-2683.33,yes\n"),
+                     "200.00,amount,2883.33,-2683.33,yes,200.00,,,,\n"),
             std::string::npos)
       << csv;
-  EXPECT_NE(csv.find("total,2026-11,UAH,,,,,330,4150.00,1255,10458.33,0.26,20,0,50200.00,,"
-                     "19608.33,30966.67,no\n"),
+  EXPECT_NE(csv.find("total,2026-11,UAH,,,,,330,4150.00,1255,10458.33,0.26,20,0,50200.00,amount,"
+                     "19608.33,30966.67,no,50200.00,,,,\n"),
             std::string::npos)
       << csv;
 

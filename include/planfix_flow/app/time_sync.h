@@ -53,7 +53,14 @@ class TimeSync {
            const calendar::WorkCalendar& calendar, TimeSyncOptions options);
 
   // One complete read. An error (Planfix unreachable, a refused read) stores nothing.
+  // Then the facts of the tasks recent payments were matched to, and of their parents, for
+  // the report's received money (ReadPaymentTasks).
   core::Result<TimeSyncReport> RunOnce();
+
+  // The task facts (parent, process, client) of the invoice tasks of the payments matched in
+  // the last window_days, and of their parents, read as for time entries (cached for
+  // task_facts_max_age). An error is logged and left to the next sync.
+  void ReadPaymentTasks();
 
  private:
   core::Result<storage::TimeTaskRecord> TaskFacts(std::int64_t task);

@@ -13,12 +13,14 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "planfix_flow/calendar/work_calendar.h"
 #include "planfix_flow/config/config.h"
 #include "planfix_flow/core/result.h"
 #include "planfix_flow/engine/effect_executor.h"
 #include "planfix_flow/engine/plan.h"
+#include "planfix_flow/plan/effects.h"
 #include "planfix_flow/planfix/planfix_client.h"
 #include "planfix_flow/storage/database.h"
 #include "planfix_flow/templates/template_set.h"
@@ -68,7 +70,15 @@ class TimeTimers {
                      core::TimePoint end, CloseReason reason, std::int64_t switched_to);
   core::Status Comment(engine::Plan& plan, std::int64_t task, std::string_view name,
                        const templates::Values& values, const std::string& key);
+  // true (and the press logged as ignored in `plan`) when Planfix has no task `task`: a
+  // refusal is said on the task, and a comment there could only fail.
+  core::Result<bool> IgnoredForNoTask(const engine::StoredEvent& event, std::int64_t task,
+                                      engine::Plan& plan);
   core::Result<std::string> WriteEntry(const engine::Job& job);
+  // The entry's values in the wire shapes `types` (the data tag's field types) call for.
+  core::Result<std::vector<planfix::CustomFieldValue>> EntryValues(
+      const std::map<long long, planfix::FieldType>& types,
+      const plan::TimeWriteEntry& entry) const;
 
   const config::Config& config_;
   const templates::TemplateSet& templates_;
@@ -76,7 +86,8 @@ class TimeTimers {
   planfix::PlanfixClient& planfix_;
   storage::Database& database_;
   std::mutex mutex_;
-  std::map<long long, planfix::FieldType> field_types_;  // the data tag's, read once
+  // The data tag's field types: read on first use, again when a write suggests they changed.
+  std::map<long long, planfix::FieldType> field_types_;
 };
 
 }  // namespace planfix_flow::app

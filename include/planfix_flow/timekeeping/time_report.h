@@ -83,9 +83,19 @@ struct DealFacts {
   std::optional<std::int64_t> client;  // the counterparty contact
   std::string client_name;
   std::optional<std::int64_t> amount;  // the deal's amount, minor units
-  // Money actually received for the deal up to the end of the month, when payments are
-  // tracked (issue 13); it replaces the amount as revenue.
-  std::optional<std::int64_t> received;
+};
+
+// Money actually received (issue 13): one payment matched to the invoice of a Planfix task,
+// counted once under its flow key. `deal` is the deal the invoice task belongs to when the
+// task says so (it is a deal, or a deal's subtask); otherwise the report gives the payment to
+// its client's one deal of the month (see BuildTimeReport).
+struct Receipt {
+  std::string key;  // the payment's flow key ("payment:monobank:<id>")
+  std::int64_t invoice_task = 0;
+  std::optional<std::int64_t> deal;
+  std::optional<std::int64_t> client;  // the invoice task's counterparty contact
+  std::int64_t amount = 0;             // minor units
+  calendar::LocalDate date;            // when the money came (the bank's booking day)
 };
 
 // Messages the service sent to the deal's client in the month, by kind (brief, reminder,
@@ -105,8 +115,14 @@ struct TimeReportInput {
   std::vector<CountedEntry> entries;
   std::vector<DealFacts> deals;
   std::vector<AutomationSaving> savings;  // of the month
+  std::vector<Receipt> receipts;          // every matched payment (later ones are skipped)
   std::optional<std::int64_t> client;     // only this client's deals
 };
+
+// Which money a line's margin is taken from; kMixed on a client or total line whose deals
+// differ.
+enum class RevenueSource { kNone, kAmount, kReceived, kMixed };
+std::string_view ToString(RevenueSource source);  // "", "amount", "received", "mixed"
 
 // Minutes and cost of one kind of work.
 struct Effort {
@@ -132,22 +148,38 @@ struct ReportLine {
   // Of the deal up to the end of the month.
   std::int64_t cost_to_date = 0;
   bool communication_over_production = false;  // to date: communication cost > production cost
-  std::optional<std::int64_t> revenue;         // received money, else the amount
-  bool revenue_received = false;               // revenue is money received
-  std::optional<std::int64_t> margin;          // revenue - cost_to_date
+  std::optional<std::int64_t> amount;          // the deal's amount (summed on client/total lines)
+  // Money received for the deal up to the end of the month; none when nothing was.
+  std::optional<std::int64_t> received;
+  // What the margin is taken from: the money received when any was, else the amount.
+  std::optional<std::int64_t> revenue;
+  RevenueSource revenue_source = RevenueSource::kNone;
+  std::optional<std::int64_t> margin;  // revenue - cost_to_date
+};
+
+// A payment of the month the report could not give to a deal, with the reason.
+struct UnassignedReceipt {
+  Receipt receipt;
+  std::string reason;
 };
 
 struct TimeReport {
   Month month;
   std::string currency;
-  // Deals with time or savings in the month: communication over production first, then by
-  // margin (lowest first; unknown last), then by deal number.
+  // Deals with time, savings or money received in the month: communication over production
+  // first, then by margin (lowest first; unknown last), then by deal number.
   std::vector<ReportLine> deals;
   // One line per client (no client: client unset), most communication cost first.
   std::vector<ReportLine> clients;
   ReportLine total;
+  // The month's payments for invoice tasks that belong to no deal the report can name.
+  std::vector<UnassignedReceipt> received_without_deal;
 };
 
+// Money received counts towards a deal up to the end of the month (as its cost to date):
+// a receipt whose `deal` is set goes to that deal; one without goes, when it came in the
+// month, to the one deal of its client with time or savings in the month, and is listed in
+// received_without_deal when the client has none or several (or the task no client).
 TimeReport BuildTimeReport(const TimeReportInput& input);
 
 enum class ReportFormat { kTable, kCsv, kJson };
