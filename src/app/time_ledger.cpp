@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/deal_revenue.h"
+#include "app/planfix_rates.h"
 #include "planfix_flow/plan/effects.h"
 #include "planfix_flow/timekeeping/amount.h"
 #include "planfix_flow/workflow/workflow.h"
@@ -61,7 +62,7 @@ timekeeping::TimeReportInput TimeReportInputFor(const storage::Database& databas
   timekeeping::TimeReportInput input;
   input.month = month;
   input.currency = config.time.currency;
-  input.rates = RatesFor(config.time);
+  input.rates = RatesWithPlanfix(config.time, database);
   input.client = client;
   const auto rule = ClassifyRuleFor(config.time);
   const std::int64_t deal_process = config.planfix.processes.deal;

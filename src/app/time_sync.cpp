@@ -5,6 +5,7 @@
 #include <map>
 
 #include "app/deal_revenue.h"
+#include "app/planfix_rates.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/timekeeping/amount.h"
 
@@ -71,6 +72,7 @@ TimeSyncOptions TimeSyncOptionsFor(const config::Config& config) {
   options.deal_process = config.planfix.processes.deal;
   for (const auto& [employee, rate] : time.rates) options.rated_employees.insert(employee);
   options.default_rate = !time.default_rate.empty();
+  options.rate_field = time.rate_field;
   return options;
 }
 
@@ -140,6 +142,9 @@ Result<TimeSyncReport> TimeSync::RunOnce() {
              {"dateFrom", PlanfixDate(from)},
              {"dateTo", PlanfixDate(DaysBefore(calendar_.ToLocalDate(now), -3660))}}});
   }
+  // A failed read of the rates keeps the last one (logged there): entries still count.
+  (void)RefreshPlanfixRates(planfix_, database_, options_.rate_field, now);
+  const PlanfixRates planfix_rates = StoredPlanfixRates(database_, options_.rate_field);
   auto entries = planfix_.ListDataTagEntries(options_.data_tag, query);
   if (!entries) return Fail(entries.error());
   report.read = entries->size();
@@ -156,9 +161,11 @@ Result<TimeSyncReport> TimeSync::RunOnce() {
       if (!task) return Fail(task.error());
       if (task->deleted) {
         reason = fmt::format("the task {} is deleted", parsed->task);
-      } else if (!options_.default_rate && options_.rated_employees.count(parsed->employee) == 0) {
-        reason = fmt::format("unknown employee {} (not in time.rates; no time.default_rate)",
-                             parsed->employee);
+      } else if (!options_.default_rate && options_.rated_employees.count(parsed->employee) == 0 &&
+                 planfix_rates.per_employee.count(parsed->employee) == 0) {
+        reason = fmt::format(
+            "unknown employee {} (not in time.rates, no rate in Planfix; no time.default_rate)",
+            parsed->employee);
       } else if (task->parent > 0 && options_.deal_process > 0 &&
                  task->process != options_.deal_process) {
         if (auto parent = TaskFacts(task->parent); !parent) return Fail(parent.error());

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "app/planfix_rates.h"
 #include "planfix_flow/app/time_sync.h"
 #include "planfix_flow/core/log.h"
 #include "planfix_flow/plan/effects.h"
@@ -90,8 +91,7 @@ core::Result<engine::Plan> TimeTimers::Handle(const engine::StoredEvent& event, 
     return plan;
   }
   const std::string employee = user > 0 ? fmt::format("user:{}", user) : std::string();
-  const bool known = !employee.empty() &&
-                     (!config_.time.default_rate.empty() || config_.time.rates.count(employee) > 0);
+  const bool known = !employee.empty() && HasRate(config_.time, database_, employee);
   if (!known) {
     if (auto ignored = IgnoredForNoTask(event, task, plan); !ignored) {
       return core::Fail(ignored.error());

@@ -701,6 +701,7 @@ void ReadTime(Reader& reader, const Section& root, TimeConfig& time) {
   reader.String(classify, "fallback", Need::kOptional, rule.fallback);
 
   reader.String(section, "default_rate", Need::kOptional, time.default_rate);
+  reader.Int(section, "rate_field", Need::kOptional, time.rate_field);
   reader.String(section, "currency", Need::kOptional, time.currency);
   reader.Int(section, "alert_share_percent", Need::kOptional, time.alert_share_percent);
   const Section rates = reader.Table(section, "rates", Need::kOptional);

@@ -6,10 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
+#include <string_view>
 #include <system_error>
 
 #include <unistd.h>
@@ -154,7 +156,7 @@ void CheckServer(Checker& check, const ServerConfig& server) {
   check.NotEmpty("server.host", server.host);
   check.Range("server.port", server.port, 0, 65535);  // 0: any free port (tests, demo)
   check.Range("server.body_limit_bytes", static_cast<long long>(server.body_limit_bytes), 1024,
-              16 * 1024 * 1024);
+              16LL * 1024 * 1024);
   check.Range("server.threads", server.threads, 1, 64);
   check.Range("server.max_connections", server.max_connections, 1, 1'000'000);
   check.Range("server.max_connections_per_address", server.max_connections_per_address, 1,
@@ -167,7 +169,7 @@ void CheckServer(Checker& check, const ServerConfig& server) {
   check.Range("server.keep_alive_seconds", server.keep_alive_seconds, 0, 3600);
   check.Range("server.read_timeout_seconds", server.read_timeout_seconds, 1, 600);
   check.Range("server.planfix_dedupe_window_seconds", server.planfix_dedupe_window_seconds, 60,
-              30 * 24 * 60 * 60);
+              30LL * 24 * 60 * 60);
 }
 
 // The database's directory must exist and take new files (SQLite also writes the -wal and
@@ -723,8 +725,9 @@ void CheckBank(Checker& check, const Config& config) {
 }
 
 void CheckLogging(Checker& check, const LoggingConfig& logging) {
-  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
-  if (kLevels.count(logging.level) == 0) {
+  static constexpr std::array<std::string_view, 6> kLevels = {"trace", "debug", "info",
+                                                              "warn",  "error", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), logging.level) == kLevels.end()) {
     check.Add("logging.level", fmt::format("\"{}\" is not one of: trace, debug, info, warn, "
                                            "error, off",
                                            logging.level));
@@ -733,6 +736,7 @@ void CheckLogging(Checker& check, const LoggingConfig& logging) {
 
 void CheckTime(Checker& check, const TimeConfig& time) {
   if (time.data_tag < 0) check.Id("time.data_tag", time.data_tag);
+  if (time.rate_field < 0) check.Id("time.rate_field", time.rate_field);
   const auto& fields = time.fields;
   for (const auto& [name, id] : {std::pair<const char*, std::int64_t>{"date", fields.date},
                                  {"duration", fields.duration},
@@ -746,7 +750,7 @@ void CheckTime(Checker& check, const TimeConfig& time) {
     check.Add("time.fields.duration_unit",
               fmt::format("\"{}\" is not one of: minutes, hours", fields.duration_unit));
   }
-  check.Range("time.sync_interval_minutes", time.sync_interval_minutes, 1, 24 * 60);
+  check.Range("time.sync_interval_minutes", time.sync_interval_minutes, 1, 24LL * 60);
   check.Range("time.sync_window_days", time.sync_window_days, 1, 366);
   if (time.classify.fallback != "communication" && time.classify.fallback != "production") {
     check.Add(
@@ -782,10 +786,10 @@ void CheckTime(Checker& check, const TimeConfig& time) {
   if (fields.employee <= 0) {
     check.Add("time.fields.employee", "is required when time.data_tag is set (who worked)");
   }
-  if (time.default_rate.empty() && time.rates.empty()) {
+  if (time.default_rate.empty() && time.rates.empty() && time.rate_field <= 0) {
     check.Add("time.default_rate",
-              "time.default_rate or time.rates is required when time.data_tag is set (no entry "
-              "could be priced)");
+              "time.default_rate, time.rates or time.rate_field is required when time.data_tag "
+              "is set (no entry could be priced)");
   }
   if (fields.duration <= 0 && fields.period <= 0) {
     check.Add("time.fields.duration",

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <limits>
 #include <optional>
 
 #include "planfix_flow/core/log.h"
@@ -649,6 +650,32 @@ core::Result<std::vector<Contact>> PlanfixClient::FindContacts(const ContactQuer
         return std::move(answer->body);
       },
       [](const json& entry) { return ParseContact(entry); });
+}
+
+core::Result<std::vector<User>> PlanfixClient::ListUsers(
+    const std::vector<long long>& custom_field_ids) {
+  std::string fields = "id,name";
+  if (!custom_field_ids.empty()) fields += "," + JoinIds(custom_field_ids);
+  return ListAllPages<User>(
+      std::vector<TaskFilter>{}, fields, kMaxPageSize, std::numeric_limits<std::size_t>::max(),
+      "users", "list employees",
+      [this](json body) -> core::Result<json> {
+        body["prefixedId"] = true;
+        auto answer =
+            Perform(Call{"POST", "/user/list", std::move(body), "list employees", "user_readonly"});
+        if (!answer) return core::Fail(answer.error());
+        return std::move(answer->body);
+      },
+      [](const json& entry) {
+        User user;
+        const json id = entry.value("id", json());
+        user.id = id.is_string()           ? id.get<std::string>()
+                  : id.is_number_integer() ? fmt::format("user:{}", id.get<long long>())
+                                           : std::string();
+        user.name = StringField(entry, "name");
+        user.custom_fields = ParseCustomFieldData(entry);
+        return user;
+      });
 }
 
 core::Result<std::vector<Task>> PlanfixClient::ListTasks(const TaskQuery& query) {

@@ -399,6 +399,7 @@ FakePlanfix::FakePlanfix(FakePlanfixOptions options)
                &FakePlanfix::ListDataTagEntries);
   RouteCatalogues();
   RouteFiles();
+  RouteUsers();
   RoutePlanfix("GET", R"(/rest/datatag/entry/(\d+))", "datatag_readonly",
                &FakePlanfix::GetDataTagEntry);
   RoutePlanfix("POST", R"(/rest/datatag/entry/(\d+))", "datatag_update",

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app/planfix_rates.h"
 #include "google/google_test_support.h"
 #include "planfix_flow/app/app.h"
 #include "planfix_flow/app/cli.h"
@@ -148,7 +149,8 @@ class TimeReportFlow : public ::testing::Test {
                    "path = \"" + world_->config.storage.path + "\"");
     text = Replace(text, "\ndeal = 0\n", fmt::format("\ndeal = {}\n", kDealProcess));
     text = Replace(text, "amount = 102", fmt::format("amount = {}", kAmountField));
-    text = text.substr(0, text.find("\n[time]")) + kTimeSection;
+    text = text.substr(0, text.find("\n[time]")) +
+           Replace(kTimeSection, "\n[time]\n", "\n[time]\n" + time_extra_);
     const fs::path config = dir_.path() / "config.toml";
     std::ofstream(config, std::ios::binary) << text;
     const fs::path key_file = dir_.path() / "report-sa.json";
@@ -180,6 +182,7 @@ class TimeReportFlow : public ::testing::Test {
   std::unique_ptr<core::FakeClock> clock_;
   std::unique_ptr<SandboxWorld> world_;
   std::unique_ptr<App> app_;
+  std::string time_extra_;  // keys added to the report's [time] section
 };
 
 TEST_F(TimeReportFlow, ADealWhoseSaleTookLongerThanItsWorkTopsTheReportWithItsLoss) {
@@ -315,6 +318,54 @@ TEST_F(TimeReportFlow, TimeSavedByAutomationCountsEachClientMessageApartFromPeop
   EXPECT_EQ(report["deals"][0]["saved_minutes"], 5);  // the reminder: 5 minutes
   EXPECT_EQ(report["deals"][0]["communication"]["minutes"], 0);
   EXPECT_EQ(report["total"]["saved_minutes"], 5);
+}
+
+TEST_F(TimeReportFlow, HourlyRatesComeFromAPlanfixEmployeeFieldBelowTheConfigsOwn) {
+  constexpr long long kRateField = 601;
+  auto& planfix = world_->planfix;
+  planfix.DefineUserField({kRateField, "Погодинна ставка", 0});
+  planfix.AddUser({.id = 7, .name = "Олена", .custom_fields = {{kRateField, "999.00"}}});
+  planfix.AddUser({.id = 9, .name = "Ігор", .custom_fields = {{kRateField, "450,50"}}});
+  planfix.AddUser({.id = 10, .name = "Марія", .custom_fields = {{kRateField, "не знаю"}}});
+  planfix.AddUser({.id = 11, .name = "Петро"});
+  world_->config.time.rate_field = kRateField;
+  time_extra_ = "rate_field = 601\n";
+  Deal(3001, "Автоматизація лідів", 1500, 12);
+  Entry(3001, "10-11-2026", 60, "user:9", "Комунікація");   // 450.50 from Planfix
+  Entry(3001, "11-11-2026", 60, "user:7", "Комунікація");   // 600.00: time.rates wins over 999
+  Entry(3001, "12-11-2026", 60, "user:10", "Виробництво");  // no readable rate: a problem
+  StartAndSync(/*keep_running=*/true);
+  const auto list_calls = [&] {
+    std::size_t calls = 0;
+    for (const auto& request : planfix.requests()) calls += request.path == "/rest/user/list";
+    return calls;
+  };
+  EXPECT_EQ(list_calls(), 1U);
+  // Read as exact minor units; Марія's unreadable value and Петро's empty field give none.
+  EXPECT_EQ(
+      StoredPlanfixRates(app_->database(), kRateField).per_employee,
+      (std::map<std::string, std::int64_t, std::less<>>{{"user:7", 99900}, {"user:9", 45050}}));
+
+  // Ігор's rate changes in Planfix: the next sync within the hour keeps the read it has, the
+  // first one after the hour reads it again.
+  planfix.AddUser({.id = 9, .name = "Ігор", .custom_fields = {{kRateField, 500}}});
+  clock_->Advance(minutes(31));
+  app_->RunUntilIdle();
+  EXPECT_EQ(list_calls(), 1U);
+  clock_->Advance(minutes(30));
+  app_->RunUntilIdle();
+  EXPECT_EQ(list_calls(), 2U);
+  app_->Stop();
+
+  auto [code, text] = Report({"time", "--month", "2026-11", "--format", "json"});
+  ASSERT_EQ(code, kExitOk) << text;
+  const json report = json::parse(text);
+  ASSERT_EQ(report["deals"].size(), 1U) << report.dump(2);
+  EXPECT_EQ(report["deals"][0]["communication"], (json{{"minutes", 120}, {"cost", 110000}}));
+  EXPECT_EQ(report["deals"][0]["production"], (json{{"minutes", 0}, {"cost", 0}}));
+  std::tie(code, text) = Report({"problems"});
+  ASSERT_EQ(code, kExitOk) << text;
+  EXPECT_NE(text.find("unknown employee user:10"), std::string::npos) << text;
 }
 
 // Issue 14's revenue from money actually received: invoices registered on Planfix tasks

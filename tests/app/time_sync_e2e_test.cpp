@@ -183,8 +183,9 @@ TEST_F(TimeSyncFlow, EntriesThatCannotCountAreKeptAsProblemsWithTheirReason) {
   EXPECT_EQ(MinutesByKey(), (std::map<long long, long long>{{good, 30}}));
   const auto problems = Problems();
   ASSERT_EQ(problems.size(), 7u);
-  EXPECT_EQ(problems.at(stranger),
-            "unknown employee user:9 (not in time.rates; no time.default_rate)");
+  EXPECT_EQ(
+      problems.at(stranger),
+      "unknown employee user:9 (not in time.rates, no rate in Planfix; no time.default_rate)");
   EXPECT_EQ(problems.at(negative), "the duration is negative (-30 minutes)");
   EXPECT_EQ(problems.at(absurd), "the duration is absurd (1500 minutes, more than 24 hours)");
   EXPECT_EQ(problems.at(unparsable), "the duration is unparsable (півгодини)");

@@ -165,5 +165,33 @@ TEST_F(TimeConfigTest, EveryBadValueIsNamedByItsKeyPath) {
   }
 }
 
+TEST_F(TimeConfigTest, ARateFieldInPlanfixIsReadAndEnoughToPriceTime) {
+  auto result = Load([](std::string text) {
+    text = Replace(text, "data_tag = 0", "data_tag = 50");
+    text = Replace(text, "date = 0", "date = 501");
+    text = Replace(text, "duration = 0", "duration = 502");
+    text = Replace(text, "employee = 0", "employee = 503");
+    text = Replace(text, "default_rate = \"400.00\"\n", "");  // no default, no [time.rates]
+    text = Replace(text, "rate_field = 0", "rate_field = 601");
+    return text;
+  });
+  ASSERT_TRUE(result.ok()) << Problems(result);
+  EXPECT_EQ(result.config->time.rate_field, 601);
+
+  result =
+      Load([](std::string text) { return Replace(text, "rate_field = 0", "rate_field = -4"); });
+  EXPECT_NE(Problems(result).find("time.rate_field: -4 is not a valid id (must be > 0)"),
+            std::string::npos)
+      << Problems(result);
+  result = Load([](std::string text) {
+    text = Replace(text, "data_tag = 0", "data_tag = 50");
+    return Replace(text, "default_rate = \"400.00\"\n", "");
+  });
+  EXPECT_NE(Problems(result).find(
+                "time.default_rate: time.default_rate, time.rates or time.rate_field is required"),
+            std::string::npos)
+      << Problems(result);
+}
+
 }  // namespace
 }  // namespace planfix_flow::config

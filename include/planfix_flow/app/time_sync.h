@@ -36,6 +36,8 @@ struct TimeSyncOptions {
   // a default rate covers everyone.
   std::set<std::string> rated_employees;
   bool default_rate = false;
+  // time.rate_field: the employees' rates in Planfix, read before the entries (planfix_rates.h).
+  std::int64_t rate_field = 0;
 };
 
 TimeSyncOptions TimeSyncOptionsFor(const config::Config& config);

@@ -365,6 +365,9 @@ struct TimeConfig {
   // Hourly cost in major units as decimal text ("650.00"); checked by the validator.
   std::string default_rate;                  // employees not listed; empty: unpriced
   std::map<std::string, std::string> rates;  // "user:5" -> "650.00"
+  // An employee custom field holding each employee's hourly rate in Planfix (a number or a
+  // line, major units); 0: none. time.rates wins over it, it over default_rate.
+  std::int64_t rate_field = 0;
   std::string currency = "UAH";
   // Minutes a person would have spent per message the service sent a client, by kind
   // ("brief", "reminder", "client", "approval_request", ...): time saved by automation.

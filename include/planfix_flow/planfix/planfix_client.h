@@ -200,6 +200,9 @@ class PlanfixClient {
   // or the bytes themselves; the location, a signed link that may be on another host, is
   // fetched once without the Bearer token, so the token never leaves the account's host.
   core::Result<std::string> DownloadFile(long long file_id, std::size_t max_bytes);
+  // `POST /user/list` (prefixed ids), paging until a short page: the employees with the
+  // custom fields `custom_field_ids` names.
+  core::Result<std::vector<User>> ListUsers(const std::vector<long long>& custom_field_ids);
 
   const std::string& base_url() const { return base_url_; }
 

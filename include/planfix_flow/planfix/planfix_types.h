@@ -101,6 +101,13 @@ struct Contact {
   std::vector<CustomFieldValue> custom_fields;
 };
 
+// An employee as `POST /user/list` gives one: "user:5" with the custom fields asked for.
+struct User {
+  std::string id;  // "user:5"
+  std::string name;
+  std::vector<CustomFieldValue> custom_fields;
+};
+
 struct DataTagEntry {
   long long key = 0;
   long long data_tag_id = 0;

@@ -85,6 +85,16 @@ struct FakeContact {
   std::map<long long, nlohmann::json> custom_fields;
 };
 
+// An employee (`POST /user/list`), with the values of employee custom fields.
+struct FakeUser {
+  long long id = 0;
+  std::string name;
+  std::string lastname;
+  bool active = true;
+  bool deleted = false;
+  std::map<long long, nlohmann::json> custom_fields;
+};
+
 struct FakeComment {
   long long id = 0;
   long long task_id = 0;
@@ -136,6 +146,9 @@ class FakePlanfix : public FakeServer {
 
   void DefineTaskField(FakeCustomField field);
   void DefineContactField(FakeCustomField field);
+  // Employees and their custom fields (fake_planfix_users.cpp); AddUser replaces by id.
+  void DefineUserField(FakeCustomField field);
+  void AddUser(FakeUser user);
   void DefineProcess(long long process_id, std::vector<FakeStatus> statuses);
   void DefineDataTag(long long data_tag_id, std::string name, std::vector<FakeCustomField> fields);
   // The catalogues `GET /process/task` and `GET /task/templates` list
@@ -216,6 +229,10 @@ class FakePlanfix : public FakeServer {
   nlohmann::json EntryJson(const FakeDataTagEntry& entry,
                            const std::vector<std::string>& names) const;
 
+  // Employees (fake_planfix_users.cpp).
+  void RouteUsers();
+  FakeResponse ListUsers(const FakeRequest& request, const nlohmann::json& body);
+
   // Read-only catalogues (fake_planfix_catalogue.cpp).
   void RouteCatalogues();
   FakeResponse ListProcesses(const FakeRequest& request, const nlohmann::json& body);
@@ -251,6 +268,8 @@ class FakePlanfix : public FakeServer {
   std::map<long long, std::string> task_templates_;
   std::map<long long, FakeTask> tasks_;
   std::map<long long, FakeContact> contacts_;
+  std::map<long long, FakeCustomField> user_fields_;
+  std::map<long long, FakeUser> users_;
   std::map<long long, int> busy_;
   std::vector<FakeComment> comments_;
   std::vector<FakeDataTagEntry> entries_;
