@@ -304,6 +304,7 @@ void Choice(Reader& reader, const Section& section, std::string_view key, Need n
   }
   if (!present && !text.empty()) {
     std::vector<std::string_view> names;
+    names.reserve(choices.size());
     for (const auto& choice : choices) names.push_back(choice.first);
     reader.Add(Join(section.path, key),
                fmt::format("\"{}\" is not one of: {}", text, fmt::join(names, ", ")));
