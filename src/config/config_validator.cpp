@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "planfix_flow/config/config.h"
+#include "planfix_flow/core/parse.h"
 #include "planfix_flow/core/url.h"
 #include "planfix_flow/core/utf8.h"
 #include "planfix_flow/google/service_account.h"
@@ -40,10 +41,7 @@ std::string UrlHost(std::string_view rest) {
   } else {
     host = host.substr(0, host.find(':'));
   }
-  std::string lower(host);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return lower;
+  return core::AsciiLower(host);
 }
 
 bool IsLoopbackUrlHost(std::string_view rest) { return core::IsLoopbackHost(UrlHost(rest)); }
@@ -306,10 +304,7 @@ bool IsBotUsername(std::string_view name) {
                    [](unsigned char ch) { return std::isalnum(ch) || ch == '_'; })) {
     return false;
   }
-  std::string tail(name.substr(name.size() - 3));
-  std::transform(tail.begin(), tail.end(), tail.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return tail == "bot";
+  return core::AsciiLower(name.substr(name.size() - 3)) == "bot";
 }
 
 // Telegram delivers webhooks only to HTTPS on ports 443, 80, 88 or 8443; http:// to a loopback
