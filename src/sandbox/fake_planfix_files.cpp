@@ -21,6 +21,14 @@ FakeResponse FileFail(int status, int code, std::string error) {
                       json{{"result", "fail"}, {"code", code}, {"error", std::move(error)}}.dump()};
 }
 
+// Gives `file` the next id and keeps it; the caller holds the state's lock.
+long long StoreFile(std::map<long long, FakeFile>& files, long long& next_id, FakeFile file) {
+  file.id = next_id++;
+  const long long id = file.id;
+  files[id] = std::move(file);
+  return id;
+}
+
 }  // namespace
 
 void FakePlanfix::RouteFiles() {
@@ -32,28 +40,22 @@ void FakePlanfix::RouteFiles() {
 
 long long FakePlanfix::AttachFile(long long task_id, std::string name, std::string bytes,
                                   FileLocation location) {
-  std::lock_guard lock(state_mutex_);
   FakeFile file;
-  file.id = next_file_id_++;
   file.task_id = task_id;
   file.name = std::move(name);
   file.bytes = std::move(bytes);
   file.in_description = location == FileLocation::kDescription;
-  const long long id = file.id;
-  files_[id] = std::move(file);
-  return id;
+  std::lock_guard lock(state_mutex_);
+  return StoreFile(files_, next_file_id_, std::move(file));
 }
 
 long long FakePlanfix::AttachOnlineDocument(long long task_id, std::string name, std::string link) {
-  std::lock_guard lock(state_mutex_);
   FakeFile file;
-  file.id = next_file_id_++;
   file.task_id = task_id;
   file.name = std::move(name);
   file.link = std::move(link);
-  const long long id = file.id;
-  files_[id] = std::move(file);
-  return id;
+  std::lock_guard lock(state_mutex_);
+  return StoreFile(files_, next_file_id_, std::move(file));
 }
 
 void FakePlanfix::FailFileDownloads(int count) {

@@ -685,6 +685,18 @@ std::variant<ParsedText, FakeResponse> CheckText(const std::string& raw, const s
   return out;
 }
 
+// A media message's caption (sendPhoto, sendDocument): parsed like a text, at most 1024
+// characters after parsing; absent or empty is no caption.
+std::variant<ParsedText, FakeResponse> CheckCaption(const std::optional<std::string>& raw,
+                                                    const std::string& mode) {
+  if (!raw || raw->empty()) return ParsedText{};
+  auto parsed = CheckText(*raw, mode);
+  if (std::holds_alternative<FakeResponse>(parsed)) return parsed;
+  if (telegram::CountCodePoints(std::get<ParsedText>(parsed).text) > 1024)
+    return BadRequest("message caption is too long");
+  return parsed;
+}
+
 }  // namespace
 
 // ---- methods -----------------------------------------------------------------------------
@@ -754,14 +766,10 @@ FakeResponse FakeTelegram::SendPhoto(const Params& params) {
       return BadRequest("PHOTO_INVALID_DIMENSIONS");
     }
   }
-  ParsedText caption;
-  if (const auto raw = params.String("caption"); raw && !raw->empty()) {
-    auto parsed = CheckText(*raw, params.String("parse_mode").value_or(""));
-    if (auto* error = std::get_if<FakeResponse>(&parsed)) return *error;
-    caption = std::get<ParsedText>(parsed);
-    if (telegram::CountCodePoints(caption.text) > 1024)
-      return BadRequest("message caption is too long");
-  }
+  auto checked_caption =
+      CheckCaption(params.String("caption"), params.String("parse_mode").value_or(""));
+  if (auto* error = std::get_if<FakeResponse>(&checked_caption)) return *error;
+  const ParsedText& caption = std::get<ParsedText>(checked_caption);
 
   std::lock_guard lock(state_mutex_);
   ChatState* chat = FindChatLocked(*chat_ref);
@@ -829,14 +837,10 @@ FakeResponse FakeTelegram::SendDocument(const Params& params) {
   const std::string filename = params.filenames.at("document");
   if (document.empty()) return BadRequest("file must be non-empty");
   if (document.size() > std::size_t{50} * 1000 * 1000) return Err(413, "Request Entity Too Large");
-  ParsedText caption;
-  if (const auto raw = params.String("caption"); raw && !raw->empty()) {
-    auto parsed = CheckText(*raw, params.String("parse_mode").value_or(""));
-    if (auto* error = std::get_if<FakeResponse>(&parsed)) return *error;
-    caption = std::get<ParsedText>(parsed);
-    if (telegram::CountCodePoints(caption.text) > 1024)
-      return BadRequest("message caption is too long");
-  }
+  auto checked_caption =
+      CheckCaption(params.String("caption"), params.String("parse_mode").value_or(""));
+  if (auto* error = std::get_if<FakeResponse>(&checked_caption)) return *error;
+  const ParsedText& caption = std::get<ParsedText>(checked_caption);
 
   std::lock_guard lock(state_mutex_);
   ChatState* chat = FindChatLocked(*chat_ref);
