@@ -422,18 +422,36 @@ Result<Message> TelegramClient::SendMessage(const SendMessageRequest& request) {
   return ParseMessageResult(call.method, *result);
 }
 
-Result<Message> TelegramClient::SendPhoto(const SendPhotoRequest& request) {
-  if (request.photo.empty()) return Fail(ErrorCode::kInvalidInput, "telegram: photo is empty");
-  if (request.photo.size() > kMaxPhotoBytes) {
+namespace {
+
+// What every upload (sendPhoto, sendDocument) must be before it is sent: `what` ("photo",
+// "document") not empty and at most `max_bytes`, a filename the multipart header can quote,
+// and a valid caption.
+Status CheckUpload(std::string_view what, const std::string& bytes, std::size_t max_bytes,
+                   const std::string& filename, const std::string& caption,
+                   const std::string& parse_mode) {
+  if (bytes.empty())
+    return Fail(ErrorCode::kInvalidInput, fmt::format("telegram: {} is empty", what));
+  if (bytes.size() > max_bytes) {
     return Fail(ErrorCode::kInvalidInput,
-                fmt::format("telegram: photo is too large ({} bytes, at most {})",
-                            request.photo.size(), kMaxPhotoBytes));
+                fmt::format("telegram: {} is too large ({} bytes, at most {})", what, bytes.size(),
+                            max_bytes));
   }
-  if (request.filename.empty() || request.filename.find_first_of("\"\r\n") != std::string::npos) {
-    return Fail(ErrorCode::kInvalidInput, "telegram: photo filename is empty or not quotable");
+  if (filename.empty() || filename.find_first_of("\"\r\n") != std::string::npos) {
+    return Fail(ErrorCode::kInvalidInput,
+                fmt::format("telegram: {} filename is empty or not quotable", what));
   }
-  if (auto valid = ValidateCaption(request.caption, request.parse_mode); !valid) {
-    return Fail(valid.error());
+  if (auto valid = ValidateCaption(caption, parse_mode); !valid) return Fail(valid.error());
+  return core::Ok();
+}
+
+}  // namespace
+
+Result<Message> TelegramClient::SendPhoto(const SendPhotoRequest& request) {
+  if (auto checked = CheckUpload("photo", request.photo, kMaxPhotoBytes, request.filename,
+                                 request.caption, request.parse_mode);
+      !checked) {
+    return Fail(checked.error());
   }
   Call call;
   call.method = "sendPhoto";
@@ -475,18 +493,10 @@ std::string DocumentContentType(std::string_view filename) {
 }  // namespace
 
 Result<Message> TelegramClient::SendDocument(const SendDocumentRequest& request) {
-  if (request.document.empty())
-    return Fail(ErrorCode::kInvalidInput, "telegram: document is empty");
-  if (request.document.size() > kMaxDocumentBytes) {
-    return Fail(ErrorCode::kInvalidInput,
-                fmt::format("telegram: document is too large ({} bytes, at most {})",
-                            request.document.size(), kMaxDocumentBytes));
-  }
-  if (request.filename.empty() || request.filename.find_first_of("\"\r\n") != std::string::npos) {
-    return Fail(ErrorCode::kInvalidInput, "telegram: document filename is empty or not quotable");
-  }
-  if (auto valid = ValidateCaption(request.caption, request.parse_mode); !valid) {
-    return Fail(valid.error());
+  if (auto checked = CheckUpload("document", request.document, kMaxDocumentBytes, request.filename,
+                                 request.caption, request.parse_mode);
+      !checked) {
+    return Fail(checked.error());
   }
   Call call;
   call.method = "sendDocument";
